@@ -1,0 +1,13 @@
+// Package geo owns geography for geoaccess: points, the one definition of
+// distance, the provider index and the county lookup.
+//
+// Units: coordinates are WGS84 degrees (latitude, longitude); every distance
+// this package reports is the geodesic distance on the WGS84 ellipsoid in
+// statute miles (1 mi = 1609.344 m), the same figure as PostGIS
+// ST_Distance on geography. Faster spherical arithmetic is used only to
+// prune candidates: a decision near a limit is always made on the exact
+// ellipsoidal figure.
+//
+// The package knows nothing of policy, transport or storage: it imports no
+// other geoaccess package.
+package geo

@@ -12,15 +12,66 @@ import (
 // within R miles" and "which k are nearest" with exact geodesic distances.
 // Build it once with NewIndex; any number of goroutines may then query it.
 //
+// Layout: points are sorted along a Hilbert curve and cut into buckets of
+// up to bucketSize consecutive points; the R-tree indexes the buckets'
+// lon/lat boxes. Each bucket also keeps a bounding sphere (in the 3-D space
+// of unit vectors) and a summary of its points' tags, so a query counts a
+// bucket that lies wholly inside its radius, and passes its filter, without
+// touching the points. Only buckets straddling a limit are examined point
+// by point, and only points within the spherical error band of a limit
+// need the exact ellipsoidal distance.
+//
 // Points are identified by their position in the slice given to NewIndex.
-// Internally they are kept in Hilbert-curve order, so a caller that sorts
-// its own records by SpatialKey before building gets identity order and
-// cache-friendly filter lookups.
+// A caller that sorts its records by SpatialKey before building gets
+// identity order, and cache-friendly lookups of its own per-point data.
 type Index struct {
-	tree rtree.RTreeGN[float32, int32] // item: internal position
-	pts  []Point                       // internal order
-	us   []vec3                        // unit vectors, internal order
-	ids  []int32                       // internal position → caller's ID
+	tree    rtree.RTreeGN[float32, int32] // item: bucket number
+	buckets []bucket
+	pts     []Point // internal order
+	us      []vec3  // unit vectors, internal order
+	tags    []Tag   // internal order
+	ids     []int32 // internal position → caller's ID
+}
+
+const bucketSize = 16
+
+type bucket struct {
+	start, end int32   // internal positions [start, end)
+	c          vec3    // centre of the bounding sphere
+	r          float64 // its radius (chord units)
+	and, or    uint8   // of the points' Tag.Flags
+	maxFrom    int32   // greatest Tag.From
+	minTo      int32   // least Tag.To
+}
+
+// Tag is caller-defined data each point carries for filtering: flag bits
+// and a validity interval [From, To) in caller units (days, say). The index
+// gives the bits no meaning.
+type Tag struct {
+	Flags    uint8
+	From, To int32
+}
+
+// Always is the tag of a point valid at every time.
+var Always = Tag{From: math.MinInt32, To: math.MaxInt32}
+
+// Filter selects points by tag: a point passes when Flags&Mask == Want and,
+// if Timed, From ≤ At < To. The zero Filter passes every point.
+type Filter struct {
+	Mask, Want uint8
+	Timed      bool
+	At         int32
+}
+
+func (f Filter) pass(t Tag) bool {
+	return t.Flags&f.Mask == f.Want&f.Mask && (!f.Timed || (t.From <= f.At && f.At < t.To))
+}
+
+// passAll reports whether every point of b passes f.
+func (f Filter) passAll(b *bucket) bool {
+	want := f.Want & f.Mask
+	return b.and&want == want && b.or&f.Mask&^want == 0 &&
+		(!f.Timed || (b.maxFrom <= f.At && f.At < b.minTo))
 }
 
 // Neighbor is one indexed point and its exact distance from a query centre.
@@ -29,11 +80,15 @@ type Neighbor struct {
 	Miles float64 // geodesic distance, statute miles
 }
 
-// NewIndex builds an index over pts. It fails on the first invalid point,
-// naming its position.
-func NewIndex(pts []Point) (*Index, error) {
+// NewIndex builds an index over pts. tags, if not nil, must be as long as
+// pts; a nil tags gives every point the tag Always. It fails on the first
+// invalid point, naming its position.
+func NewIndex(pts []Point, tags []Tag) (*Index, error) {
 	if len(pts) > math.MaxInt32 {
 		return nil, fmt.Errorf("index: %d points exceed the limit of %d", len(pts), math.MaxInt32)
+	}
+	if tags != nil && len(tags) != len(pts) {
+		return nil, fmt.Errorf("index: %d tags for %d points", len(tags), len(pts))
 	}
 	type keyed struct {
 		key uint64
@@ -62,17 +117,48 @@ func NewIndex(pts []Point) (*Index, error) {
 		})
 	}
 	ix := &Index{
-		pts: make([]Point, len(pts)),
-		us:  make([]vec3, len(pts)),
-		ids: make([]int32, len(pts)),
+		pts:  make([]Point, len(pts)),
+		us:   make([]vec3, len(pts)),
+		tags: make([]Tag, len(pts)),
+		ids:  make([]int32, len(pts)),
 	}
 	for i, o := range order {
 		p := pts[o.id]
 		ix.pts[i], ix.us[i], ix.ids[i] = p, unit(p), o.id
-		xy := [2]float32{float32(p.Lon), float32(p.Lat)}
-		ix.tree.Insert(xy, xy, int32(i))
+		if tags != nil {
+			ix.tags[i] = tags[o.id]
+		} else {
+			ix.tags[i] = Always
+		}
+	}
+	ix.buckets = make([]bucket, 0, (len(pts)+bucketSize-1)/bucketSize)
+	for start := 0; start < len(pts); start += bucketSize {
+		ix.addBucket(int32(start), int32(min(start+bucketSize, len(pts))))
 	}
 	return ix, nil
+}
+
+func (ix *Index) addBucket(start, end int32) {
+	b := bucket{start: start, end: end, and: 0xff, maxFrom: math.MinInt32, minTo: math.MaxInt32}
+	lo := [2]float32{math.MaxFloat32, math.MaxFloat32}
+	hi := [2]float32{-math.MaxFloat32, -math.MaxFloat32}
+	for i := start; i < end; i++ {
+		u, p, t := ix.us[i], ix.pts[i], ix.tags[i]
+		b.c.x, b.c.y, b.c.z = b.c.x+u.x, b.c.y+u.y, b.c.z+u.z
+		lo[0], lo[1] = min(lo[0], float32(p.Lon)), min(lo[1], float32(p.Lat))
+		hi[0], hi[1] = max(hi[0], float32(p.Lon)), max(hi[1], float32(p.Lat))
+		b.and &= t.Flags
+		b.or |= t.Flags
+		b.maxFrom, b.minTo = max(b.maxFrom, t.From), min(b.minTo, t.To)
+	}
+	n := float64(end - start)
+	b.c = vec3{b.c.x / n, b.c.y / n, b.c.z / n}
+	for i := start; i < end; i++ {
+		b.r = max(b.r, math.Sqrt(chord2(b.c, ix.us[i])))
+	}
+	b.r = b.r*(1+1e-12) + 1e-15 // never understate the radius by rounding
+	ix.tree.Insert(lo, hi, int32(len(ix.buckets)))
+	ix.buckets = append(ix.buckets, b)
 }
 
 // Len is the number of indexed points.
@@ -88,7 +174,10 @@ type Query struct {
 	// K nearest accepted points, with exact distances, nearest first (ties
 	// by ID). Zero skips the search.
 	K int
-	// Accept filters points by ID; nil accepts all.
+	// Filter on the points' tags.
+	Filter Filter
+	// Accept, if not nil, further filters points by ID. It is slower than
+	// Filter: every candidate is examined one by one.
 	Accept func(id int32) bool
 }
 
@@ -96,12 +185,18 @@ type Query struct {
 type Result struct {
 	Within  int
 	Nearest []Neighbor
-	// Refined counts exact geodesic evaluations made for this query: the
-	// candidates too near a limit for the spherical bounds to decide.
+	// Refined counts exact geodesic evaluations made for this query.
 	Refined int
 
-	cand []cand
-	best []float64
+	near  []visit
+	cand  []cand
+	best  []float64
+	boxes [2][2][2]float32
+}
+
+type visit struct {
+	b int32   // bucket
+	d float64 // chord from the query centre to the bucket's sphere centre
 }
 
 type cand struct {
@@ -113,34 +208,29 @@ type cand struct {
 func (ix *Index) Search(q Query, res *Result) {
 	res.Within, res.Refined = 0, 0
 	res.Nearest = res.Nearest[:0]
-	res.cand = res.cand[:0]
-	res.best = res.best[:0]
-	if len(ix.pts) == 0 || (q.Radius <= 0 && q.K <= 0) {
+	if len(ix.pts) == 0 || (q.Radius <= 0 && q.K <= 0) || q.Center.Validate() != nil {
 		return
 	}
-	c := unit(q.Center)
-	s := searcher{ix: ix, q: &q, res: res, c: c, k: q.K, knnCut: 4}
-
-	// Pass 1: the count radius (or a first guess for the nearest search).
+	s := searcher{ix: ix, q: &q, res: res, c: unit(q.Center)}
 	var angle float64
 	if q.Radius > 0 {
 		m := q.Radius * MetersPerMile
 		lo, hi := curvatureBounds(q.Center.Lat, m/radiusM(0))
-		s.countIn = angleToChord2(m / hi)
-		s.countOut = angleToChord2(m / lo)
-		s.counting = true
 		angle = m / lo
+		s.collect(angle)
+		s.count(math.Sqrt(angleToChord2(m/hi)), math.Sqrt(angleToChord2(angle)))
 	} else {
 		angle = 10 * MetersPerMile / radiusM(0)
+		s.collect(angle)
 	}
-	s.scan(angle)
-	s.counting = false
-
-	// Widen until the k-th nearest is settled.
-	for s.k > 0 {
+	if q.K <= 0 {
+		return
+	}
+	for {
+		s.nearest()
 		lo, hi := curvatureBounds(q.Center.Lat, angle)
-		if len(res.best) >= s.k {
-			need := chord2ToAngle(res.best[s.k-1]) * hi / lo
+		if len(res.best) >= q.K {
+			need := chord2ToAngle(res.best[q.K-1]) * hi / lo
 			if need <= angle {
 				break
 			}
@@ -151,91 +241,143 @@ func (ix *Index) Search(q Query, res *Result) {
 			}
 			angle = math.Min(math.Pi, angle*4)
 		}
-		res.cand = res.cand[:0]
-		res.best = res.best[:0]
-		s.scan(angle)
+		s.collect(angle)
 	}
-	if s.k > 0 {
-		s.finishNearest(angle)
-	}
+	s.finishNearest(angle)
 }
 
 type searcher struct {
-	ix       *Index
-	q        *Query
-	res      *Result
-	c        vec3
-	k        int
-	counting bool
-	countIn  float64 // squared chords: certainly within / certainly beyond
-	countOut float64
-	knnCut   float64 // squared chord beyond which a point cannot be among the k nearest
+	ix  *Index
+	q   *Query
+	res *Result
+	c   vec3
 }
 
-// scan visits every point inside the spherical cap of the given angle.
-func (s *searcher) scan(angle float64) {
-	if s.k > 0 {
-		s.knnCut = 4
-	}
-	iter := func(_, _ [2]float32, i int32) bool {
-		s.visit(i)
-		return true
-	}
-	for _, b := range capBoxes(s.q.Center, angle) {
-		s.ix.tree.Search(b[0], b[1], iter)
+// collect lists the buckets whose boxes meet the cap of the given angle.
+func (s *searcher) collect(angle float64) {
+	r := s.res
+	r.near = r.near[:0]
+	boxes := capBoxes(s.q.Center, angle, &r.boxes)
+	for k, b := range boxes {
+		s.ix.tree.Search(b[0], b[1], func(lo, hi [2]float32, n int32) bool {
+			// A bucket meeting both halves of a split cap is listed once.
+			if k == 1 && boxesMeet(lo, hi, boxes[0]) {
+				return true
+			}
+			bk := &s.ix.buckets[n]
+			r.near = append(r.near, visit{n, math.Sqrt(chord2(s.c, bk.c))})
+			return true
+		})
 	}
 }
 
-func (s *searcher) visit(i int32) {
-	c2 := chord2(s.c, s.ix.us[i])
-	inCount := s.counting && c2 <= s.countOut
-	inKNN := s.k > 0 && c2 <= s.knnCut
-	if !inCount && !inKNN {
-		return
-	}
-	if s.q.Accept != nil && !s.q.Accept(s.ix.ids[i]) {
-		return
-	}
-	if inCount {
-		if c2 <= s.countIn {
-			s.res.Within++
-		} else {
-			s.res.Refined++
-			if Distance(s.q.Center, s.ix.pts[i]) <= s.q.Radius {
-				s.res.Within++
+func boxesMeet(lo, hi [2]float32, b [2][2]float32) bool {
+	return lo[0] <= b[1][0] && hi[0] >= b[0][0] && lo[1] <= b[1][1] && hi[1] >= b[0][1]
+}
+
+// count adds up accepted points within the radius; in and out are chords
+// within which a point is certainly inside, beyond which certainly outside.
+func (s *searcher) count(in, out float64) {
+	ix, q, r := s.ix, s.q, s.res
+	in2, out2 := in*in, out*out
+	for _, v := range r.near {
+		b := &ix.buckets[v.b]
+		if v.d-b.r > out {
+			continue
+		}
+		if v.d+b.r <= in && q.Accept == nil && q.Filter.passAll(b) {
+			r.Within += int(b.end - b.start)
+			continue
+		}
+		for i := b.start; i < b.end; i++ {
+			c2 := chord2(s.c, ix.us[i])
+			if c2 > out2 || !q.Filter.pass(ix.tags[i]) || (q.Accept != nil && !q.Accept(ix.ids[i])) {
+				continue
+			}
+			if c2 <= in2 {
+				r.Within++
+			} else {
+				r.Refined++
+				if Distance(q.Center, ix.pts[i]) <= q.Radius {
+					r.Within++
+				}
 			}
 		}
 	}
-	if inKNN {
-		s.addCandidate(c2, i)
-	}
 }
 
-// addCandidate keeps the k smallest squared chords in res.best and every
-// candidate that could still be among the exact k nearest in res.cand.
-func (s *searcher) addCandidate(c2 float64, i int32) {
-	r := s.res
-	r.cand = append(r.cand, cand{c2, i})
-	if len(r.best) < s.k {
-		r.best = insertSorted(r.best, c2)
-	} else if c2 < r.best[s.k-1] {
-		r.best = insertSorted(r.best[:s.k-1], c2)
-	} else {
-		return
-	}
-	if len(r.best) == s.k {
-		lo, hi := curvatureBounds(s.q.Center.Lat, math.Pi)
-		s.knnCut = angleToChord2(chord2ToAngle(r.best[s.k-1]) * hi / lo)
-		if len(r.cand) > 8*s.k+64 { // prune what can no longer qualify
+// nearest gathers candidates for the k nearest from the collected buckets,
+// nearest buckets first, so the cut-off tightens early and distant buckets
+// are skipped whole. res.best keeps the k smallest squared chords; res.cand
+// keeps every candidate that could still be among the exact k nearest.
+func (s *searcher) nearest() {
+	r, k := s.res, s.q.K
+	r.cand, r.best = r.cand[:0], r.best[:0]
+	cut := math.Inf(1) // chord
+	ratio := ratioBound()
+	todo := r.near
+	for picks := 0; len(todo) > 0; picks++ {
+		if picks == 8 { // many buckets needed: order the rest once
+			slices.SortFunc(todo, func(a, b visit) int {
+				return cmpFloat(a.d-s.ix.buckets[a.b].r, b.d-s.ix.buckets[b.b].r)
+			})
+		}
+		j := 0
+		if picks < 8 {
+			for i := 1; i < len(todo); i++ {
+				if todo[i].d-s.ix.buckets[todo[i].b].r < todo[j].d-s.ix.buckets[todo[j].b].r {
+					j = i
+				}
+			}
+		}
+		v := todo[j]
+		todo[j] = todo[0]
+		todo = todo[1:]
+		b := &s.ix.buckets[v.b]
+		if v.d-b.r > cut {
+			break // the nearest remaining bucket is beyond the cut: so are the rest
+		}
+		for i := b.start; i < b.end; i++ {
+			c2 := chord2(s.c, s.ix.us[i])
+			if c2 > cut*cut || !s.q.Filter.pass(s.ix.tags[i]) || (s.q.Accept != nil && !s.q.Accept(s.ix.ids[i])) {
+				continue
+			}
+			r.cand = append(r.cand, cand{c2, i})
+			if len(r.best) < k {
+				r.best = insertSorted(r.best, c2)
+			} else if c2 < r.best[k-1] {
+				r.best = insertSorted(r.best[:k-1], c2)
+			} else {
+				continue
+			}
+			if len(r.best) == k {
+				cut = math.Sqrt(angleToChord2(chord2ToAngle(r.best[k-1]) * ratio))
+			}
+		}
+		if len(r.cand) > 8*k+64 { // prune what can no longer qualify
 			kept := r.cand[:0]
 			for _, c := range r.cand {
-				if c.c2 <= s.knnCut {
+				if c.c2 <= cut*cut {
 					kept = append(kept, c)
 				}
 			}
 			r.cand = kept
 		}
 	}
+}
+
+// ratioBound is the greatest ratio of geodesic lengths for equal sphere
+// angles anywhere: N(90°)/M(0°) ≈ 1.0101.
+func ratioBound() float64 { return radiusN(90) / radiusM(0) }
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func insertSorted(xs []float64, x float64) []float64 {
@@ -251,11 +393,11 @@ func insertSorted(xs []float64, x float64) []float64 {
 
 // finishNearest turns the spherical candidates into the exact k nearest.
 func (s *searcher) finishNearest(angle float64) {
-	r := s.res
+	r, k := s.res, s.q.K
 	if len(r.best) == 0 {
 		return
 	}
-	kth := r.best[min(s.k, len(r.best))-1]
+	kth := r.best[min(k, len(r.best))-1]
 	lo, hi := curvatureBounds(s.q.Center.Lat, angle)
 	cut := angleToChord2(chord2ToAngle(kth) * hi / lo)
 	for _, c := range r.cand {
@@ -264,52 +406,50 @@ func (s *searcher) finishNearest(angle float64) {
 			r.Nearest = append(r.Nearest, Neighbor{ID: s.ix.ids[c.i], Miles: Distance(s.q.Center, s.ix.pts[c.i])})
 		}
 	}
-	slices.SortFunc(r.Nearest, func(a, b Neighbor) int {
-		switch {
-		case a.Miles < b.Miles:
-			return -1
-		case a.Miles > b.Miles:
-			return 1
-		}
-		return int(a.ID) - int(b.ID)
-	})
-	if len(r.Nearest) > s.k {
-		r.Nearest = r.Nearest[:s.k]
+	sortNeighbors(r.Nearest)
+	if len(r.Nearest) > k {
+		r.Nearest = r.Nearest[:k]
 	}
 }
 
-// Within appends to dst every accepted point within miles of center, with
-// exact distances, nearest first.
-func (ix *Index) Within(center Point, miles float64, accept func(id int32) bool, dst []Neighbor) []Neighbor {
-	if len(ix.pts) == 0 || !(miles >= 0) {
+func sortNeighbors(ns []Neighbor) {
+	slices.SortFunc(ns, func(a, b Neighbor) int {
+		if c := cmpFloat(a.Miles, b.Miles); c != 0 {
+			return c
+		}
+		return int(a.ID) - int(b.ID)
+	})
+}
+
+// Within appends to dst every point passing f (and accept, if not nil)
+// within miles of center, with exact distances, nearest first.
+func (ix *Index) Within(center Point, miles float64, f Filter, accept func(id int32) bool, dst []Neighbor) []Neighbor {
+	if len(ix.pts) == 0 || !(miles >= 0) || center.Validate() != nil {
 		return dst
 	}
 	m := miles * MetersPerMile
 	lo, _ := curvatureBounds(center.Lat, m/radiusM(0))
 	angle := m / lo
-	out := angleToChord2(angle)
-	c := unit(center)
+	var res Result
+	s := searcher{ix: ix, q: &Query{Center: center}, res: &res, c: unit(center)}
+	s.collect(angle)
+	out := math.Sqrt(angleToChord2(angle))
 	start := len(dst)
-	for _, b := range capBoxes(center, angle) {
-		ix.tree.Search(b[0], b[1], func(_, _ [2]float32, i int32) bool {
-			if chord2(c, ix.us[i]) > out || (accept != nil && !accept(ix.ids[i])) {
-				return true
+	for _, v := range res.near {
+		b := &ix.buckets[v.b]
+		if v.d-b.r > out {
+			continue
+		}
+		for i := b.start; i < b.end; i++ {
+			if chord2(s.c, ix.us[i]) > out*out || !f.pass(ix.tags[i]) || (accept != nil && !accept(ix.ids[i])) {
+				continue
 			}
 			if d := Distance(center, ix.pts[i]); d <= miles {
 				dst = append(dst, Neighbor{ID: ix.ids[i], Miles: d})
 			}
-			return true
-		})
-	}
-	slices.SortFunc(dst[start:], func(a, b Neighbor) int {
-		switch {
-		case a.Miles < b.Miles:
-			return -1
-		case a.Miles > b.Miles:
-			return 1
 		}
-		return int(a.ID) - int(b.ID)
-	})
+	}
+	sortNeighbors(dst[start:])
 	return dst
 }
 
@@ -320,7 +460,7 @@ func (ix *Index) Within(center Point, miles float64, accept func(id int32) bool,
 func curvatureBounds(lat, angle float64) (lo, hi float64) {
 	// A path of ellipsoidal length ≤ hi·angle stays within hi·angle/M(0)
 	// radians of the centre; widen the band by that factor.
-	band := angle * radiusN(90) / radiusM(0) / deg
+	band := angle * ratioBound() / deg
 	a, b := lat-band, lat+band
 	minAbs := 0.0
 	if a > 0 {
@@ -336,29 +476,32 @@ func curvatureBounds(lat, angle float64) (lo, hi float64) {
 const boxPad = 1e-4
 
 // capBoxes returns lon/lat boxes covering the spherical cap of the given
-// angle around p, split at the antimeridian.
-func capBoxes(p Point, angle float64) [][2][2]float32 {
+// angle around p, split at the antimeridian, using buf for storage.
+func capBoxes(p Point, angle float64, buf *[2][2][2]float32) [][2][2]float32 {
 	θ := angle / deg
 	latLo, latHi := p.Lat-θ-boxPad, p.Lat+θ+boxPad
-	full := [][2][2]float32{{{-180 - boxPad, float32(math.Max(latLo, -90-boxPad))}, {180 + boxPad, float32(math.Min(latHi, 90+boxPad))}}}
+	box := func(a, b float64) [2][2]float32 {
+		return [2][2]float32{{float32(a), float32(math.Max(latLo, -90-boxPad))}, {float32(b), float32(math.Min(latHi, 90+boxPad))}}
+	}
+	buf[0] = box(-180-boxPad, 180+boxPad)
 	if angle >= math.Pi/2 || latHi >= 90 || latLo <= -90 {
-		return full
+		return buf[:1]
 	}
 	dλ := math.Asin(math.Min(1, math.Sin(angle)/math.Cos(p.Lat*deg)))/deg + boxPad
 	if dλ >= 180 {
-		return full
+		return buf[:1]
 	}
 	lo, hi := p.Lon-dλ, p.Lon+dλ
-	box := func(a, b float64) [2][2]float32 {
-		return [2][2]float32{{float32(a), float32(latLo)}, {float32(b), float32(latHi)}}
-	}
 	switch {
 	case lo < -180:
-		return [][2][2]float32{box(-180-boxPad, hi), box(lo+360, 180+boxPad)}
+		buf[0], buf[1] = box(-180-boxPad, hi), box(lo+360, 180+boxPad)
+		return buf[:2]
 	case hi > 180:
-		return [][2][2]float32{box(lo, 180+boxPad), box(-180-boxPad, hi-360)}
+		buf[0], buf[1] = box(lo, 180+boxPad), box(-180-boxPad, hi-360)
+		return buf[:2]
 	}
-	return [][2][2]float32{box(lo, hi)}
+	buf[0] = box(lo, hi)
+	return buf[:1]
 }
 
 // SpatialKey orders points along a Hilbert curve over longitude and

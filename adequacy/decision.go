@@ -1,0 +1,430 @@
+package adequacy
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/geoaccess/geoaccess/geo"
+)
+
+// Status is the outcome of a geo-access decision.
+type Status uint8
+
+// Decision outcomes.
+const (
+	// NotServed: fewer counting providers than required lie within the
+	// standard. Negotiation with a non-participating provider may proceed
+	// on the geo-access criterion.
+	NotServed Status = iota
+	// Served: the geo-access standard is met.
+	Served
+	// Indeterminate: the standard could not be applied, e.g. the location
+	// is in no county. Reason says why.
+	Indeterminate
+)
+
+func (s Status) String() string {
+	switch s {
+	case Served:
+		return "served"
+	case NotServed:
+		return "not_served"
+	case Indeterminate:
+		return "indeterminate"
+	}
+	return fmt.Sprintf("Status(%d)", uint8(s))
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Member is where a member lives: a point, or only a ZIP code, and
+// optionally the county of residence, which is trusted over the polygons.
+type Member struct {
+	Point      *geo.Point
+	ZIP        string
+	CountyFIPS string
+}
+
+// Request asks for geo-access decisions for one member.
+type Request struct {
+	Member      Member
+	Disciplines []Discipline
+	Profile     string // "" = the engine's default profile
+	AsOf        Date   // required
+	K           int    // nearest providers to report; 0 = DefaultK
+}
+
+// Limits on requests.
+const (
+	DefaultK = 5
+	MaxK     = 50
+)
+
+// Rule is the standard a decision applied.
+type Rule struct {
+	CountyType        CountyType
+	MaxMiles          float64 // 0 = no distance limit
+	MaxMinutes        float64 // 0 = no time limit
+	ProvidersRequired int
+	ServedShare       float64 // the county's required served share (for reports)
+	// Source says where the limits came from: the official per-county
+	// standard, or the profile's base table.
+	Source string
+	// RadiusMiles is the distance within which a provider is within both
+	// limits under the time model (for distance-only models).
+	RadiusMiles float64
+}
+
+// LocationEvidence says how the member was located.
+type LocationEvidence struct {
+	Source      string // "point" or "zip"
+	ZIP         string
+	Approximate bool // located by ZIP only
+}
+
+// CountyEvidence says which county's standard applies and why.
+type CountyEvidence struct {
+	FIPS, Name, State string
+	Type              CountyType
+	TypeOfficial      bool
+	TypeBasis         string
+	// Source: "given" (the caller's county), "polygon" (point in polygon),
+	// "zip" (the ZIP's county), "nearest" (nearest polygon within
+	// SnapMiles of a point just off the generalised coastline).
+	Source    string
+	SnapMiles float64
+	Note      string
+}
+
+// NearbyProvider is one of the nearest counting providers.
+type NearbyProvider struct {
+	NPI            string
+	Name           string
+	Location       geo.Point
+	CountyFIPS     string
+	Miles          float64
+	Minutes        float64
+	WithinStandard bool
+}
+
+// Decision is the geo-access answer for one member and discipline, with
+// the evidence needed to replay it.
+type Decision struct {
+	Discipline      Discipline
+	Status          Status
+	Reason          string
+	Location        LocationEvidence
+	County          CountyEvidence
+	Rule            Rule
+	ProvidersWithin int
+	Nearest         []NearbyProvider
+	TimeModel       string
+	TimeEstimated   bool
+	Profile         string
+	ProfileVersion  string
+	RosterVersion   string
+	AsOf            Date
+}
+
+// Served reports whether the standard is met.
+func (d *Decision) Served() bool { return d.Status == Served }
+
+// Engine makes decisions against one county table, one set of profiles and
+// one network. It is immutable: a roster reload makes a new Engine with
+// WithNetwork and swaps it in.
+type Engine struct {
+	Counties       *Counties
+	Map            *geo.CountyMap
+	ZIPs           *geo.ZIPs
+	Profiles       *Profiles
+	DefaultProfile string
+	// SnapMiles: a point in no polygon takes the nearest county within
+	// this distance (generalised coastlines); 0 disables.
+	SnapMiles float64
+	Network   *Network // nil until a roster is loaded
+}
+
+// WithNetwork returns a copy of e serving network n.
+func (e *Engine) WithNetwork(n *Network) *Engine {
+	c := *e
+	c.Network = n
+	return &c
+}
+
+var resultPool = sync.Pool{New: func() any { return new(geo.Result) }}
+
+// Decide answers a request: one Decision per discipline, in request order.
+// Caller mistakes come back as *InvalidRequest (wrapping ErrInvalidRequest
+// and, for an unknown profile, ErrUnknownProfile); ErrNoRoster when no
+// network is loaded.
+func (e *Engine) Decide(req Request) ([]Decision, error) {
+	p, loc, err := e.prepare(req)
+	if err != nil {
+		return nil, err
+	}
+	res := resultPool.Get().(*geo.Result)
+	defer resultPool.Put(res)
+	out := make([]Decision, len(req.Disciplines))
+	for i, d := range req.Disciplines {
+		e.decideOne(&out[i], d, p, loc, req, res)
+	}
+	return out, nil
+}
+
+// located is a resolved member location and county.
+type located struct {
+	point  geo.Point
+	ev     LocationEvidence
+	county *County
+	cev    CountyEvidence
+	reason string // set when the county could not be found
+}
+
+func (e *Engine) prepare(req Request) (*Profile, *located, error) {
+	bad := &InvalidRequest{}
+	p, err := e.profileFor(req.Profile)
+	if err != nil {
+		bad.add("profile", err.Error())
+		bad.NotFound = errors.Is(err, ErrUnknownProfile)
+	}
+	if len(req.Disciplines) == 0 {
+		bad.add("disciplines", "at least one discipline is required (DC, PT, OT, ST)")
+	}
+	seen := map[Discipline]bool{}
+	for i, d := range req.Disciplines {
+		f := fmt.Sprintf("disciplines[%d]", i)
+		switch {
+		case !d.Valid():
+			bad.add(f, ErrUnknownDiscipline.Error())
+		case seen[d]:
+			bad.add(f, fmt.Sprintf("%s is listed twice", d))
+		case p != nil && !p.Covers(d):
+			bad.add(f, fmt.Sprintf("profile %s has no standard for %s", p.Name, d))
+		}
+		seen[d] = true
+	}
+	if req.K < 0 || req.K > MaxK {
+		bad.add("k", fmt.Sprintf("%d must be between 0 and %d", req.K, MaxK))
+	}
+	if req.AsOf.IsZero() {
+		bad.add("as_of", "is required")
+	} else if p != nil && !p.Effective.Contains(req.AsOf) {
+		bad.add("as_of", fmt.Sprintf("%s is outside profile %s %s's effective period %s to %s; load the profile for that date",
+			req.AsOf, p.Name, p.Version, p.Effective.From, orOpen(p.Effective.To)))
+	}
+	loc := e.locate(req.Member, bad)
+	if bad.NotFound && len(bad.Violations) > 1 {
+		bad.NotFound = false // other faults too: report as invalid argument
+	}
+	if err := bad.orNil(); err != nil {
+		return nil, nil, err
+	}
+	if e.Network == nil {
+		return nil, nil, ErrNoRoster
+	}
+	return p, loc, nil
+}
+
+func orOpen(d Date) string {
+	if d.IsZero() {
+		return "open"
+	}
+	return d.String()
+}
+
+func (e *Engine) profileFor(name string) (*Profile, error) {
+	if name == "" {
+		name = e.DefaultProfile
+	}
+	return e.Profiles.Get(name)
+}
+
+// locate resolves the member's point and county, adding violations for
+// bad input; a point in no county is not a caller error but makes the
+// decisions indeterminate.
+func (e *Engine) locate(m Member, bad *InvalidRequest) *located {
+	l := &located{}
+	switch {
+	case m.Point != nil:
+		pt := *m.Point
+		if err := pt.Validate(); err != nil {
+			field := "location.latitude"
+			if errors.Is(err, geo.ErrLongitude) {
+				field = "location.longitude"
+			}
+			bad.add(field, err.Error())
+			return nil
+		}
+		l.point, l.ev = pt, LocationEvidence{Source: "point", ZIP: m.ZIP}
+	case m.ZIP != "":
+		z, err := e.ZIPs.Lookup(m.ZIP)
+		if err != nil {
+			bad.add("zip", err.Error())
+			return nil
+		}
+		l.point, l.ev = z.Point, LocationEvidence{Source: "zip", ZIP: z.Code, Approximate: true}
+	default:
+		bad.add("location", "a location (latitude and longitude) or a ZIP code is required")
+		return nil
+	}
+	if m.CountyFIPS != "" {
+		c, err := e.Counties.Lookup(m.CountyFIPS)
+		if err != nil {
+			bad.add("county_fips", err.Error())
+			return nil
+		}
+		l.county, l.cev.Source = c, "given"
+		return l
+	}
+	e.findCounty(l, m)
+	return l
+}
+
+func (e *Engine) findCounty(l *located, m Member) {
+	if s, err := e.Map.Locate(l.point); err == nil {
+		l.setCounty(e.Counties, s.FIPS, "polygon", 0)
+		return
+	}
+	if m.ZIP != "" {
+		if z, err := e.ZIPs.Lookup(m.ZIP); err == nil && z.CountyFIPS != "" {
+			if l.setCounty(e.Counties, z.CountyFIPS, "zip", 0) {
+				return
+			}
+		}
+	}
+	if e.SnapMiles > 0 {
+		if s, d, err := e.Map.Nearest(l.point, e.SnapMiles); err == nil {
+			l.setCounty(e.Counties, s.FIPS, "nearest", d)
+			return
+		}
+	}
+	l.reason = fmt.Sprintf("the location is in no county polygon and none is within %.1f miles; pass the member's county FIPS", e.SnapMiles)
+}
+
+func (l *located) setCounty(t *Counties, fips, source string, snap float64) bool {
+	c, err := t.Lookup(fips)
+	if err != nil {
+		l.reason = fmt.Sprintf("county %s has no entry in the county table", fips)
+		return false
+	}
+	l.county, l.cev.Source, l.cev.SnapMiles, l.reason = c, source, snap, ""
+	return true
+}
+
+// RuleFor returns the standard a profile applies in a county for a
+// discipline: the official per-county limits where the profile uses them
+// and the table has them, otherwise the profile's base table.
+func RuleFor(p *Profile, c *County, d Discipline) (Rule, error) {
+	ds, ok := p.Disciplines[d]
+	if !ok {
+		return Rule{}, fmt.Errorf("profile %s has no standard for %s", p.Name, d)
+	}
+	t := c.Designation.Type
+	s := ds.ByType[t]
+	r := Rule{CountyType: t, MaxMiles: s.MaxMiles, MaxMinutes: s.MaxMinutes, ProvidersRequired: s.ProvidersRequired,
+		ServedShare: s.ServedShare, Source: fmt.Sprintf("profile %s base table (%s)", p.Name, t)}
+	if cs, ok := c.Standard(d); ok && p.OfficialCountyStandards {
+		r.MaxMiles, r.MaxMinutes = cs.MaxMiles, cs.MaxMinutes
+		r.Source = "official county standard"
+	}
+	r.RadiusMiles = math.Inf(1)
+	if r.MaxMiles > 0 {
+		r.RadiusMiles = r.MaxMiles
+	}
+	if r.MaxMinutes > 0 {
+		r.RadiusMiles = math.Min(r.RadiusMiles, p.Time.ReachMiles(r))
+	}
+	return r, nil
+}
+
+func (e *Engine) decideOne(out *Decision, d Discipline, p *Profile, l *located, req Request, res *geo.Result) {
+	n := e.Network
+	*out = Decision{Discipline: d, Location: l.ev, Profile: p.Name, ProfileVersion: p.Version,
+		RosterVersion: n.Version(), AsOf: req.AsOf, TimeModel: p.Time.Name(), TimeEstimated: p.Time.Estimated()}
+	if l.county == nil {
+		out.Status, out.Reason = Indeterminate, l.reason
+		return
+	}
+	c := l.county
+	out.County = l.cev
+	out.County.FIPS, out.County.Name, out.County.State = c.FIPS, c.Name, c.State
+	out.County.Type, out.County.TypeOfficial, out.County.TypeBasis, out.County.Note =
+		c.Designation.Type, c.Designation.Official, c.Designation.Basis, c.Note
+	rule, err := RuleFor(p, c, d)
+	if err != nil { // prepare() checked coverage; keep the answer honest anyway
+		out.Status, out.Reason = Indeterminate, err.Error()
+		return
+	}
+	out.Rule = rule
+	k := req.K
+	if k == 0 {
+		k = DefaultK
+	}
+	dn := &n.disc[d]
+	filter := p.Counting.filter(req.AsOf)
+	if p.Time.DistanceOnly() {
+		radius := rule.RadiusMiles
+		if math.IsInf(radius, 1) {
+			radius = 1e5 // every provider on Earth
+		}
+		dn.ix.Search(geo.Query{Center: l.point, Radius: radius, K: k, Filter: filter}, res)
+		out.ProvidersWithin = res.Within
+	} else {
+		out.ProvidersWithin = e.countRouted(dn, l.point, rule, p.Time, filter)
+		dn.ix.Search(geo.Query{Center: l.point, K: k, Filter: filter}, res)
+	}
+	out.Nearest = make([]NearbyProvider, len(res.Nearest))
+	for i, nb := range res.Nearest {
+		pr := &n.Roster.Providers[dn.prov[nb.ID]]
+		mins := p.Time.Minutes(l.point, pr.Location, nb.Miles, rule)
+		out.Nearest[i] = NearbyProvider{NPI: pr.NPI, Name: pr.Name, Location: pr.Location, CountyFIPS: pr.CountyFIPS,
+			Miles: nb.Miles, Minutes: mins, WithinStandard: within(rule, nb.Miles, mins, p.Time.DistanceOnly())}
+	}
+	if out.ProvidersWithin >= rule.ProvidersRequired {
+		out.Status = Served
+		out.Reason = fmt.Sprintf("%d counting %s provider(s) within %s; %d required", out.ProvidersWithin, d, limitText(rule), rule.ProvidersRequired)
+	} else {
+		out.Status = NotServed
+		out.Reason = fmt.Sprintf("%d counting %s provider(s) within %s; %d required", out.ProvidersWithin, d, limitText(rule), rule.ProvidersRequired)
+	}
+}
+
+// within reports whether a trip meets both limits of a rule. For a
+// distance-only time model the radius decides, exactly as the count does.
+func within(r Rule, miles, minutes float64, distanceOnly bool) bool {
+	if distanceOnly {
+		return miles <= r.RadiusMiles
+	}
+	return (r.MaxMiles == 0 || miles <= r.MaxMiles) && (r.MaxMinutes == 0 || minutes <= r.MaxMinutes) && miles <= r.RadiusMiles
+}
+
+func limitText(r Rule) string {
+	switch {
+	case r.MaxMiles > 0 && r.MaxMinutes > 0:
+		return fmt.Sprintf("%g miles and %g minutes", r.MaxMiles, r.MaxMinutes)
+	case r.MaxMiles > 0:
+		return fmt.Sprintf("%g miles", r.MaxMiles)
+	}
+	return fmt.Sprintf("%g minutes", r.MaxMinutes)
+}
+
+// countRouted counts providers within both limits when minutes come from a
+// model that is not a function of distance alone (a routing engine): every
+// provider within the distance bound is timed.
+func (e *Engine) countRouted(dn *discNet, pt geo.Point, r Rule, tm TimeModel, f geo.Filter) int {
+	radius := r.RadiusMiles
+	if math.IsInf(radius, 1) {
+		radius = 1e5
+	}
+	n := 0
+	for _, nb := range dn.ix.Within(pt, radius, f, nil, nil) {
+		pr := &e.Network.Roster.Providers[dn.prov[nb.ID]]
+		if within(r, nb.Miles, tm.Minutes(pt, pr.Location, nb.Miles, r), false) {
+			n++
+		}
+	}
+	return n
+}

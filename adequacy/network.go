@@ -1,0 +1,173 @@
+package adequacy
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/geoaccess/geoaccess/geo"
+)
+
+// Tag bits the network gives each indexed provider.
+const (
+	tagInPerson  uint8 = 1 << iota // not telehealth-only
+	tagAccepting                   // accepting new patients
+)
+
+// Network is a roster made ready for decisions: per discipline, an index
+// of its participating providers. Immutable once built; safe for any
+// number of concurrent readers. A reload builds a new Network beside the
+// serving one and swaps the pointer.
+type Network struct {
+	Roster *Roster
+	disc   [numDisciplines]discNet
+	byNPI  map[string][]int32 // roster positions
+	stats  NetworkStats
+}
+
+type discNet struct {
+	ix   *geo.Index
+	prov []int32 // index ID → roster position
+}
+
+// NetworkStats counts a network's providers by discipline.
+type NetworkStats struct {
+	Participating    [numDisciplines]int
+	NonParticipating [numDisciplines]int
+	TelehealthOnly   [numDisciplines]int // participating but telehealth-only
+	Total            int
+}
+
+// NewNetwork indexes a roster. The roster must already be validated (the
+// readers in package data do that); NewNetwork still refuses invalid
+// locations and disciplines rather than index them.
+func NewNetwork(r *Roster) (*Network, error) {
+	n := &Network{Roster: r, byNPI: make(map[string][]int32, len(r.Providers))}
+	n.stats.Total = len(r.Providers)
+	var members [numDisciplines][]int32
+	for i := range r.Providers {
+		p := &r.Providers[i]
+		if !p.Discipline.Valid() {
+			return nil, fmt.Errorf("network: provider %s (row %d): %w", p.NPI, i+1, ErrUnknownDiscipline)
+		}
+		if err := p.Location.Validate(); err != nil {
+			return nil, fmt.Errorf("network: provider %s (row %d): %w", p.NPI, i+1, err)
+		}
+		n.byNPI[p.NPI] = append(n.byNPI[p.NPI], int32(i))
+		if !p.Participating {
+			n.stats.NonParticipating[p.Discipline]++
+			continue
+		}
+		n.stats.Participating[p.Discipline]++
+		if p.TelehealthOnly {
+			n.stats.TelehealthOnly[p.Discipline]++
+		}
+		members[p.Discipline] = append(members[p.Discipline], int32(i))
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, numDisciplines)
+	for d := range numDisciplines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.disc[d], errs[d] = buildDisc(r.Providers, members[d])
+		}()
+	}
+	wg.Wait()
+	for d, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("network: %s: %w", Discipline(d), err)
+		}
+	}
+	return n, nil
+}
+
+func buildDisc(all []Provider, ids []int32) (discNet, error) {
+	// Spatial order makes the index's IDs our order: cache-friendly.
+	keys := make([]uint64, len(all))
+	for _, i := range ids {
+		keys[i] = geo.SpatialKey(all[i].Location)
+	}
+	slices.SortStableFunc(ids, func(a, b int32) int {
+		switch {
+		case keys[a] < keys[b]:
+			return -1
+		case keys[a] > keys[b]:
+			return 1
+		}
+		return 0
+	})
+	pts := make([]geo.Point, len(ids))
+	tags := make([]geo.Tag, len(ids))
+	for k, i := range ids {
+		p := &all[i]
+		pts[k] = p.Location
+		tags[k] = providerTag(p)
+	}
+	ix, err := geo.NewIndex(pts, tags)
+	if err != nil {
+		return discNet{}, err
+	}
+	return discNet{ix: ix, prov: ids}, nil
+}
+
+func providerTag(p *Provider) geo.Tag {
+	t := geo.Always
+	if !p.TelehealthOnly {
+		t.Flags |= tagInPerson
+	}
+	if p.AcceptingNewPatients {
+		t.Flags |= tagAccepting
+	}
+	if !p.Effective.IsZero() {
+		t.From = p.Effective.dayNumber()
+	}
+	if !p.Termination.IsZero() {
+		t.To = p.Termination.dayNumber()
+	}
+	return t
+}
+
+// Stats returns provider counts by discipline.
+func (n *Network) Stats() NetworkStats { return n.stats }
+
+// Version is the roster version decisions cite.
+func (n *Network) Version() string { return n.Roster.Version }
+
+// ByNPI returns every roster row with that NPI (any discipline, location
+// or participation).
+func (n *Network) ByNPI(npi string) []*Provider {
+	var out []*Provider
+	for _, i := range n.byNPI[npi] {
+		out = append(out, &n.Roster.Providers[i])
+	}
+	return out
+}
+
+// counts reports whether p counts under the rule at the as-of date.
+func (c Counting) filter(asOf Date) geo.Filter {
+	var f geo.Filter
+	if c.InPersonOnly {
+		f.Mask |= tagInPerson
+		f.Want |= tagInPerson
+	}
+	if c.AcceptingNewPatients {
+		f.Mask |= tagAccepting
+		f.Want |= tagAccepting
+	}
+	if c.EffectiveOnAsOf && !asOf.IsZero() {
+		f.Timed, f.At = true, asOf.dayNumber()
+	}
+	return f
+}
+
+// Counts reports whether a participating provider counts under c at asOf.
+func (c Counting) Counts(p *Provider, asOf Date) bool {
+	if !p.Participating {
+		return false
+	}
+	t := providerTag(p)
+	f := c.filter(asOf)
+	return t.Flags&f.Mask == f.Want && (!f.Timed || (t.From <= f.At && f.At < t.To))
+}
+

@@ -1,0 +1,112 @@
+package adequacy
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/geoaccess/geoaccess/geo"
+)
+
+// Provider is one provider at one service location, as a roster lists it.
+// An NPI may appear several times: one row per discipline and location.
+type Provider struct {
+	NPI        string
+	Name       string
+	Discipline Discipline
+	Location   geo.Point
+	Address    Address
+	CountyFIPS string // where the service location is; resolved from the point when the roster omits it
+	Network    string // network or product name, if the roster has one
+
+	Participating        bool
+	TelehealthOnly       bool // offers no in-person care; never counts toward time/distance
+	AcceptingNewPatients bool
+	Effective            Date // first day the provider counts; zero = always
+	Termination          Date // first day the provider no longer counts; zero = never
+}
+
+// Address is a service location's postal address.
+type Address struct {
+	Line1, Line2, City, State, ZIP string
+}
+
+// Roster is a validated set of providers with the version that identifies
+// it in every decision made from it.
+type Roster struct {
+	Version   string    // e.g. "csv:1f2e3d4c5b6a" or "pg:42"
+	Source    string    // where it came from (file name, database)
+	LoadedAt  time.Time // when it was read
+	Providers []Provider
+}
+
+// Date is a calendar date without a time zone, as rosters and as-of dates
+// carry them. The zero Date means "not set".
+type Date struct{ days int32 } // days since 0001-01-01, plus one; 0 = unset
+
+// DateOf returns the calendar date of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return dateFromYMD(y, m, d)
+}
+
+func dateFromYMD(y int, m time.Month, d int) Date {
+	u := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	return Date{int32(u.Sub(epoch)/(24*time.Hour)) + 1}
+}
+
+var epoch = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ErrBadDate is wrapped by ParseDate.
+var ErrBadDate = errors.New("date must be YYYY-MM-DD")
+
+// ParseDate parses YYYY-MM-DD.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("%w (got %q)", ErrBadDate, s)
+	}
+	return DateOf(t), nil
+}
+
+// IsZero reports whether the date is unset.
+func (d Date) IsZero() bool { return d.days == 0 }
+
+// Time is midnight UTC of the date; the zero time for an unset date.
+func (d Date) Time() time.Time {
+	if d.days == 0 {
+		return time.Time{}
+	}
+	return epoch.Add(time.Duration(d.days-1) * 24 * time.Hour)
+}
+
+// String is YYYY-MM-DD, or "" when unset.
+func (d Date) String() string {
+	if d.days == 0 {
+		return ""
+	}
+	return d.Time().Format(time.DateOnly)
+}
+
+// Before reports whether d is strictly before e.
+func (d Date) Before(e Date) bool { return d.days < e.days }
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
+	v, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// dayNumber is the date as an index tag value.
+func (d Date) dayNumber() int32 { return d.days }

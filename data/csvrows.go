@@ -1,0 +1,206 @@
+package data
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// RowError is one problem with one field (or a whole row) of a CSV file.
+type RowError struct {
+	Line   int    // 1-based line of the file
+	Column string // header name; "" when the whole row is wrong
+	Value  string // the offending text, when short enough to show
+	Reason string
+}
+
+func (e RowError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "line %d", e.Line)
+	if e.Column != "" {
+		fmt.Fprintf(&b, ", column %s", e.Column)
+	}
+	if e.Value != "" {
+		fmt.Fprintf(&b, ": %q", e.Value)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+// ErrTooManyBadRows is returned when a file has more bad rows than allowed.
+var ErrTooManyBadRows = errors.New("too many bad rows")
+
+// BadRows reports a file's bad rows; it wraps ErrTooManyBadRows.
+type BadRows struct {
+	File    string
+	Rows    int // data rows read
+	Bad     int // rows rejected
+	Limit   int
+	Errors  []RowError
+	showMax int
+}
+
+func (e *BadRows) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d of %d rows are bad (limit %d)", e.File, e.Bad, e.Rows, e.Limit)
+	n := min(len(e.Errors), 5)
+	for _, re := range e.Errors[:n] {
+		b.WriteString("; ")
+		b.WriteString(re.Error())
+	}
+	if len(e.Errors) > n {
+		fmt.Fprintf(&b, "; and %d more", len(e.Errors)-n)
+	}
+	return b.String()
+}
+
+func (e *BadRows) Unwrap() error { return ErrTooManyBadRows }
+
+// rowReader reads a CSV file with a header row, naming columns by header.
+type rowReader struct {
+	cr     *csv.Reader
+	cols   map[string]int
+	header []string
+	rec    []string
+	line   int
+}
+
+// normHeader folds a header name: trimmed, lower case, spaces and hyphens
+// as underscores, any byte-order mark dropped.
+func normHeader(h string) string {
+	h = strings.TrimPrefix(h, "\ufeff")
+	h = strings.ToLower(strings.TrimSpace(h))
+	return strings.NewReplacer(" ", "_", "-", "_").Replace(h)
+}
+
+// newRowReader reads the header and maps each canonical column name to its
+// position, accepting the aliases given. Unknown columns are ignored.
+func newRowReader(r io.Reader, aliases map[string][]string, required []string) (*rowReader, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	head, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("line 1: the file is empty; want a header row")
+		}
+		return nil, fmt.Errorf("line 1: %w", err)
+	}
+	rr := &rowReader{cr: cr, cols: map[string]int{}, header: append([]string(nil), head...)}
+	seen := map[string]int{}
+	for i, h := range head {
+		n := normHeader(h)
+		for canon, names := range aliases {
+			for _, a := range names {
+				if n == a {
+					if j, dup := seen[canon]; dup {
+						return nil, fmt.Errorf("line 1: columns %q and %q both give %s", head[j], h, canon)
+					}
+					seen[canon] = i
+					rr.cols[canon] = i
+				}
+			}
+		}
+	}
+	var missing []string
+	for _, c := range required {
+		if _, ok := rr.cols[c]; !ok {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("line 1: %w: %s (header has: %s)", ErrMissingColumn, strings.Join(missing, ", "), strings.Join(head, ", "))
+	}
+	return rr, nil
+}
+
+// next reads one record. A malformed record (bad quoting, wrong field
+// count) comes back as a RowError so the caller can go on.
+func (rr *rowReader) next() (*RowError, error) {
+	rec, err := rr.cr.Read()
+	line, _ := rr.cr.FieldPos(0)
+	rr.line = line
+	var pe *csv.ParseError
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil, io.EOF
+	case errors.As(err, &pe):
+		rr.line = pe.StartLine
+		return &RowError{Line: pe.StartLine, Reason: fmt.Sprintf("malformed CSV at column %d: %v", pe.Column, pe.Err)}, nil
+	case err != nil:
+		return nil, err
+	}
+	rr.rec = rec
+	if len(rec) != len(rr.header) {
+		return &RowError{Line: line, Reason: fmt.Sprintf("row has %d fields, the header has %d", len(rec), len(rr.header))}, nil
+	}
+	return nil, nil
+}
+
+// get returns a column's trimmed value, "" when the column is absent.
+func (rr *rowReader) get(canon string) string {
+	i, ok := rr.cols[canon]
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(rr.rec[i])
+}
+
+func (rr *rowReader) has(canon string) bool {
+	_, ok := rr.cols[canon]
+	return ok
+}
+
+// colName is the column's header as the file spells it.
+func (rr *rowReader) colName(canon string) string {
+	if i, ok := rr.cols[canon]; ok {
+		return strings.TrimSpace(strings.TrimPrefix(rr.header[i], "\ufeff"))
+	}
+	return canon
+}
+
+// rowErrs collects the problems of one row.
+type rowErrs struct {
+	rr   *rowReader
+	errs []RowError
+}
+
+func (e *rowErrs) add(canon, value, reason string) {
+	if len(value) > 60 {
+		value = value[:60] + "…"
+	}
+	e.errs = append(e.errs, RowError{Line: e.rr.line, Column: e.rr.colName(canon), Value: value, Reason: reason})
+}
+
+func (e *rowErrs) float(canon string) float64 {
+	s := e.rr.get(canon)
+	if s == "" {
+		e.add(canon, "", "is required")
+		return 0
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		e.add(canon, s, "is not a number")
+		return 0
+	}
+	return v
+}
+
+// flag parses Y/N style booleans; an empty cell takes the default.
+func (e *rowErrs) flag(canon string, def bool) bool {
+	s := strings.ToUpper(e.rr.get(canon))
+	switch s {
+	case "":
+		return def
+	case "Y", "YES", "TRUE", "T", "1":
+		return true
+	case "N", "NO", "FALSE", "F", "0":
+		return false
+	}
+	e.add(canon, s, "must be Y or N")
+	return def
+}

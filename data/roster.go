@@ -1,0 +1,238 @@
+package data
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/geo"
+)
+
+// Roster CSV columns: canonical name → accepted header spellings.
+var rosterColumns = map[string][]string{
+	"npi":                    {"npi"},
+	"discipline":             {"discipline", "specialty"},
+	"lat":                    {"lat", "latitude"},
+	"lon":                    {"lon", "lng", "long", "longitude"},
+	"name":                   {"name", "provider_name"},
+	"address1":               {"address", "address1", "address_line1", "street"},
+	"address2":               {"address2", "address_line2"},
+	"city":                   {"city"},
+	"state":                  {"state"},
+	"zip":                    {"zip", "zip_code", "postal_code"},
+	"county_fips":            {"county_fips", "county"},
+	"network":                {"network"},
+	"participating":          {"participating", "par"},
+	"in_person":              {"in_person"},
+	"telehealth_only":        {"telehealth_only"},
+	"accepting_new_patients": {"accepting_new_patients", "accepting"},
+	"effective_date":         {"effective_date", "effective"},
+	"termination_date":       {"termination_date", "termination"},
+}
+
+// RosterColumns are the roster CSV's canonical column names, required first.
+var RosterColumns = []string{"npi", "discipline", "lat", "lon", "name", "address1", "address2", "city", "state", "zip",
+	"county_fips", "network", "participating", "in_person", "telehealth_only", "accepting_new_patients", "effective_date", "termination_date"}
+
+// RosterOptions control ReadRoster.
+type RosterOptions struct {
+	Source  string // file name for messages and the roster's Source
+	Version string // "" = "csv:" + the first 12 hex digits of the file's SHA-256
+	// Counties, if not nil, places providers without county_fips by point
+	// in polygon and rejects a county_fips it does not know.
+	Counties *geo.CountyMap
+	// MaxBadRows: more bad rows than this fail the read; 0 = none allowed,
+	// negative = no limit. Bad rows are always reported, never dropped
+	// silently.
+	MaxBadRows int
+	Now        func() time.Time
+}
+
+// RosterReport says what a roster read did with each row.
+type RosterReport struct {
+	Rows     int // data rows read
+	Accepted int
+	Errors   []RowError // every problem found, bad rows only
+	Bad      int        // rows rejected
+	SHA256   string
+	// Unplaced counts providers whose point is in no county polygon and
+	// who have no county_fips: accepted, with an empty county.
+	Unplaced int
+}
+
+// ReadRoster reads a roster CSV (see docs/roster-csv.md). Columns are found
+// by header name; unknown columns are ignored. Every bad row is reported
+// with line, column and reason; if there are more than opts.MaxBadRows the
+// read fails with *BadRows and no roster.
+func ReadRoster(r io.Reader, opts RosterOptions) (*adequacy.Roster, *RosterReport, error) {
+	h := sha256.New()
+	rr, err := newRowReader(io.TeeReader(r, h), rosterColumns, []string{"npi", "discipline", "lat", "lon"})
+	if err != nil {
+		return nil, nil, fmt.Errorf("roster %s: %w", opts.Source, err)
+	}
+	rep := &RosterReport{}
+	var providers []adequacy.Provider
+	seen := map[dupKey]int{}
+	for {
+		rowErr, err := rr.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, rep, fmt.Errorf("roster %s: %w", opts.Source, err)
+		}
+		rep.Rows++
+		if rowErr != nil {
+			rep.Errors = append(rep.Errors, *rowErr)
+			rep.Bad++
+			continue
+		}
+		p, errs := parseProvider(rr, opts.Counties)
+		if len(errs) == 0 {
+			k := dupKey{p.NPI, p.Discipline, math.Round(p.Location.Lat * 1e6), math.Round(p.Location.Lon * 1e6)}
+			if first, dup := seen[k]; dup {
+				errs = append(errs, RowError{Line: rr.line, Column: rr.colName("npi"), Value: p.NPI,
+					Reason: fmt.Sprintf("duplicate of line %d: same NPI, discipline and location", first)})
+			} else {
+				seen[k] = rr.line
+			}
+		}
+		if len(errs) > 0 {
+			rep.Errors = append(rep.Errors, errs...)
+			rep.Bad++
+			continue
+		}
+		if p.CountyFIPS == "" {
+			rep.Unplaced++
+		}
+		providers = append(providers, p)
+	}
+	rep.Accepted = len(providers)
+	rep.SHA256 = hex.EncodeToString(h.Sum(nil))
+	if opts.MaxBadRows >= 0 && rep.Bad > opts.MaxBadRows {
+		return nil, rep, &BadRows{File: opts.Source, Rows: rep.Rows, Bad: rep.Bad, Limit: opts.MaxBadRows, Errors: rep.Errors}
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	v := opts.Version
+	if v == "" {
+		v = "csv:" + rep.SHA256[:12]
+	}
+	return &adequacy.Roster{Version: v, Source: opts.Source, LoadedAt: now().UTC(), Providers: providers}, rep, nil
+}
+
+type dupKey struct {
+	npi      string
+	d        adequacy.Discipline
+	lat, lon float64
+}
+
+func parseProvider(rr *rowReader, counties *geo.CountyMap) (adequacy.Provider, []RowError) {
+	e := &rowErrs{rr: rr}
+	var p adequacy.Provider
+	p.NPI = rr.get("npi")
+	if err := ValidNPI(p.NPI); err != nil {
+		e.add("npi", p.NPI, err.Error())
+	}
+	if d, err := adequacy.ParseDiscipline(rr.get("discipline")); err != nil {
+		e.add("discipline", rr.get("discipline"), "must be DC, PT, OT or ST")
+	} else {
+		p.Discipline = d
+	}
+	p.Location = geo.Point{Lat: e.float("lat"), Lon: e.float("lon")}
+	if len(e.errs) == 0 {
+		if err := p.Location.Validate(); err != nil {
+			col := "lat"
+			if errors.Is(err, geo.ErrLongitude) {
+				col = "lon"
+			}
+			e.add(col, rr.get(col), err.Error())
+		}
+	}
+	p.Name = rr.get("name")
+	p.Address = adequacy.Address{Line1: rr.get("address1"), Line2: rr.get("address2"), City: rr.get("city"), State: rr.get("state"), ZIP: rr.get("zip")}
+	p.Network = rr.get("network")
+	p.Participating = e.flag("participating", true)
+	inPerson := e.flag("in_person", true)
+	p.TelehealthOnly = e.flag("telehealth_only", !inPerson)
+	if rr.get("in_person") != "" && rr.get("telehealth_only") != "" && inPerson == p.TelehealthOnly {
+		e.add("telehealth_only", rr.get("telehealth_only"), "contradicts in_person")
+	}
+	p.AcceptingNewPatients = e.flag("accepting_new_patients", true)
+	p.Effective = parseDateCell(e, "effective_date")
+	p.Termination = parseDateCell(e, "termination_date")
+	if !p.Effective.IsZero() && !p.Termination.IsZero() && !p.Effective.Before(p.Termination) {
+		e.add("termination_date", p.Termination.String(), "must be after effective_date "+p.Effective.String())
+	}
+	p.CountyFIPS = rr.get("county_fips")
+	if len(e.errs) == 0 && counties != nil {
+		placeCounty(e, &p, counties)
+	}
+	return p, e.errs
+}
+
+func placeCounty(e *rowErrs, p *adequacy.Provider, counties *geo.CountyMap) {
+	if p.CountyFIPS != "" {
+		if _, ok := counties.Shape(p.CountyFIPS); !ok {
+			e.add("county_fips", p.CountyFIPS, "is not a known county FIPS code")
+		}
+		return
+	}
+	if s, err := counties.Locate(p.Location); err == nil {
+		p.CountyFIPS = s.FIPS
+	} else if s, _, err := counties.Nearest(p.Location, 1); err == nil {
+		p.CountyFIPS = s.FIPS
+	}
+}
+
+func parseDateCell(e *rowErrs, canon string) adequacy.Date {
+	s := e.rr.get(canon)
+	if s == "" {
+		return adequacy.Date{}
+	}
+	d, err := adequacy.ParseDate(s)
+	if err != nil {
+		e.add(canon, s, "must be a date YYYY-MM-DD")
+	}
+	return d
+}
+
+// ErrBadNPI is wrapped by ValidNPI.
+var ErrBadNPI = errors.New("invalid NPI")
+
+// ValidNPI checks a National Provider Identifier: ten digits whose last is
+// the Luhn check digit over the prefix 80840 and the first nine.
+func ValidNPI(s string) error {
+	if len(s) != 10 {
+		return fmt.Errorf("%w: must be 10 digits", ErrBadNPI)
+	}
+	sum := 24 // the Luhn sum of the prefix 80840
+	for i := 0; i < 9; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return fmt.Errorf("%w: must be 10 digits", ErrBadNPI)
+		}
+		d := int(c - '0')
+		if i%2 == 0 { // doubled: every other digit from the rightmost of the nine
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	if s[9] < '0' || s[9] > '9' {
+		return fmt.Errorf("%w: must be 10 digits", ErrBadNPI)
+	}
+	if want := byte('0' + (10-sum%10)%10); s[9] != want {
+		return fmt.Errorf("%w: check digit is %c, want %c", ErrBadNPI, s[9], want)
+	}
+	return nil
+}

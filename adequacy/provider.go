@@ -52,10 +52,11 @@ func DateOf(t time.Time) Date {
 
 func dateFromYMD(y int, m time.Month, d int) Date {
 	u := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	return Date{int32(u.Sub(epoch)/(24*time.Hour)) + 1}
+	return Date{int32((u.Unix()-epochUnix)/86400) + 1}
 }
 
-var epoch = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+// epochUnix is 0001-01-01 in Unix seconds (time.Duration cannot span it).
+var epochUnix = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 
 // ErrBadDate is wrapped by ParseDate.
 var ErrBadDate = errors.New("date must be YYYY-MM-DD")
@@ -77,7 +78,7 @@ func (d Date) Time() time.Time {
 	if d.days == 0 {
 		return time.Time{}
 	}
-	return epoch.Add(time.Duration(d.days-1) * 24 * time.Hour)
+	return time.Unix(epochUnix+int64(d.days-1)*86400, 0).UTC()
 }
 
 // String is YYYY-MM-DD, or "" when unset.

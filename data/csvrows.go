@@ -122,8 +122,6 @@ func newRowReader(r io.Reader, aliases map[string][]string, required []string) (
 // count) comes back as a RowError so the caller can go on.
 func (rr *rowReader) next() (*RowError, error) {
 	rec, err := rr.cr.Read()
-	line, _ := rr.cr.FieldPos(0)
-	rr.line = line
 	var pe *csv.ParseError
 	switch {
 	case errors.Is(err, io.EOF):
@@ -134,6 +132,8 @@ func (rr *rowReader) next() (*RowError, error) {
 	case err != nil:
 		return nil, err
 	}
+	line, _ := rr.cr.FieldPos(0) // only valid after a successful Read
+	rr.line = line
 	rr.rec = rec
 	if len(rec) != len(rr.header) {
 		return &RowError{Line: line, Reason: fmt.Sprintf("row has %d fields, the header has %d", len(rec), len(rr.header))}, nil

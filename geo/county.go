@@ -29,7 +29,13 @@ type CountyMap struct {
 	polys  []polyRef // one per polygon of every shape
 	tree   rtree.RTreeG[int32]
 	byFIPS map[string]int
+	noArea []string
 }
+
+// NoArea lists counties whose polygons are all degenerate (no area at this
+// generalisation): Locate never returns them, so members there need their
+// county given.
+func (m *CountyMap) NoArea() []string { return m.noArea }
 
 type polyRef struct {
 	shape int32
@@ -47,17 +53,21 @@ func NewCountyMap(shapes []CountyShape) (*CountyMap, error) {
 		if _, dup := m.byFIPS[s.FIPS]; dup {
 			return nil, fmt.Errorf("county map: FIPS %s appears twice", s.FIPS)
 		}
-		if len(s.Shape) == 0 {
-			return nil, fmt.Errorf("county map: %s has no polygon", s.FIPS)
-		}
 		m.byFIPS[s.FIPS] = i
+		parts := 0
 		for _, p := range s.Shape {
 			if len(p) == 0 || len(p[0]) < 4 {
-				return nil, fmt.Errorf("county map: %s has a polygon with fewer than 4 points", s.FIPS)
+				continue // degenerate at this generalisation: a sliver with no area
 			}
+			parts++
 			b := p.Bound()
 			m.tree.Insert(b.Min, b.Max, int32(len(m.polys)))
 			m.polys = append(m.polys, polyRef{int32(i), p, b})
+		}
+		if parts == 0 {
+			// Kept for lookups by FIPS, but no point can fall in it: at
+			// 1:10m, Falls Church city, VA collapses to a line.
+			m.noArea = append(m.noArea, s.FIPS)
 		}
 	}
 	return m, nil

@@ -77,3 +77,12 @@ func (t *ZIPs) Lookup(code string) (ZIP, error) {
 
 // Len is the number of ZIP codes.
 func (t *ZIPs) Len() int { return len(t.byCode) }
+
+// All returns every ZIP, in no particular order.
+func (t *ZIPs) All() []ZIP {
+	out := make([]ZIP, 0, len(t.byCode))
+	for _, z := range t.byCode {
+		out = append(out, z)
+	}
+	return out
+}

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data"
+	"github.com/geoaccess/geoaccess/geo"
+)
+
+func init() {
+	register("check", "decide whether geo-access standards are met for one member", runCheck)
+}
+
+// optFloat is a float flag that knows whether it was given.
+type optFloat struct {
+	set bool
+	v   float64
+}
+
+func (o *optFloat) String() string {
+	if !o.set {
+		return ""
+	}
+	return strconv.FormatFloat(o.v, 'f', -1, 64)
+}
+
+func (o *optFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number", s)
+	}
+	o.v, o.set = v, true
+	return nil
+}
+
+// engineFlags are the flags every command that decides shares.
+type engineFlags struct {
+	countyTable  string
+	profileFiles multiFlag
+	roster       string
+	maxBadRows   int
+}
+
+func (e *engineFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&e.countyTable, "hsd", "", "county table: a CMS HSD reference workbook (.xlsx) or a table from 'standards import-hsd' (default: embedded CY2026)")
+	fs.Var(&e.profileFiles, "profile-file", "load a standards profile from this YAML or JSON file (repeatable)")
+	fs.StringVar(&e.roster, "roster", "", "participating-provider roster CSV (default: the embedded sample roster)")
+	fs.IntVar(&e.maxBadRows, "max-bad-rows", 0, "fail when the roster has more bad rows than this (-1: no limit); bad rows are always listed")
+}
+
+// engine builds the decision engine with its network.
+func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
+	eng, _, err := data.NewEngine(data.Setup{CountyTable: e.countyTable, ProfileFiles: e.profileFiles})
+	if err != nil {
+		return nil, err
+	}
+	var roster *adequacy.Roster
+	if e.roster == "" {
+		roster, err = data.SampleRoster()
+	} else {
+		var rep *data.RosterReport
+		roster, rep, err = data.ReadRosterFile(e.roster, e.maxBadRows)
+		if rep != nil && err == nil {
+			for _, re := range rep.Errors {
+				fmt.Fprintf(stderr, "geoaccess: roster %s: skipped %v\n", e.roster, re)
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	n, err := adequacy.NewNetwork(roster)
+	if err != nil {
+		return nil, err
+	}
+	return eng.WithNetwork(n), nil
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("check", "check (--lat LAT --lon LON | --zip ZIP) --discipline PT [flags]", stderr)
+	var lat, lon optFloat
+	var ef engineFlags
+	fs.Var(&lat, "lat", "member latitude, WGS84 degrees")
+	fs.Var(&lon, "lon", "member longitude, WGS84 degrees")
+	zip := fs.String("zip", "", "member ZIP code (the location when no --lat/--lon; approximate)")
+	county := fs.String("county", "", "member county FIPS code (trusted over the polygons)")
+	disc := fs.String("discipline", "", "DC, PT, OT, ST, a comma list, or all")
+	profile := fs.String("profile", data.DefaultProfile, "standards profile")
+	asOf := fs.String("as-of", time.Now().Format(time.DateOnly), "as-of date, YYYY-MM-DD")
+	k := fs.Int("k", adequacy.DefaultK, "nearest providers to report")
+	asJSON := fs.Bool("json", false, "print JSON: one object per discipline")
+	ef.register(fs)
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	req, err := checkRequest(lat, lon, *zip, *county, *disc, *profile, *asOf, *k)
+	if err != nil {
+		return err
+	}
+	eng, err := ef.engine(stderr)
+	if err != nil {
+		return err
+	}
+	ds, err := eng.Decide(req)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeDecisionsJSON(stdout, ds)
+	}
+	return writeDecisionsText(stdout, ds)
+}
+
+func checkRequest(lat, lon optFloat, zip, county, disc, profile, asOf string, k int) (adequacy.Request, error) {
+	req := adequacy.Request{Profile: profile, K: k, Member: adequacy.Member{ZIP: zip, CountyFIPS: county}}
+	switch {
+	case lat.set && lon.set:
+		req.Member.Point = &geo.Point{Lat: lat.v, Lon: lon.v}
+	case lat.set || lon.set:
+		return req, fmt.Errorf("%w: give both --lat and --lon", errUsage)
+	case zip == "":
+		return req, fmt.Errorf("%w: give --lat and --lon, or --zip", errUsage)
+	}
+	ds, err := parseDisciplines(disc)
+	if err != nil {
+		return req, err
+	}
+	req.Disciplines = ds
+	if req.AsOf, err = adequacy.ParseDate(asOf); err != nil {
+		return req, fmt.Errorf("%w: --as-of: %v", errUsage, err)
+	}
+	return req, nil
+}
+
+func parseDisciplines(s string) ([]adequacy.Discipline, error) {
+	if s == "" {
+		return nil, fmt.Errorf("%w: --discipline is required (DC, PT, OT, ST or all)", errUsage)
+	}
+	if strings.EqualFold(s, "all") {
+		return adequacy.Disciplines, nil
+	}
+	var out []adequacy.Discipline
+	for _, part := range strings.Split(s, ",") {
+		d, err := adequacy.ParseDiscipline(part)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --discipline: %v", errUsage, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// decisionJSON is the CLI's JSON for one decision.
+type decisionJSON struct {
+	Discipline         string        `json:"discipline"`
+	Served             bool          `json:"served"`
+	Status             string        `json:"status"`
+	Reason             string        `json:"reason"`
+	CountyFIPS         string        `json:"county_fips"`
+	CountyName         string        `json:"county_name,omitempty"`
+	CountyState        string        `json:"county_state,omitempty"`
+	CountyType         string        `json:"county_type,omitempty"`
+	CountyTypeSource   string        `json:"county_type_source,omitempty"`
+	CountyTypeBasis    string        `json:"county_type_basis,omitempty"`
+	CountySource       string        `json:"county_source,omitempty"`
+	MaxMiles           float64       `json:"max_miles"`
+	MaxMinutes         float64       `json:"max_minutes"`
+	ProvidersRequired  int           `json:"providers_required"`
+	RuleSource         string        `json:"rule_source,omitempty"`
+	ProvidersWithin    int           `json:"providers_within"`
+	Nearest            []nearestJSON `json:"nearest"`
+	TimeModel          string        `json:"time_model"`
+	TimeEstimated      bool          `json:"time_estimated"`
+	LocationSource     string        `json:"location_source"`
+	LocationApproximte bool          `json:"location_approximate"`
+	Profile            string        `json:"profile"`
+	ProfileVersion     string        `json:"profile_version"`
+	RosterVersion      string        `json:"roster_version"`
+	AsOf               string        `json:"as_of"`
+}
+
+type nearestJSON struct {
+	NPI            string  `json:"npi"`
+	Name           string  `json:"name"`
+	Miles          float64 `json:"miles"`
+	Minutes        float64 `json:"minutes"`
+	CountyFIPS     string  `json:"county_fips"`
+	WithinStandard bool    `json:"within_standard"`
+}
+
+func typeSource(c adequacy.CountyEvidence) string {
+	if c.FIPS == "" {
+		return ""
+	}
+	if c.TypeOfficial {
+		return "official"
+	}
+	return "derived"
+}
+
+func round(x float64, places int) float64 {
+	p := 1.0
+	for range places {
+		p *= 10
+	}
+	return float64(int64(x*p+0.5)) / p
+}
+
+func writeDecisionsJSON(w io.Writer, ds []adequacy.Decision) error {
+	out := make([]decisionJSON, len(ds))
+	for i, d := range ds {
+		j := decisionJSON{Discipline: d.Discipline.String(), Served: d.Served(), Status: d.Status.String(), Reason: d.Reason,
+			CountyFIPS: d.County.FIPS, CountyName: d.County.Name, CountyState: d.County.State, CountySource: d.County.Source,
+			CountyTypeSource: typeSource(d.County), CountyTypeBasis: d.County.TypeBasis,
+			MaxMiles: d.Rule.MaxMiles, MaxMinutes: d.Rule.MaxMinutes, ProvidersRequired: d.Rule.ProvidersRequired, RuleSource: d.Rule.Source,
+			ProvidersWithin: d.ProvidersWithin, Nearest: []nearestJSON{}, TimeModel: d.TimeModel, TimeEstimated: d.TimeEstimated,
+			LocationSource: d.Location.Source, LocationApproximte: d.Location.Approximate,
+			Profile: d.Profile, ProfileVersion: d.ProfileVersion, RosterVersion: d.RosterVersion, AsOf: d.AsOf.String()}
+		if d.County.FIPS != "" {
+			j.CountyType = d.County.Type.String()
+		}
+		for _, n := range d.Nearest {
+			j.Nearest = append(j.Nearest, nearestJSON{NPI: n.NPI, Name: n.Name, Miles: round(n.Miles, 3), Minutes: round(n.Minutes, 1),
+				CountyFIPS: n.CountyFIPS, WithinStandard: n.WithinStandard})
+		}
+		out[i] = j
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func writeDecisionsText(w io.Writer, ds []adequacy.Decision) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for i, d := range ds {
+		if i > 0 {
+			fmt.Fprintln(tw)
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", d.Discipline, strings.ToUpper(strings.ReplaceAll(d.Status.String(), "_", " ")))
+		fmt.Fprintf(tw, "  why\t%s\n", d.Reason)
+		if d.County.FIPS != "" {
+			fmt.Fprintf(tw, "  county\t%s %s, %s: %s (%s; %s)\n", d.County.FIPS, d.County.Name, d.County.State, d.County.Type, typeSource(d.County), d.County.TypeBasis)
+			fmt.Fprintf(tw, "  standard\t%s, %d provider(s) required (%s)\n", limitText(d.Rule), d.Rule.ProvidersRequired, d.Rule.Source)
+			fmt.Fprintf(tw, "  time\t%s\n", d.TimeModel)
+		}
+		for j, n := range d.Nearest {
+			mark := ""
+			if n.WithinStandard {
+				mark = "within standard"
+			}
+			label := ""
+			if j == 0 {
+				label = "  nearest"
+			}
+			fmt.Fprintf(tw, "%s\t%d. %s %s\t%.2f mi\t%.0f min\t%s\t%s\n", label, j+1, n.NPI, n.Name, n.Miles, n.Minutes, n.CountyFIPS, mark)
+		}
+		src := d.Location.Source
+		if d.Location.Approximate {
+			src += " (approximate)"
+		}
+		fmt.Fprintf(tw, "  evidence\tprofile %s %s, roster %s, as of %s, located by %s\n", d.Profile, d.ProfileVersion, d.RosterVersion, d.AsOf, src)
+	}
+	return tw.Flush()
+}
+
+func limitText(r adequacy.Rule) string {
+	switch {
+	case r.MaxMiles > 0 && r.MaxMinutes > 0:
+		return fmt.Sprintf("%g miles and %g minutes", r.MaxMiles, r.MaxMinutes)
+	case r.MaxMiles > 0:
+		return fmt.Sprintf("%g miles", r.MaxMiles)
+	}
+	return fmt.Sprintf("%g minutes", r.MaxMinutes)
+}

@@ -1,0 +1,90 @@
+package data
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+)
+
+// Setup names the files a decision engine is built from; empty fields take
+// the embedded defaults.
+type Setup struct {
+	CountyTable  string   // HSD workbook (.xlsx) or resolved table; "" = embedded CY2026
+	ProfileFiles []string // extra profiles (YAML or JSON)
+	// SnapMiles places a point just off a generalised coastline in the
+	// nearest county within this distance; 0 = DefaultSnapMiles.
+	SnapMiles float64
+}
+
+// DefaultSnapMiles is how far off the 1:10m county polygons a point may be
+// and still take the nearest county.
+const DefaultSnapMiles = 1.0
+
+// NewEngine builds a decision engine with no roster: the geography, the
+// county table and the profiles.
+func NewEngine(s Setup) (*adequacy.Engine, *CountyTable, error) {
+	g, err := EmbeddedGeography()
+	if err != nil {
+		return nil, nil, err
+	}
+	var ct *CountyTable
+	if s.CountyTable == "" {
+		ct, err = EmbeddedCounties()
+	} else {
+		ct, err = LoadCounties(s.CountyTable)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	profiles, err := LoadProfiles(s.ProfileFiles...)
+	if err != nil {
+		return nil, nil, err
+	}
+	snap := s.SnapMiles
+	if snap == 0 {
+		snap = DefaultSnapMiles
+	}
+	return &adequacy.Engine{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs, Profiles: profiles,
+		DefaultProfile: DefaultProfile, SnapMiles: snap}, ct, nil
+}
+
+// sampleRoster is the embedded sample roster (see data/README.md).
+const sampleRoster = "assets/sample/roster.csv"
+
+// SampleRoster reads the embedded sample roster: synthetic providers at
+// real places in New York, Texas and Alaska.
+func SampleRoster() (*adequacy.Roster, error) {
+	b, err := assets.ReadFile(sampleRoster)
+	if err != nil {
+		return nil, err
+	}
+	g, err := EmbeddedGeography()
+	if err != nil {
+		return nil, err
+	}
+	r, _, err := ReadRoster(bytes.NewReader(b), RosterOptions{Source: "embedded sample roster", Version: "sample-2026.11", Counties: g.Counties})
+	if err != nil {
+		return nil, fmt.Errorf("embedded sample roster: %w", err)
+	}
+	return r, nil
+}
+
+// SampleMembers returns the embedded sample member file's contents.
+func SampleMembers() ([]byte, error) { return assets.ReadFile("assets/sample/members.csv") }
+
+// ReadRosterFile reads a roster CSV file, placing providers in counties.
+func ReadRosterFile(path string, maxBadRows int) (*adequacy.Roster, *RosterReport, error) {
+	g, err := EmbeddedGeography()
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read roster: %w", err)
+	}
+	defer f.Close()
+	return ReadRoster(f, RosterOptions{Source: filepath.Base(path), Counties: g.Counties, MaxBadRows: maxBadRows})
+}

@@ -78,6 +78,12 @@ type Rule struct {
 	RadiusMiles float64
 }
 
+// Rule sources.
+const (
+	RuleOfficial    = "official county standard"               // the county table's per-county limits
+	RuleFromProfile = "profile base table for the county type" // the profile's own limits
+)
+
 // LocationEvidence says how the member was located.
 type LocationEvidence struct {
 	Source      string // "point" or "zip"
@@ -115,7 +121,7 @@ type NearbyProvider struct {
 type Decision struct {
 	Discipline      Discipline
 	Status          Status
-	Reason          string
+	Reason          string // why the decision is indeterminate; see Explain
 	Location        LocationEvidence
 	County          CountyEvidence
 	Rule            Rule
@@ -193,18 +199,19 @@ func (e *Engine) prepare(req Request) (*Profile, *located, error) {
 	if len(req.Disciplines) == 0 {
 		bad.add("disciplines", "at least one discipline is required (DC, PT, OT, ST)")
 	}
-	seen := map[Discipline]bool{}
+	var seen uint32
 	for i, d := range req.Disciplines {
-		f := fmt.Sprintf("disciplines[%d]", i)
 		switch {
 		case !d.Valid():
-			bad.add(f, ErrUnknownDiscipline.Error())
-		case seen[d]:
-			bad.add(f, fmt.Sprintf("%s is listed twice", d))
+			bad.add(fmt.Sprintf("disciplines[%d]", i), ErrUnknownDiscipline.Error())
+		case seen&(1<<d) != 0:
+			bad.add(fmt.Sprintf("disciplines[%d]", i), fmt.Sprintf("%s is listed twice", d))
 		case p != nil && !p.Covers(d):
-			bad.add(f, fmt.Sprintf("profile %s has no standard for %s", p.Name, d))
+			bad.add(fmt.Sprintf("disciplines[%d]", i), fmt.Sprintf("profile %s has no standard for %s", p.Name, d))
 		}
-		seen[d] = true
+		if d.Valid() {
+			seen |= 1 << d
+		}
 	}
 	if req.K < 0 || req.K > MaxK {
 		bad.add("k", fmt.Sprintf("%d must be between 0 and %d", req.K, MaxK))
@@ -325,10 +332,10 @@ func RuleFor(p *Profile, c *County, d Discipline) (Rule, error) {
 	t := c.Designation.Type
 	s := ds.ByType[t]
 	r := Rule{CountyType: t, MaxMiles: s.MaxMiles, MaxMinutes: s.MaxMinutes, ProvidersRequired: s.ProvidersRequired,
-		ServedShare: s.ServedShare, Source: fmt.Sprintf("profile %s base table (%s)", p.Name, t)}
+		ServedShare: s.ServedShare, Source: RuleFromProfile}
 	if cs, ok := c.Standard(d); ok && p.OfficialCountyStandards {
 		r.MaxMiles, r.MaxMinutes = cs.MaxMiles, cs.MaxMinutes
-		r.Source = "official county standard"
+		r.Source = RuleOfficial
 	}
 	r.RadiusMiles = math.Inf(1)
 	if r.MaxMiles > 0 {
@@ -383,13 +390,23 @@ func (e *Engine) decideOne(out *Decision, d Discipline, p *Profile, l *located, 
 		out.Nearest[i] = NearbyProvider{NPI: pr.NPI, Name: pr.Name, Location: pr.Location, CountyFIPS: pr.CountyFIPS,
 			Miles: nb.Miles, Minutes: mins, WithinStandard: within(rule, nb.Miles, mins, p.Time.DistanceOnly())}
 	}
+	out.Status = NotServed
 	if out.ProvidersWithin >= rule.ProvidersRequired {
 		out.Status = Served
-		out.Reason = fmt.Sprintf("%d counting %s provider(s) within %s; %d required", out.ProvidersWithin, d, limitText(rule), rule.ProvidersRequired)
-	} else {
-		out.Status = NotServed
-		out.Reason = fmt.Sprintf("%d counting %s provider(s) within %s; %d required", out.ProvidersWithin, d, limitText(rule), rule.ProvidersRequired)
 	}
+}
+
+// Explain says in a sentence why the decision came out as it did.
+func (d *Decision) Explain() string {
+	if d.Status == Indeterminate {
+		return d.Reason
+	}
+	verb := "not served"
+	if d.Status == Served {
+		verb = "served"
+	}
+	return fmt.Sprintf("%s: %d counting %s provider(s) within %s of the member; %d required in a %s county",
+		verb, d.ProvidersWithin, d.Discipline, limitText(d.Rule), d.Rule.ProvidersRequired, d.Rule.CountyType)
 }
 
 // within reports whether a trip meets both limits of a rule. For a

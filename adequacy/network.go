@@ -1,8 +1,10 @@
 package adequacy
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/geoaccess/geoaccess/geo"
@@ -21,8 +23,13 @@ const (
 type Network struct {
 	Roster *Roster
 	disc   [numDisciplines]discNet
-	byNPI  map[string][]int32 // roster positions
+	byNPI  []npiPos // sorted by NPI, then roster position
 	stats  NetworkStats
+}
+
+type npiPos struct {
+	npi uint64
+	pos int32
 }
 
 type discNet struct {
@@ -42,7 +49,7 @@ type NetworkStats struct {
 // readers in package data do that); NewNetwork still refuses invalid
 // locations and disciplines rather than index them.
 func NewNetwork(r *Roster) (*Network, error) {
-	n := &Network{Roster: r, byNPI: make(map[string][]int32, len(r.Providers))}
+	n := &Network{Roster: r, byNPI: make([]npiPos, len(r.Providers))}
 	n.stats.Total = len(r.Providers)
 	var members [numDisciplines][]int32
 	for i := range r.Providers {
@@ -53,7 +60,11 @@ func NewNetwork(r *Roster) (*Network, error) {
 		if err := p.Location.Validate(); err != nil {
 			return nil, fmt.Errorf("network: provider %s (row %d): %w", p.NPI, i+1, err)
 		}
-		n.byNPI[p.NPI] = append(n.byNPI[p.NPI], int32(i))
+		npi, err := strconv.ParseUint(p.NPI, 10, 64)
+		if err != nil || len(p.NPI) != 10 {
+			return nil, fmt.Errorf("network: provider %q (row %d): an NPI is 10 digits", p.NPI, i+1)
+		}
+		n.byNPI[i] = npiPos{npi, int32(i)}
 		if !p.Participating {
 			n.stats.NonParticipating[p.Discipline]++
 			continue
@@ -65,6 +76,16 @@ func NewNetwork(r *Roster) (*Network, error) {
 		members[p.Discipline] = append(members[p.Discipline], int32(i))
 	}
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		slices.SortFunc(n.byNPI, func(a, b npiPos) int {
+			if a.npi != b.npi {
+				return cmp.Compare(a.npi, b.npi)
+			}
+			return cmp.Compare(a.pos, b.pos)
+		})
+	}()
 	errs := make([]error, numDisciplines)
 	for d := range numDisciplines {
 		wg.Add(1)
@@ -84,19 +105,23 @@ func NewNetwork(r *Roster) (*Network, error) {
 
 func buildDisc(all []Provider, ids []int32) (discNet, error) {
 	// Spatial order makes the index's IDs our order: cache-friendly.
-	keys := make([]uint64, len(all))
-	for _, i := range ids {
-		keys[i] = geo.SpatialKey(all[i].Location)
+	type keyed struct {
+		key uint64
+		pos int32
 	}
-	slices.SortStableFunc(ids, func(a, b int32) int {
-		switch {
-		case keys[a] < keys[b]:
-			return -1
-		case keys[a] > keys[b]:
-			return 1
+	ks := make([]keyed, len(ids))
+	for k, i := range ids {
+		ks[k] = keyed{geo.SpatialKey(all[i].Location), i}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if a.key != b.key {
+			return cmp.Compare(a.key, b.key)
 		}
-		return 0
+		return cmp.Compare(a.pos, b.pos)
 	})
+	for k := range ks {
+		ids[k] = ks[k].pos
+	}
 	pts := make([]geo.Point, len(ids))
 	tags := make([]geo.Tag, len(ids))
 	for k, i := range ids {
@@ -137,9 +162,14 @@ func (n *Network) Version() string { return n.Roster.Version }
 // ByNPI returns every roster row with that NPI (any discipline, location
 // or participation).
 func (n *Network) ByNPI(npi string) []*Provider {
+	v, err := strconv.ParseUint(npi, 10, 64)
+	if err != nil {
+		return nil
+	}
+	i, _ := slices.BinarySearchFunc(n.byNPI, v, func(e npiPos, t uint64) int { return cmp.Compare(e.npi, t) })
 	var out []*Provider
-	for _, i := range n.byNPI[npi] {
-		out = append(out, &n.Roster.Providers[i])
+	for ; i < len(n.byNPI) && n.byNPI[i].npi == v; i++ {
+		out = append(out, &n.Roster.Providers[n.byNPI[i].pos])
 	}
 	return out
 }
@@ -170,4 +200,3 @@ func (c Counting) Counts(p *Provider, asOf Date) bool {
 	f := c.filter(asOf)
 	return t.Flags&f.Mask == f.Want && (!f.Timed || (t.From <= f.At && f.At < t.To))
 }
-

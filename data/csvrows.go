@@ -36,12 +36,11 @@ var ErrTooManyBadRows = errors.New("too many bad rows")
 
 // BadRows reports a file's bad rows; it wraps ErrTooManyBadRows.
 type BadRows struct {
-	File    string
-	Rows    int // data rows read
-	Bad     int // rows rejected
-	Limit   int
-	Errors  []RowError
-	showMax int
+	File   string
+	Rows   int // data rows read
+	Bad    int // rows rejected
+	Limit  int
+	Errors []RowError
 }
 
 func (e *BadRows) Error() string {
@@ -148,11 +147,6 @@ func (rr *rowReader) get(canon string) string {
 		return ""
 	}
 	return strings.TrimSpace(rr.rec[i])
-}
-
-func (rr *rowReader) has(canon string) bool {
-	_, ok := rr.cols[canon]
-	return ok
 }
 
 // colName is the column's header as the file spells it.

@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 	"github.com/tidwall/rtree"
 )
 
@@ -98,7 +97,7 @@ func (m *CountyMap) Locate(p Point) (*CountyShape, error) {
 	best := -1
 	m.tree.Search(pt, pt, func(_, _ [2]float64, i int32) bool {
 		r := m.polys[i]
-		if planar.PolygonContains(r.poly, pt) {
+		if polygonContains(r.poly, p.Lon, p.Lat) {
 			if best < 0 || m.shapes[r.shape].FIPS < m.shapes[best].FIPS {
 				best = int(r.shape)
 			}
@@ -145,6 +144,31 @@ func (m *CountyMap) Nearest(p Point, maxMiles float64) (*CountyShape, float64, e
 		return nil, 0, ErrNoCounty
 	}
 	return &m.shapes[best], bestD, nil
+}
+
+// polygonContains tests a point against a polygon's outer ring and holes
+// by ray casting. The R-tree has already checked the polygon's bounds.
+func polygonContains(poly orb.Polygon, x, y float64) bool {
+	if !ringContains(poly[0], x, y) {
+		return false
+	}
+	for _, hole := range poly[1:] {
+		if ringContains(hole, x, y) {
+			return false
+		}
+	}
+	return true
+}
+
+func ringContains(r orb.Ring, x, y float64) bool {
+	in := false
+	for i, j := 0, len(r)-1; i < len(r); j, i = i, i+1 {
+		xi, yi, xj, yj := r[i][0], r[i][1], r[j][0], r[j][1]
+		if (yi > y) != (yj > y) && x < (xj-xi)*(y-yi)/(yj-yi)+xi {
+			in = !in
+		}
+	}
+	return in
 }
 
 func lonBoxes(lo, hi float64) [][2]float64 {

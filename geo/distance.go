@@ -33,21 +33,42 @@ func DistanceMeters(a, b Point) float64 {
 type ellipsoid struct{ a, f float64 }
 
 func (e ellipsoid) distance(p, q Point) float64 {
-	if s, ok := e.vincenty(p, q); ok {
+	a, b := e.origin(p), e.origin(q)
+	if s, ok := e.vincenty(a, b); ok {
 		return s
 	}
 	return e.antipodal(p, q)
 }
 
+// end is one end of a geodesic with the sine and cosine of its reduced
+// latitude, so a query centre's trigonometry is done once for many lines.
+type end struct {
+	lon    float64 // degrees
+	sU, cU float64
+}
+
+// origin goes through the unit vector, exactly as the index does, so
+// that Distance and the index agree to the last bit.
+func (e ellipsoid) origin(p Point) end {
+	u := unit(p)
+	return e.endFrom(p.Lon, u.z, math.Hypot(u.x, u.y))
+}
+
+// endFrom takes the latitude's sine and cosine (from a unit vector, say):
+// tan U = (1-f) tan φ, without any trigonometric call.
+func (e ellipsoid) endFrom(lon, sφ, cφ float64) end {
+	s := (1 - e.f) * sφ
+	h := math.Sqrt(s*s + cφ*cφ)
+	return end{lon, s / h, cφ / h}
+}
+
 // vincenty returns the geodesic length in metres and whether the iteration
 // converged.
-func (e ellipsoid) vincenty(p, q Point) (float64, bool) {
+func (e ellipsoid) vincenty(p, q end) (float64, bool) {
 	a, f := e.a, e.f
 	b := a * (1 - f)
-	L := normalizeLon(q.Lon-p.Lon) * deg
-	// Reduced latitudes, via atan2 so the poles need no special case.
-	sU1, cU1 := reduced(p.Lat, f)
-	sU2, cU2 := reduced(q.Lat, f)
+	L := normalizeLon(q.lon-p.lon) * deg
+	sU1, cU1, sU2, cU2 := p.sU, p.cU, q.sU, q.cU
 
 	λ := L
 	var sinσ, cosσ, σ, cos2α, cos2σm float64
@@ -91,13 +112,6 @@ func (e ellipsoid) vincenty(p, q Point) (float64, bool) {
 	return b * A * (σ - Δσ), true
 }
 
-// reduced returns sin and cos of the reduced (parametric) latitude.
-func reduced(latDeg, f float64) (s, c float64) {
-	sφ, cφ := math.Sincos(latDeg * deg)
-	β := math.Atan2((1-f)*sφ, cφ)
-	return math.Sincos(β)
-}
-
 func normalizeLon(d float64) float64 {
 	d = math.Mod(d, 360)
 	if d > 180 {
@@ -127,9 +141,11 @@ func (e ellipsoid) antipodal(p, q Point) float64 {
 	}
 	u := normalize(cross(up, ref))
 	v := cross(up, u)
+	ep, eq := e.origin(p), e.origin(q)
 	leg := func(m Point) float64 {
-		s, ok := e.vincenty(p, m)
-		t, ok2 := e.vincenty(m, q)
+		em := e.origin(m)
+		s, ok := e.vincenty(ep, em)
+		t, ok2 := e.vincenty(em, eq)
 		if !ok || !ok2 {
 			return math.Inf(1)
 		}

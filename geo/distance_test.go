@@ -168,3 +168,47 @@ func BenchmarkDistance(b *testing.B) {
 		DistanceMeters(p, q)
 	}
 }
+
+// The estimate's tolerance must hold with a wide margin on lines of every
+// length it is used for, at every latitude, poles and antimeridian
+// included.
+func TestEstimateTolerance(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	worst := map[int]float64{}
+	for i := 0; i < 300_000; i++ {
+		lat := math.Asin(2*r.Float64()-1) / deg
+		if i%4 == 0 {
+			lat = math.Copysign(80+10*r.Float64(), lat) // polar
+		}
+		p := Point{lat, r.Float64()*360 - 180}
+		d := math.Pow(r.Float64(), 2) * estimateMaxMeters
+		az := r.Float64() * 2 * math.Pi
+		q := destination(p, az, d)
+		exact := DistanceMeters(p, q)
+		est := estimateMeters(p.Lat*deg, q.Lat*deg, chord2ToAngle(chord2(unit(p), unit(q))))
+		err := math.Abs(est - exact)
+		if exact > MetersPerMile {
+			err /= exact
+		} else {
+			err /= MetersPerMile // short lines: relative to a mile
+		}
+		band := int(exact / (50 * MetersPerMile))
+		worst[band] = math.Max(worst[band], err)
+		if err > estimateTolerance/10 {
+			t.Fatalf("%v→%v: estimate %.3f m, exact %.3f m: error %.2g exceeds a tenth of the tolerance", p, q, est, exact, err)
+		}
+	}
+	for b := 0; b < 4; b++ {
+		t.Logf("lines %3d–%3d mi: worst relative error %.2g", 50*b, 50*(b+1), worst[b])
+	}
+}
+
+// destination moves d metres from p at azimuth az on the sphere (a test
+// helper: any point will do, the test measures it exactly).
+func destination(p Point, az, d float64) Point {
+	δ := d / 6371008.8
+	φ1, λ1 := p.Lat*deg, p.Lon*deg
+	φ2 := math.Asin(clamp(math.Sin(φ1)*math.Cos(δ)+math.Cos(φ1)*math.Sin(δ)*math.Cos(az), -1, 1))
+	λ2 := λ1 + math.Atan2(math.Sin(az)*math.Sin(δ)*math.Cos(φ1), math.Cos(δ)-math.Sin(φ1)*math.Sin(φ2))
+	return Point{φ2 / deg, normalizeLon(λ2 / deg)}
+}

@@ -16,32 +16,51 @@ import (
 // up to bucketSize consecutive points; the R-tree indexes the buckets'
 // lon/lat boxes. Each bucket also keeps a bounding sphere (in the 3-D space
 // of unit vectors) and a summary of its points' tags, so a query counts a
-// bucket that lies wholly inside its radius, and passes its filter, without
-// touching the points. Only buckets straddling a limit are examined point
-// by point, and only points within the spherical error band of a limit
-// need the exact ellipsoidal distance.
+// bucket lying wholly inside its radius without touching its points. Only
+// buckets straddling a limit are examined point by point; of those points,
+// the sphere decides all but those within about 0.5% of the limit, a
+// second-order estimate (estimate.go) all but those within 0.002%, and the
+// exact ellipsoidal distance the rest.
 //
 // Points are identified by their position in the slice given to NewIndex.
 // A caller that sorts its records by SpatialKey before building gets
 // identity order, and cache-friendly lookups of its own per-point data.
 type Index struct {
-	tree    rtree.RTreeGN[float32, int32] // item: bucket number
+	tree    rtree.RTreeGN[float32, int32] // item: group number
+	groups  []bucket                      // runs of groupSize buckets, summarised alike
 	buckets []bucket
+	items   []item  // internal order
 	pts     []Point // internal order
-	us      []vec3  // unit vectors, internal order
-	tags    []Tag   // internal order
 	ids     []int32 // internal position → caller's ID
 }
 
-const bucketSize = 16
+const (
+	bucketSize = 8  // points
+	groupSize  = 16 // buckets
+)
 
+type item struct {
+	u   vec3
+	tag Tag
+}
+
+// bucket summarises a run of points (or, as a group, a run of buckets and
+// their points).
 type bucket struct {
-	start, end int32   // internal positions [start, end)
+	start, end int32   // internal positions [start, end) of points, or of buckets for a group
 	c          vec3    // centre of the bounding sphere
 	r          float64 // its radius (chord units)
-	and, or    uint8   // of the points' Tag.Flags
 	maxFrom    int32   // greatest Tag.From
 	minTo      int32   // least Tag.To
+	// hist counts the points by Tag.Flags value, when there are at most
+	// len(hist) distinct values (nhist ≤ len(hist)); else nhist = 0xff.
+	hist  [4]flagCount
+	nhist uint8
+}
+
+type flagCount struct {
+	flags uint8
+	n     uint16
 }
 
 // Tag is caller-defined data each point carries for filtering: flag bits
@@ -67,11 +86,25 @@ func (f Filter) pass(t Tag) bool {
 	return t.Flags&f.Mask == f.Want&f.Mask && (!f.Timed || (t.From <= f.At && f.At < t.To))
 }
 
-// passAll reports whether every point of b passes f.
-func (f Filter) passAll(b *bucket) bool {
-	want := f.Want & f.Mask
-	return b.and&want == want && b.or&f.Mask&^want == 0 &&
-		(!f.Timed || (b.maxFrom <= f.At && f.At < b.minTo))
+// countAll returns how many points of b pass f, and false when that takes
+// looking at them one by one. n is b's number of points.
+func (f Filter) countAll(b *bucket, n int) (int, bool) {
+	if f.Timed && (b.maxFrom > f.At || f.At >= b.minTo) {
+		return 0, false
+	}
+	if f.Mask == 0 {
+		return n, true
+	}
+	if b.nhist > uint8(len(b.hist)) {
+		return 0, false
+	}
+	c := 0
+	for _, h := range b.hist[:b.nhist] {
+		if h.flags&f.Mask == f.Want&f.Mask {
+			c += int(h.n)
+		}
+	}
+	return c, true
 }
 
 // Neighbor is one indexed point and its exact distance from a query centre.
@@ -117,48 +150,90 @@ func NewIndex(pts []Point, tags []Tag) (*Index, error) {
 		})
 	}
 	ix := &Index{
-		pts:  make([]Point, len(pts)),
-		us:   make([]vec3, len(pts)),
-		tags: make([]Tag, len(pts)),
-		ids:  make([]int32, len(pts)),
+		items: make([]item, len(pts)),
+		pts:   make([]Point, len(pts)),
+		ids:   make([]int32, len(pts)),
 	}
 	for i, o := range order {
 		p := pts[o.id]
-		ix.pts[i], ix.us[i], ix.ids[i] = p, unit(p), o.id
+		t := Always
 		if tags != nil {
-			ix.tags[i] = tags[o.id]
-		} else {
-			ix.tags[i] = Always
+			t = tags[o.id]
 		}
+		ix.items[i], ix.pts[i], ix.ids[i] = item{unit(p), t}, p, o.id
 	}
 	ix.buckets = make([]bucket, 0, (len(pts)+bucketSize-1)/bucketSize)
 	for start := 0; start < len(pts); start += bucketSize {
 		ix.addBucket(int32(start), int32(min(start+bucketSize, len(pts))))
 	}
+	for start := 0; start < len(ix.buckets); start += groupSize {
+		ix.addGroup(int32(start), int32(min(start+groupSize, len(ix.buckets))))
+	}
 	return ix, nil
 }
 
-func (ix *Index) addBucket(start, end int32) {
-	b := bucket{start: start, end: end, and: 0xff, maxFrom: math.MinInt32, minTo: math.MaxInt32}
+// addGroup summarises buckets [start, end) and puts the group in the tree.
+func (ix *Index) addGroup(start, end int32) {
+	g := bucket{start: start, end: end, maxFrom: math.MinInt32, minTo: math.MaxInt32}
 	lo := [2]float32{math.MaxFloat32, math.MaxFloat32}
 	hi := [2]float32{-math.MaxFloat32, -math.MaxFloat32}
-	for i := start; i < end; i++ {
-		u, p, t := ix.us[i], ix.pts[i], ix.tags[i]
-		b.c.x, b.c.y, b.c.z = b.c.x+u.x, b.c.y+u.y, b.c.z+u.z
+	first, last := ix.buckets[start].start, ix.buckets[end-1].end
+	for i := first; i < last; i++ {
+		it, p := &ix.items[i], ix.pts[i]
+		g.c.x, g.c.y, g.c.z = g.c.x+it.u.x, g.c.y+it.u.y, g.c.z+it.u.z
 		lo[0], lo[1] = min(lo[0], float32(p.Lon)), min(lo[1], float32(p.Lat))
 		hi[0], hi[1] = max(hi[0], float32(p.Lon)), max(hi[1], float32(p.Lat))
-		b.and &= t.Flags
-		b.or |= t.Flags
-		b.maxFrom, b.minTo = max(b.maxFrom, t.From), min(b.minTo, t.To)
+		g.maxFrom, g.minTo = max(g.maxFrom, it.tag.From), min(g.minTo, it.tag.To)
+		g.addFlags(it.tag.Flags)
+	}
+	n := float64(last - first)
+	g.c = vec3{g.c.x / n, g.c.y / n, g.c.z / n}
+	for i := first; i < last; i++ {
+		g.r = max(g.r, math.Sqrt(chord2(g.c, ix.items[i].u)))
+	}
+	g.r = g.r*(1+1e-12) + 1e-15
+	ix.tree.Insert(lo, hi, int32(len(ix.groups)))
+	ix.groups = append(ix.groups, g)
+}
+
+// points is the number of points under a group.
+func (ix *Index) points(g *bucket) int {
+	return int(ix.buckets[g.end-1].end - ix.buckets[g.start].start)
+}
+
+func (ix *Index) addBucket(start, end int32) {
+	b := bucket{start: start, end: end, maxFrom: math.MinInt32, minTo: math.MaxInt32}
+	for i := start; i < end; i++ {
+		it := &ix.items[i]
+		b.c.x, b.c.y, b.c.z = b.c.x+it.u.x, b.c.y+it.u.y, b.c.z+it.u.z
+		b.maxFrom, b.minTo = max(b.maxFrom, it.tag.From), min(b.minTo, it.tag.To)
+		b.addFlags(it.tag.Flags)
 	}
 	n := float64(end - start)
 	b.c = vec3{b.c.x / n, b.c.y / n, b.c.z / n}
 	for i := start; i < end; i++ {
-		b.r = max(b.r, math.Sqrt(chord2(b.c, ix.us[i])))
+		b.r = max(b.r, math.Sqrt(chord2(b.c, ix.items[i].u)))
 	}
 	b.r = b.r*(1+1e-12) + 1e-15 // never understate the radius by rounding
-	ix.tree.Insert(lo, hi, int32(len(ix.buckets)))
 	ix.buckets = append(ix.buckets, b)
+}
+
+func (b *bucket) addFlags(f uint8) {
+	if b.nhist > uint8(len(b.hist)) {
+		return
+	}
+	for i := range b.hist[:b.nhist] {
+		if b.hist[i].flags == f {
+			b.hist[i].n++
+			return
+		}
+	}
+	if int(b.nhist) == len(b.hist) {
+		b.nhist = 0xff
+		return
+	}
+	b.hist[b.nhist] = flagCount{f, 1}
+	b.nhist++
 }
 
 // Len is the number of indexed points.
@@ -185,8 +260,10 @@ type Query struct {
 type Result struct {
 	Within  int
 	Nearest []Neighbor
-	// Refined counts exact geodesic evaluations made for this query.
-	Refined int
+	// Examined counts points looked at one by one for the count (the rest
+	// were counted or skipped a bucket at a time); Estimated those the
+	// sphere left undecided; Refined the exact geodesic evaluations made.
+	Examined, Estimated, Refined int
 
 	near  []visit
 	cand  []cand
@@ -195,37 +272,42 @@ type Result struct {
 }
 
 type visit struct {
-	b int32   // bucket
-	d float64 // chord from the query centre to the bucket's sphere centre
+	b  int32   // bucket
+	lo float64 // least chord from the query centre to a point of the bucket
+	d  float64 // chord from the query centre to the bucket's sphere centre
 }
 
 type cand struct {
-	c2 float64
-	i  int32 // internal position
+	c2  float64 // squared chord, then (after finishNearest's first pass) estimated metres
+	est float64
+	i   int32 // internal position
 }
 
 // Search answers q into res.
 func (ix *Index) Search(q Query, res *Result) {
-	res.Within, res.Refined = 0, 0
+	res.Within, res.Examined, res.Estimated, res.Refined = 0, 0, 0, 0
 	res.Nearest = res.Nearest[:0]
 	if len(ix.pts) == 0 || (q.Radius <= 0 && q.K <= 0) || q.Center.Validate() != nil {
 		return
 	}
-	s := searcher{ix: ix, q: &q, res: res, c: unit(q.Center)}
-	var angle float64
+	s := searcher{ix: ix, q: &q, res: res, c: unit(q.Center), φ: q.Center.Lat * deg}
+	s.from = ellipsoid{wgs84A, wgs84F}.endFrom(q.Center.Lon, s.c.z, math.Hypot(s.c.x, s.c.y))
+	angle := 10 * MetersPerMile / radiusM(0) // first guess for the nearest
 	if q.Radius > 0 {
 		m := q.Radius * MetersPerMile
 		lo, hi := curvatureBounds(q.Center.Lat, m/radiusM(0))
+		s.count(m, m/lo, math.Sqrt(angleToChord2(m/hi)), math.Sqrt(angleToChord2(m/lo)))
 		angle = m / lo
-		s.collect(angle)
-		s.count(math.Sqrt(angleToChord2(m/hi)), math.Sqrt(angleToChord2(angle)))
-	} else {
-		angle = 10 * MetersPerMile / radiusM(0)
-		s.collect(angle)
+		if q.K > 0 && res.Within >= 2*q.K {
+			// Enough points within the radius: guess the cap holding the k
+			// nearest from their density, and search only that.
+			angle *= math.Min(1, 1.5*math.Sqrt(float64(q.K)/float64(res.Within)))
+		}
 	}
 	if q.K <= 0 {
 		return
 	}
+	s.collect(angle)
 	for {
 		s.nearest()
 		lo, hi := curvatureBounds(q.Center.Lat, angle)
@@ -247,61 +329,132 @@ func (ix *Index) Search(q Query, res *Result) {
 }
 
 type searcher struct {
-	ix  *Index
-	q   *Query
-	res *Result
-	c   vec3
+	ix   *Index
+	q    *Query
+	res  *Result
+	c    vec3
+	φ    float64 // centre latitude, radians
+	from end     // centre, for exact distances
 }
 
-// collect lists the buckets whose boxes meet the cap of the given angle.
-func (s *searcher) collect(angle float64) {
-	r := s.res
-	r.near = r.near[:0]
-	boxes := capBoxes(s.q.Center, angle, &r.boxes)
+// groupsIn calls fn for each group whose box meets the cap of the given
+// angle, once each, with the chord from the centre to its sphere's centre.
+func (s *searcher) groupsIn(angle float64, fn func(g *bucket, d float64)) {
+	boxes := capBoxes(s.q.Center, angle, &s.res.boxes)
 	for k, b := range boxes {
 		s.ix.tree.Search(b[0], b[1], func(lo, hi [2]float32, n int32) bool {
-			// A bucket meeting both halves of a split cap is listed once.
+			// A group meeting both halves of a split cap is visited once.
 			if k == 1 && boxesMeet(lo, hi, boxes[0]) {
 				return true
 			}
-			bk := &s.ix.buckets[n]
-			r.near = append(r.near, visit{n, math.Sqrt(chord2(s.c, bk.c))})
+			g := &s.ix.groups[n]
+			fn(g, math.Sqrt(chord2(s.c, g.c)))
 			return true
 		})
 	}
+}
+
+// collect lists the buckets that may hold points within the cap of the
+// given angle.
+func (s *searcher) collect(angle float64) {
+	r := s.res
+	r.near = r.near[:0]
+	out := math.Sqrt(angleToChord2(angle))
+	s.groupsIn(angle, func(g *bucket, d float64) {
+		if d-g.r > out {
+			return
+		}
+		for n := g.start; n < g.end; n++ {
+			b := &s.ix.buckets[n]
+			d := math.Sqrt(chord2(s.c, b.c))
+			if d-b.r <= out {
+				r.near = append(r.near, visit{n, d - b.r, d})
+			}
+		}
+	})
 }
 
 func boxesMeet(lo, hi [2]float32, b [2][2]float32) bool {
 	return lo[0] <= b[1][0] && hi[0] >= b[0][0] && lo[1] <= b[1][1] && hi[1] >= b[0][1]
 }
 
-// count adds up accepted points within the radius; in and out are chords
-// within which a point is certainly inside, beyond which certainly outside.
-func (s *searcher) count(in, out float64) {
-	ix, q, r := s.ix, s.q, s.res
-	in2, out2 := in*in, out*out
-	for _, v := range r.near {
-		b := &ix.buckets[v.b]
-		if v.d-b.r > out {
-			continue
+// exactMeters is the geodesic length from the query centre to point i.
+func (s *searcher) exactMeters(i int32) float64 {
+	s.res.Refined++
+	it := &s.ix.items[i]
+	e := ellipsoid{wgs84A, wgs84F}
+	if d, ok := e.vincenty(s.from, e.endFrom(s.ix.pts[i].Lon, it.u.z, math.Hypot(it.u.x, it.u.y))); ok {
+		return d
+	}
+	return e.antipodal(s.q.Center, s.ix.pts[i])
+}
+
+// within decides whether point i, whose squared chord from the centre lies
+// in the sphere's band of doubt, is within m metres.
+func (s *searcher) within(i int32, c2, m float64) bool {
+	if m <= estimateMaxMeters {
+		s.res.Estimated++
+		est := estimateMeters(s.φ, s.ix.pts[i].Lat*deg, chord2ToAngle(c2))
+		if est <= m*(1-estimateTolerance) {
+			return true
 		}
-		if v.d+b.r <= in && q.Accept == nil && q.Filter.passAll(b) {
-			r.Within += int(b.end - b.start)
-			continue
+		if est > m*(1+estimateTolerance) {
+			return false
+		}
+	}
+	return s.exactMeters(i) <= m
+}
+
+// count adds up accepted points within m metres (a cap of the given
+// angle); in and out are chords within which a point is certainly inside,
+// beyond which certainly outside. Groups and buckets wholly inside are
+// counted from their summaries.
+func (s *searcher) count(m, angle, in, out float64) {
+	ix, q, r := s.ix, s.q, s.res
+	s.groupsIn(angle, func(g *bucket, d float64) {
+		if d-g.r > out {
+			return
+		}
+		if d+g.r <= in && q.Accept == nil {
+			if n, ok := q.Filter.countAll(g, ix.points(g)); ok {
+				r.Within += n
+				return
+			}
+		}
+		for n := g.start; n < g.end; n++ {
+			s.countBucket(&ix.buckets[n], m, in, out)
+		}
+	})
+}
+
+func (s *searcher) countBucket(b *bucket, m, in, out float64) {
+	ix, q, r := s.ix, s.q, s.res
+	d2 := chord2(s.c, b.c)
+	if o := out + b.r; d2 > o*o {
+		return
+	}
+	if i := in - b.r; i >= 0 && d2 <= i*i && q.Accept == nil { // wholly inside: only the filter matters
+		if n, ok := q.Filter.countAll(b, int(b.end-b.start)); ok {
+			r.Within += n
+			return
 		}
 		for i := b.start; i < b.end; i++ {
-			c2 := chord2(s.c, ix.us[i])
-			if c2 > out2 || !q.Filter.pass(ix.tags[i]) || (q.Accept != nil && !q.Accept(ix.ids[i])) {
-				continue
-			}
-			if c2 <= in2 {
+			if q.Filter.pass(ix.items[i].tag) {
 				r.Within++
-			} else {
-				r.Refined++
-				if Distance(q.Center, ix.pts[i]) <= q.Radius {
-					r.Within++
-				}
 			}
+		}
+		return
+	}
+	r.Examined += int(b.end - b.start)
+	in2, out2 := in*in, out*out
+	for i := b.start; i < b.end; i++ {
+		it := &ix.items[i]
+		c2 := chord2(s.c, it.u)
+		if c2 > out2 || !q.Filter.pass(it.tag) || (q.Accept != nil && !q.Accept(ix.ids[i])) {
+			continue
+		}
+		if c2 <= in2 || s.within(i, c2, m) {
+			r.Within++
 		}
 	}
 }
@@ -317,15 +470,12 @@ func (s *searcher) nearest() {
 	ratio := ratioBound()
 	todo := r.near
 	for picks := 0; len(todo) > 0; picks++ {
-		if picks == 8 { // many buckets needed: order the rest once
-			slices.SortFunc(todo, func(a, b visit) int {
-				return cmpFloat(a.d-s.ix.buckets[a.b].r, b.d-s.ix.buckets[b.b].r)
-			})
-		}
 		j := 0
-		if picks < 8 {
+		if picks == 8 { // many buckets needed: order the rest once
+			slices.SortFunc(todo, func(a, b visit) int { return cmpFloat(a.lo, b.lo) })
+		} else if picks < 8 {
 			for i := 1; i < len(todo); i++ {
-				if todo[i].d-s.ix.buckets[todo[i].b].r < todo[j].d-s.ix.buckets[todo[j].b].r {
+				if todo[i].lo < todo[j].lo {
 					j = i
 				}
 			}
@@ -333,16 +483,17 @@ func (s *searcher) nearest() {
 		v := todo[j]
 		todo[j] = todo[0]
 		todo = todo[1:]
-		b := &s.ix.buckets[v.b]
-		if v.d-b.r > cut {
+		if v.lo > cut {
 			break // the nearest remaining bucket is beyond the cut: so are the rest
 		}
+		b := &s.ix.buckets[v.b]
 		for i := b.start; i < b.end; i++ {
-			c2 := chord2(s.c, s.ix.us[i])
-			if c2 > cut*cut || !s.q.Filter.pass(s.ix.tags[i]) || (s.q.Accept != nil && !s.q.Accept(s.ix.ids[i])) {
+			it := &s.ix.items[i]
+			c2 := chord2(s.c, it.u)
+			if c2 > cut*cut || !s.q.Filter.pass(it.tag) || (s.q.Accept != nil && !s.q.Accept(s.ix.ids[i])) {
 				continue
 			}
-			r.cand = append(r.cand, cand{c2, i})
+			r.cand = append(r.cand, cand{c2: c2, i: i})
 			if len(r.best) < k {
 				r.best = insertSorted(r.best, c2)
 			} else if c2 < r.best[k-1] {
@@ -391,7 +542,9 @@ func insertSorted(xs []float64, x float64) []float64 {
 	return xs
 }
 
-// finishNearest turns the spherical candidates into the exact k nearest.
+// finishNearest turns the spherical candidates into the exact k nearest:
+// the sphere's bounds narrow them to a band, estimates narrow the band to
+// the few that could be k-th, and those get exact distances.
 func (s *searcher) finishNearest(angle float64) {
 	r, k := s.res, s.q.K
 	if len(r.best) == 0 {
@@ -400,11 +553,23 @@ func (s *searcher) finishNearest(angle float64) {
 	kth := r.best[min(k, len(r.best))-1]
 	lo, hi := curvatureBounds(s.q.Center.Lat, angle)
 	cut := angleToChord2(chord2ToAngle(kth) * hi / lo)
+	cs := r.cand[:0]
 	for _, c := range r.cand {
 		if c.c2 <= cut {
-			r.Refined++
-			r.Nearest = append(r.Nearest, Neighbor{ID: s.ix.ids[c.i], Miles: Distance(s.q.Center, s.ix.pts[c.i])})
+			c.est = estimateMeters(s.φ, s.ix.pts[c.i].Lat*deg, chord2ToAngle(c.c2))
+			cs = append(cs, c)
 		}
+	}
+	slices.SortFunc(cs, func(a, b cand) int { return cmpFloat(a.est, b.est) })
+	limit := math.Inf(1)
+	if e := cs[min(k, len(cs))-1].est; e <= estimateMaxMeters {
+		limit = e * (1 + estimateTolerance) / (1 - estimateTolerance)
+	}
+	for _, c := range cs {
+		if c.est > limit {
+			break
+		}
+		r.Nearest = append(r.Nearest, Neighbor{ID: s.ix.ids[c.i], Miles: s.exactMeters(c.i) / MetersPerMile})
 	}
 	sortNeighbors(r.Nearest)
 	if len(r.Nearest) > k {
@@ -431,20 +596,22 @@ func (ix *Index) Within(center Point, miles float64, f Filter, accept func(id in
 	lo, _ := curvatureBounds(center.Lat, m/radiusM(0))
 	angle := m / lo
 	var res Result
-	s := searcher{ix: ix, q: &Query{Center: center}, res: &res, c: unit(center)}
+	s := searcher{ix: ix, q: &Query{Center: center}, res: &res, c: unit(center), φ: center.Lat * deg}
+	s.from = ellipsoid{wgs84A, wgs84F}.endFrom(center.Lon, s.c.z, math.Hypot(s.c.x, s.c.y))
 	s.collect(angle)
 	out := math.Sqrt(angleToChord2(angle))
 	start := len(dst)
 	for _, v := range res.near {
 		b := &ix.buckets[v.b]
-		if v.d-b.r > out {
+		if v.lo > out {
 			continue
 		}
 		for i := b.start; i < b.end; i++ {
-			if chord2(s.c, ix.us[i]) > out*out || !f.pass(ix.tags[i]) || (accept != nil && !accept(ix.ids[i])) {
+			it := &ix.items[i]
+			if chord2(s.c, it.u) > out*out || !f.pass(it.tag) || (accept != nil && !accept(ix.ids[i])) {
 				continue
 			}
-			if d := Distance(center, ix.pts[i]); d <= miles {
+			if d := s.exactMeters(i) / MetersPerMile; d <= miles {
 				dst = append(dst, Neighbor{ID: ix.ids[i], Miles: d})
 			}
 		}

@@ -217,7 +217,7 @@ func round(x float64, places int) float64 {
 func writeDecisionsJSON(w io.Writer, ds []adequacy.Decision) error {
 	out := make([]decisionJSON, len(ds))
 	for i, d := range ds {
-		j := decisionJSON{Discipline: d.Discipline.String(), Served: d.Served(), Status: d.Status.String(), Reason: d.Reason,
+		j := decisionJSON{Discipline: d.Discipline.String(), Served: d.Served(), Status: d.Status.String(), Reason: d.Explain(),
 			CountyFIPS: d.County.FIPS, CountyName: d.County.Name, CountyState: d.County.State, CountySource: d.County.Source,
 			CountyTypeSource: typeSource(d.County), CountyTypeBasis: d.County.TypeBasis,
 			MaxMiles: d.Rule.MaxMiles, MaxMinutes: d.Rule.MaxMinutes, ProvidersRequired: d.Rule.ProvidersRequired, RuleSource: d.Rule.Source,
@@ -245,7 +245,7 @@ func writeDecisionsText(w io.Writer, ds []adequacy.Decision) error {
 			fmt.Fprintln(tw)
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", d.Discipline, strings.ToUpper(strings.ReplaceAll(d.Status.String(), "_", " ")))
-		fmt.Fprintf(tw, "  why\t%s\n", d.Reason)
+		fmt.Fprintf(tw, "  why\t%s\n", d.Explain())
 		if d.County.FIPS != "" {
 			fmt.Fprintf(tw, "  county\t%s %s, %s: %s (%s; %s)\n", d.County.FIPS, d.County.Name, d.County.State, d.County.Type, typeSource(d.County), d.County.TypeBasis)
 			fmt.Fprintf(tw, "  standard\t%s, %d provider(s) required (%s)\n", limitText(d.Rule), d.Rule.ProvidersRequired, d.Rule.Source)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -123,6 +124,7 @@ func orDash(x float64) string {
 func standardsImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("standards import-hsd", "standards import-hsd FILE.xlsx [--out table.csv]", stderr)
 	out := fs.String("out", "", "write the resolved county table here (default: standard output)")
+	source := fs.String("source", "", `name the reference in every decision, e.g. "CMS MA HSD reference file CY2027 (12-15-2026)" (default: the title and the file name)`)
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fs.Usage()
 		return fmt.Errorf("%w: standards import-hsd needs the workbook file", errUsage)
@@ -131,9 +133,12 @@ func standardsImport(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args[1:], 0); err != nil {
 		return err
 	}
-	res, source, err := data.ImportHSD(file)
+	res, title, err := data.ImportHSD(file)
 	if err != nil {
 		return err
+	}
+	if *source == "" {
+		*source = fmt.Sprintf("%s (%s)", title, filepath.Base(file))
 	}
 	w := stdout
 	if *out != "" {
@@ -144,7 +149,7 @@ func standardsImport(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		w = f
 	}
-	if err := hsd.WriteTable(w, source, res.Counties); err != nil {
+	if err := hsd.WriteTable(w, *source, res.Counties); err != nil {
 		return err
 	}
 	report := stderr
@@ -152,7 +157,7 @@ func standardsImport(args []string, stdout, stderr io.Writer) error {
 		report = stdout
 	}
 	fmt.Fprintf(report, "%s: %d county polygons resolved; %d CMS counties unresolved; %d polygons with no CMS county (designations derived)\n",
-		source, len(res.Counties), len(res.Unresolved), len(res.Unmatched))
+		*source, len(res.Counties), len(res.Unresolved), len(res.Unmatched))
 	for _, u := range res.Unresolved {
 		fmt.Fprintf(report, "  unresolved: %s, %s (SSA %s): %s\n", u.Row.Name, u.Row.State, u.Row.SSA, u.Reason)
 	}

@@ -39,6 +39,10 @@ type Config struct {
 	// Jitter is the standard deviation, in miles, of the scatter around a
 	// ZIP point. Zero means 1.5 miles.
 	Jitter float64
+	// ByZIP weights counties by their number of ZIP codes instead of their
+	// Medicare beneficiaries: a flatter spread, as if every ZIP had the
+	// same population (rural areas get far more than their share).
+	ByZIP bool
 }
 
 // Member is a synthetic member.
@@ -65,7 +69,7 @@ func (w *World) index() {
 }
 
 // weights lists counties in the chosen states with their beneficiaries.
-func (w *World) weights(states []string) ([]*adequacy.County, []float64, error) {
+func (w *World) weights(states []string, byZIP bool) ([]*adequacy.County, []float64, error) {
 	want := map[string]bool{}
 	for _, s := range states {
 		want[strings.ToUpper(s)] = true
@@ -79,8 +83,15 @@ func (w *World) weights(states []string) ([]*adequacy.County, []float64, error) 
 		if _, ok := w.Map.Shape(c.FIPS); !ok || c.Beneficiaries <= 0 {
 			continue
 		}
+		wt := float64(c.Beneficiaries)
+		if byZIP {
+			wt = float64(len(w.zipsBy[c.FIPS]))
+			if wt == 0 {
+				continue
+			}
+		}
 		cs = append(cs, c)
-		ws = append(ws, float64(c.Beneficiaries))
+		ws = append(ws, wt)
 	}
 	if len(cs) == 0 {
 		return nil, nil, fmt.Errorf("synth: no counties with beneficiaries in %v", states)
@@ -146,7 +157,7 @@ func (s sampler) draw(r *rand.Rand) int {
 // Members makes cfg.Count members.
 func (w *World) Members(cfg Config) ([]Member, error) {
 	w.index()
-	cs, ws, err := w.weights(cfg.States)
+	cs, ws, err := w.weights(cfg.States, cfg.ByZIP)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +191,7 @@ var disciplineWords = [...]string{adequacy.DC: "Chiropractic", adequacy.PT: "Phy
 // Providers makes cfg.Count providers with unique, valid NPIs.
 func (w *World) Providers(cfg Config) ([]adequacy.Provider, error) {
 	w.index()
-	cs, ws, err := w.weights(cfg.States)
+	cs, ws, err := w.weights(cfg.States, cfg.ByZIP)
 	if err != nil {
 		return nil, err
 	}

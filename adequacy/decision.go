@@ -133,6 +133,8 @@ type Decision struct {
 	ProfileVersion  string
 	RosterVersion   string
 	AsOf            Date
+
+	memberPoint geo.Point // kept for the gate; never reported (PHI)
 }
 
 // Served reports whether the standard is met.
@@ -350,7 +352,7 @@ func RuleFor(p *Profile, c *County, d Discipline) (Rule, error) {
 func (e *Engine) decideOne(out *Decision, d Discipline, p *Profile, l *located, req Request, res *geo.Result) {
 	n := e.Network
 	*out = Decision{Discipline: d, Location: l.ev, Profile: p.Name, ProfileVersion: p.Version,
-		RosterVersion: n.Version(), AsOf: req.AsOf, TimeModel: p.Time.Name(), TimeEstimated: p.Time.Estimated()}
+		RosterVersion: n.Version(), AsOf: req.AsOf, TimeModel: p.Time.Name(), TimeEstimated: p.Time.Estimated(), memberPoint: l.point}
 	if l.county == nil {
 		out.Status, out.Reason = Indeterminate, l.reason
 		return

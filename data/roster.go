@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"time"
@@ -65,55 +66,87 @@ type RosterReport struct {
 	Unplaced int
 }
 
+// RosterReader streams a roster CSV row by row: each row becomes a
+// validated provider or a list of errors, never silently dropped.
+type RosterReader struct {
+	rr       *rowReader
+	hash     hash.Hash
+	counties *geo.CountyMap
+	seen     map[dupKey]int
+	Report   RosterReport // running totals
+}
+
+// NewRosterReader reads the header and checks the required columns.
+func NewRosterReader(r io.Reader, counties *geo.CountyMap) (*RosterReader, error) {
+	h := sha256.New()
+	rr, err := newRowReader(io.TeeReader(r, h), rosterColumns, []string{"npi", "discipline", "lat", "lon"})
+	if err != nil {
+		return nil, err
+	}
+	return &RosterReader{rr: rr, hash: h, counties: counties, seen: map[dupKey]int{}}, nil
+}
+
+// Next returns the next row: a valid provider (errs empty), or the row's
+// errors. It returns io.EOF after the last row.
+func (rd *RosterReader) Next() (p adequacy.Provider, line int, errs []RowError, err error) {
+	rowErr, err := rd.rr.next()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			rd.Report.SHA256 = hex.EncodeToString(rd.hash.Sum(nil))
+		}
+		return p, 0, nil, err
+	}
+	rd.Report.Rows++
+	if rowErr != nil {
+		rd.Report.Bad++
+		rd.Report.Errors = append(rd.Report.Errors, *rowErr)
+		return p, rowErr.Line, []RowError{*rowErr}, nil
+	}
+	p, errs = parseProvider(rd.rr, rd.counties)
+	if len(errs) == 0 {
+		k := dupKey{p.NPI, p.Discipline, math.Round(p.Location.Lat * 1e6), math.Round(p.Location.Lon * 1e6)}
+		if first, dup := rd.seen[k]; dup {
+			errs = append(errs, RowError{Line: rd.rr.line, Column: rd.rr.colName("npi"), Value: p.NPI,
+				Reason: fmt.Sprintf("duplicate of line %d: same NPI, discipline and location", first)})
+		} else {
+			rd.seen[k] = rd.rr.line
+		}
+	}
+	if len(errs) > 0 {
+		rd.Report.Bad++
+		rd.Report.Errors = append(rd.Report.Errors, errs...)
+		return adequacy.Provider{}, rd.rr.line, errs, nil
+	}
+	rd.Report.Accepted++
+	if p.CountyFIPS == "" {
+		rd.Report.Unplaced++
+	}
+	return p, rd.rr.line, nil, nil
+}
+
 // ReadRoster reads a roster CSV (see docs/roster-csv.md). Columns are found
 // by header name; unknown columns are ignored. Every bad row is reported
 // with line, column and reason; if there are more than opts.MaxBadRows the
 // read fails with *BadRows and no roster.
 func ReadRoster(r io.Reader, opts RosterOptions) (*adequacy.Roster, *RosterReport, error) {
-	h := sha256.New()
-	rr, err := newRowReader(io.TeeReader(r, h), rosterColumns, []string{"npi", "discipline", "lat", "lon"})
+	rd, err := NewRosterReader(r, opts.Counties)
 	if err != nil {
 		return nil, nil, fmt.Errorf("roster %s: %w", opts.Source, err)
 	}
-	rep := &RosterReport{}
 	var providers []adequacy.Provider
-	seen := map[dupKey]int{}
 	for {
-		rowErr, err := rr.next()
+		p, _, errs, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, rep, fmt.Errorf("roster %s: %w", opts.Source, err)
+			return nil, &rd.Report, fmt.Errorf("roster %s: %w", opts.Source, err)
 		}
-		rep.Rows++
-		if rowErr != nil {
-			rep.Errors = append(rep.Errors, *rowErr)
-			rep.Bad++
-			continue
-		}
-		p, errs := parseProvider(rr, opts.Counties)
 		if len(errs) == 0 {
-			k := dupKey{p.NPI, p.Discipline, math.Round(p.Location.Lat * 1e6), math.Round(p.Location.Lon * 1e6)}
-			if first, dup := seen[k]; dup {
-				errs = append(errs, RowError{Line: rr.line, Column: rr.colName("npi"), Value: p.NPI,
-					Reason: fmt.Sprintf("duplicate of line %d: same NPI, discipline and location", first)})
-			} else {
-				seen[k] = rr.line
-			}
+			providers = append(providers, p)
 		}
-		if len(errs) > 0 {
-			rep.Errors = append(rep.Errors, errs...)
-			rep.Bad++
-			continue
-		}
-		if p.CountyFIPS == "" {
-			rep.Unplaced++
-		}
-		providers = append(providers, p)
 	}
-	rep.Accepted = len(providers)
-	rep.SHA256 = hex.EncodeToString(h.Sum(nil))
+	rep := &rd.Report
 	if opts.MaxBadRows >= 0 && rep.Bad > opts.MaxBadRows {
 		return nil, rep, &BadRows{File: opts.Source, Rows: rep.Rows, Bad: rep.Bad, Limit: opts.MaxBadRows, Errors: rep.Errors}
 	}

@@ -1,10 +1,12 @@
 package data
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -197,4 +199,9 @@ func (e *rowErrs) flag(canon string, def bool) bool {
 	}
 	e.add(canon, s, "must be Y or N")
 	return def
+}
+
+// sortRowErrors orders errors by line, keeping each line's in column order.
+func sortRowErrors(errs []RowError) {
+	slices.SortStableFunc(errs, func(a, b RowError) int { return cmp.Compare(a.Line, b.Line) })
 }

@@ -519,7 +519,9 @@ func (s *searcher) nearest() {
 
 // ratioBound is the greatest ratio of geodesic lengths for equal sphere
 // angles anywhere: N(90°)/M(0°) ≈ 1.0101.
-func ratioBound() float64 { return radiusN(90) / radiusM(0) }
+func ratioBound() float64 { return ratioMax }
+
+var ratioMax = radiusN(90) / radiusM(0)
 
 func cmpFloat(a, b float64) int {
 	switch {
@@ -625,10 +627,16 @@ func (ix *Index) Within(center Point, miles float64, f Filter, accept func(id in
 // central angle ≤ angle from latitude lat can visit. Any geodesic from the
 // centre whose sphere angle is θ ≤ angle is between lo·θ and hi·θ long.
 func curvatureBounds(lat, angle float64) (lo, hi float64) {
+	return curvatureBoundsRange(lat, lat, angle)
+}
+
+// curvatureBoundsRange is curvatureBounds for centres anywhere in a band
+// of latitudes.
+func curvatureBoundsRange(latMin, latMax, angle float64) (lo, hi float64) {
 	// A path of ellipsoidal length ≤ hi·angle stays within hi·angle/M(0)
 	// radians of the centre; widen the band by that factor.
 	band := angle * ratioBound() / deg
-	a, b := lat-band, lat+band
+	a, b := latMin-band, latMax+band
 	minAbs := 0.0
 	if a > 0 {
 		minAbs = a

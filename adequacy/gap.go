@@ -1,0 +1,490 @@
+package adequacy
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/geoaccess/geoaccess/geo"
+)
+
+// A gap report evaluates every member of a plan for every discipline and
+// rolls the answers up by county: who is served, which counties pass the
+// served-share rule and the minimum provider count, who is left unserved.
+// Answers are those of Decide, member by member (the tests check it); the
+// speed comes from taking members in spatial order and answering a cell of
+// neighbours with one index search (geo.Index.ProbeCell).
+
+// GapMember is one row of a member file.
+type GapMember struct {
+	ID         string
+	Line       int // 1-based line of the member file, for rejections
+	Point      geo.Point
+	HasPoint   bool   // false: located by ZIP
+	ZIP        string // optional with a point
+	CountyFIPS string // optional; trusted over the polygons
+}
+
+// GapOptions control a gap report.
+type GapOptions struct {
+	Profile     string // "" = the engine's default
+	AsOf        Date
+	Disciplines []Discipline // nil = every discipline the profile covers
+	Detail      bool         // keep every member × discipline answer
+	// Credits claims credits of the profile that apply only when
+	// requested (e.g. "new_or_expanding_applicant").
+	Credits []string
+	// CellDegrees sizes the grid unserved members are counted on for maps.
+	// 0 = 0.05°.
+	CellDegrees float64
+	// Progress, if not nil, is called now and then with members evaluated.
+	Progress func(done, total int)
+	Workers  int // 0 = GOMAXPROCS
+}
+
+// Rejection is a member the report could not evaluate, with why.
+type Rejection struct {
+	Line     int
+	MemberID string
+	Reason   string
+}
+
+// GapReport is the result.
+type GapReport struct {
+	Profile       *Profile
+	RosterVersion string
+	AsOf          Date
+	CountySource  string // the county table's source
+	Disciplines   []Discipline
+	Members       int // members evaluated
+	Rejected      []Rejection
+	Counties      []CountyRow   // by FIPS, then discipline
+	Unserved      []UnservedRow // in member-file order, then discipline
+	Access        []AccessRow   // with Detail: every member × discipline
+	Cells         []GapCell     // unserved members on a grid, for maps
+	// ByDiscipline totals.
+	Totals []DisciplineTotal
+
+	// state kept for recruitment ranking
+	ev *gapEval
+}
+
+// CountyRow is one county × discipline of the report.
+type CountyRow struct {
+	County      *County
+	Discipline  Discipline
+	Members     int
+	Served      int
+	ServedPct   float64 // 0..100
+	RequiredPct float64 // 0..100, after credits
+	Credits     []string
+	Pass        bool
+	Counted     int    // providers within time and distance of at least one member (422.116(e))
+	MinRequired int    // minimum number of providers
+	MinSource   string // where MinRequired came from
+	MinPass     bool
+	NearestP50  float64 // median miles to the nearest counting provider; NaN when none
+	NearestP90  float64
+	requiredBP  int // required share in basis points, for exact comparison
+	unreachable int // members with no counting provider anywhere
+	nearest     []nearItem
+}
+
+// UnservedRow is one member left unserved for one discipline.
+type UnservedRow struct {
+	MemberID     string
+	CountyFIPS   string
+	Discipline   Discipline
+	NearestNPI   string // "" when no counting provider exists
+	NearestMiles float64
+}
+
+// AccessRow is one member × discipline answer (with Detail).
+type AccessRow struct {
+	MemberID        string
+	Discipline      Discipline
+	CountyFIPS      string
+	Served          bool
+	ProvidersWithin int
+	NearestNPI      string
+	NearestMiles    float64
+}
+
+// GapCell counts unserved members of one grid cell.
+type GapCell struct {
+	Lat, Lon float64 // south-west corner
+	Size     float64 // degrees
+	Unserved [numDisciplines]int
+}
+
+// DisciplineTotal sums a discipline over the report.
+type DisciplineTotal struct {
+	Discipline             Discipline
+	Members, Served        int
+	Counties, CountiesPass int
+	CountiesMinPass        int
+	ProvidersCounted       int
+	Unreachable            int
+}
+
+// gapEval holds the per-member answers, in sorted (spatial) order.
+type gapEval struct {
+	e        *Engine
+	p        *Profile
+	ds       []Discipline
+	members  []gapLoc  // located members, spatial order
+	rules    [][]Rule  // county index → discipline → rule
+	counties []*County // county index → county
+	within   [numDisciplines][]int32
+	nearest  [numDisciplines][]int32 // index ID of the nearest counting provider, −1 none
+	miles    [numDisciplines][]float64
+	estim    [numDisciplines][]bool // miles[d][i] is an estimate (served members, without Detail)
+	filter   geo.Filter
+	covered  [numDisciplines][]int64 // sorted, distinct: county index << 32 | index ID
+}
+
+type gapLoc struct {
+	point  geo.Point
+	county int32 // index into gapEval.counties
+	src    int32 // index into the input slice
+}
+
+// ErrNoMembers is returned when no member could be evaluated.
+var ErrNoMembers = errors.New("no member could be evaluated")
+
+// Gap runs a gap report over members.
+func (e *Engine) Gap(ctx context.Context, members []GapMember, opts GapOptions) (*GapReport, error) {
+	p, err := e.profileFor(opts.Profile)
+	if err != nil {
+		return nil, &InvalidRequest{Violations: []FieldViolation{{"profile", err.Error()}}, NotFound: errors.Is(err, ErrUnknownProfile)}
+	}
+	if e.Network == nil {
+		return nil, ErrNoRoster
+	}
+	if opts.AsOf.IsZero() || !p.Effective.Contains(opts.AsOf) {
+		return nil, &InvalidRequest{Violations: []FieldViolation{{"as_of", fmt.Sprintf("%q is outside profile %s %s's effective period %s to %s",
+			opts.AsOf, p.Name, p.Version, p.Effective.From, orOpen(p.Effective.To))}}}
+	}
+	if !p.Time.DistanceOnly() {
+		return nil, fmt.Errorf("gap report: profile %s's time model is not a function of distance; gap reports need one", p.Name)
+	}
+	ds := opts.Disciplines
+	if ds == nil {
+		ds = p.CoveredDisciplines()
+	}
+	for i, d := range ds {
+		if !p.Covers(d) {
+			return nil, &InvalidRequest{Violations: []FieldViolation{{fmt.Sprintf("disciplines[%d]", i), fmt.Sprintf("profile %s has no standard for %s", p.Name, d)}}}
+		}
+	}
+	credits, err := claimedCredits(p, opts.Credits)
+	if err != nil {
+		return nil, err
+	}
+	ev := &gapEval{e: e, p: p, ds: ds}
+	rep := &GapReport{Profile: p, RosterVersion: e.Network.Version(), AsOf: opts.AsOf, CountySource: e.Counties.Source, Disciplines: ds, ev: ev}
+	rep.Rejected = ev.locate(members)
+	if len(ev.members) == 0 {
+		return rep, ErrNoMembers
+	}
+	rep.Members = len(ev.members)
+	if err := ev.evaluate(ctx, opts); err != nil {
+		return nil, err
+	}
+	ev.aggregate(rep, members, opts, credits)
+	return rep, nil
+}
+
+// claimedCredits checks the names of requested credits against the profile.
+func claimedCredits(p *Profile, names []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for i, n := range names {
+		found := false
+		for _, c := range p.Credits {
+			if c.Name == n && c.AppliesWhen == CreditRequested {
+				found = true
+			}
+		}
+		if !found {
+			return nil, &InvalidRequest{Violations: []FieldViolation{{fmt.Sprintf("credits[%d]", i), fmt.Sprintf("profile %s has no credit %q that can be claimed", p.Name, n)}}}
+		}
+		out[n] = true
+	}
+	return out, nil
+}
+
+// locate places every member in a county, in parallel, and sorts them in
+// spatial order. Members that cannot be placed are rejected with why.
+func (ev *gapEval) locate(members []GapMember) []Rejection {
+	type placed struct {
+		loc gapLoc
+		key uint64
+		c   *County
+		rej string
+	}
+	out := make([]placed, len(members))
+	parallel(len(members), 4096, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			m := &members[i]
+			bad := &InvalidRequest{}
+			mem := Member{ZIP: m.ZIP, CountyFIPS: m.CountyFIPS}
+			if m.HasPoint {
+				pt := m.Point
+				mem.Point = &pt
+			}
+			l := ev.e.locate(mem, bad)
+			switch {
+			case len(bad.Violations) > 0:
+				out[i].rej = bad.Error()[len("invalid request: "):]
+			case l.county == nil:
+				out[i].rej = l.reason
+			default:
+				out[i] = placed{loc: gapLoc{point: l.point, src: int32(i)}, key: geo.SpatialKey(l.point), c: l.county}
+			}
+		}
+	})
+	var rej []Rejection
+	countyIx := map[*County]int32{}
+	type keyed struct {
+		key uint64
+		i   int32
+	}
+	order := make([]keyed, 0, len(out))
+	for i := range out {
+		if out[i].rej != "" {
+			rej = append(rej, Rejection{Line: members[i].Line, MemberID: members[i].ID, Reason: out[i].rej})
+			continue
+		}
+		ci, ok := countyIx[out[i].c]
+		if !ok {
+			ci = int32(len(ev.counties))
+			countyIx[out[i].c] = ci
+			ev.counties = append(ev.counties, out[i].c)
+		}
+		out[i].loc.county = ci
+		order = append(order, keyed{out[i].key, int32(i)})
+	}
+	slices.SortFunc(order, func(a, b keyed) int {
+		if c := cmp.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	ev.members = make([]gapLoc, len(order))
+	for k, o := range order {
+		ev.members[k] = out[o.i].loc
+	}
+	ev.rules = make([][]Rule, len(ev.counties))
+	for ci, c := range ev.counties {
+		ev.rules[ci] = make([]Rule, numDisciplines)
+		for _, d := range ev.ds {
+			ev.rules[ci][d], _ = RuleFor(ev.p, c, d) // coverage checked in Gap
+		}
+	}
+	return rej
+}
+
+// cells cuts the spatially sorted members into runs of neighbours: at most
+// maxCell members, with at most 64 counties, within a tenth of the
+// smallest radius of their counties' rules of the run's first member. The
+// limit keeps the ring of index buckets that some but not all of a cell's
+// members reach thin beside the radius (geo.Index.ProbeCell counts the
+// rest once per cell).
+func (ev *gapEval) cells() [][2]int {
+	const maxCell = 256
+	minRadius := make([]float64, len(ev.counties))
+	for ci := range ev.counties {
+		minRadius[ci] = math.Inf(1)
+		for _, d := range ev.ds {
+			minRadius[ci] = math.Min(minRadius[ci], ev.rules[ci][d].RadiusMiles)
+		}
+		minRadius[ci] = math.Max(0.5, math.Min(minRadius[ci]/10, 10))
+	}
+	var out [][2]int
+	start := 0
+	var counties []int32
+	limit := 0.0
+	for i := range ev.members {
+		ci := ev.members[i].county
+		far := false
+		if i > start {
+			lim := math.Min(limit, angleOfMiles(minRadius[ci]))
+			far = geoAngle(ev.members[start].point, ev.members[i].point) > lim
+			if !slices.Contains(counties, ci) && len(counties) == 64 {
+				far = true
+			}
+		}
+		if i-start == maxCell || far {
+			out = append(out, [2]int{start, i})
+			start, counties = i, counties[:0]
+		}
+		if i == start {
+			limit = angleOfMiles(minRadius[ci])
+		} else {
+			limit = math.Min(limit, angleOfMiles(minRadius[ci]))
+		}
+		if !slices.Contains(counties, ci) {
+			counties = append(counties, ci)
+		}
+	}
+	return append(out, [2]int{start, len(ev.members)})
+}
+
+func angleOfMiles(mi float64) float64 { return mi * geo.MetersPerMile / 6371008.8 }
+
+// geoAngle is the sphere angle between two points, for grouping only.
+func geoAngle(a, b geo.Point) float64 {
+	const r = math.Pi / 180
+	sa, ca := math.Sincos(a.Lat * r)
+	sb, cb := math.Sincos(b.Lat * r)
+	c := sa*sb + ca*cb*math.Cos((a.Lon-b.Lon)*r)
+	return math.Acos(math.Max(-1, math.Min(1, c)))
+}
+
+// evaluate answers every cell × discipline in parallel.
+func (ev *gapEval) evaluate(ctx context.Context, opts GapOptions) error {
+	n := len(ev.members)
+	for _, d := range ev.ds {
+		ev.within[d] = make([]int32, n)
+		ev.nearest[d] = make([]int32, n)
+		ev.miles[d] = make([]float64, n)
+		ev.estim[d] = make([]bool, n)
+	}
+	cells := ev.cells()
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	filter := ev.p.Counting.filter(opts.AsOf)
+	ev.filter = filter
+	var next, done atomic.Int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var sc geo.ProbeScratch
+			probes := make([]geo.Probe, 0, 256)
+			out := make([]geo.ProbeResult, 256)
+			var cov [numDisciplines]coveredSet
+			for ctx.Err() == nil {
+				k := int(next.Add(1)) - 1
+				if k >= len(cells) {
+					break
+				}
+				lo, hi := cells[k][0], cells[k][1]
+				for _, d := range ev.ds {
+					probes = probes[:0]
+					for i := lo; i < hi; i++ {
+						m := &ev.members[i]
+						r := ev.rules[m.county][d].RadiusMiles
+						if math.IsInf(r, 1) {
+							r = 1e5
+						}
+						probes = append(probes, geo.Probe{Center: m.point, Radius: r, Group: m.county,
+							Estimate: !opts.Detail, Required: ev.rules[m.county][d].ProvidersRequired})
+					}
+					ev.e.Network.disc[d].ix.ProbeCell(probes, filter, out, func(g, id int32) {
+						cov[d].add(int64(g)<<32 | int64(id))
+					}, &sc)
+					for j := range probes {
+						ev.within[d][lo+j] = int32(out[j].Within)
+						ev.nearest[d][lo+j] = out[j].Nearest.ID
+						ev.miles[d][lo+j] = out[j].Nearest.Miles
+						ev.estim[d][lo+j] = out[j].Estimated
+					}
+				}
+				if opts.Progress != nil {
+					opts.Progress(int(done.Add(int64(hi-lo))), len(ev.members))
+				}
+			}
+			mu.Lock()
+			for _, d := range ev.ds {
+				ev.covered[d] = append(ev.covered[d], cov[d].keys...)
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for _, d := range ev.ds {
+		slices.Sort(ev.covered[d])
+		ev.covered[d] = slices.Compact(ev.covered[d])
+	}
+	return ctx.Err()
+}
+
+// served reports whether sorted member i is served for d.
+func (ev *gapEval) served(d Discipline, i int) bool {
+	m := &ev.members[i]
+	return int(ev.within[d][i]) >= ev.rules[m.county][d].ProvidersRequired
+}
+
+// exactNearest is sorted member i's exact distance to its nearest counting
+// provider of d.
+func (ev *gapEval) exactNearest(d Discipline, i int) float64 {
+	if !ev.estim[d][i] {
+		return ev.miles[d][i]
+	}
+	var res geo.Result
+	ev.e.Network.disc[d].ix.Search(geo.Query{Center: ev.members[i].point, K: 1, Filter: ev.filter}, &res)
+	ev.miles[d][i], ev.estim[d][i] = res.Nearest[0].Miles, false
+	return ev.miles[d][i]
+}
+
+// npi returns the NPI of an index ID of discipline d ("" for −1).
+func (ev *gapEval) npi(d Discipline, id int32) string {
+	if id < 0 {
+		return ""
+	}
+	return ev.e.Network.Roster.Providers[ev.e.Network.disc[d].prov[id]].NPI
+}
+
+// parallel runs fn over [0, n) in chunks on every processor.
+func parallel(n, chunk int, fn func(lo, hi int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(int64(chunk))) - chunk
+				if lo >= n {
+					return
+				}
+				fn(lo, min(lo+chunk, n))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// coveredSet collects (county, provider) keys. Neighbouring cells report
+// mostly the same keys, so a small direct-mapped cache of recent keys drops
+// nearly every repeat before it is stored; the rest are removed by sorting.
+type coveredSet struct {
+	recent []int64
+	keys   []int64
+}
+
+func (c *coveredSet) add(k int64) {
+	if c.recent == nil {
+		c.recent = make([]int64, 1<<16)
+		for i := range c.recent {
+			c.recent[i] = -1
+		}
+	}
+	slot := uint64(k) * 0x9E3779B97F4A7C15 >> 48
+	if c.recent[slot] == k {
+		return
+	}
+	c.recent[slot] = k
+	c.keys = append(c.keys, k)
+}

@@ -1,0 +1,285 @@
+package adequacy_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data"
+	"github.com/geoaccess/geoaccess/geo"
+)
+
+// sampleGapMembers reads the first n rows of the embedded member file.
+func sampleGapMembers(t testing.TB, n int) []adequacy.GapMember {
+	t.Helper()
+	b, err := data.SampleMembers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []adequacy.GapMember
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		if len(out) == n {
+			break
+		}
+		f := strings.Split(line, ",")
+		lat, _ := strconv.ParseFloat(f[1], 64)
+		lon, _ := strconv.ParseFloat(f[2], 64)
+		out = append(out, adequacy.GapMember{ID: f[0], Line: i + 2, Point: geo.Point{Lat: lat, Lon: lon}, HasPoint: true, ZIP: f[3]})
+	}
+	return out
+}
+
+// Every member × discipline answer of a gap report equals Decide's, and
+// the county rows equal a brute-force roll-up.
+func TestGapEqualsDecide(t *testing.T) {
+	eng := engine(t, nil)
+	members := sampleGapMembers(t, 600)
+	// Some ZIP-only members, one with a given county, some bad ones.
+	members = append(members,
+		adequacy.GapMember{ID: "Z1", Line: 9001, ZIP: "10001"},
+		adequacy.GapMember{ID: "Z2", Line: 9002, ZIP: "79830"},
+		adequacy.GapMember{ID: "C1", Line: 9003, Point: geo.Point{Lat: 40.75, Lon: -73.99}, HasPoint: true, CountyFIPS: "36005"},
+		adequacy.GapMember{ID: "BAD1", Line: 9004, ZIP: "00000"},
+		adequacy.GapMember{ID: "BAD2", Line: 9005, Point: geo.Point{Lat: 35, Lon: -50}, HasPoint: true},
+		adequacy.GapMember{ID: "BAD3", Line: 9006, Point: geo.Point{Lat: 40, Lon: -74}, HasPoint: true, CountyFIPS: "99999"},
+	)
+	for _, profile := range []string{"cms-ma", "tx-medicaid", "commercial-example"} {
+		rep, err := eng.Gap(context.Background(), members, adequacy.GapOptions{Profile: profile, AsOf: asOf, Detail: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Rejected) != 3 || rep.Members != len(members)-3 {
+			t.Fatalf("%s: rejected %+v", profile, rep.Rejected)
+		}
+		for i, want := range []string{"zip: unknown ZIP code 00000", "no county polygon", "county_fips: unknown county 99999"} {
+			if !strings.Contains(rep.Rejected[i].Reason, want) {
+				t.Errorf("rejection %d: %+v, want %q", i, rep.Rejected[i], want)
+			}
+		}
+		byID := map[string]adequacy.GapMember{}
+		for _, m := range members {
+			byID[m.ID] = m
+		}
+		type key struct {
+			fips string
+			d    adequacy.Discipline
+		}
+		members, served := map[key]int{}, map[key]int{}
+		for _, a := range rep.Access {
+			m := byID[a.MemberID]
+			mem := adequacy.Member{ZIP: m.ZIP, CountyFIPS: m.CountyFIPS}
+			if m.HasPoint {
+				mem.Point = &m.Point
+			}
+			ds, err := eng.Decide(adequacy.Request{Member: mem, Disciplines: []adequacy.Discipline{a.Discipline}, Profile: profile, AsOf: asOf, K: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := ds[0]
+			nearestNPI, nearestMiles := "", math.Inf(1)
+			if len(d.Nearest) > 0 {
+				nearestNPI, nearestMiles = d.Nearest[0].NPI, d.Nearest[0].Miles
+			}
+			if a.Served != d.Served() || a.ProvidersWithin != d.ProvidersWithin || a.CountyFIPS != d.County.FIPS ||
+				a.NearestNPI != nearestNPI || a.NearestMiles != nearestMiles {
+				t.Errorf("%s %s %s: gap %+v, Decide served %v within %d county %s nearest %s %.6f", profile, a.MemberID, a.Discipline,
+					a, d.Served(), d.ProvidersWithin, d.County.FIPS, nearestNPI, nearestMiles)
+			}
+			k := key{a.CountyFIPS, a.Discipline}
+			members[k]++
+			if a.Served {
+				served[k]++
+			}
+		}
+		for _, r := range rep.Counties {
+			k := key{r.County.FIPS, r.Discipline}
+			if r.Members != members[k] || r.Served != served[k] {
+				t.Errorf("%s %s %s: members %d served %d, want %d %d", profile, k.fips, k.d, r.Members, r.Served, members[k], served[k])
+			}
+			if want := r.Served*10000 >= int(math.Round(r.RequiredPct*100))*r.Members; r.Pass != want {
+				t.Errorf("%s %s %s: pass %v with %.2f%% of %.2f%%", profile, k.fips, k.d, r.Pass, r.ServedPct, r.RequiredPct)
+			}
+		}
+	}
+}
+
+// Providers counted (422.116(e)) equal a brute-force scan: counting
+// providers within a county's standard of at least one of its members.
+func TestGapProvidersCounted(t *testing.T) {
+	eng := engine(t, nil)
+	members := sampleGapMembers(t, 300)
+	rep, err := eng.Gap(context.Background(), members, adequacy.GapOptions{AsOf: asOf, Disciplines: []adequacy.Discipline{adequacy.DC, adequacy.ST}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, _ := eng.Profiles.Get("cms-ma")
+	county := make([]string, len(members))
+	for i, m := range members {
+		if c, err := eng.Map.Locate(m.Point); err == nil {
+			county[i] = c.FIPS
+		}
+	}
+	for _, r := range rep.Counties {
+		rule, _ := adequacy.RuleFor(prof, r.County, r.Discipline)
+		want := 0
+		for pi := range eng.Network.Roster.Providers {
+			p := &eng.Network.Roster.Providers[pi]
+			if p.Discipline != r.Discipline || !prof.Counting.Counts(p, asOf) {
+				continue
+			}
+			for i, m := range members {
+				if county[i] == r.County.FIPS && geo.Distance(m.Point, p.Location) <= rule.RadiusMiles {
+					want++
+					break
+				}
+			}
+		}
+		if r.Counted != want {
+			t.Errorf("%s %s: counted %d, brute force %d", r.County.FIPS, r.Discipline, r.Counted, want)
+		}
+		if r.MinSource != "official" || r.MinPass != (r.Counted >= r.MinRequired) {
+			t.Errorf("%s %s: minimum %d (%s) pass %v", r.County.FIPS, r.Discipline, r.MinRequired, r.MinSource, r.MinPass)
+		}
+	}
+}
+
+func TestGapCredits(t *testing.T) {
+	eng := engine(t, nil)
+	m := []adequacy.GapMember{{ID: "DC1", Line: 2, Point: geo.Point{Lat: 38.9, Lon: -77.03}, HasPoint: true}}
+	rep, err := eng.Gap(context.Background(), m, adequacy.GapOptions{AsOf: asOf, Credits: []string{"new_or_expanding_applicant"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Counties {
+		// Washington DC: the CON credit for PT and OT (the CMS file's only
+		// CON rows for our disciplines) plus the claimed credit.
+		want := 80.0
+		if r.Discipline == adequacy.PT || r.Discipline == adequacy.OT {
+			want = 70
+		}
+		if r.RequiredPct != want {
+			t.Errorf("%s: required %.1f%% (credits %v), want %.1f%%", r.Discipline, r.RequiredPct, r.Credits, want)
+		}
+	}
+	_, err = eng.Gap(context.Background(), m, adequacy.GapOptions{AsOf: asOf, Credits: []string{"telehealth-please"}})
+	var ir *adequacy.InvalidRequest
+	if !errors.As(err, &ir) || ir.Violations[0].Field != "credits[0]" {
+		t.Errorf("unknown credit: %v", err)
+	}
+}
+
+// The ranking equals a naive greedy that recomputes every gain each round.
+func TestRecruitGreedyOracle(t *testing.T) {
+	eng := engine(t, nil)
+	members := sampleGapMembers(t, 2000)
+	rep, err := eng.Gap(context.Background(), members, adequacy.GapOptions{AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cands []adequacy.Provider
+	for _, p := range eng.Network.Roster.Providers {
+		if !p.Participating {
+			cands = append(cands, p)
+		}
+	}
+	picks, skip, err := rep.Recruit(context.Background(), cands)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(picks) == 0 || skip.Participating != 0 {
+		t.Fatalf("%d picks, skip %+v", len(picks), skip)
+	}
+	// Naive: which unserved (member, discipline) each candidate reaches.
+	prof, _ := eng.Profiles.Get("cms-ma")
+	unserved := map[string]bool{} // member|discipline
+	for _, u := range rep.Unserved {
+		unserved[u.MemberID+"|"+u.Discipline.String()] = true
+	}
+	byID := map[string]adequacy.GapMember{}
+	for _, m := range members {
+		byID[m.ID] = m
+	}
+	reach := make([][]string, len(cands))
+	for ci, c := range cands {
+		cc := c
+		cc.Participating = true
+		if !prof.Counting.Counts(&cc, asOf) {
+			continue
+		}
+		for _, u := range rep.Unserved {
+			if u.Discipline != c.Discipline {
+				continue
+			}
+			m := byID[u.MemberID]
+			county, _ := eng.Counties.Lookup(u.CountyFIPS)
+			rule, _ := adequacy.RuleFor(prof, county, u.Discipline)
+			if geo.Distance(m.Point, c.Location) <= rule.RadiusMiles {
+				reach[ci] = append(reach[ci], u.MemberID+"|"+u.Discipline.String())
+			}
+		}
+	}
+	cum := 0
+	for rank := 1; ; rank++ {
+		best, bestGain := -1, 0
+		for ci := range cands {
+			g := 0
+			for _, k := range reach[ci] {
+				if unserved[k] {
+					g++
+				}
+			}
+			if g > bestGain {
+				best, bestGain = ci, g
+			}
+		}
+		if best < 0 {
+			if rank-1 != len(picks) {
+				t.Errorf("naive greedy made %d picks, Recruit %d", rank-1, len(picks))
+			}
+			break
+		}
+		p := picks[rank-1]
+		cum += bestGain
+		if p.NewlyServed != bestGain || p.CumulativeServed != cum {
+			t.Fatalf("rank %d: Recruit %s newly %d cumulative %d; naive %s newly %d cumulative %d", rank, p.Provider.NPI, p.NewlyServed,
+				p.CumulativeServed, cands[best].NPI, bestGain, cum)
+		}
+		for _, k := range reach[best] {
+			delete(unserved, k)
+		}
+	}
+}
+
+// Without Detail, served members' nearest distances start as estimates;
+// the quantiles and unserved rows must still equal the exact ones.
+func TestGapQuantilesExact(t *testing.T) {
+	eng := engine(t, nil)
+	members := sampleGapMembers(t, 2000)
+	exact, err := eng.Gap(context.Background(), members, adequacy.GapOptions{AsOf: asOf, Detail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := eng.Gap(context.Background(), members, adequacy.GapOptions{AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exact.Counties) != len(fast.Counties) || len(exact.Unserved) != len(fast.Unserved) {
+		t.Fatalf("rows differ: %d/%d counties, %d/%d unserved", len(exact.Counties), len(fast.Counties), len(exact.Unserved), len(fast.Unserved))
+	}
+	same := func(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+	for i, e := range exact.Counties {
+		f := fast.Counties[i]
+		if !same(e.NearestP50, f.NearestP50) || !same(e.NearestP90, f.NearestP90) || e.Served != f.Served || e.Counted != f.Counted {
+			t.Errorf("%s %s: exact p50 %v p90 %v, fast p50 %v p90 %v", e.County.FIPS, e.Discipline, e.NearestP50, e.NearestP90, f.NearestP50, f.NearestP90)
+		}
+	}
+	for i := range exact.Unserved {
+		if exact.Unserved[i] != fast.Unserved[i] {
+			t.Errorf("unserved %d: %+v vs %+v", i, exact.Unserved[i], fast.Unserved[i])
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/geo"
+)
+
+var memberColumns = map[string][]string{
+	"member_id":   {"member_id", "member", "id"},
+	"lat":         {"lat", "latitude"},
+	"lon":         {"lon", "lng", "long", "longitude"},
+	"zip":         {"zip", "zip_code", "postal_code"},
+	"county_fips": {"county_fips", "county"},
+}
+
+// MemberReader streams a member CSV: member_id, then lat and lon or zip,
+// and optionally county_fips (trusted over the polygons). Each row becomes
+// a member or its errors, with line and column.
+type MemberReader struct {
+	rr   *rowReader
+	seen map[string]int
+	// Rows and Bad count what has been read.
+	Rows, Bad int
+}
+
+// NewMemberReader reads the header: member_id is required, and either
+// both lat and lon or zip.
+func NewMemberReader(r io.Reader) (*MemberReader, error) {
+	rr, err := newRowReader(r, memberColumns, []string{"member_id"})
+	if err != nil {
+		return nil, fmt.Errorf("members: %w", err)
+	}
+	_, lat := rr.cols["lat"]
+	_, lon := rr.cols["lon"]
+	_, zip := rr.cols["zip"]
+	if lat != lon || (!lat && !zip) {
+		return nil, fmt.Errorf("members: line 1: %w: want lat and lon, or zip (header has: %v)", ErrMissingColumn, rr.header)
+	}
+	return &MemberReader{rr: rr, seen: map[string]int{}}, nil
+}
+
+// Next returns the next member, or its row's errors; io.EOF after the last.
+func (mr *MemberReader) Next() (adequacy.GapMember, []RowError, error) {
+	rowErr, err := mr.rr.next()
+	if err != nil {
+		return adequacy.GapMember{}, nil, err
+	}
+	mr.Rows++
+	if rowErr != nil {
+		mr.Bad++
+		return adequacy.GapMember{}, []RowError{*rowErr}, nil
+	}
+	m, errs := parseMemberRow(mr.rr)
+	if len(errs) == 0 && m.ID != "" {
+		if first, dup := mr.seen[m.ID]; dup {
+			errs = append(errs, RowError{Line: m.Line, Column: mr.rr.colName("member_id"), Reason: fmt.Sprintf("repeats the member of line %d", first)})
+		}
+	}
+	if len(errs) > 0 {
+		mr.Bad++
+		return adequacy.GapMember{}, errs, nil
+	}
+	mr.seen[m.ID] = m.Line
+	return m, nil, nil
+}
+
+// parseMemberRow validates the current record of rr (all but repeats).
+func parseMemberRow(rr *rowReader) (adequacy.GapMember, []RowError) {
+	e := &rowErrs{rr: rr}
+	m := adequacy.GapMember{ID: rr.get("member_id"), Line: rr.line, ZIP: rr.get("zip"), CountyFIPS: rr.get("county_fips")}
+	if m.ID == "" {
+		e.add("member_id", "", "is required")
+	}
+	lat, lon := rr.get("lat"), rr.get("lon")
+	switch {
+	case lat != "" || lon != "":
+		m.Point = geo.Point{Lat: parseCoord(e, "lat", lat), Lon: parseCoord(e, "lon", lon)}
+		m.HasPoint = len(e.errs) == 0
+		if m.HasPoint {
+			if err := m.Point.Validate(); err != nil {
+				col, val := "lat", lat
+				if errors.Is(err, geo.ErrLongitude) {
+					col, val = "lon", lon
+				}
+				e.add(col, val, err.Error())
+			}
+		}
+	case m.ZIP == "":
+		e.add("lat", "", "a location is required: lat and lon, or zip")
+	}
+	if m.ZIP != "" {
+		if z, err := geo.NormalizeZIP(m.ZIP); err != nil {
+			e.add("zip", m.ZIP, err.Error())
+		} else {
+			m.ZIP = z
+		}
+	}
+	if m.CountyFIPS != "" && (len(m.CountyFIPS) != 5 || !allDigits(m.CountyFIPS)) {
+		e.add("county_fips", m.CountyFIPS, "a county FIPS code is 5 digits")
+	}
+	return m, e.errs
+}
+
+func parseCoord(e *rowErrs, col, s string) float64 {
+	if s == "" {
+		e.add(col, "", "is required when the other coordinate is given")
+		return 0
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		e.add(col, s, "is not a number")
+	}
+	return v
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

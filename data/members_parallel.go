@@ -1,0 +1,230 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+)
+
+// ReadMembers reads a whole member file, parsing it on every processor: a
+// reader cuts the stream into chunks at line ends and workers parse them.
+// A file with quoted fields (a quote anywhere from some chunk on) is read
+// from that point by the sequential CSV reader, which understands quoting.
+// Results are in file order; bad rows come back with line and column, and
+// a repeated member_id is reported against the line it repeats. progress,
+// if not nil, receives the bytes read so far.
+func ReadMembers(r io.Reader, progress func(int64)) ([]adequacy.GapMember, []RowError, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	// The header is the first line that is not blank, as for the CSV reader.
+	var consumed strings.Builder
+	head, headLine := "", 0
+	for {
+		ln, err := br.ReadString('\n')
+		consumed.WriteString(ln)
+		headLine++
+		if strings.TrimRight(ln, "\r\n") != "" {
+			head = ln
+			break
+		}
+		if err != nil {
+			break
+		}
+	}
+	if strings.Contains(head, "\"") || head == "" {
+		// Quoted header (or none): let the CSV reader do all of it.
+		hr, err := NewMemberReader(io.MultiReader(strings.NewReader(consumed.String()), br))
+		if err != nil {
+			return nil, nil, err
+		}
+		return readAll(hr)
+	}
+	hr, err := NewMemberReader(strings.NewReader(head))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (line %d)", err, headLine)
+	}
+	type chunk struct {
+		line int // line number of the chunk's first line
+		data []byte
+		ms   []adequacy.GapMember
+		errs []RowError
+	}
+	chunks := make(chan *chunk, 4)
+	var parsed []*chunk
+	var wg sync.WaitGroup
+	work := make(chan *chunk, 4)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rr := &rowReader{cols: hr.rr.cols, header: hr.rr.header}
+			for c := range work {
+				c.ms, c.errs = parseChunk(rr, c.line, c.data)
+			}
+		}()
+	}
+	var tail io.Reader // set when quoting forces the sequential reader
+	tailLine := 0
+	go func() {
+		defer close(chunks)
+		line, read := headLine+1, int64(consumed.Len())
+		for {
+			buf := make([]byte, 4<<20)
+			n, err := io.ReadFull(br, buf)
+			buf = buf[:n]
+			if n > 0 && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				rest, rerr := br.ReadBytes('\n') // finish the last line
+				buf = append(buf, rest...)
+				if rerr != nil && !errors.Is(rerr, io.EOF) {
+					err = rerr
+				}
+			}
+			if bytes.IndexByte(buf, '"') >= 0 {
+				tail, tailLine = io.MultiReader(bytes.NewReader(buf), br), line
+				return
+			}
+			if len(buf) > 0 {
+				chunks <- &chunk{line: line, data: buf}
+				line += bytes.Count(buf, []byte{'\n'})
+				if buf[len(buf)-1] != '\n' {
+					line++
+				}
+				read += int64(len(buf))
+				if progress != nil {
+					progress(read)
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range chunks {
+		parsed = append(parsed, c)
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+	var ms []adequacy.GapMember
+	var errs []RowError
+	for _, c := range parsed {
+		ms = append(ms, c.ms...)
+		errs = append(errs, c.errs...)
+	}
+	if tail != nil {
+		tms, terrs, err := readQuoted(hr, tail, tailLine)
+		if err != nil {
+			return nil, nil, err
+		}
+		ms, errs = append(ms, tms...), append(errs, terrs...)
+	}
+	return dedupeMembers(ms, errs, hr.rr.colName("member_id"))
+}
+
+// readAll reads every row with the CSV reader.
+func readAll(mr *MemberReader) ([]adequacy.GapMember, []RowError, error) {
+	var ms []adequacy.GapMember
+	var errs []RowError
+	for {
+		m, es, err := mr.Next()
+		if errors.Is(err, io.EOF) {
+			sortRowErrors(errs)
+			return ms, errs, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("members: %w", err)
+		}
+		errs = append(errs, es...)
+		if es == nil {
+			ms = append(ms, m)
+		}
+	}
+}
+
+// parseChunk parses whole lines without quoting.
+func parseChunk(rr *rowReader, line int, data []byte) ([]adequacy.GapMember, []RowError) {
+	var ms []adequacy.GapMember
+	var errs []RowError
+	s := string(data)
+	for len(s) > 0 {
+		end := strings.IndexByte(s, '\n')
+		var ln string
+		if end < 0 {
+			ln, s = s, ""
+		} else {
+			ln, s = s[:end], s[end+1:]
+		}
+		ln = strings.TrimSuffix(ln, "\r")
+		rr.line = line
+		line++
+		if ln == "" {
+			continue // blank lines are skipped, as the CSV reader does
+		}
+		rr.rec = strings.Split(ln, ",")
+		if len(rr.rec) != len(rr.header) {
+			errs = append(errs, RowError{Line: rr.line, Reason: fmt.Sprintf("row has %d fields, the header has %d", len(rr.rec), len(rr.header))})
+			continue
+		}
+		m, es := parseMemberRow(rr)
+		if len(es) > 0 {
+			errs = append(errs, es...)
+			continue
+		}
+		ms = append(ms, m)
+	}
+	return ms, errs
+}
+
+// readQuoted reads the rest of a file with the CSV reader, numbering lines
+// from firstLine.
+func readQuoted(hr *MemberReader, r io.Reader, firstLine int) ([]adequacy.GapMember, []RowError, error) {
+	// A header row lets the CSV reader count lines and columns as usual.
+	mr, err := NewMemberReader(io.MultiReader(strings.NewReader(strings.Join(hr.rr.header, ",")+"\n"), r))
+	if err != nil {
+		return nil, nil, err
+	}
+	shift := firstLine - 2
+	var ms []adequacy.GapMember
+	var errs []RowError
+	for {
+		mr.seen = map[string]int{} // repeats are found across the whole file later
+		m, es, err := mr.Next()
+		if errors.Is(err, io.EOF) {
+			return ms, errs, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("members: %w", err)
+		}
+		for _, e := range es {
+			e.Line += shift
+			errs = append(errs, e)
+		}
+		if es == nil {
+			m.Line += shift
+			ms = append(ms, m)
+		}
+	}
+}
+
+// dedupeMembers drops a member_id's later rows, reporting each against the
+// first, and orders the errors by line.
+func dedupeMembers(ms []adequacy.GapMember, errs []RowError, col string) ([]adequacy.GapMember, []RowError, error) {
+	seen := make(map[string]int, len(ms))
+	kept := ms[:0]
+	for _, m := range ms {
+		if first, dup := seen[m.ID]; dup {
+			errs = append(errs, RowError{Line: m.Line, Column: col, Reason: fmt.Sprintf("repeats the member of line %d", first)})
+			continue
+		}
+		seen[m.ID] = m.Line
+		kept = append(kept, m)
+	}
+	sortRowErrors(errs)
+	return kept, errs, nil
+}

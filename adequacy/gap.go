@@ -52,6 +52,7 @@ type GapOptions struct {
 type Rejection struct {
 	Line     int
 	MemberID string
+	Field    string // the request field at fault (location.latitude, zip, county_fips), "" for none
 	Reason   string
 }
 
@@ -223,10 +224,11 @@ func claimedCredits(p *Profile, names []string) (map[string]bool, error) {
 // spatial order. Members that cannot be placed are rejected with why.
 func (ev *gapEval) locate(members []GapMember) []Rejection {
 	type placed struct {
-		loc gapLoc
-		key uint64
-		c   *County
-		rej string
+		loc   gapLoc
+		key   uint64
+		c     *County
+		rej   string
+		field string
 	}
 	out := make([]placed, len(members))
 	parallel(len(members), 4096, func(lo, hi int) {
@@ -241,7 +243,7 @@ func (ev *gapEval) locate(members []GapMember) []Rejection {
 			l := ev.e.locate(mem, bad)
 			switch {
 			case len(bad.Violations) > 0:
-				out[i].rej = bad.Error()[len("invalid request: "):]
+				out[i].field, out[i].rej = bad.Violations[0].Field, bad.Violations[0].Reason
 			case l.county == nil:
 				out[i].rej = l.reason
 			default:
@@ -258,7 +260,7 @@ func (ev *gapEval) locate(members []GapMember) []Rejection {
 	order := make([]keyed, 0, len(out))
 	for i := range out {
 		if out[i].rej != "" {
-			rej = append(rej, Rejection{Line: members[i].Line, MemberID: members[i].ID, Reason: out[i].rej})
+			rej = append(rej, Rejection{Line: members[i].Line, MemberID: members[i].ID, Field: out[i].field, Reason: out[i].rej})
 			continue
 		}
 		ci, ok := countyIx[out[i].c]

@@ -55,8 +55,8 @@ func TestGapEqualsDecide(t *testing.T) {
 		if len(rep.Rejected) != 3 || rep.Members != len(members)-3 {
 			t.Fatalf("%s: rejected %+v", profile, rep.Rejected)
 		}
-		for i, want := range []string{"zip: unknown ZIP code 00000", "no county polygon", "county_fips: unknown county 99999"} {
-			if !strings.Contains(rep.Rejected[i].Reason, want) {
+		for i, want := range []string{"zip: unknown ZIP code 00000", ": the location is in no county polygon", "county_fips: unknown county 99999"} {
+			if got := rep.Rejected[i].Field + ": " + rep.Rejected[i].Reason; !strings.Contains(got, want) {
 				t.Errorf("rejection %d: %+v, want %q", i, rep.Rejected[i], want)
 			}
 		}

@@ -14,6 +14,7 @@ import (
 // RowError is one problem with one field (or a whole row) of a CSV file.
 type RowError struct {
 	Line   int    // 1-based line of the file
+	Key    string // the row's identifier (member_id, npi) when it has one
 	Column string // header name; "" when the whole row is wrong
 	Value  string // the offending text, when short enough to show
 	Reason string
@@ -162,6 +163,7 @@ func (rr *rowReader) colName(canon string) string {
 // rowErrs collects the problems of one row.
 type rowErrs struct {
 	rr   *rowReader
+	key  string
 	errs []RowError
 }
 
@@ -169,7 +171,7 @@ func (e *rowErrs) add(canon, value, reason string) {
 	if len(value) > 60 {
 		value = value[:60] + "…"
 	}
-	e.errs = append(e.errs, RowError{Line: e.rr.line, Column: e.rr.colName(canon), Value: value, Reason: reason})
+	e.errs = append(e.errs, RowError{Line: e.rr.line, Key: e.key, Column: e.rr.colName(canon), Value: value, Reason: reason})
 }
 
 func (e *rowErrs) float(canon string) float64 {

@@ -58,7 +58,7 @@ func (mr *MemberReader) Next() (adequacy.GapMember, []RowError, error) {
 	m, errs := parseMemberRow(mr.rr)
 	if len(errs) == 0 && m.ID != "" {
 		if first, dup := mr.seen[m.ID]; dup {
-			errs = append(errs, RowError{Line: m.Line, Column: mr.rr.colName("member_id"), Reason: fmt.Sprintf("repeats the member of line %d", first)})
+			errs = append(errs, RowError{Line: m.Line, Key: m.ID, Column: mr.rr.colName("member_id"), Reason: fmt.Sprintf("repeats the member of line %d", first)})
 		}
 	}
 	if len(errs) > 0 {
@@ -71,7 +71,7 @@ func (mr *MemberReader) Next() (adequacy.GapMember, []RowError, error) {
 
 // parseMemberRow validates the current record of rr (all but repeats).
 func parseMemberRow(rr *rowReader) (adequacy.GapMember, []RowError) {
-	e := &rowErrs{rr: rr}
+	e := &rowErrs{rr: rr, key: rr.get("member_id")}
 	m := adequacy.GapMember{ID: rr.get("member_id"), Line: rr.line, ZIP: rr.get("zip"), CountyFIPS: rr.get("county_fips")}
 	if m.ID == "" {
 		e.add("member_id", "", "is required")

@@ -219,7 +219,7 @@ func dedupeMembers(ms []adequacy.GapMember, errs []RowError, col string) ([]adeq
 	kept := ms[:0]
 	for _, m := range ms {
 		if first, dup := seen[m.ID]; dup {
-			errs = append(errs, RowError{Line: m.Line, Column: col, Reason: fmt.Sprintf("repeats the member of line %d", first)})
+			errs = append(errs, RowError{Line: m.Line, Key: m.ID, Column: col, Reason: fmt.Sprintf("repeats the member of line %d", first)})
 			continue
 		}
 		seen[m.ID] = m.Line

@@ -106,7 +106,7 @@ func (rd *RosterReader) Next() (p adequacy.Provider, line int, errs []RowError, 
 	if len(errs) == 0 {
 		k := dupKey{p.NPI, p.Discipline, math.Round(p.Location.Lat * 1e6), math.Round(p.Location.Lon * 1e6)}
 		if first, dup := rd.seen[k]; dup {
-			errs = append(errs, RowError{Line: rd.rr.line, Column: rd.rr.colName("npi"), Value: p.NPI,
+			errs = append(errs, RowError{Line: rd.rr.line, Key: p.NPI, Column: rd.rr.colName("npi"), Value: p.NPI,
 				Reason: fmt.Sprintf("duplicate of line %d: same NPI, discipline and location", first)})
 		} else {
 			rd.seen[k] = rd.rr.line
@@ -168,7 +168,7 @@ type dupKey struct {
 }
 
 func parseProvider(rr *rowReader, counties *geo.CountyMap) (adequacy.Provider, []RowError) {
-	e := &rowErrs{rr: rr}
+	e := &rowErrs{rr: rr, key: rr.get("npi")}
 	var p adequacy.Provider
 	p.NPI = rr.get("npi")
 	if err := ValidNPI(p.NPI); err != nil {

@@ -101,7 +101,7 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	}
 	phase("evaluate")
 	for _, r := range rep.Rejected {
-		rejected = append(rejected, report.Rejected{Line: r.Line, MemberID: r.MemberID, Reason: r.Reason})
+		rejected = append(rejected, report.Rejected{Line: r.Line, MemberID: r.MemberID, Column: report.MemberColumn(r.Field), Reason: r.Reason})
 	}
 	var picks []adequacy.RecruitPick
 	if *candidates != "" {
@@ -139,7 +139,7 @@ func readMembers(path string, prog *progress) ([]adequacy.GapMember, []report.Re
 	}
 	rej := make([]report.Rejected, len(errs))
 	for i, e := range errs {
-		rej[i] = report.Rejected{Line: e.Line, Column: e.Column, Reason: e.Reason}
+		rej[i] = report.Rejected{Line: e.Line, MemberID: e.Key, Column: e.Column, Reason: e.Reason}
 	}
 	return ms, rej, nil
 }

@@ -100,6 +100,17 @@ type Rejected struct {
 	Reason   string
 }
 
+// MemberColumn names the member-file column behind a request field.
+func MemberColumn(field string) string {
+	switch field {
+	case "location.latitude", "location":
+		return "lat"
+	case "location.longitude":
+		return "lon"
+	}
+	return field
+}
+
 // WriteRejected writes rejected.csv.
 func WriteRejected(dir string, rows []Rejected) error {
 	return writeCSV(dir, "rejected.csv", []string{"line", "member_id", "column", "reason"}, func(w *csv.Writer) error {

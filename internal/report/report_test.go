@@ -1,0 +1,220 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data"
+	"github.com/geoaccess/geoaccess/geo"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// sampleReport runs a gap report over the sample members and two bad rows, with
+// the sample roster's non-participating providers as candidates.
+func sampleReport(t *testing.T) (*adequacy.Engine, *adequacy.GapReport, []adequacy.RecruitPick, []Rejected) {
+	t.Helper()
+	eng, _, err := data.NewEngine(data.Setup{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roster, err := data.SampleRoster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := adequacy.NewNetwork(roster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng = eng.WithNetwork(n)
+	b, err := data.SampleMembers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	file := strings.Join(lines, "") + "BAD1,91,0,,\nBAD2,40,-74,,99999\n"
+	ms, errs, err := data.ReadMembers(strings.NewReader(file), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf, _ := adequacy.ParseDate("2026-11-24")
+	rep, err := eng.Gap(context.Background(), ms, adequacy.GapOptions{AsOf: asOf, Detail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rej []Rejected
+	for _, e := range errs {
+		rej = append(rej, Rejected{Line: e.Line, MemberID: e.Key, Column: e.Column, Reason: e.Reason})
+	}
+	for _, r := range rep.Rejected {
+		rej = append(rej, Rejected{Line: r.Line, MemberID: r.MemberID, Column: MemberColumn(r.Field), Reason: r.Reason})
+	}
+	var cands []adequacy.Provider
+	for _, p := range roster.Providers {
+		if !p.Participating {
+			cands = append(cands, p)
+		}
+	}
+	picks, _, err := rep.Recruit(context.Background(), cands)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng, rep, picks, rej
+}
+
+// The CSV outputs match the golden files (go test ./internal/report -update
+// rewrites them; review the diff).
+func TestGoldenCSV(t *testing.T) {
+	_, rep, picks, rej := sampleReport(t)
+	dir := t.TempDir()
+	for _, w := range []func() error{
+		func() error { return WriteAdequacy(dir, rep) },
+		func() error { return WriteUnserved(dir, rep) },
+		func() error { return WriteAccess(dir, rep) },
+		func() error { return WriteRejected(dir, rej) },
+		func() error { return WriteRecruitment(dir, picks) },
+	} {
+		if err := w(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"adequacy.csv", "unserved.csv", "member_access.csv", "rejected.csv", "recruitment.csv"} {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", "golden", name)
+		if *update {
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s; rerun with -update and review the diff", name, golden)
+		}
+	}
+	if !strings.Contains(string(mustRead(t, filepath.Join(dir, "rejected.csv"))), "99999") {
+		t.Error("rejected.csv lacks the unknown county")
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The map is well-formed SVG with one path per county of the states drawn,
+// every county of the report among them, titled with the versions.
+func TestMapRenders(t *testing.T) {
+	eng, rep, _, _ := sampleReport(t)
+	for _, d := range rep.Disciplines {
+		var b bytes.Buffer
+		if err := RenderMap(&b, rep, d, eng.Map, nil); err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]bool{}
+		title := ""
+		dec := xml.NewDecoder(&b)
+		inTitle := false
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				if err.Error() != "EOF" {
+					t.Fatalf("%s: SVG does not parse: %v", d, err)
+				}
+				break
+			}
+			switch el := tok.(type) {
+			case xml.StartElement:
+				if el.Name.Local == "path" {
+					for _, a := range el.Attr {
+						if a.Name.Local == "id" {
+							ids[strings.TrimPrefix(a.Value, "c-")] = true
+						}
+					}
+				}
+				inTitle = el.Name.Local == "title" && title == ""
+			case xml.CharData:
+				if inTitle {
+					title = string(el)
+					inTitle = false
+				}
+			}
+		}
+		for _, r := range rep.Counties {
+			if !ids[r.County.FIPS] {
+				t.Errorf("%s map lacks county %s", d, r.County.FIPS)
+			}
+		}
+		if !strings.Contains(title, "cms-ma 2026.1") || !strings.Contains(title, "sample-2026.11") {
+			t.Errorf("%s map title %q lacks the versions", d, title)
+		}
+	}
+}
+
+func TestGeoJSONAndHTML(t *testing.T) {
+	eng, rep, picks, rej := sampleReport(t)
+	dir := t.TempDir()
+	if err := WriteGeoJSON(dir, rep, eng.Map); err != nil {
+		t.Fatal(err)
+	}
+	var fc struct {
+		Type     string `json:"type"`
+		Features []struct {
+			Properties map[string]any `json:"properties"`
+		} `json:"features"`
+		Profile string `json:"profile"`
+	}
+	if err := json.Unmarshal(mustRead(t, filepath.Join(dir, "gaps.geojson")), &fc); err != nil {
+		t.Fatal(err)
+	}
+	counties, cells := 0, 0
+	for _, f := range fc.Features {
+		switch f.Properties["kind"] {
+		case "county":
+			counties++
+		case "unserved_cell":
+			cells++
+		}
+	}
+	want := map[string]bool{}
+	for _, r := range rep.Counties {
+		want[r.County.FIPS] = true
+	}
+	if fc.Type != "FeatureCollection" || fc.Profile != "cms-ma" || counties != len(want) || cells != len(rep.Cells) {
+		t.Errorf("geojson: %s %s, %d counties (want %d), %d cells (want %d)", fc.Type, fc.Profile, counties, len(want), cells, len(rep.Cells))
+	}
+	svgs, err := WriteMaps(dir, rep, eng.Map, map[adequacy.Discipline][]geo.Point{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(dir, rep, svgs, picks, len(rej)); err != nil {
+		t.Fatal(err)
+	}
+	page := string(mustRead(t, filepath.Join(dir, "index.html")))
+	for _, s := range []string{"<svg", "Worst counties", "Recruitment targets", "sortable", "cms-ma 2026.1", "sample-2026.11"} {
+		if !strings.Contains(page, s) {
+			t.Errorf("index.html lacks %q", s)
+		}
+	}
+	if strings.Contains(page, "http://") && !strings.Contains(page, `xmlns="http://www.w3.org/2000/svg"`) || strings.Contains(page, "https://") || strings.Contains(page, "<script src") {
+		t.Error("index.html refers to something outside itself")
+	}
+}

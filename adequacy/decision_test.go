@@ -390,3 +390,30 @@ func TestDecideConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// Any input gets an answer or a clear error, never a panic.
+func FuzzDecide(f *testing.F) {
+	eng := engine(f, nil)
+	f.Add(40.75, -73.99, "", "", uint8(1), "cms-ma", 5)
+	f.Add(91.0, 0.0, "10001", "36061", uint8(9), "nope", -1)
+	f.Add(math.NaN(), math.Inf(1), "ABCDE", "NYC", uint8(0), "", 500)
+	f.Add(51.5, 180.0, "", "02016", uint8(3), "tx-medicaid", 0)
+	f.Fuzz(func(t *testing.T, lat, lon float64, zip, county string, disc uint8, profile string, k int) {
+		req := adequacy.Request{Member: adequacy.Member{Point: &geo.Point{Lat: lat, Lon: lon}, ZIP: zip, CountyFIPS: county},
+			Disciplines: []adequacy.Discipline{adequacy.Discipline(disc % 6)}, Profile: profile, AsOf: asOf, K: k}
+		if lat == 0 && lon == 0 {
+			req.Member.Point = nil
+		}
+		ds, err := eng.Decide(req)
+		if err != nil {
+			var ir *adequacy.InvalidRequest
+			if !errors.As(err, &ir) || len(ir.Violations) == 0 {
+				t.Fatalf("error without field violations: %v", err)
+			}
+			return
+		}
+		if len(ds) != 1 || (ds[0].Status != adequacy.Indeterminate && ds[0].County.FIPS == "") {
+			t.Fatalf("odd decision %+v", ds)
+		}
+	})
+}

@@ -350,12 +350,44 @@ func RuleFor(p *Profile, c *County, d Discipline) (Rule, error) {
 }
 
 func (e *Engine) decideOne(out *Decision, d Discipline, p *Profile, l *located, req Request, res *geo.Result) {
+	rule, ok := e.begin(out, d, p, l, req)
+	if !ok {
+		return
+	}
 	n := e.Network
+	dn := &n.disc[d]
+	filter := p.Counting.filter(req.AsOf)
+	k := req.K
+	if k == 0 {
+		k = DefaultK
+	}
+	within := 0
+	if p.Time.DistanceOnly() {
+		dn.ix.Search(geo.Query{Center: l.point, Radius: searchRadius(rule), K: k, Filter: filter}, res)
+		within = res.Within
+	} else {
+		within = e.countRouted(dn, l.point, rule, p.Time, filter)
+		dn.ix.Search(geo.Query{Center: l.point, K: k, Filter: filter}, res)
+	}
+	e.finish(out, d, p, l, rule, within, res.Nearest)
+}
+
+// searchRadius is a rule's radius for the index; no limit is the Earth.
+func searchRadius(r Rule) float64 {
+	if math.IsInf(r.RadiusMiles, 1) {
+		return 1e5
+	}
+	return r.RadiusMiles
+}
+
+// begin fills a decision's evidence up to the rule; false when the
+// decision is already settled (indeterminate).
+func (e *Engine) begin(out *Decision, d Discipline, p *Profile, l *located, req Request) (Rule, bool) {
 	*out = Decision{Discipline: d, Location: l.ev, Profile: p.Name, ProfileVersion: p.Version,
-		RosterVersion: n.Version(), AsOf: req.AsOf, TimeModel: p.Time.Name(), TimeEstimated: p.Time.Estimated(), memberPoint: l.point}
+		RosterVersion: e.Network.Version(), AsOf: req.AsOf, TimeModel: p.Time.Name(), TimeEstimated: p.Time.Estimated(), memberPoint: l.point}
 	if l.county == nil {
 		out.Status, out.Reason = Indeterminate, l.reason
-		return
+		return Rule{}, false
 	}
 	c := l.county
 	out.County = l.cev
@@ -365,32 +397,23 @@ func (e *Engine) decideOne(out *Decision, d Discipline, p *Profile, l *located, 
 	rule, err := RuleFor(p, c, d)
 	if err != nil { // prepare() checked coverage; keep the answer honest anyway
 		out.Status, out.Reason = Indeterminate, err.Error()
-		return
+		return Rule{}, false
 	}
 	out.Rule = rule
-	k := req.K
-	if k == 0 {
-		k = DefaultK
-	}
+	return rule, true
+}
+
+// finish fills the count, the nearest providers and the status.
+func (e *Engine) finish(out *Decision, d Discipline, p *Profile, l *located, rule Rule, within int, nearest []geo.Neighbor) {
+	n := e.Network
 	dn := &n.disc[d]
-	filter := p.Counting.filter(req.AsOf)
-	if p.Time.DistanceOnly() {
-		radius := rule.RadiusMiles
-		if math.IsInf(radius, 1) {
-			radius = 1e5 // every provider on Earth
-		}
-		dn.ix.Search(geo.Query{Center: l.point, Radius: radius, K: k, Filter: filter}, res)
-		out.ProvidersWithin = res.Within
-	} else {
-		out.ProvidersWithin = e.countRouted(dn, l.point, rule, p.Time, filter)
-		dn.ix.Search(geo.Query{Center: l.point, K: k, Filter: filter}, res)
-	}
-	out.Nearest = make([]NearbyProvider, len(res.Nearest))
-	for i, nb := range res.Nearest {
+	out.ProvidersWithin = within
+	out.Nearest = make([]NearbyProvider, len(nearest))
+	for i, nb := range nearest {
 		pr := &n.Roster.Providers[dn.prov[nb.ID]]
 		mins := p.Time.Minutes(l.point, pr.Location, nb.Miles, rule)
 		out.Nearest[i] = NearbyProvider{NPI: pr.NPI, Name: pr.Name, Location: pr.Location, CountyFIPS: pr.CountyFIPS,
-			Miles: nb.Miles, Minutes: mins, WithinStandard: within(rule, nb.Miles, mins, p.Time.DistanceOnly())}
+			Miles: nb.Miles, Minutes: mins, WithinStandard: withinRule(rule, nb.Miles, mins, p.Time.DistanceOnly())}
 	}
 	out.Status = NotServed
 	if out.ProvidersWithin >= rule.ProvidersRequired {
@@ -413,7 +436,7 @@ func (d *Decision) Explain() string {
 
 // within reports whether a trip meets both limits of a rule. For a
 // distance-only time model the radius decides, exactly as the count does.
-func within(r Rule, miles, minutes float64, distanceOnly bool) bool {
+func withinRule(r Rule, miles, minutes float64, distanceOnly bool) bool {
 	if distanceOnly {
 		return miles <= r.RadiusMiles
 	}
@@ -434,14 +457,10 @@ func limitText(r Rule) string {
 // model that is not a function of distance alone (a routing engine): every
 // provider within the distance bound is timed.
 func (e *Engine) countRouted(dn *discNet, pt geo.Point, r Rule, tm TimeModel, f geo.Filter) int {
-	radius := r.RadiusMiles
-	if math.IsInf(radius, 1) {
-		radius = 1e5
-	}
 	n := 0
-	for _, nb := range dn.ix.Within(pt, radius, f, nil, nil) {
+	for _, nb := range dn.ix.Within(pt, searchRadius(r), f, nil, nil) {
 		pr := &e.Network.Roster.Providers[dn.prov[nb.ID]]
-		if within(r, nb.Miles, tm.Minutes(pt, pr.Location, nb.Miles, r), false) {
+		if withinRule(r, nb.Miles, tm.Minutes(pt, pr.Location, nb.Miles, r), false) {
 			n++
 		}
 	}

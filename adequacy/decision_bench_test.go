@@ -1,6 +1,8 @@
 package adequacy_test
 
 import (
+	"cmp"
+	"github.com/geoaccess/geoaccess/geo"
 	"runtime"
 	"slices"
 	"sync"
@@ -100,4 +102,38 @@ func BenchmarkNetworkBuild1M(b *testing.B) {
 	runtime.ReadMemStats(&m1)
 	b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/float64(len(ps)), "B/provider")
 	runtime.KeepAlive(n)
+}
+
+// BenchmarkDecideBatch: chunks of 1,000 members (the size CheckAccessBatch
+// hands over), every discipline each, on the national roster. Reports
+// member-disciplines per second.
+func BenchmarkDecideBatch(b *testing.B) {
+	b.Run("scattered", func(b *testing.B) { benchBatch(b, false) })
+	b.Run("spatial-order", func(b *testing.B) { benchBatch(b, true) })
+}
+
+func benchBatch(b *testing.B, sorted bool) {
+	eng, ms := national()
+	const chunk = 1000
+	pts := make([]geo.Point, len(ms))
+	for i := range ms {
+		pts[i] = ms[i].Point
+	}
+	if sorted {
+		slices.SortFunc(pts, func(a, b geo.Point) int { return cmp.Compare(geo.SpatialKey(a), geo.SpatialKey(b)) })
+	}
+	reqs := make([]adequacy.Request, len(ms))
+	for i := range pts {
+		reqs[i] = adequacy.Request{Member: adequacy.Member{Point: &pts[i]}, Disciplines: adequacy.Disciplines, AsOf: asOf, K: 5}
+	}
+	n := 0
+	b.ResetTimer()
+	for b.Loop() {
+		start := (n * chunk) % (len(reqs) - chunk)
+		if _, errs := eng.DecideBatch(reqs[start : start+chunk]); errs[0] != nil {
+			b.Fatal(errs[0])
+		}
+		n++
+	}
+	b.ReportMetric(float64(n*chunk*len(adequacy.Disciplines))/b.Elapsed().Seconds(), "member-disciplines/s")
 }

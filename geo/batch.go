@@ -31,6 +31,8 @@ type ProbeResult struct {
 	// (relative) of the exact figure, and Nearest.ID the point nearest by
 	// the estimate.
 	Estimated bool
+	// NearestK holds the k nearest for ProbeCellK (Nearest is its first).
+	NearestK []Neighbor
 }
 
 // ProbeScratch holds ProbeCell's working memory; reuse one per goroutine.
@@ -48,6 +50,10 @@ type ProbeScratch struct {
 	lo, hi         float64
 	classes        []*radiusClass
 	spare          []*radiusClass
+	k              int
+	arena          []Neighbor // backing for ProbeResult.NearestK
+	tmp            []Neighbor
+	kth            []float64 // gather: the k smallest chords to the centre
 }
 
 // radiusClass sorts a cell's buckets for the probes of one radius: those
@@ -127,6 +133,20 @@ type cellBucket struct {
 // at most 64 groups; ProbeCell panics beyond that (callers cut cells by
 // group count).
 func (ix *Index) ProbeCell(probes []Probe, f Filter, out []ProbeResult, covered func(group, id int32), sc *ProbeScratch) {
+	ix.ProbeCellK(probes, 1, f, out, covered, sc)
+}
+
+// ProbeCellK is ProbeCell reporting the k nearest points of each probe in
+// ProbeResult.NearestK (nearest first, ties by ID, exact distances; the
+// slices live in sc until its next use), as Search does. Estimated
+// nearest distances are for k = 1 only.
+func (ix *Index) ProbeCellK(probes []Probe, k int, f Filter, out []ProbeResult, covered func(group, id int32), sc *ProbeScratch) {
+	k = max(k, 1)
+	sc.k = k
+	if k > 1 && cap(sc.arena) < len(probes)*k {
+		sc.arena = make([]Neighbor, 0, len(probes)*k)
+	}
+	sc.arena = sc.arena[:0]
 	for i := range probes {
 		out[i] = ProbeResult{Nearest: Neighbor{ID: -1}}
 	}
@@ -136,21 +156,25 @@ func (ix *Index) ProbeCell(probes []Probe, f Filter, out []ProbeResult, covered 
 	center, cu, rCell, rMax := sc.cellOf(probes)
 	lo, hi := radiusM(0), radiusN(90)
 	capAngle := math.Min(math.Pi, (rCell+rMax*MetersPerMile/lo)*(1+1e-9))
-	θc := sc.gather(ix, center, cu, capAngle, f)
+	θc := sc.gather(ix, center, cu, capAngle, f, k)
 	if math.IsInf(θc, 1) {
-		// Nothing within the radii: bound the nearest by the point nearest
-		// the cell's centre, found by the index.
-		ix.Search(Query{Center: center, K: 1, Filter: f}, &sc.res)
+		// Fewer than k points within the radii: bound the k nearest by the
+		// points nearest the cell's centre, found by the index.
+		ix.Search(Query{Center: center, K: k, Filter: f}, &sc.res)
 		if len(sc.res.Nearest) == 0 {
 			return // no point passes the filter anywhere
 		}
-		θc = sc.res.Nearest[0].Miles * MetersPerMile / lo
+		θc = sc.res.Nearest[len(sc.res.Nearest)-1].Miles * MetersPerMile / lo
+		if len(sc.res.Nearest) < k {
+			θc = math.Pi // fewer than k anywhere: every point can be among them
+		}
 	}
-	// Every probe's nearest point is within nearAngle of the centre.
+	// Every probe's k nearest points are within nearAngle of the centre:
+	// the k points nearest the centre are within rCell + θc of a probe.
 	nearAngle := math.Min(math.Pi, (rCell+hi/lo*(rCell+θc))*(1+1e-9))
 	if nearAngle > capAngle {
 		capAngle = nearAngle
-		sc.gather(ix, center, cu, capAngle, f)
+		sc.gather(ix, center, cu, capAngle, f, k)
 	}
 	sc.nearSet = sc.nearSet[:0]
 	near2 := angleToChord2(nearAngle)
@@ -225,8 +249,8 @@ func (sc *ProbeScratch) cellOf(probes []Probe) (Point, vec3, float64, float64) {
 // vector copied beside it so the probe loops read contiguous memory, in
 // runs per index bucket. It returns an upper bound on the sphere angle
 // from the centre to the nearest such point (+Inf when there is none).
-func (sc *ProbeScratch) gather(ix *Index, center Point, cu vec3, angle float64, f Filter) float64 {
-	sc.cand, sc.bk = sc.cand[:0], sc.bk[:0]
+func (sc *ProbeScratch) gather(ix *Index, center Point, cu vec3, angle float64, f Filter, k int) float64 {
+	sc.cand, sc.bk, sc.kth = sc.cand[:0], sc.bk[:0], sc.kth[:0]
 	s := searcher{ix: ix, q: &Query{Center: center}, res: &sc.res, c: cu}
 	s.collect(angle)
 	out := math.Sqrt(angleToChord2(angle))
@@ -247,7 +271,14 @@ func (sc *ProbeScratch) gather(ix *Index, center Point, cu vec3, angle float64, 
 				continue
 			}
 			if c2 < best {
-				best = c2
+				if len(sc.kth) < k {
+					sc.kth = insertSorted(sc.kth, c2)
+				} else {
+					sc.kth = insertSorted(sc.kth[:k-1], c2)
+				}
+				if len(sc.kth) == k {
+					best = sc.kth[k-1]
+				}
 			}
 			sc.cand = append(sc.cand, batchCand{u: it.u, i: i})
 		}
@@ -316,6 +347,13 @@ func (ix *Index) probeOne(p *Probe, u vec3, bit uint64, cl *radiusClass, sc *Pro
 			}
 		}
 	}
+	if sc.k > 1 {
+		res.NearestK = s.nearestK(sc)
+		if len(res.NearestK) > 0 {
+			res.Nearest = res.NearestK[0]
+		}
+		return res
+	}
 	var top topChords
 	top.reset()
 	for _, k := range sc.nearSet {
@@ -329,6 +367,50 @@ func (ix *Index) probeOne(p *Probe, u vec3, bit uint64, cl *radiusClass, sc *Pro
 	res.Estimated = p.Estimate && res.Within >= p.Required
 	res.Nearest = s.nearestOf(sc, &top, res.Estimated)
 	return res
+}
+
+// nearestK finds a probe's exact k nearest among the short list, as
+// Search's finishNearest does: the sphere bounds narrow the list to those
+// that could be among them, estimates narrow it further, and the rest get
+// exact distances.
+func (s *searcher) nearestK(sc *ProbeScratch) []Neighbor {
+	k := sc.k
+	sc.kth = sc.kth[:0]
+	for _, j := range sc.nearSet {
+		c2 := chord2(s.c, sc.cand[j].u)
+		if len(sc.kth) < k {
+			sc.kth = insertSorted(sc.kth, c2)
+		} else if c2 < sc.kth[k-1] {
+			sc.kth = insertSorted(sc.kth[:k-1], c2)
+		}
+	}
+	if len(sc.kth) == 0 {
+		return nil
+	}
+	cut := angleToChord2(chord2ToAngle(sc.kth[len(sc.kth)-1]) * sc.hi / sc.lo)
+	sc.est = sc.est[:0]
+	for _, j := range sc.nearSet {
+		if c2 := chord2(s.c, sc.cand[j].u); c2 <= cut {
+			i := sc.cand[j].i
+			sc.est = append(sc.est, cand{c2: c2, i: i, est: estimateMeters(s.φ, s.ix.pts[i].Lat*deg, chord2ToAngle(c2))})
+		}
+	}
+	slices.SortFunc(sc.est, func(a, b cand) int { return cmpFloat(a.est, b.est) })
+	limit := math.Inf(1)
+	if e := sc.est[min(k, len(sc.est))-1].est; e <= estimateMaxMeters {
+		limit = e * (1 + estimateTolerance) / (1 - estimateTolerance)
+	}
+	sc.tmp = sc.tmp[:0]
+	for _, c := range sc.est {
+		if c.est > limit {
+			break
+		}
+		sc.tmp = append(sc.tmp, Neighbor{ID: s.ix.ids[c.i], Miles: s.exactMeters(c.i) / MetersPerMile})
+	}
+	sortNeighbors(sc.tmp)
+	start := len(sc.arena)
+	sc.arena = append(sc.arena, sc.tmp[:min(k, len(sc.tmp))]...)
+	return sc.arena[start:len(sc.arena):len(sc.arena)]
 }
 
 // topChords keeps the topN smallest squared chords seen, sorted.

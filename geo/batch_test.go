@@ -147,3 +147,35 @@ func TestProbeCellEstimate(t *testing.T) {
 		t.Error("no probe was estimated")
 	}
 }
+
+// The k nearest of each probe equal Search's.
+func TestProbeCellK(t *testing.T) {
+	pts := loadZIPPoints(t)
+	ix, _ := NewIndex(pts, nil)
+	r := rand.New(rand.NewPCG(25, 26))
+	var sc ProbeScratch
+	for cell := 0; cell < 80; cell++ {
+		base := pts[r.IntN(len(pts))]
+		if cell < len(edgePlaces) {
+			base = edgePlaces[cell].p
+		}
+		k := 1 + r.IntN(10)
+		probes := make([]Probe, 1+r.IntN(40))
+		for i := range probes {
+			probes[i] = Probe{Center: Point{clamp(base.Lat+r.NormFloat64()*0.1, -90, 90), normalizeLon(base.Lon + r.NormFloat64()*0.1)}, Radius: 15}
+		}
+		out := make([]ProbeResult, len(probes))
+		ix.ProbeCellK(probes, k, Filter{}, out, nil, &sc)
+		for i, p := range probes {
+			var res Result
+			ix.Search(Query{Center: p.Center, Radius: p.Radius, K: k}, &res)
+			got := out[i].NearestK
+			if k == 1 {
+				got = []Neighbor{out[i].Nearest}
+			}
+			if !slices.Equal(got, res.Nearest) || out[i].Within != res.Within {
+				t.Errorf("cell %d probe %d k %d: %+v (%d within), Search %+v (%d)", cell, i, k, got, out[i].Within, res.Nearest, res.Within)
+			}
+		}
+	}
+}

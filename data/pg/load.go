@@ -52,7 +52,8 @@ type LoadResult struct {
 	// Report counts the rows read, accepted and rejected, lists every bad
 	// row's errors, and has the file's SHA-256 when it was read to the end.
 	Report data.RosterReport
-	// Previous is the version that was current before, if any.
+	// Previous is the version that was current before, if any: the one
+	// replaced, or the one that stays current when the load fails.
 	Previous *Version
 	// Shrinks compares participating counts with Previous, by discipline.
 	Shrinks []adequacy.Shrink
@@ -83,6 +84,12 @@ func Load(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts LoadOptions
 	defer conn.Release()
 	if _, err := recoverAbandoned(ctx, conn); err != nil {
 		return res, fmt.Errorf("load roster %s: recover abandoned loads: %w", opts.Source, err)
+	}
+	// For the report; the publish step reads it again under its lock.
+	if prev, err := currentVersion(ctx, conn); err == nil {
+		res.Previous = prev
+	} else if !errors.Is(err, ErrNoPublishedRoster) {
+		return res, fmt.Errorf("load roster %s: current version: %w", opts.Source, err)
 	}
 	id, err := createVersion(ctx, conn, opts.Source)
 	if err != nil {
@@ -195,8 +202,8 @@ func loadVersion(ctx context.Context, conn *pgx.Conn, id int64, r io.Reader, opt
 		return fmt.Errorf("current version: %w", err)
 	}
 	forced := false
+	res.Previous = prev
 	if prev != nil {
-		res.Previous = prev
 		res.Shrinks = adequacy.Shrinks(prev.Stats(), stats)
 		if err := adequacy.CheckShrink(prev.Stats(), stats, opts.MaxShrink); err != nil {
 			if !opts.Force {

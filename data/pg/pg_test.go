@@ -19,7 +19,13 @@ import (
 	"github.com/geoaccess/geoaccess/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := pgtest.Run(m)
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
 
 // migrated is a pool on a fresh, migrated schema.
 func migrated(t testing.TB) *pgxpool.Pool {

@@ -179,7 +179,11 @@ var shared struct {
 
 // Main runs a package's tests (call it from TestMain) and then stops the
 // shared server, if any test started it, and exits.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain with its own cleanup: it
+// returns the exit code.
+func Run(m *testing.M) int {
 	shared.Lock()
 	shared.inMain = true
 	shared.Unlock()
@@ -194,7 +198,7 @@ func Main(m *testing.M) {
 		}
 	}
 	shared.Unlock()
-	os.Exit(code)
+	return code
 }
 
 func sharedEnv(t testing.TB) *Env {

@@ -117,7 +117,10 @@ func sortedRows(ps []Provider) []int32 {
 		if c := compareGroup(&ps[a], &ps[b]); c != 0 {
 			return c
 		}
-		return comparePoint(ps[a].Location, ps[b].Location)
+		if c := comparePoint(ps[a].Location, ps[b].Location); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b) // roster order: a deterministic result
 	})
 	return ix
 }

@@ -690,3 +690,65 @@ func TestServerStoppedMidLoad(t *testing.T) {
 		t.Errorf("retry read %v, %v", r, err)
 	}
 }
+
+// A load cancelled mid-COPY (an operator's Ctrl-C) is recorded as failed,
+// not left loading, and publishes nothing.
+func TestLoadCancelled(t *testing.T) {
+	pool := migrated(t)
+	first := load(t, pool, sampleCSV(t), LoadOptions{}).Version
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Load(ctx, pool, bytes.NewReader(sampleCSV(t)), LoadOptions{MaxShrink: 0.2, afterRow: func(n int) {
+		if n == 1000 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if res.Version == nil || res.Version.Status != StatusFailed || !strings.Contains(res.Version.Error, "context canceled") {
+		t.Errorf("version = %+v", res.Version)
+	}
+	if currentID(t, pool) != first.ID {
+		t.Error("current changed")
+	}
+	assertNoPartition(t, pool, res.Version.ID)
+}
+
+// Loads running at once both publish; the publish lock orders them, and
+// the later one's shrink guard compares with the earlier.
+func TestConcurrentLoads(t *testing.T) {
+	pool := migrated(t)
+	csv := sampleCSV(t)
+	var wg sync.WaitGroup
+	results := make([]*LoadResult, 3)
+	for i := range results {
+		wg.Go(func() {
+			res, err := Load(context.Background(), pool, bytes.NewReader(csv), LoadOptions{MaxShrink: 0.2, Counties: counties()})
+			if err != nil {
+				t.Errorf("load %d: %v", i, err)
+			}
+			results[i] = res
+		})
+	}
+	wg.Wait()
+	previous := 0
+	var last *Version
+	for _, r := range results {
+		if r.Version == nil || r.Version.Status != StatusPublished {
+			t.Fatalf("version %+v", r.Version)
+		}
+		if r.Previous != nil {
+			previous++
+		}
+		if last == nil || r.Version.PublishedAt.After(last.PublishedAt) {
+			last = r.Version
+		}
+	}
+	if previous != 2 {
+		t.Errorf("%d loads replaced a version, want 2", previous)
+	}
+	if currentID(t, pool) != last.ID {
+		t.Errorf("current = %d, want the last published, %d", currentID(t, pool), last.ID)
+	}
+}

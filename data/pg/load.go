@@ -105,10 +105,12 @@ func Load(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts LoadOptions
 			lerr = fmt.Errorf("%w (and recording the failure: %v; the next load marks it failed)", lerr, ferr)
 		}
 	}
-	if conn.Conn().IsClosed() {
-		// The session and its lock are gone; the pool drops the connection.
-	} else if err := sessionUnlock(bg, conn, loadLockName(id)); err != nil {
-		conn.Hijack().Close(bg) // never pool a session that may hold the lock
+	// A closed connection took its lock with it (and the pool drops it);
+	// a session that may still hold the lock is never pooled again.
+	if !conn.Conn().IsClosed() {
+		if err := sessionUnlock(bg, conn, loadLockName(id)); err != nil {
+			conn.Hijack().Close(bg)
+		}
 	}
 	if v, err := getVersion(bg, pool, id); err == nil {
 		res.Version = v

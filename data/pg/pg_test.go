@@ -212,7 +212,8 @@ func TestReadRosterTextFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := load(t, binPool, sampleCSV(t), LoadOptions{}).Version.ID
-	textPool, err := pgxpool.New(ctx, pgtest.WithParam(u, "default_query_exec_mode", "simple_protocol"))
+	// A server default date style other than ISO, too.
+	textPool, err := pgxpool.New(ctx, pgtest.WithParam(pgtest.WithParam(u, "default_query_exec_mode", "simple_protocol"), "datestyle", "SQL, DMY"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,11 @@ func readRoster(ctx context.Context, pool *pgxpool.Pool, id int64) (*adequacy.Ro
 		return nil, nil, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	// Text-format dates, should the connection use a text-only protocol,
+	// then come as YYYY-MM-DD whatever the server's default.
+	if _, err := tx.Exec(ctx, `SET LOCAL datestyle = 'ISO, YMD'`); err != nil {
+		return nil, nil, err
+	}
 	v, err := getVersion(ctx, tx, id)
 	if err != nil {
 		return nil, v, err

@@ -96,6 +96,10 @@ func Load(ctx context.Context, pool *pgxpool.Pool, r io.Reader, opts LoadOptions
 		return res, fmt.Errorf("load roster %s: %w", opts.Source, err)
 	}
 	lerr := loadVersion(ctx, conn.Conn(), id, r, opts, res)
+	if lerr != nil && ctx.Err() != nil && !errors.Is(lerr, ctx.Err()) {
+		// pgx may report a cancelled COPY as the closed connection it left.
+		lerr = fmt.Errorf("%w (%v)", ctx.Err(), lerr)
+	}
 	// Record the outcome on another connection: this one may be dead, and
 	// ctx may be what ended the load.
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)

@@ -160,7 +160,9 @@ func WithParam(conn, key, value string) string {
 		if err == nil {
 			q := u.Query()
 			q.Set(key, value)
-			u.RawQuery = q.Encode()
+			// Encode writes a space as "+", which connection-string
+			// parsers (pgx, libpq) read literally; a real "+" is "%2B".
+			u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 			return u.String()
 		}
 	}

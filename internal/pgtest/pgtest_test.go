@@ -35,6 +35,16 @@ func TestWithParam(t *testing.T) {
 			t.Errorf("WithParam(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+	// Values with spaces and quotes survive both forms.
+	tests = []struct{ in, want string }{
+		{"host=/tmp", `host=/tmp datestyle='SQL, DMY\'s'`},
+		{"postgres://u@h/db", "postgres://u@h/db?datestyle=SQL%2C%20DMY%27s"},
+	}
+	for _, tc := range tests {
+		if got := WithParam(tc.in, "datestyle", "SQL, DMY's"); got != tc.want {
+			t.Errorf("WithParam(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
 }
 
 // A dedicated cluster stops and starts again.

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data"
+	"github.com/geoaccess/geoaccess/internal/pgtest"
+)
+
+// cli runs the command line in-process and returns its exit code and
+// output.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func mustCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := cli(t, args...)
+	if code != 0 {
+		t.Fatalf("geoaccess %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+func writeRoster(t *testing.T, dir, name string, ps []adequacy.Provider) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	var b bytes.Buffer
+	if err := data.WriteRoster(&b, ps); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The db and roster commands end to end against a real PostgreSQL: one
+// test, so the package needs no TestMain of its own for one server.
+func TestRosterCLI(t *testing.T) {
+	env, err := pgtest.NewEnv()
+	if err != nil {
+		t.Fatalf("PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := env.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	db := env.URL(t)
+	t.Setenv("DATABASE_URL", "")
+	dir := t.TempDir()
+
+	sample, err := data.SampleRoster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	samplePath := writeRoster(t, dir, "sample.csv", sample.Providers)
+
+	// Without a database the commands say how to give one.
+	if code, _, errOut := cli(t, "roster", "list"); code != 2 || !strings.Contains(errOut, "give --db URL or set DATABASE_URL") {
+		t.Errorf("no --db: exit %d, %s", code, errOut)
+	}
+
+	if out := mustCLI(t, "db", "migrate", "--db", db); !strings.Contains(out, "applied 0001_rosters") {
+		t.Errorf("migrate: %s", out)
+	}
+	if out := mustCLI(t, "db", "migrate", "--db", db); !strings.Contains(out, "nothing to apply") {
+		t.Errorf("migrate again: %s", out)
+	}
+	if out := mustCLI(t, "db", "status", "--db", db); !strings.Contains(out, "0001_rosters  applied") {
+		t.Errorf("status: %s", out)
+	}
+
+	// Flags after the file, as the usage shows them.
+	out := mustCLI(t, "roster", "load", samplePath, "--db", db, "--source", "sample")
+	for _, want := range []string{"5000 rows read, 5000 accepted, 0 bad (limit 0)", "published version 1 (pg:1)", "PARTICIPATING"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("load: want %q in\n%s", want, out)
+		}
+	}
+
+	// Bad rows: every one listed with its line, column and reason; over
+	// the limit nothing publishes and version 1 stays current.
+	code, out, errOut := cli(t, "roster", "load", "--db", db, "--max-bad-rows", "3", "../../data/testdata/roster_bad.csv")
+	if code != 1 || strings.Count(out, "bad row: line ") != 12 || !strings.Contains(out, `bad row: line 12, column county_fips: "99999": is not a known county FIPS code`) ||
+		!strings.Contains(out, "version 2 failed: nothing published; version 1 stays current") || !strings.Contains(errOut, "12 of 14 rows are bad (limit 3)") {
+		t.Errorf("bad rows: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// JSON lists them too.
+	code, out, _ = cli(t, "roster", "load", "--db", db, "--max-bad-rows", "-1", "--json", "--force", "../../data/testdata/roster_bad.csv")
+	var lj struct {
+		Published bool `json:"published"`
+		Bad       int  `json:"bad"`
+		Errors    []struct {
+			Line   int    `json:"line"`
+			Column string `json:"column"`
+			Reason string `json:"reason"`
+		} `json:"errors"`
+		Version struct {
+			ID     int64 `json:"id"`
+			Forced bool  `json:"forced"`
+		} `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(out), &lj); err != nil || code != 0 {
+		t.Fatalf("load --json: exit %d, %v\n%s", code, err, out)
+	}
+	if !lj.Published || lj.Bad != 12 || len(lj.Errors) != 12 || lj.Errors[0].Line != 3 || lj.Errors[0].Column != "npi" || lj.Version.ID != 3 || !lj.Version.Forced {
+		t.Errorf("load --json = %+v", lj)
+	}
+
+	// The shrink guard, then --force; the roster that shrank is version 4.
+	code, _, errOut = cli(t, "roster", "load", samplePath, "--db", db)
+	if code != 0 {
+		t.Fatalf("reload sample: %s", errOut)
+	}
+	var cut []adequacy.Provider
+	for i, p := range sample.Providers {
+		if p.Discipline == adequacy.ST && i%2 == 0 {
+			continue
+		}
+		cut = append(cut, p)
+	}
+	cutPath := writeRoster(t, dir, "cut.csv", cut)
+	code, out, errOut = cli(t, "roster", "load", cutPath, "--db", db, "--max-shrink", "20%")
+	if code != 1 || !strings.Contains(errOut, "roster shrinks too much: ST participating") || !strings.Contains(out, "version 5 failed") {
+		t.Errorf("shrink guard: exit %d\n%s%s", code, out, errOut)
+	}
+	out = mustCLI(t, "roster", "load", cutPath, "--db", db, "--max-shrink", "0.2", "--force")
+	if !strings.Contains(out, "published version 6 (pg:6)") || !strings.Contains(out, "forced past the shrink guard") {
+		t.Errorf("forced: %s", out)
+	}
+
+	// list, show, diff.
+	out = mustCLI(t, "roster", "list", "--db", db)
+	for _, want := range []string{"6   published * (forced)", "5   failed", "2   failed", "1   published", "sample"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list: want %q in\n%s", want, out)
+		}
+	}
+	var vs []struct {
+		ID      int64  `json:"id"`
+		Status  string `json:"status"`
+		Current bool   `json:"current"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, "roster", "list", "--db", db, "--json", "--limit", "2")), &vs); err != nil || len(vs) != 2 || vs[0].ID != 6 || !vs[0].Current {
+		t.Errorf("list --json = %+v, %v", vs, err)
+	}
+	out = mustCLI(t, "roster", "show", "pg:5", "--db", db)
+	if !strings.Contains(out, "status     failed") || !strings.Contains(out, "error      ") || !strings.Contains(out, "ST participating") {
+		t.Errorf("show 5:\n%s", out)
+	}
+	var sv struct {
+		ID     int64 `json:"id"`
+		Counts []struct {
+			Discipline string `json:"discipline"`
+			Providers  int    `json:"providers"`
+		} `json:"counts"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, "roster", "show", "current", "--db", db, "--json")), &sv); err != nil || sv.ID != 6 || len(sv.Counts) != 4 {
+		t.Errorf("show current --json = %+v, %v", sv, err)
+	}
+
+	out = mustCLI(t, "roster", "diff", "1", "current", "--db", db, "--rows", "2")
+	removedST := len(sample.Providers) - len(cut)
+	for _, want := range []string{"roster diff pg:1 → pg:6", "removed (" + strconv.Itoa(removedST) + "):", "… and " + strconv.Itoa(removedST-2) + " more"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff: want %q in\n%s", want, out)
+		}
+	}
+	var dj struct {
+		Counts map[string]struct {
+			Removed, Unchanged int
+		} `json:"counts"`
+		Removed []struct {
+			NPI        string `json:"npi"`
+			Discipline string `json:"discipline"`
+		} `json:"removed"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, "roster", "diff", "1", "6", "--db", db, "--json")), &dj); err != nil {
+		t.Fatal(err)
+	}
+	if dj.Counts["ST"].Removed != removedST || dj.Counts["PT"].Removed != 0 || len(dj.Removed) != removedST || dj.Removed[0].Discipline != "ST" {
+		t.Errorf("diff --json counts %+v, %d removed", dj.Counts, len(dj.Removed))
+	}
+
+	// Rollback to version 1 is a shrink in reverse (growth): allowed.
+	if out := mustCLI(t, "roster", "rollback", "1", "--db", db); !strings.Contains(out, "version 1 (pg:1) is current, replacing version 6") {
+		t.Errorf("rollback: %s", out)
+	}
+	// Back to 6 is the shrink again: refused unless forced.
+	if code, _, errOut := cli(t, "roster", "rollback", "6", "--db", db); code != 1 || !strings.Contains(errOut, "roster shrinks too much") {
+		t.Errorf("rollback past the guard: exit %d %s", code, errOut)
+	}
+	var rj struct{ Retired []int64 }
+	if err := json.Unmarshal([]byte(mustCLI(t, "roster", "retire", "--keep", "2", "--db", db, "--json")), &rj); err != nil || len(rj.Retired) != 2 {
+		t.Errorf("retire = %+v, %v", rj, err)
+	}
+	if code, _, errOut := cli(t, "roster", "diff", "1", "3", "--db", db); code != 1 || !strings.Contains(errOut, "retired") {
+		t.Errorf("diff with a retired version: exit %d %s", code, errOut)
+	}
+	if code, _, _ := cli(t, "roster", "show", "nonsense", "--db", db); code != 2 {
+		t.Errorf("show nonsense: exit %d, want 2", code)
+	}
+}

@@ -1,0 +1,262 @@
+package pg
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data"
+	"github.com/geoaccess/geoaccess/data/synth"
+)
+
+// The benchmarks' roster is what
+//
+//	geoaccess sample roster --count 1000000 --seed 1000
+//
+// writes (county_fips included, so no point in polygon is needed),
+// generated once per test binary into a temporary file.
+const benchRows = 1_000_000
+
+var benchDir string
+
+var benchCSV = sync.OnceValues(func() (string, error) {
+	g, err := data.EmbeddedGeography()
+	if err != nil {
+		return "", err
+	}
+	ct, err := data.EmbeddedCounties()
+	if err != nil {
+		return "", err
+	}
+	w := &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs}
+	// The defaults of "geoaccess sample roster".
+	ps, err := w.Providers(synth.Config{Seed: 1000, Count: benchRows, NonParticipating: 0.12, TelehealthOnly: 0.03, NotAccepting: 0.08, Terminated: 0.02})
+	if err != nil {
+		return "", err
+	}
+	if benchDir, err = os.MkdirTemp("", "pgbench-"); err != nil {
+		return "", err
+	}
+	path := filepath.Join(benchDir, "roster-1m.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := data.WriteRoster(bw, ps); err != nil {
+		return "", err
+	}
+	if err := bw.Flush(); err != nil {
+		return "", err
+	}
+	return path, f.Close()
+})
+
+func benchFile(b *testing.B) string {
+	b.Helper()
+	if testing.Short() {
+		b.Skip("1M-row benchmark; not in -short")
+	}
+	path, err := benchCSV()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+func loadFile(b *testing.B, pool *pgxpool.Pool, path string) *LoadResult {
+	b.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	res, err := Load(context.Background(), pool, f, LoadOptions{Source: filepath.Base(path), Counties: counties(), MaxShrink: adequacy.DefaultMaxShrink})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return res
+}
+
+// CSV → PostgreSQL → published: read and validate every row (county FIPS
+// checked against the embedded counties), COPY, index, attach, publish.
+func BenchmarkLoad1M(b *testing.B) {
+	path := benchFile(b)
+	pool := migrated(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		res := loadFile(b, pool, path)
+		if res.Version.Providers != benchRows {
+			b.Fatalf("published %d providers", res.Version.Providers)
+		}
+		// Keep the database to one version between runs.
+		b.StopTimer()
+		if _, err := Retire(ctx, pool, 1); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// Published → serving index: ReadRoster and adequacy.NewNetwork.
+func BenchmarkReadAndIndex1M(b *testing.B) {
+	path := benchFile(b)
+	pool := migrated(b)
+	id := loadFile(b, pool, path).Version.ID
+	ctx := context.Background()
+	var read, build time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		r, err := ReadRoster(ctx, pool, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := adequacy.NewNetwork(r); err != nil {
+			b.Fatal(err)
+		}
+		read, build = read+t1.Sub(t0), build+time.Since(t1)
+	}
+	b.ReportMetric(read.Seconds()/float64(b.N), "read-s/op")
+	b.ReportMetric(build.Seconds()/float64(b.N), "index-s/op")
+}
+
+// The memory a swap holds: the serving network (old roster and index),
+// the new roster read from PostgreSQL and the new index built beside it.
+// Reported against the steady state of one serving network, both as the
+// Go heap (live after GC vs the peak sampled every millisecond, garbage
+// not yet collected included) and as the process's resident set
+// (VmRSS vs VmHWM, the peak reset just before the swap).
+func BenchmarkSwapMemory1M(b *testing.B) {
+	path := benchFile(b)
+	pool := migrated(b)
+	id := loadFile(b, pool, path).Version.ID
+	ctx := context.Background()
+	serve := func() *adequacy.Network {
+		r, err := ReadRoster(ctx, pool, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err := adequacy.NewNetwork(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	var heapRatio, rssRatio, steadyMB, peakMB, baseMB float64
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		settle()
+		base := heapLive()
+		serving := serve()
+		settle()
+		steady, steadyRSS := heapLive(), rss("VmRSS")
+		resetPeakRSS()
+		b.StartTimer()
+
+		stop := sampleHeap()
+		next := serve() // built beside the serving one, as a reload does
+		peak := stop()
+		peakRSS := rss("VmHWM")
+		runtime.KeepAlive(serving)
+		serving = next
+		runtime.KeepAlive(serving)
+
+		heapRatio += float64(peak) / float64(steady)
+		if steadyRSS > 0 && peakRSS > 0 {
+			rssRatio += float64(peakRSS) / float64(steadyRSS)
+		}
+		steadyMB += float64(steady) / (1 << 20)
+		peakMB += float64(peak) / (1 << 20)
+		baseMB += float64(base) / (1 << 20)
+	}
+	n := float64(b.N)
+	b.ReportMetric(heapRatio/n, "peak/steady-heap")
+	b.ReportMetric(rssRatio/n, "peak/steady-rss")
+	b.ReportMetric(steadyMB/n, "steady-MB")
+	b.ReportMetric(peakMB/n, "peak-MB")
+	b.ReportMetric(baseMB/n, "base-MB")
+}
+
+func settle() {
+	runtime.GC()
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
+// heapLive is the heap in use right after a GC.
+func heapLive() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// sampleHeap samples the heap's object bytes (live and not yet collected)
+// until the returned function is called, which returns the peak.
+func sampleHeap() func() uint64 {
+	done := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		var max uint64
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			max = maxU(max, s[0].Value.Uint64())
+			select {
+			case <-done:
+				peak <- max
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); return <-peak }
+}
+
+func maxU(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// rss reads a field of /proc/self/status in bytes; 0 where there is none.
+func rss(field string) uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// resetPeakRSS resets VmHWM to the current RSS (Linux 4.0+).
+func resetPeakRSS() {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		fmt.Fprintln(os.Stderr, "reset peak RSS:", err)
+	}
+}

@@ -1,0 +1,247 @@
+package pg
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+)
+
+// ReadRoster reads a published version's providers, in the roster's
+// order, as a roster whose Version is "pg:<id>", Source the version's
+// source and LoadedAt the time of reading. Any published version can be
+// read, current or not, to replay past decisions; ErrRetired,
+// ErrNotPublished or ErrNoSuchVersion say why one cannot.
+//
+// It is built for a server's reload: one read-only transaction, one
+// sequential scan of the version's own partition (never the parent, so a
+// concurrent retention does not block it), rows decoded straight from the
+// wire into a slice sized in advance, and the repetitive strings (city,
+// state, ZIP, county, network) shared rather than allocated per row.
+func ReadRoster(ctx context.Context, pool *pgxpool.Pool, id int64) (*adequacy.Roster, error) {
+	r, _, err := readRoster(ctx, pool, id)
+	if err != nil {
+		return nil, fmt.Errorf("read roster version %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// Current reads the current version (see ReadRoster) and its record;
+// ErrNoPublishedRoster if none was ever published.
+func Current(ctx context.Context, pool *pgxpool.Pool) (*adequacy.Roster, *Version, error) {
+	cur, err := currentVersion(ctx, pool)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read current roster: %w", err)
+	}
+	r, v, err := readRoster(ctx, pool, cur.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read current roster (version %d): %w", cur.ID, err)
+	}
+	return r, v, nil
+}
+
+const readColumns = `row_no, npi, discipline, name, lat, lon, address1, address2, city, state, zip,
+	county_fips, network, participating, telehealth_only, accepting_new_patients, effective_date, termination_date`
+
+func readRoster(ctx context.Context, pool *pgxpool.Pool, id int64) (*adequacy.Roster, *Version, error) {
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	// Text-format dates, should the connection use a text-only protocol,
+	// then come as YYYY-MM-DD whatever the server's default.
+	if _, err := tx.Exec(ctx, `SET LOCAL datestyle = 'ISO, YMD'`); err != nil {
+		return nil, nil, err
+	}
+	v, err := getVersion(ctx, tx, id)
+	if err != nil {
+		return nil, v, err
+	}
+	if err := servable(v); err != nil {
+		return nil, v, err
+	}
+	rows, err := tx.Query(ctx, `SELECT `+readColumns+` FROM `+partition(id), pgx.QueryResultFormats{pgx.BinaryFormatCode})
+	if err != nil {
+		return nil, v, retiredIfGone(err, id)
+	}
+	defer rows.Close()
+	ps := make([]adequacy.Provider, v.Providers)
+	dec := newDecoder(rows.FieldDescriptions())
+	n := 0
+	for rows.Next() {
+		if err := dec.provider(ps, rows.RawValues()); err != nil {
+			return nil, v, fmt.Errorf("row %d: %w", n, err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, v, retiredIfGone(err, id)
+	}
+	// row_no is unique (the primary key) and in range (checked), so n
+	// rows fill every slot.
+	if n != len(ps) {
+		return nil, v, fmt.Errorf("version %d has %d provider rows, its record says %d", id, n, len(ps))
+	}
+	return &adequacy.Roster{Version: Label(id), Source: v.Source, LoadedAt: time.Now().UTC(), Providers: ps}, v, nil
+}
+
+// retiredIfGone maps "no such table" to ErrRetired: retention dropped the
+// partition between reading the version's record and its rows.
+func retiredIfGone(err error, id int64) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" {
+		return fmt.Errorf("%w (version %d, just now)", ErrRetired, id)
+	}
+	return err
+}
+
+// decoder turns raw column values into providers, in readColumns order.
+// It accepts the binary format (which ReadRoster asks for) and, should a
+// connection be set to a text-only protocol (pgbouncer's simple query
+// mode), the text format.
+type decoder struct {
+	text   []bool            // column i arrives in the text format
+	shared map[string]string // one copy of each repeated string
+	discs  map[string]adequacy.Discipline
+}
+
+// maxShared bounds the shared strings: a column of unique values (say,
+// street addresses) would only grow the map.
+const maxShared = 1 << 18
+
+func newDecoder(fds []pgconn.FieldDescription) *decoder {
+	d := &decoder{text: make([]bool, len(fds)), shared: map[string]string{}, discs: map[string]adequacy.Discipline{}}
+	for i, fd := range fds {
+		d.text[i] = fd.Format == pgx.TextFormatCode
+	}
+	for _, disc := range adequacy.Disciplines {
+		d.discs[disc.String()] = disc
+	}
+	return d
+}
+
+func (d *decoder) provider(ps []adequacy.Provider, v [][]byte) error {
+	if len(v) != 18 {
+		return fmt.Errorf("got %d columns, want 18", len(v))
+	}
+	rowNo, err := d.int4(0, v[0])
+	if err != nil {
+		return fmt.Errorf("row_no: %w", err)
+	}
+	if rowNo < 0 || int(rowNo) >= len(ps) {
+		return fmt.Errorf("row_no %d out of range [0, %d)", rowNo, len(ps))
+	}
+	p := &ps[rowNo]
+	p.NPI = string(v[1])
+	disc, ok := d.discs[string(v[2])]
+	if !ok {
+		return fmt.Errorf("discipline %q: %w", v[2], adequacy.ErrUnknownDiscipline)
+	}
+	p.Discipline = disc
+	p.Name = string(v[3])
+	if p.Location.Lat, err = d.float8(4, v[4]); err != nil {
+		return fmt.Errorf("lat: %w", err)
+	}
+	if p.Location.Lon, err = d.float8(5, v[5]); err != nil {
+		return fmt.Errorf("lon: %w", err)
+	}
+	p.Address = adequacy.Address{Line1: string(v[6]), Line2: d.str(v[7]), City: d.str(v[8]), State: d.str(v[9]), ZIP: d.str(v[10])}
+	p.CountyFIPS, p.Network = d.str(v[11]), d.str(v[12])
+	for i, dst := range []*bool{&p.Participating, &p.TelehealthOnly, &p.AcceptingNewPatients} {
+		if *dst, err = d.boolean(13+i, v[13+i]); err != nil {
+			return fmt.Errorf("%s: %w", []string{"participating", "telehealth_only", "accepting_new_patients"}[i], err)
+		}
+	}
+	if p.Effective, err = d.date(16, v[16]); err != nil {
+		return fmt.Errorf("effective_date: %w", err)
+	}
+	if p.Termination, err = d.date(17, v[17]); err != nil {
+		return fmt.Errorf("termination_date: %w", err)
+	}
+	return nil
+}
+
+// str returns a shared copy of a repeated value. Looking a []byte up by
+// string(b) does not allocate.
+func (d *decoder) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := d.shared[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(d.shared) < maxShared {
+		d.shared[s] = s
+	}
+	return s
+}
+
+var errNull = errors.New("unexpected NULL")
+
+func (d *decoder) int4(i int, b []byte) (int32, error) {
+	if b == nil {
+		return 0, errNull
+	}
+	if d.text[i] {
+		n, err := strconv.ParseInt(string(b), 10, 32)
+		return int32(n), err
+	}
+	if len(b) != 4 {
+		return 0, fmt.Errorf("int4 of %d bytes", len(b))
+	}
+	return int32(binary.BigEndian.Uint32(b)), nil
+}
+
+func (d *decoder) float8(i int, b []byte) (float64, error) {
+	if b == nil {
+		return 0, errNull
+	}
+	if d.text[i] {
+		return strconv.ParseFloat(string(b), 64)
+	}
+	if len(b) != 8 {
+		return 0, fmt.Errorf("float8 of %d bytes", len(b))
+	}
+	return math.Float64frombits(binary.BigEndian.Uint64(b)), nil
+}
+
+func (d *decoder) boolean(i int, b []byte) (bool, error) {
+	if len(b) != 1 {
+		return false, fmt.Errorf("bool of %d bytes", len(b))
+	}
+	if d.text[i] {
+		return b[0] == 't', nil
+	}
+	return b[0] != 0, nil
+}
+
+// pgEpoch is PostgreSQL's day 0 for binary dates.
+var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func (d *decoder) date(i int, b []byte) (adequacy.Date, error) {
+	if b == nil {
+		return adequacy.Date{}, nil
+	}
+	if d.text[i] {
+		return adequacy.ParseDate(string(b))
+	}
+	if len(b) != 4 {
+		return adequacy.Date{}, fmt.Errorf("date of %d bytes", len(b))
+	}
+	days := int32(binary.BigEndian.Uint32(b))
+	if days == math.MaxInt32 || days == math.MinInt32 {
+		return adequacy.Date{}, errors.New("infinite date")
+	}
+	return adequacy.DateOf(pgEpoch.AddDate(0, 0, int(days))), nil
+}

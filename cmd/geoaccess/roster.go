@@ -112,6 +112,7 @@ func writeJSON(w io.Writer, v any) error {
 // rowErrorJSON is a bad row in JSON.
 type rowErrorJSON struct {
 	Line   int    `json:"line"`
+	Key    string `json:"npi,omitempty"`
 	Column string `json:"column,omitempty"`
 	Value  string `json:"value,omitempty"`
 	Reason string `json:"reason"`

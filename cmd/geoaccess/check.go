@@ -46,6 +46,7 @@ type engineFlags struct {
 	countyTable  string
 	profileFiles multiFlag
 	roster       string
+	db           string
 	maxBadRows   int
 }
 
@@ -53,6 +54,7 @@ func (e *engineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&e.countyTable, "hsd", "", "county table: a CMS HSD reference workbook (.xlsx) or a table from 'standards import-hsd' (default: embedded CY2026)")
 	fs.Var(&e.profileFiles, "profile-file", "load a standards profile from this YAML or JSON file (repeatable)")
 	fs.StringVar(&e.roster, "roster", "", "participating-provider roster CSV (default: the embedded sample roster)")
+	fs.StringVar(&e.db, "db", "", "read the current published roster from this PostgreSQL database instead (see 'geoaccess roster')")
 	fs.IntVar(&e.maxBadRows, "max-bad-rows", 0, "fail when the roster has more bad rows than this (-1: no limit); bad rows are always listed")
 }
 
@@ -63,9 +65,14 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 		return nil, err
 	}
 	var roster *adequacy.Roster
-	if e.roster == "" {
+	switch {
+	case e.roster != "" && e.db != "":
+		return nil, fmt.Errorf("%w: give --roster or --db, not both", errUsage)
+	case e.db != "":
+		roster, err = currentRoster(e.db)
+	case e.roster == "":
 		roster, err = data.SampleRoster()
-	} else {
+	default:
 		var rep *data.RosterReport
 		roster, rep, err = data.ReadRosterFile(e.roster, e.maxBadRows)
 		if rep != nil && err == nil {

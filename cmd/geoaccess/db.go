@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data/pg"
 )
 
@@ -189,4 +190,19 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// currentRoster reads the database's current published roster.
+func currentRoster(url string) (*adequacy.Roster, error) {
+	d := dbFlag{url: url}
+	ctx, pool, done, err := d.open()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	r, _, err := pg.Current(ctx, pool)
+	if err != nil {
+		return nil, fmt.Errorf("roster from the database: %w", err)
+	}
+	return r, nil
 }

@@ -213,4 +213,26 @@ func TestRosterCLI(t *testing.T) {
 	if code, _, _ := cli(t, "roster", "show", "nonsense", "--db", db); code != 2 {
 		t.Errorf("show nonsense: exit %d, want 2", code)
 	}
+
+	// check and gap read the current published roster (version 1 after the
+	// rollback) straight from the database.
+	var ds []struct {
+		RosterVersion string `json:"roster_version"`
+		Served        bool   `json:"served"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, "check", "--db", db, "--lat", "40.75", "--lon", "-73.99", "--discipline", "PT", "--json", "--as-of", "2026-11-24")), &ds); err != nil ||
+		len(ds) != 1 || ds[0].RosterVersion != "pg:1" || !ds[0].Served {
+		t.Errorf("check --db = %+v, %v", ds, err)
+	}
+	members := filepath.Join(dir, "members.csv")
+	if err := os.WriteFile(members, []byte("member_id,lat,lon\nA,40.75,-73.99\nB,31.0,-100.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = mustCLI(t, "gap", "--db", db, "--members", members, "--out", filepath.Join(dir, "gap"), "--as-of", "2026-11-24")
+	if !strings.Contains(out, "roster pg:1") || !strings.Contains(out, "members: 2 evaluated") {
+		t.Errorf("gap --db: %s", out)
+	}
+	if code, _, errOut := cli(t, "check", "--db", db, "--roster", samplePath, "--zip", "10001", "--discipline", "PT"); code != 2 || !strings.Contains(errOut, "not both") {
+		t.Errorf("--db with --roster: exit %d %s", code, errOut)
+	}
 }

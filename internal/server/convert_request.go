@@ -116,7 +116,8 @@ func negotiationRequest(m *pb.EvaluateNegotiationRequest, today adequacy.Date) (
 	}
 	d, ok := disciplineFromProto(m.GetDiscipline())
 	if !ok {
-		dr.fault("discipline", disciplineFault(m.GetDiscipline()))
+		// Named as the domain names it (see negotiationField) so the two merge.
+		dr.fault("disciplines[0]", disciplineFault(m.GetDiscipline()))
 	}
 	req.Discipline = d
 	if loc := m.GetProvider().GetLocation(); loc != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
@@ -59,6 +60,11 @@ func newDaemon(cfg *config, log *slog.Logger) (*daemon, error) {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", srv.MetricsHandler())
+		if cfg.pprof {
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		}
 		d.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 	log.Info("listening", slog.String("grpc", d.lis.Addr().String()), slog.String("metrics", addrOf(d.mlis)),

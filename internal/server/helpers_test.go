@@ -123,6 +123,12 @@ func sampleMembers(t testing.TB) []member {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return parseMembers(t, b)
+}
+
+// parseMembers reads a member CSV: member_id,lat,lon,zip,county_fips.
+func parseMembers(t testing.TB, b []byte) []member {
+	t.Helper()
 	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
 	if err != nil {
 		t.Fatal(err)

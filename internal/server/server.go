@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -153,6 +154,9 @@ func serverOptions(cfg Config, s *Server) []grpc.ServerOption {
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary),
 		grpc.ChainStreamInterceptor(ic.stream),
+		// Reused stream workers keep their grown stacks: a fresh goroutine
+		// per call would grow and copy its stack through every Decide.
+		grpc.NumStreamWorkers(uint32(streamWorkers())),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvBytes),
 		grpc.MaxSendMsgSize(cfg.MaxSendBytes),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: cfg.Keepalive.Time, Timeout: cfg.Keepalive.Timeout,
@@ -165,6 +169,10 @@ func serverOptions(cfg Config, s *Server) []grpc.ServerOption {
 	}
 	return opts
 }
+
+// streamWorkers is enough workers for a busy server's concurrent calls;
+// beyond them gRPC starts a goroutine per call as usual.
+func streamWorkers() int { return 32 * runtime.GOMAXPROCS(0) }
 
 // rosterChanged moves health to SERVING once a roster serves. A failed
 // reload leaves health as it was: the previous roster still serves.

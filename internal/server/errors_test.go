@@ -170,3 +170,23 @@ func TestNeverInternalForCallerMistakes(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageSizeLimits: a request over --max-recv-bytes is refused with
+// RESOURCE_EXHAUSTED, and so is an answer over --max-send-bytes.
+func TestMessageSizeLimits(t *testing.T) {
+	_, addr := startServer(t, server.Config{MaxRecvBytes: 512, MaxSendBytes: 2048}, false)
+	c := client(t, addr)
+	ctx := ctxFor(t)
+	big := &pb.CheckAccessRequest{Location: nyc(), Disciplines: []pb.Discipline{pt}, AsOf: testAsOf, Profile: strings.Repeat("x", 600)}
+	if _, err := c.CheckAccess(ctx, big); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("large request: %v, want ResourceExhausted", err)
+	}
+	wide := &pb.CheckAccessRequest{Location: nyc(), Disciplines: allDisciplines(), AsOf: testAsOf, K: 50}
+	if _, err := c.CheckAccess(ctx, wide); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("large answer: %v, want ResourceExhausted", err)
+	}
+	small := &pb.CheckAccessRequest{Location: nyc(), Disciplines: []pb.Discipline{pt}, AsOf: testAsOf, K: 1}
+	if _, err := c.CheckAccess(ctx, small); err != nil {
+		t.Errorf("small request: %v", err)
+	}
+}

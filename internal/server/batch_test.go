@@ -143,7 +143,7 @@ func TestBatchSlowReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 5000
+	const n = 2500
 	var sent atomic.Int64
 	sendDone := make(chan error, 1)
 	go func() {

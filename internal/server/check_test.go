@@ -216,3 +216,25 @@ func compareProfile(t *testing.T, g *pb.Profile, p *adequacy.Profile) {
 		}
 	}
 }
+
+// TestIndeterminateDecision: a point in no county is not a caller error;
+// the decision is INDETERMINATE with no county and no rule, and says why.
+func TestIndeterminateDecision(t *testing.T) {
+	_, addr := startServer(t, server.Config{}, false)
+	got, err := client(t, addr).CheckAccess(ctxFor(t), &pb.CheckAccessRequest{Location: &pb.LatLng{Latitude: 0, Longitude: 0},
+		Disciplines: []pb.Discipline{pt}, AsOf: testAsOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := got.Decisions[0]
+	if d.Status != pb.AccessStatus_ACCESS_STATUS_INDETERMINATE || d.Served || d.County != nil || d.Rule != nil || !strings.Contains(d.Explanation, "county") {
+		t.Errorf("decision %v", d)
+	}
+	ref := sampleEngine(t)
+	asOf, _ := adequacy.ParseDate(testAsOf)
+	want, err := ref.Decide(adequacy.Request{Member: adequacy.Member{Point: &geo.Point{}}, Disciplines: []adequacy.Discipline{adequacy.PT}, AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareResponse(t, got, want)
+}

@@ -13,7 +13,7 @@ BENCHSTAT     := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d
 
 BIN := bin
 
-.PHONY: all build run check test test-short bench lint fmt vet tools fuzz clean
+.PHONY: all build run check test test-short bench lint fmt vet tools fuzz clean proto proto-check proto-lint proto-plugins
 
 all: build
 
@@ -21,9 +21,9 @@ all: build
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## run: the main job on the embedded defaults
+## run: the gRPC server on the embedded defaults (Ctrl-C stops it)
 run:
-	$(GO) run ./cmd/geoaccess check --lat 40.75 --lon -73.99 --discipline all
+	$(GO) run ./cmd/geoaccessd --listen 127.0.0.1:8443 --metrics-listen 127.0.0.1:9090
 
 ## test: vet, staticcheck and every test with the race detector
 test: vet lint
@@ -58,6 +58,40 @@ lint:
 ## tools: install the pinned developer tools
 tools:
 	$(GO) install $(STATICCHECK) $(PROTOC_GEN_GO) $(PROTOC_GEN_GRPC) $(BUF) $(GRPCURL) $(GHZ)
+
+# Protocol buffers: protoc (Debian: protobuf-compiler, libprotobuf-dev)
+# with the pinned Go plugins, installed into $(PROTO_PLUGINS).
+PROTO_PLUGINS := $(abspath $(BIN))/protoc-plugins
+PROTO_FILES   := proto/geoaccess/v1/adequacy.proto
+PROTOC_GEN     = protoc -I proto \
+	--plugin=protoc-gen-go=$(PROTO_PLUGINS)/protoc-gen-go \
+	--plugin=protoc-gen-go-grpc=$(PROTO_PLUGINS)/protoc-gen-go-grpc \
+	--go_out=$(1) --go_opt=paths=source_relative \
+	--go-grpc_out=$(1) --go-grpc_opt=paths=source_relative \
+	$(PROTO_FILES)
+
+proto-plugins:
+	GOBIN=$(PROTO_PLUGINS) $(GO) install $(PROTOC_GEN_GO)
+	GOBIN=$(PROTO_PLUGINS) $(GO) install $(PROTOC_GEN_GRPC)
+
+## proto: regenerate the committed Go code from proto/
+proto: proto-plugins
+	$(call PROTOC_GEN,proto)
+
+## proto-lint: buf lint (STANDARD + COMMENTS, see buf.yaml), offline
+proto-lint:
+	$(GO) run $(BUF) lint
+
+## proto-check: fail when the committed generated code is not what `make proto` makes (CI)
+proto-check: proto-plugins proto-lint
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(call PROTOC_GEN,$$tmp) && \
+	(cd "$$tmp" && find . -name '*.pb.go' | sort) > "$$tmp/want.list" && \
+	(cd proto && find . -name '*.pb.go' | sort) > "$$tmp/have.list" && \
+	diff -u "$$tmp/want.list" "$$tmp/have.list" && \
+	for f in $$(cat "$$tmp/want.list"); do \
+	  diff -u -I '^// 	protoc ' "proto/$$f" "$$tmp/$$f" || { echo "proto-check: proto/$$f is out of date: run make proto"; exit 1; }; \
+	done && echo "proto-check: generated code is up to date"
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '\.pb\.go$$')

@@ -1,0 +1,187 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data"
+	"github.com/geoaccess/geoaccess/internal/server"
+	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
+)
+
+// Benchmarks run a real client against a real server over loopback.
+// GEOACCESS_BENCH_ROSTER names a roster CSV (default: the embedded
+// sample); GEOACCESS_BENCH_MEMBERS a member CSV (default: the embedded
+// sample members). docs/benchmarks.md has the figures and how to make
+// the national-size files.
+
+var bench struct {
+	once    sync.Once
+	addr    string
+	members []member
+}
+
+func benchServer(b *testing.B) (string, []member) {
+	b.Helper()
+	bench.once.Do(func() {
+		baseEngine(b)
+		load := loadSample
+		if path := os.Getenv("GEOACCESS_BENCH_ROSTER"); path != "" {
+			load = func(context.Context) (*adequacy.Roster, error) {
+				start := time.Now()
+				r, _, err := data.ReadRosterFile(path, -1)
+				b.Logf("read %s in %v", path, time.Since(start))
+				return r, err
+			}
+		}
+		srv, err := server.New(server.Config{Engine: baseEngine(b)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.Roster().Load(context.Background(), "bench", load); err != nil {
+			b.Fatal(err)
+		}
+		bench.addr = serveForever(b, srv)
+		bench.members = benchMembers(b)
+	})
+	return bench.addr, bench.members
+}
+
+// serveForever serves srv for the rest of the test binary's life: the
+// benchmarks share it.
+func serveForever(b *testing.B, srv *server.Server) string {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(lis)
+	return lis.Addr().String()
+}
+
+func benchMembers(b *testing.B) []member {
+	path := os.Getenv("GEOACCESS_BENCH_MEMBERS")
+	if path == "" {
+		return sampleMembers(b)
+	}
+	f, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return parseMembers(b, f)
+}
+
+// callers is the number of concurrent callers, as with ghz -c 50.
+const callers = 50
+
+func BenchmarkEmptyUnary(b *testing.B) {
+	addr, _ := benchServer(b)
+	h := healthpb.NewHealthClient(dial(b, addr))
+	runCallers(b, func(ctx context.Context, _ int) error {
+		_, err := h.Check(ctx, &healthpb.HealthCheckRequest{})
+		return err
+	})
+}
+
+func BenchmarkCheckAccess(b *testing.B) {
+	addr, members := benchServer(b)
+	c := client(b, addr)
+	reqs := make([]*pb.CheckAccessRequest, len(members))
+	for i, m := range members {
+		reqs[i] = &pb.CheckAccessRequest{Location: &pb.LatLng{Latitude: m.lat, Longitude: m.lon},
+			Disciplines: []pb.Discipline{pb.Discipline_DISCIPLINE_PT}, AsOf: testAsOf}
+	}
+	runCallers(b, func(ctx context.Context, i int) error {
+		_, err := c.CheckAccess(ctx, reqs[i%len(reqs)])
+		return err
+	})
+}
+
+// runCallers runs call from `callers` goroutines, and reports calls/s
+// and the median and 99th-percentile latency.
+func runCallers(b *testing.B, call func(ctx context.Context, i int) error) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var next atomic.Int64
+	b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		for pb.Next() {
+			i := int(next.Add(1))
+			t0 := time.Now()
+			if err := call(ctx, i); err != nil {
+				b.Error(err)
+				return
+			}
+			mine = append(mine, time.Since(t0))
+		}
+		mu.Lock()
+		lat = append(lat, mine...)
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	reportLatency(b, lat, elapsed)
+}
+
+func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "calls/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkCheckAccessBatch streams b.N members with one discipline on one
+// stream and reports member-disciplines per second.
+func BenchmarkCheckAccessBatch(b *testing.B) {
+	addr, members := benchServer(b)
+	c := client(b, addr)
+	b.ResetTimer()
+	start := time.Now()
+	stream, err := c.CheckAccessBatch(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() {
+		for i := range b.N {
+			m := members[i%len(members)]
+			if err := stream.Send(&pb.CheckAccessBatchRequest{MemberRef: "m", Location: &pb.LatLng{Latitude: m.lat, Longitude: m.lon},
+				Disciplines: []pb.Discipline{pb.Discipline_DISCIPLINE_PT}, AsOf: testAsOf}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+		stream.CloseSend()
+	}()
+	n := 0
+	for {
+		a, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		if a.GetError() != nil {
+			b.Fatal(a.GetError())
+		}
+		n++
+	}
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "member-disciplines/s")
+}

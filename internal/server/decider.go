@@ -1,0 +1,81 @@
+package server
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+)
+
+// ChunkDecider decides one chunk of batch requests: for each i it sets
+// out[i] to the decisions or errs[i] to why not, exactly as
+// eng.Decide(reqs[i]) would. It may work in parallel and in any order.
+// When ctx ends it should return early; the chunk is then discarded. The
+// pipeline calls it from one goroutine per stream, one chunk at a time,
+// with every request already converted (protocol faults are answered
+// without it).
+type ChunkDecider func(ctx context.Context, eng *adequacy.Engine, reqs []adequacy.Request, out [][]adequacy.Decision, errs []error)
+
+// BatchConfig tunes CheckAccessBatch. Memory per stream is bounded by
+// about four chunks of items and answers, whatever the caller sends: the
+// pipeline stops reading while it cannot answer (gRPC flow control then
+// holds the caller back).
+type BatchConfig struct {
+	ChunkSize int           // items decided together; 0 = 256
+	ChunkWait time.Duration // how long a partial chunk waits for more items; 0 = 2ms
+	Workers   int           // parallel workers per chunk; 0 = GOMAXPROCS
+	Decider   ChunkDecider  // nil = ParallelDecider(Workers)
+}
+
+func (c BatchConfig) withDefaults() BatchConfig {
+	if c.ChunkSize <= 0 {
+		c.ChunkSize = 256
+	}
+	if c.ChunkWait <= 0 {
+		c.ChunkWait = 2 * time.Millisecond
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Decider == nil {
+		c.Decider = ParallelDecider(c.Workers)
+	}
+	return c
+}
+
+// ParallelDecider decides each request on its own with eng.Decide, on up
+// to workers goroutines.
+func ParallelDecider(workers int) ChunkDecider {
+	return func(ctx context.Context, eng *adequacy.Engine, reqs []adequacy.Request, out [][]adequacy.Decision, errs []error) {
+		parallelFor(ctx, len(reqs), workers, func(i int) { out[i], errs[i] = eng.Decide(reqs[i]) })
+	}
+}
+
+// parallelFor runs fn for 0..n-1 on up to workers goroutines and stops
+// handing out work once ctx ends.
+func parallelFor(ctx context.Context, n, workers int, fn func(i int)) {
+	workers = min(workers, n)
+	if workers <= 1 {
+		for i := 0; i < n && ctx.Err() == nil; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}

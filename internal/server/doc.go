@@ -1,0 +1,15 @@
+// Package server owns geoaccess's gRPC service: the conversion between
+// the geoaccess.v1 protocol messages and the adequacy domain (in small
+// named functions), the mapping of domain errors to gRPC status codes with
+// field violations, the batch pipeline with its pluggable chunk decider,
+// the roster holder that swaps a freshly built network in without failing
+// a call, and the interceptors for bearer-token authorisation, metrics and
+// logs.
+//
+// Logs never carry member data: no coordinates, addresses, ZIP codes or
+// member references; only the method, the status code, the duration,
+// discipline counts and the roster version.
+//
+// cmd/geoaccessd wires it to flags, listeners and signals; the domain
+// packages (adequacy, geo, data) know nothing of gRPC.
+package server

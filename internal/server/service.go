@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
+)
+
+// service implements geoaccess.v1.AdequacyService.
+type service struct {
+	pb.UnimplementedAdequacyServiceServer
+	roster  *Holder
+	loc     *time.Location // for the default as-of date
+	now     func() time.Time
+	batch   BatchConfig
+	metrics *metrics
+}
+
+// engine is the serving engine, or UNAVAILABLE before the first roster.
+func (s *service) engine() (*adequacy.Engine, error) {
+	if e := s.roster.Engine(); e != nil {
+		return e, nil
+	}
+	return nil, noRosterStatus().Err()
+}
+
+func (s *service) today() adequacy.Date { return today(s.now(), s.loc) }
+
+// CheckAccess implements AdequacyService.
+func (s *service) CheckAccess(ctx context.Context, req *pb.CheckAccessRequest) (*pb.CheckAccessResponse, error) {
+	eng, err := s.engine()
+	if err != nil {
+		return nil, err
+	}
+	dr := checkRequest(req, s.today())
+	ds, err := eng.Decide(dr.req)
+	if err != nil || len(dr.faults) > 0 {
+		return nil, errorStatus(err, dr.faults, nil).Err()
+	}
+	infoOf(ctx).addDecisions(ds)
+	return checkResponse(ds), nil
+}
+
+// EvaluateNegotiation implements AdequacyService.
+func (s *service) EvaluateNegotiation(ctx context.Context, req *pb.EvaluateNegotiationRequest) (*pb.EvaluateNegotiationResponse, error) {
+	eng, err := s.engine()
+	if err != nil {
+		return nil, err
+	}
+	nr, faults := negotiationRequest(req, s.today())
+	g, err := eng.Negotiate(nr)
+	if err != nil || len(faults) > 0 {
+		rename := func(f string) string { return negotiationField(f, nr) }
+		return nil, errorStatus(err, faults, rename).Err()
+	}
+	infoOf(ctx).addDecisions([]adequacy.Decision{g.GeoAccess})
+	return negotiationResponse(&g), nil
+}
+
+// ListProfiles implements AdequacyService. Profiles serve before any
+// roster is loaded.
+func (s *service) ListProfiles(context.Context, *pb.ListProfilesRequest) (*pb.ListProfilesResponse, error) {
+	base := s.roster.Base()
+	out := &pb.ListProfilesResponse{DefaultProfile: base.DefaultProfile}
+	for _, p := range base.Profiles.All() {
+		out.Profiles = append(out.Profiles, profileSummaryProto(p))
+	}
+	return out, nil
+}
+
+// GetProfile implements AdequacyService.
+func (s *service) GetProfile(_ context.Context, req *pb.GetProfileRequest) (*pb.GetProfileResponse, error) {
+	base := s.roster.Base()
+	name := req.GetName()
+	if name == "" {
+		name = base.DefaultProfile
+	}
+	p, err := base.Profiles.Get(name)
+	if err != nil {
+		return nil, unknownProfileStatus(name, err).Err()
+	}
+	return &pb.GetProfileResponse{Profile: profileProto(p)}, nil
+}
+
+// GetRosterStatus implements AdequacyService; it answers before any
+// roster is loaded too (loaded = false, and the last attempt's outcome).
+func (s *service) GetRosterStatus(context.Context, *pb.GetRosterStatusRequest) (*pb.GetRosterStatusResponse, error) {
+	return &pb.GetRosterStatusResponse{Status: rosterStatusProto(s.roster.Status())}, nil
+}

@@ -32,6 +32,7 @@ type config struct {
 	shutdownGrace         time.Duration
 	pprof                 bool
 	batch                 server.BatchConfig
+	batchDecider          string
 }
 
 // multiFlag is a repeatable string flag; from the environment it takes a
@@ -74,7 +75,8 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.maxSendBytes, "max-send-bytes", server.DefaultMaxSendBytes, "largest response message sent, bytes")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 20*time.Second, "on SIGTERM, how long calls in flight may take to finish")
 	fs.BoolVar(&c.pprof, "pprof", false, "also serve Go's /debug/pprof/ profiles on the metrics listener")
-	fs.IntVar(&c.batch.ChunkSize, "batch-chunk-size", 256, "CheckAccessBatch: items decided together")
+	fs.IntVar(&c.batch.ChunkSize, "batch-chunk-size", 1024, "CheckAccessBatch: items decided together")
+	fs.StringVar(&c.batchDecider, "batch-decider", "spatial", "CheckAccessBatch: spatial (neighbours in a chunk share index searches) or parallel (one search per item)")
 	fs.DurationVar(&c.batch.ChunkWait, "batch-chunk-wait", 2*time.Millisecond, "CheckAccessBatch: longest wait for a chunk to fill")
 	fs.IntVar(&c.batch.Workers, "batch-workers", 0, "CheckAccessBatch: parallel workers per stream (0: one per CPU)")
 	return fs

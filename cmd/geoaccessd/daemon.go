@@ -35,6 +35,14 @@ func newDaemon(cfg *config, log *slog.Logger) (*daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build engine: %w", err)
 	}
+	switch cfg.batchDecider {
+	case "spatial":
+		cfg.batch.Decider = server.SpatialDecider()
+	case "parallel":
+		cfg.batch.Decider = nil // the per-item default
+	default:
+		return nil, fmt.Errorf("--batch-decider %q: want spatial or parallel", cfg.batchDecider)
+	}
 	scfg := server.Config{Engine: eng, Location: loc, Logger: log, Keepalive: cfg.keepalive,
 		MaxRecvBytes: cfg.maxRecvBytes, MaxSendBytes: cfg.maxSendBytes, Batch: cfg.batch}
 	if scfg.TLS, err = tlsConfig(cfg); err != nil {

@@ -48,7 +48,14 @@ func batchItem(m member, i int) (*pb.CheckAccessBatchRequest, string) {
 // once with their member_ref; bad ones with their field violation, good
 // ones as the core decides; the stream ends OK.
 func TestBatchAnswersEveryItem(t *testing.T) {
-	_, addr := startServer(t, server.Config{Batch: server.BatchConfig{ChunkSize: 64}}, false)
+	t.Run("parallel decider", func(t *testing.T) { batchAnswersEveryItem(t, server.BatchConfig{ChunkSize: 64}) })
+	t.Run("spatial decider", func(t *testing.T) {
+		batchAnswersEveryItem(t, server.BatchConfig{ChunkSize: 512, Decider: server.SpatialDecider()})
+	})
+}
+
+func batchAnswersEveryItem(t *testing.T, bc server.BatchConfig) {
+	_, addr := startServer(t, server.Config{Batch: bc}, false)
 	c := client(t, addr)
 	ref := sampleEngine(t)
 	members := sampleMembers(t)

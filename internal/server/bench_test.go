@@ -45,7 +45,11 @@ func benchServer(b *testing.B) (string, []member) {
 				return r, err
 			}
 		}
-		srv, err := server.New(server.Config{Engine: baseEngine(b)})
+		cfg := server.Config{Engine: baseEngine(b)}
+		if os.Getenv("GEOACCESS_BENCH_DECIDER") == "spatial" {
+			cfg.Batch = server.BatchConfig{Decider: server.SpatialDecider(), ChunkSize: 2048}
+		}
+		srv, err := server.New(cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

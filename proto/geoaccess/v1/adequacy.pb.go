@@ -3221,6 +3221,1068 @@ func (x *ReloadOutcome) GetVersion() string {
 	return ""
 }
 
+// GapReportRequest asks for a gap report over members.
+type GapReportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The members. Each member_ref must be unique in the request.
+	Members []*GapMember `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	// Standards profile; empty means the server's default (cms-ma).
+	Profile string `protobuf:"bytes,2,opt,name=profile,proto3" json:"profile,omitempty"`
+	// As-of date, YYYY-MM-DD; empty means today in the server's time zone.
+	AsOf string `protobuf:"bytes,3,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Disciplines to report; empty means every discipline the profile
+	// covers.
+	Disciplines []Discipline `protobuf:"varint,4,rep,packed,name=disciplines,proto3,enum=geoaccess.v1.Discipline" json:"disciplines,omitempty"`
+	// Non-participating providers to rank for recruitment; empty for none.
+	Candidates []*RecruitmentCandidate `protobuf:"bytes,5,rep,name=candidates,proto3" json:"candidates,omitempty"`
+	// Profile credits claimed (those that apply only on request), e.g.
+	// "new_or_expanding_applicant".
+	Credits       []string `protobuf:"bytes,6,rep,name=credits,proto3" json:"credits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GapReportRequest) Reset() {
+	*x = GapReportRequest{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GapReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GapReportRequest) ProtoMessage() {}
+
+func (x *GapReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GapReportRequest.ProtoReflect.Descriptor instead.
+func (*GapReportRequest) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GapReportRequest) GetMembers() []*GapMember {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *GapReportRequest) GetProfile() string {
+	if x != nil {
+		return x.Profile
+	}
+	return ""
+}
+
+func (x *GapReportRequest) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *GapReportRequest) GetDisciplines() []Discipline {
+	if x != nil {
+		return x.Disciplines
+	}
+	return nil
+}
+
+func (x *GapReportRequest) GetCandidates() []*RecruitmentCandidate {
+	if x != nil {
+		return x.Candidates
+	}
+	return nil
+}
+
+func (x *GapReportRequest) GetCredits() []string {
+	if x != nil {
+		return x.Credits
+	}
+	return nil
+}
+
+// GapMember is one member of a gap report.
+type GapMember struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller's reference, echoed in unserved and rejected rows; never
+	// logged.
+	MemberRef string `protobuf:"bytes,1,opt,name=member_ref,json=memberRef,proto3" json:"member_ref,omitempty"`
+	// Where the member lives; or give zip.
+	Location *LatLng `protobuf:"bytes,2,opt,name=location,proto3" json:"location,omitempty"`
+	// ZIP code, the location when none is given (approximate).
+	Zip string `protobuf:"bytes,3,opt,name=zip,proto3" json:"zip,omitempty"`
+	// County of residence (5-digit FIPS), trusted over the polygons.
+	CountyFips    string `protobuf:"bytes,4,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GapMember) Reset() {
+	*x = GapMember{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GapMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GapMember) ProtoMessage() {}
+
+func (x *GapMember) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GapMember.ProtoReflect.Descriptor instead.
+func (*GapMember) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GapMember) GetMemberRef() string {
+	if x != nil {
+		return x.MemberRef
+	}
+	return ""
+}
+
+func (x *GapMember) GetLocation() *LatLng {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *GapMember) GetZip() string {
+	if x != nil {
+		return x.Zip
+	}
+	return ""
+}
+
+func (x *GapMember) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+// RecruitmentCandidate is a non-participating provider that could be
+// recruited.
+type RecruitmentCandidate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// National Provider Identifier (10 digits).
+	Npi string `protobuf:"bytes,1,opt,name=npi,proto3" json:"npi,omitempty"`
+	// Practice name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Discipline.
+	Discipline Discipline `protobuf:"varint,3,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// Service location.
+	Location *LatLng `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
+	// County FIPS of the service location, if known.
+	CountyFips string `protobuf:"bytes,5,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	// True when the provider offers telehealth only (then it cannot count).
+	TelehealthOnly bool `protobuf:"varint,6,opt,name=telehealth_only,json=telehealthOnly,proto3" json:"telehealth_only,omitempty"`
+	// False when the provider does not accept new patients.
+	NotAcceptingNewPatients bool `protobuf:"varint,7,opt,name=not_accepting_new_patients,json=notAcceptingNewPatients,proto3" json:"not_accepting_new_patients,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *RecruitmentCandidate) Reset() {
+	*x = RecruitmentCandidate{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecruitmentCandidate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecruitmentCandidate) ProtoMessage() {}
+
+func (x *RecruitmentCandidate) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecruitmentCandidate.ProtoReflect.Descriptor instead.
+func (*RecruitmentCandidate) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *RecruitmentCandidate) GetNpi() string {
+	if x != nil {
+		return x.Npi
+	}
+	return ""
+}
+
+func (x *RecruitmentCandidate) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RecruitmentCandidate) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *RecruitmentCandidate) GetLocation() *LatLng {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *RecruitmentCandidate) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+func (x *RecruitmentCandidate) GetTelehealthOnly() bool {
+	if x != nil {
+		return x.TelehealthOnly
+	}
+	return false
+}
+
+func (x *RecruitmentCandidate) GetNotAcceptingNewPatients() bool {
+	if x != nil {
+		return x.NotAcceptingNewPatients
+	}
+	return false
+}
+
+// GapReportResponse is one row of a gap report.
+type GapReportResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The row.
+	//
+	// Types that are valid to be assigned to Row:
+	//
+	//	*GapReportResponse_Summary
+	//	*GapReportResponse_County
+	//	*GapReportResponse_Unserved
+	//	*GapReportResponse_Recruitment
+	//	*GapReportResponse_Rejected
+	Row           isGapReportResponse_Row `protobuf_oneof:"row"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GapReportResponse) Reset() {
+	*x = GapReportResponse{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GapReportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GapReportResponse) ProtoMessage() {}
+
+func (x *GapReportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GapReportResponse.ProtoReflect.Descriptor instead.
+func (*GapReportResponse) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GapReportResponse) GetRow() isGapReportResponse_Row {
+	if x != nil {
+		return x.Row
+	}
+	return nil
+}
+
+func (x *GapReportResponse) GetSummary() *GapSummary {
+	if x != nil {
+		if x, ok := x.Row.(*GapReportResponse_Summary); ok {
+			return x.Summary
+		}
+	}
+	return nil
+}
+
+func (x *GapReportResponse) GetCounty() *CountyAdequacy {
+	if x != nil {
+		if x, ok := x.Row.(*GapReportResponse_County); ok {
+			return x.County
+		}
+	}
+	return nil
+}
+
+func (x *GapReportResponse) GetUnserved() *UnservedMember {
+	if x != nil {
+		if x, ok := x.Row.(*GapReportResponse_Unserved); ok {
+			return x.Unserved
+		}
+	}
+	return nil
+}
+
+func (x *GapReportResponse) GetRecruitment() *RecruitmentTarget {
+	if x != nil {
+		if x, ok := x.Row.(*GapReportResponse_Recruitment); ok {
+			return x.Recruitment
+		}
+	}
+	return nil
+}
+
+func (x *GapReportResponse) GetRejected() *RejectedMember {
+	if x != nil {
+		if x, ok := x.Row.(*GapReportResponse_Rejected); ok {
+			return x.Rejected
+		}
+	}
+	return nil
+}
+
+type isGapReportResponse_Row interface {
+	isGapReportResponse_Row()
+}
+
+type GapReportResponse_Summary struct {
+	// First: the report's evidence and totals.
+	Summary *GapSummary `protobuf:"bytes,1,opt,name=summary,proto3,oneof"`
+}
+
+type GapReportResponse_County struct {
+	// One county x discipline.
+	County *CountyAdequacy `protobuf:"bytes,2,opt,name=county,proto3,oneof"`
+}
+
+type GapReportResponse_Unserved struct {
+	// One member unserved for one discipline.
+	Unserved *UnservedMember `protobuf:"bytes,3,opt,name=unserved,proto3,oneof"`
+}
+
+type GapReportResponse_Recruitment struct {
+	// One ranked recruitment candidate.
+	Recruitment *RecruitmentTarget `protobuf:"bytes,4,opt,name=recruitment,proto3,oneof"`
+}
+
+type GapReportResponse_Rejected struct {
+	// One member the report could not evaluate.
+	Rejected *RejectedMember `protobuf:"bytes,5,opt,name=rejected,proto3,oneof"`
+}
+
+func (*GapReportResponse_Summary) isGapReportResponse_Row() {}
+
+func (*GapReportResponse_County) isGapReportResponse_Row() {}
+
+func (*GapReportResponse_Unserved) isGapReportResponse_Row() {}
+
+func (*GapReportResponse_Recruitment) isGapReportResponse_Row() {}
+
+func (*GapReportResponse_Rejected) isGapReportResponse_Row() {}
+
+// GapSummary opens a gap report.
+type GapSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Profile name.
+	Profile string `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
+	// Profile version.
+	ProfileVersion string `protobuf:"bytes,2,opt,name=profile_version,json=profileVersion,proto3" json:"profile_version,omitempty"`
+	// Roster version the report rests on.
+	RosterVersion string `protobuf:"bytes,3,opt,name=roster_version,json=rosterVersion,proto3" json:"roster_version,omitempty"`
+	// As-of date, YYYY-MM-DD.
+	AsOf string `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Members evaluated.
+	MembersEvaluated int64 `protobuf:"varint,5,opt,name=members_evaluated,json=membersEvaluated,proto3" json:"members_evaluated,omitempty"`
+	// Members rejected (see the rejected rows).
+	MembersRejected int64 `protobuf:"varint,6,opt,name=members_rejected,json=membersRejected,proto3" json:"members_rejected,omitempty"`
+	// Totals by discipline.
+	Totals []*DisciplineTotal `protobuf:"bytes,7,rep,name=totals,proto3" json:"totals,omitempty"`
+	// Where the county designations and official limits come from.
+	CountyTable   string `protobuf:"bytes,8,opt,name=county_table,json=countyTable,proto3" json:"county_table,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GapSummary) Reset() {
+	*x = GapSummary{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GapSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GapSummary) ProtoMessage() {}
+
+func (x *GapSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GapSummary.ProtoReflect.Descriptor instead.
+func (*GapSummary) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *GapSummary) GetProfile() string {
+	if x != nil {
+		return x.Profile
+	}
+	return ""
+}
+
+func (x *GapSummary) GetProfileVersion() string {
+	if x != nil {
+		return x.ProfileVersion
+	}
+	return ""
+}
+
+func (x *GapSummary) GetRosterVersion() string {
+	if x != nil {
+		return x.RosterVersion
+	}
+	return ""
+}
+
+func (x *GapSummary) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *GapSummary) GetMembersEvaluated() int64 {
+	if x != nil {
+		return x.MembersEvaluated
+	}
+	return 0
+}
+
+func (x *GapSummary) GetMembersRejected() int64 {
+	if x != nil {
+		return x.MembersRejected
+	}
+	return 0
+}
+
+func (x *GapSummary) GetTotals() []*DisciplineTotal {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+func (x *GapSummary) GetCountyTable() string {
+	if x != nil {
+		return x.CountyTable
+	}
+	return ""
+}
+
+// DisciplineTotal sums one discipline over a gap report.
+type DisciplineTotal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The discipline.
+	Discipline Discipline `protobuf:"varint,1,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// Members evaluated.
+	Members int64 `protobuf:"varint,2,opt,name=members,proto3" json:"members,omitempty"`
+	// Members served.
+	Served int64 `protobuf:"varint,3,opt,name=served,proto3" json:"served,omitempty"`
+	// Counties with members.
+	Counties int64 `protobuf:"varint,4,opt,name=counties,proto3" json:"counties,omitempty"`
+	// Counties whose served share meets the required share.
+	CountiesPass int64 `protobuf:"varint,5,opt,name=counties_pass,json=countiesPass,proto3" json:"counties_pass,omitempty"`
+	// Counties that meet the minimum provider count.
+	CountiesMinPass int64 `protobuf:"varint,6,opt,name=counties_min_pass,json=countiesMinPass,proto3" json:"counties_min_pass,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DisciplineTotal) Reset() {
+	*x = DisciplineTotal{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DisciplineTotal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DisciplineTotal) ProtoMessage() {}
+
+func (x *DisciplineTotal) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DisciplineTotal.ProtoReflect.Descriptor instead.
+func (*DisciplineTotal) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *DisciplineTotal) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *DisciplineTotal) GetMembers() int64 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *DisciplineTotal) GetServed() int64 {
+	if x != nil {
+		return x.Served
+	}
+	return 0
+}
+
+func (x *DisciplineTotal) GetCounties() int64 {
+	if x != nil {
+		return x.Counties
+	}
+	return 0
+}
+
+func (x *DisciplineTotal) GetCountiesPass() int64 {
+	if x != nil {
+		return x.CountiesPass
+	}
+	return 0
+}
+
+func (x *DisciplineTotal) GetCountiesMinPass() int64 {
+	if x != nil {
+		return x.CountiesMinPass
+	}
+	return 0
+}
+
+// CountyAdequacy is one county x discipline row of a gap report.
+type CountyAdequacy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// County FIPS code.
+	CountyFips string `protobuf:"bytes,1,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	// USPS state or territory code.
+	State string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// County name.
+	County string `protobuf:"bytes,3,opt,name=county,proto3" json:"county,omitempty"`
+	// County type.
+	CountyType CountyType `protobuf:"varint,4,opt,name=county_type,json=countyType,proto3,enum=geoaccess.v1.CountyType" json:"county_type,omitempty"`
+	// True when the type is CMS's official designation.
+	CountyTypeOfficial bool `protobuf:"varint,5,opt,name=county_type_official,json=countyTypeOfficial,proto3" json:"county_type_official,omitempty"`
+	// The discipline.
+	Discipline Discipline `protobuf:"varint,6,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// Members in the county.
+	Members int64 `protobuf:"varint,7,opt,name=members,proto3" json:"members,omitempty"`
+	// Of them, served.
+	Served int64 `protobuf:"varint,8,opt,name=served,proto3" json:"served,omitempty"`
+	// Served share, percent.
+	ServedPct float64 `protobuf:"fixed64,9,opt,name=served_pct,json=servedPct,proto3" json:"served_pct,omitempty"`
+	// Required share after credits, percent.
+	RequiredPct float64 `protobuf:"fixed64,10,opt,name=required_pct,json=requiredPct,proto3" json:"required_pct,omitempty"`
+	// True when the served share meets the required share.
+	Pass bool `protobuf:"varint,11,opt,name=pass,proto3" json:"pass,omitempty"`
+	// Providers within time and distance of at least one member, not
+	// telehealth-only (42 CFR 422.116(e)).
+	ProvidersCounted int64 `protobuf:"varint,12,opt,name=providers_counted,json=providersCounted,proto3" json:"providers_counted,omitempty"`
+	// Minimum number of providers required.
+	MinRequired int64 `protobuf:"varint,13,opt,name=min_required,json=minRequired,proto3" json:"min_required,omitempty"`
+	// True when providers_counted meets min_required.
+	MinPass bool `protobuf:"varint,14,opt,name=min_pass,json=minPass,proto3" json:"min_pass,omitempty"`
+	// Where min_required came from ("official", a profile rule, ...).
+	MinSource string `protobuf:"bytes,15,opt,name=min_source,json=minSource,proto3" json:"min_source,omitempty"`
+	// Median miles to the nearest counting provider; unset when none.
+	NearestMedianMiles *float64 `protobuf:"fixed64,16,opt,name=nearest_median_miles,json=nearestMedianMiles,proto3,oneof" json:"nearest_median_miles,omitempty"`
+	// 90th-percentile miles to the nearest counting provider; unset when
+	// none.
+	NearestP90Miles *float64 `protobuf:"fixed64,17,opt,name=nearest_p90_miles,json=nearestP90Miles,proto3,oneof" json:"nearest_p90_miles,omitempty"`
+	// Credits applied.
+	Credits       []string `protobuf:"bytes,18,rep,name=credits,proto3" json:"credits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountyAdequacy) Reset() {
+	*x = CountyAdequacy{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountyAdequacy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountyAdequacy) ProtoMessage() {}
+
+func (x *CountyAdequacy) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountyAdequacy.ProtoReflect.Descriptor instead.
+func (*CountyAdequacy) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *CountyAdequacy) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+func (x *CountyAdequacy) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *CountyAdequacy) GetCounty() string {
+	if x != nil {
+		return x.County
+	}
+	return ""
+}
+
+func (x *CountyAdequacy) GetCountyType() CountyType {
+	if x != nil {
+		return x.CountyType
+	}
+	return CountyType_COUNTY_TYPE_UNSPECIFIED
+}
+
+func (x *CountyAdequacy) GetCountyTypeOfficial() bool {
+	if x != nil {
+		return x.CountyTypeOfficial
+	}
+	return false
+}
+
+func (x *CountyAdequacy) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *CountyAdequacy) GetMembers() int64 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *CountyAdequacy) GetServed() int64 {
+	if x != nil {
+		return x.Served
+	}
+	return 0
+}
+
+func (x *CountyAdequacy) GetServedPct() float64 {
+	if x != nil {
+		return x.ServedPct
+	}
+	return 0
+}
+
+func (x *CountyAdequacy) GetRequiredPct() float64 {
+	if x != nil {
+		return x.RequiredPct
+	}
+	return 0
+}
+
+func (x *CountyAdequacy) GetPass() bool {
+	if x != nil {
+		return x.Pass
+	}
+	return false
+}
+
+func (x *CountyAdequacy) GetProvidersCounted() int64 {
+	if x != nil {
+		return x.ProvidersCounted
+	}
+	return 0
+}
+
+func (x *CountyAdequacy) GetMinRequired() int64 {
+	if x != nil {
+		return x.MinRequired
+	}
+	return 0
+}
+
+func (x *CountyAdequacy) GetMinPass() bool {
+	if x != nil {
+		return x.MinPass
+	}
+	return false
+}
+
+func (x *CountyAdequacy) GetMinSource() string {
+	if x != nil {
+		return x.MinSource
+	}
+	return ""
+}
+
+func (x *CountyAdequacy) GetNearestMedianMiles() float64 {
+	if x != nil && x.NearestMedianMiles != nil {
+		return *x.NearestMedianMiles
+	}
+	return 0
+}
+
+func (x *CountyAdequacy) GetNearestP90Miles() float64 {
+	if x != nil && x.NearestP90Miles != nil {
+		return *x.NearestP90Miles
+	}
+	return 0
+}
+
+func (x *CountyAdequacy) GetCredits() []string {
+	if x != nil {
+		return x.Credits
+	}
+	return nil
+}
+
+// UnservedMember is one member unserved for one discipline.
+type UnservedMember struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller's reference.
+	MemberRef string `protobuf:"bytes,1,opt,name=member_ref,json=memberRef,proto3" json:"member_ref,omitempty"`
+	// County FIPS used.
+	CountyFips string `protobuf:"bytes,2,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	// The discipline.
+	Discipline Discipline `protobuf:"varint,3,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// NPI of the nearest counting provider; empty when there is none.
+	NearestNpi string `protobuf:"bytes,4,opt,name=nearest_npi,json=nearestNpi,proto3" json:"nearest_npi,omitempty"`
+	// Exact distance to it, statute miles; unset when there is none.
+	NearestMiles  *float64 `protobuf:"fixed64,5,opt,name=nearest_miles,json=nearestMiles,proto3,oneof" json:"nearest_miles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnservedMember) Reset() {
+	*x = UnservedMember{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnservedMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnservedMember) ProtoMessage() {}
+
+func (x *UnservedMember) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnservedMember.ProtoReflect.Descriptor instead.
+func (*UnservedMember) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *UnservedMember) GetMemberRef() string {
+	if x != nil {
+		return x.MemberRef
+	}
+	return ""
+}
+
+func (x *UnservedMember) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+func (x *UnservedMember) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *UnservedMember) GetNearestNpi() string {
+	if x != nil {
+		return x.NearestNpi
+	}
+	return ""
+}
+
+func (x *UnservedMember) GetNearestMiles() float64 {
+	if x != nil && x.NearestMiles != nil {
+		return *x.NearestMiles
+	}
+	return 0
+}
+
+// RecruitmentTarget is one ranked candidate.
+type RecruitmentTarget struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 for the candidate that newly serves the most members.
+	Rank int64 `protobuf:"varint,1,opt,name=rank,proto3" json:"rank,omitempty"`
+	// NPI.
+	Npi string `protobuf:"bytes,2,opt,name=npi,proto3" json:"npi,omitempty"`
+	// Name.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// Discipline.
+	Discipline Discipline `protobuf:"varint,4,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// County FIPS of the service location.
+	CountyFips string `protobuf:"bytes,5,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	// Members newly served by this pick, after the picks above it.
+	NewlyServed int64 `protobuf:"varint,6,opt,name=newly_served,json=newlyServed,proto3" json:"newly_served,omitempty"`
+	// Members newly served by this and every pick above it.
+	CumulativeServed int64 `protobuf:"varint,7,opt,name=cumulative_served,json=cumulativeServed,proto3" json:"cumulative_served,omitempty"`
+	// County x discipline rows that pass once this pick is made.
+	CountiesFlippedToPass int64 `protobuf:"varint,8,opt,name=counties_flipped_to_pass,json=countiesFlippedToPass,proto3" json:"counties_flipped_to_pass,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *RecruitmentTarget) Reset() {
+	*x = RecruitmentTarget{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecruitmentTarget) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecruitmentTarget) ProtoMessage() {}
+
+func (x *RecruitmentTarget) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecruitmentTarget.ProtoReflect.Descriptor instead.
+func (*RecruitmentTarget) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *RecruitmentTarget) GetRank() int64 {
+	if x != nil {
+		return x.Rank
+	}
+	return 0
+}
+
+func (x *RecruitmentTarget) GetNpi() string {
+	if x != nil {
+		return x.Npi
+	}
+	return ""
+}
+
+func (x *RecruitmentTarget) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RecruitmentTarget) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *RecruitmentTarget) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+func (x *RecruitmentTarget) GetNewlyServed() int64 {
+	if x != nil {
+		return x.NewlyServed
+	}
+	return 0
+}
+
+func (x *RecruitmentTarget) GetCumulativeServed() int64 {
+	if x != nil {
+		return x.CumulativeServed
+	}
+	return 0
+}
+
+func (x *RecruitmentTarget) GetCountiesFlippedToPass() int64 {
+	if x != nil {
+		return x.CountiesFlippedToPass
+	}
+	return 0
+}
+
+// RejectedMember is a member the report could not evaluate.
+type RejectedMember struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller's reference.
+	MemberRef string `protobuf:"bytes,1,opt,name=member_ref,json=memberRef,proto3" json:"member_ref,omitempty"`
+	// The member's field at fault, e.g. "location.latitude" or "zip".
+	Field string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
+	// Why.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectedMember) Reset() {
+	*x = RejectedMember{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectedMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectedMember) ProtoMessage() {}
+
+func (x *RejectedMember) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectedMember.ProtoReflect.Descriptor instead.
+func (*RejectedMember) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *RejectedMember) GetMemberRef() string {
+	if x != nil {
+		return x.MemberRef
+	}
+	return ""
+}
+
+func (x *RejectedMember) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *RejectedMember) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_geoaccess_v1_adequacy_proto protoreflect.FileDescriptor
 
 const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
@@ -3445,7 +4507,117 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\asuccess\x18\x02 \x01(\bR\asuccess\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x16\n" +
 	"\x06loader\x18\x04 \x01(\tR\x06loader\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\tR\aversion*t\n" +
+	"\aversion\x18\x05 \x01(\tR\aversion\"\x8e\x02\n" +
+	"\x10GapReportRequest\x121\n" +
+	"\amembers\x18\x01 \x03(\v2\x17.geoaccess.v1.GapMemberR\amembers\x12\x18\n" +
+	"\aprofile\x18\x02 \x01(\tR\aprofile\x12\x13\n" +
+	"\x05as_of\x18\x03 \x01(\tR\x04asOf\x12:\n" +
+	"\vdisciplines\x18\x04 \x03(\x0e2\x18.geoaccess.v1.DisciplineR\vdisciplines\x12B\n" +
+	"\n" +
+	"candidates\x18\x05 \x03(\v2\".geoaccess.v1.RecruitmentCandidateR\n" +
+	"candidates\x12\x18\n" +
+	"\acredits\x18\x06 \x03(\tR\acredits\"\x8f\x01\n" +
+	"\tGapMember\x12\x1d\n" +
+	"\n" +
+	"member_ref\x18\x01 \x01(\tR\tmemberRef\x120\n" +
+	"\blocation\x18\x02 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x10\n" +
+	"\x03zip\x18\x03 \x01(\tR\x03zip\x12\x1f\n" +
+	"\vcounty_fips\x18\x04 \x01(\tR\n" +
+	"countyFips\"\xaf\x02\n" +
+	"\x14RecruitmentCandidate\x12\x10\n" +
+	"\x03npi\x18\x01 \x01(\tR\x03npi\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x128\n" +
+	"\n" +
+	"discipline\x18\x03 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x120\n" +
+	"\blocation\x18\x04 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x1f\n" +
+	"\vcounty_fips\x18\x05 \x01(\tR\n" +
+	"countyFips\x12'\n" +
+	"\x0ftelehealth_only\x18\x06 \x01(\bR\x0etelehealthOnly\x12;\n" +
+	"\x1anot_accepting_new_patients\x18\a \x01(\bR\x17notAcceptingNewPatients\"\xc5\x02\n" +
+	"\x11GapReportResponse\x124\n" +
+	"\asummary\x18\x01 \x01(\v2\x18.geoaccess.v1.GapSummaryH\x00R\asummary\x126\n" +
+	"\x06county\x18\x02 \x01(\v2\x1c.geoaccess.v1.CountyAdequacyH\x00R\x06county\x12:\n" +
+	"\bunserved\x18\x03 \x01(\v2\x1c.geoaccess.v1.UnservedMemberH\x00R\bunserved\x12C\n" +
+	"\vrecruitment\x18\x04 \x01(\v2\x1f.geoaccess.v1.RecruitmentTargetH\x00R\vrecruitment\x12:\n" +
+	"\brejected\x18\x05 \x01(\v2\x1c.geoaccess.v1.RejectedMemberH\x00R\brejectedB\x05\n" +
+	"\x03row\"\xbd\x02\n" +
+	"\n" +
+	"GapSummary\x12\x18\n" +
+	"\aprofile\x18\x01 \x01(\tR\aprofile\x12'\n" +
+	"\x0fprofile_version\x18\x02 \x01(\tR\x0eprofileVersion\x12%\n" +
+	"\x0eroster_version\x18\x03 \x01(\tR\rrosterVersion\x12\x13\n" +
+	"\x05as_of\x18\x04 \x01(\tR\x04asOf\x12+\n" +
+	"\x11members_evaluated\x18\x05 \x01(\x03R\x10membersEvaluated\x12)\n" +
+	"\x10members_rejected\x18\x06 \x01(\x03R\x0fmembersRejected\x125\n" +
+	"\x06totals\x18\a \x03(\v2\x1d.geoaccess.v1.DisciplineTotalR\x06totals\x12!\n" +
+	"\fcounty_table\x18\b \x01(\tR\vcountyTable\"\xea\x01\n" +
+	"\x0fDisciplineTotal\x128\n" +
+	"\n" +
+	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\x18\n" +
+	"\amembers\x18\x02 \x01(\x03R\amembers\x12\x16\n" +
+	"\x06served\x18\x03 \x01(\x03R\x06served\x12\x1a\n" +
+	"\bcounties\x18\x04 \x01(\x03R\bcounties\x12#\n" +
+	"\rcounties_pass\x18\x05 \x01(\x03R\fcountiesPass\x12*\n" +
+	"\x11counties_min_pass\x18\x06 \x01(\x03R\x0fcountiesMinPass\"\xc9\x05\n" +
+	"\x0eCountyAdequacy\x12\x1f\n" +
+	"\vcounty_fips\x18\x01 \x01(\tR\n" +
+	"countyFips\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12\x16\n" +
+	"\x06county\x18\x03 \x01(\tR\x06county\x129\n" +
+	"\vcounty_type\x18\x04 \x01(\x0e2\x18.geoaccess.v1.CountyTypeR\n" +
+	"countyType\x120\n" +
+	"\x14county_type_official\x18\x05 \x01(\bR\x12countyTypeOfficial\x128\n" +
+	"\n" +
+	"discipline\x18\x06 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\x18\n" +
+	"\amembers\x18\a \x01(\x03R\amembers\x12\x16\n" +
+	"\x06served\x18\b \x01(\x03R\x06served\x12\x1d\n" +
+	"\n" +
+	"served_pct\x18\t \x01(\x01R\tservedPct\x12!\n" +
+	"\frequired_pct\x18\n" +
+	" \x01(\x01R\vrequiredPct\x12\x12\n" +
+	"\x04pass\x18\v \x01(\bR\x04pass\x12+\n" +
+	"\x11providers_counted\x18\f \x01(\x03R\x10providersCounted\x12!\n" +
+	"\fmin_required\x18\r \x01(\x03R\vminRequired\x12\x19\n" +
+	"\bmin_pass\x18\x0e \x01(\bR\aminPass\x12\x1d\n" +
+	"\n" +
+	"min_source\x18\x0f \x01(\tR\tminSource\x125\n" +
+	"\x14nearest_median_miles\x18\x10 \x01(\x01H\x00R\x12nearestMedianMiles\x88\x01\x01\x12/\n" +
+	"\x11nearest_p90_miles\x18\x11 \x01(\x01H\x01R\x0fnearestP90Miles\x88\x01\x01\x12\x18\n" +
+	"\acredits\x18\x12 \x03(\tR\acreditsB\x17\n" +
+	"\x15_nearest_median_milesB\x14\n" +
+	"\x12_nearest_p90_miles\"\xe7\x01\n" +
+	"\x0eUnservedMember\x12\x1d\n" +
+	"\n" +
+	"member_ref\x18\x01 \x01(\tR\tmemberRef\x12\x1f\n" +
+	"\vcounty_fips\x18\x02 \x01(\tR\n" +
+	"countyFips\x128\n" +
+	"\n" +
+	"discipline\x18\x03 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\x1f\n" +
+	"\vnearest_npi\x18\x04 \x01(\tR\n" +
+	"nearestNpi\x12(\n" +
+	"\rnearest_miles\x18\x05 \x01(\x01H\x00R\fnearestMiles\x88\x01\x01B\x10\n" +
+	"\x0e_nearest_miles\"\xb1\x02\n" +
+	"\x11RecruitmentTarget\x12\x12\n" +
+	"\x04rank\x18\x01 \x01(\x03R\x04rank\x12\x10\n" +
+	"\x03npi\x18\x02 \x01(\tR\x03npi\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x128\n" +
+	"\n" +
+	"discipline\x18\x04 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\x1f\n" +
+	"\vcounty_fips\x18\x05 \x01(\tR\n" +
+	"countyFips\x12!\n" +
+	"\fnewly_served\x18\x06 \x01(\x03R\vnewlyServed\x12+\n" +
+	"\x11cumulative_served\x18\a \x01(\x03R\x10cumulativeServed\x127\n" +
+	"\x18counties_flipped_to_pass\x18\b \x01(\x03R\x15countiesFlippedToPass\"]\n" +
+	"\x0eRejectedMember\x12\x1d\n" +
+	"\n" +
+	"member_ref\x18\x01 \x01(\tR\tmemberRef\x12\x14\n" +
+	"\x05field\x18\x02 \x01(\tR\x05field\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason*t\n" +
 	"\n" +
 	"Discipline\x12\x1a\n" +
 	"\x16DISCIPLINE_UNSPECIFIED\x10\x00\x12\x11\n" +
@@ -3502,7 +4674,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x15MINIMUM_RULE_PER_1000\x10\x02*]\n" +
 	"\x0fCreditCondition\x12 \n" +
 	"\x1cCREDIT_CONDITION_UNSPECIFIED\x10\x00\x12(\n" +
-	"$CREDIT_CONDITION_CERTIFICATE_OF_NEED\x10\x012\xc0\x04\n" +
+	"$CREDIT_CONDITION_CERTIFICATE_OF_NEED\x10\x012\x90\x05\n" +
 	"\x0fAdequacyService\x12R\n" +
 	"\vCheckAccess\x12 .geoaccess.v1.CheckAccessRequest\x1a!.geoaccess.v1.CheckAccessResponse\x12e\n" +
 	"\x10CheckAccessBatch\x12%.geoaccess.v1.CheckAccessBatchRequest\x1a&.geoaccess.v1.CheckAccessBatchResponse(\x010\x01\x12j\n" +
@@ -3510,7 +4682,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\fListProfiles\x12!.geoaccess.v1.ListProfilesRequest\x1a\".geoaccess.v1.ListProfilesResponse\x12O\n" +
 	"\n" +
 	"GetProfile\x12\x1f.geoaccess.v1.GetProfileRequest\x1a .geoaccess.v1.GetProfileResponse\x12^\n" +
-	"\x0fGetRosterStatus\x12$.geoaccess.v1.GetRosterStatusRequest\x1a%.geoaccess.v1.GetRosterStatusResponseB?Z=github.com/geoaccess/geoaccess/proto/geoaccess/v1;geoaccessv1b\x06proto3"
+	"\x0fGetRosterStatus\x12$.geoaccess.v1.GetRosterStatusRequest\x1a%.geoaccess.v1.GetRosterStatusResponse\x12N\n" +
+	"\tGapReport\x12\x1e.geoaccess.v1.GapReportRequest\x1a\x1f.geoaccess.v1.GapReportResponse0\x01B?Z=github.com/geoaccess/geoaccess/proto/geoaccess/v1;geoaccessv1b\x06proto3"
 
 var (
 	file_geoaccess_v1_adequacy_proto_rawDescOnce sync.Once
@@ -3525,7 +4698,7 @@ func file_geoaccess_v1_adequacy_proto_rawDescGZIP() []byte {
 }
 
 var file_geoaccess_v1_adequacy_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_geoaccess_v1_adequacy_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_geoaccess_v1_adequacy_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_geoaccess_v1_adequacy_proto_goTypes = []any{
 	(Discipline)(0),                     // 0: geoaccess.v1.Discipline
 	(CountyType)(0),                     // 1: geoaccess.v1.CountyType
@@ -3569,8 +4742,18 @@ var file_geoaccess_v1_adequacy_proto_goTypes = []any{
 	(*RosterStatus)(nil),                // 39: geoaccess.v1.RosterStatus
 	(*DisciplineCount)(nil),             // 40: geoaccess.v1.DisciplineCount
 	(*ReloadOutcome)(nil),               // 41: geoaccess.v1.ReloadOutcome
-	(*status.Status)(nil),               // 42: google.rpc.Status
-	(*timestamppb.Timestamp)(nil),       // 43: google.protobuf.Timestamp
+	(*GapReportRequest)(nil),            // 42: geoaccess.v1.GapReportRequest
+	(*GapMember)(nil),                   // 43: geoaccess.v1.GapMember
+	(*RecruitmentCandidate)(nil),        // 44: geoaccess.v1.RecruitmentCandidate
+	(*GapReportResponse)(nil),           // 45: geoaccess.v1.GapReportResponse
+	(*GapSummary)(nil),                  // 46: geoaccess.v1.GapSummary
+	(*DisciplineTotal)(nil),             // 47: geoaccess.v1.DisciplineTotal
+	(*CountyAdequacy)(nil),              // 48: geoaccess.v1.CountyAdequacy
+	(*UnservedMember)(nil),              // 49: geoaccess.v1.UnservedMember
+	(*RecruitmentTarget)(nil),           // 50: geoaccess.v1.RecruitmentTarget
+	(*RejectedMember)(nil),              // 51: geoaccess.v1.RejectedMember
+	(*status.Status)(nil),               // 52: google.rpc.Status
+	(*timestamppb.Timestamp)(nil),       // 53: google.protobuf.Timestamp
 }
 var file_geoaccess_v1_adequacy_proto_depIdxs = []int32{
 	11, // 0: geoaccess.v1.CheckAccessRequest.location:type_name -> geoaccess.v1.LatLng
@@ -3589,7 +4772,7 @@ var file_geoaccess_v1_adequacy_proto_depIdxs = []int32{
 	11, // 13: geoaccess.v1.CheckAccessBatchRequest.location:type_name -> geoaccess.v1.LatLng
 	0,  // 14: geoaccess.v1.CheckAccessBatchRequest.disciplines:type_name -> geoaccess.v1.Discipline
 	13, // 15: geoaccess.v1.CheckAccessBatchResponse.result:type_name -> geoaccess.v1.CheckAccessResponse
-	42, // 16: geoaccess.v1.CheckAccessBatchResponse.error:type_name -> google.rpc.Status
+	52, // 16: geoaccess.v1.CheckAccessBatchResponse.error:type_name -> google.rpc.Status
 	11, // 17: geoaccess.v1.EvaluateNegotiationRequest.location:type_name -> geoaccess.v1.LatLng
 	0,  // 18: geoaccess.v1.EvaluateNegotiationRequest.discipline:type_name -> geoaccess.v1.Discipline
 	21, // 19: geoaccess.v1.EvaluateNegotiationRequest.provider:type_name -> geoaccess.v1.RequestedProvider
@@ -3618,29 +4801,48 @@ var file_geoaccess_v1_adequacy_proto_depIdxs = []int32{
 	0,  // 42: geoaccess.v1.Credit.disciplines:type_name -> geoaccess.v1.Discipline
 	10, // 43: geoaccess.v1.Credit.applies_when:type_name -> geoaccess.v1.CreditCondition
 	39, // 44: geoaccess.v1.GetRosterStatusResponse.status:type_name -> geoaccess.v1.RosterStatus
-	43, // 45: geoaccess.v1.RosterStatus.loaded_at:type_name -> google.protobuf.Timestamp
+	53, // 45: geoaccess.v1.RosterStatus.loaded_at:type_name -> google.protobuf.Timestamp
 	40, // 46: geoaccess.v1.RosterStatus.counts:type_name -> geoaccess.v1.DisciplineCount
 	41, // 47: geoaccess.v1.RosterStatus.last_reload:type_name -> geoaccess.v1.ReloadOutcome
-	43, // 48: geoaccess.v1.RosterStatus.next_reload:type_name -> google.protobuf.Timestamp
+	53, // 48: geoaccess.v1.RosterStatus.next_reload:type_name -> google.protobuf.Timestamp
 	0,  // 49: geoaccess.v1.DisciplineCount.discipline:type_name -> geoaccess.v1.Discipline
-	43, // 50: geoaccess.v1.ReloadOutcome.time:type_name -> google.protobuf.Timestamp
-	12, // 51: geoaccess.v1.AdequacyService.CheckAccess:input_type -> geoaccess.v1.CheckAccessRequest
-	18, // 52: geoaccess.v1.AdequacyService.CheckAccessBatch:input_type -> geoaccess.v1.CheckAccessBatchRequest
-	20, // 53: geoaccess.v1.AdequacyService.EvaluateNegotiation:input_type -> geoaccess.v1.EvaluateNegotiationRequest
-	25, // 54: geoaccess.v1.AdequacyService.ListProfiles:input_type -> geoaccess.v1.ListProfilesRequest
-	28, // 55: geoaccess.v1.AdequacyService.GetProfile:input_type -> geoaccess.v1.GetProfileRequest
-	37, // 56: geoaccess.v1.AdequacyService.GetRosterStatus:input_type -> geoaccess.v1.GetRosterStatusRequest
-	13, // 57: geoaccess.v1.AdequacyService.CheckAccess:output_type -> geoaccess.v1.CheckAccessResponse
-	19, // 58: geoaccess.v1.AdequacyService.CheckAccessBatch:output_type -> geoaccess.v1.CheckAccessBatchResponse
-	24, // 59: geoaccess.v1.AdequacyService.EvaluateNegotiation:output_type -> geoaccess.v1.EvaluateNegotiationResponse
-	26, // 60: geoaccess.v1.AdequacyService.ListProfiles:output_type -> geoaccess.v1.ListProfilesResponse
-	29, // 61: geoaccess.v1.AdequacyService.GetProfile:output_type -> geoaccess.v1.GetProfileResponse
-	38, // 62: geoaccess.v1.AdequacyService.GetRosterStatus:output_type -> geoaccess.v1.GetRosterStatusResponse
-	57, // [57:63] is the sub-list for method output_type
-	51, // [51:57] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	53, // 50: geoaccess.v1.ReloadOutcome.time:type_name -> google.protobuf.Timestamp
+	43, // 51: geoaccess.v1.GapReportRequest.members:type_name -> geoaccess.v1.GapMember
+	0,  // 52: geoaccess.v1.GapReportRequest.disciplines:type_name -> geoaccess.v1.Discipline
+	44, // 53: geoaccess.v1.GapReportRequest.candidates:type_name -> geoaccess.v1.RecruitmentCandidate
+	11, // 54: geoaccess.v1.GapMember.location:type_name -> geoaccess.v1.LatLng
+	0,  // 55: geoaccess.v1.RecruitmentCandidate.discipline:type_name -> geoaccess.v1.Discipline
+	11, // 56: geoaccess.v1.RecruitmentCandidate.location:type_name -> geoaccess.v1.LatLng
+	46, // 57: geoaccess.v1.GapReportResponse.summary:type_name -> geoaccess.v1.GapSummary
+	48, // 58: geoaccess.v1.GapReportResponse.county:type_name -> geoaccess.v1.CountyAdequacy
+	49, // 59: geoaccess.v1.GapReportResponse.unserved:type_name -> geoaccess.v1.UnservedMember
+	50, // 60: geoaccess.v1.GapReportResponse.recruitment:type_name -> geoaccess.v1.RecruitmentTarget
+	51, // 61: geoaccess.v1.GapReportResponse.rejected:type_name -> geoaccess.v1.RejectedMember
+	47, // 62: geoaccess.v1.GapSummary.totals:type_name -> geoaccess.v1.DisciplineTotal
+	0,  // 63: geoaccess.v1.DisciplineTotal.discipline:type_name -> geoaccess.v1.Discipline
+	1,  // 64: geoaccess.v1.CountyAdequacy.county_type:type_name -> geoaccess.v1.CountyType
+	0,  // 65: geoaccess.v1.CountyAdequacy.discipline:type_name -> geoaccess.v1.Discipline
+	0,  // 66: geoaccess.v1.UnservedMember.discipline:type_name -> geoaccess.v1.Discipline
+	0,  // 67: geoaccess.v1.RecruitmentTarget.discipline:type_name -> geoaccess.v1.Discipline
+	12, // 68: geoaccess.v1.AdequacyService.CheckAccess:input_type -> geoaccess.v1.CheckAccessRequest
+	18, // 69: geoaccess.v1.AdequacyService.CheckAccessBatch:input_type -> geoaccess.v1.CheckAccessBatchRequest
+	20, // 70: geoaccess.v1.AdequacyService.EvaluateNegotiation:input_type -> geoaccess.v1.EvaluateNegotiationRequest
+	25, // 71: geoaccess.v1.AdequacyService.ListProfiles:input_type -> geoaccess.v1.ListProfilesRequest
+	28, // 72: geoaccess.v1.AdequacyService.GetProfile:input_type -> geoaccess.v1.GetProfileRequest
+	37, // 73: geoaccess.v1.AdequacyService.GetRosterStatus:input_type -> geoaccess.v1.GetRosterStatusRequest
+	42, // 74: geoaccess.v1.AdequacyService.GapReport:input_type -> geoaccess.v1.GapReportRequest
+	13, // 75: geoaccess.v1.AdequacyService.CheckAccess:output_type -> geoaccess.v1.CheckAccessResponse
+	19, // 76: geoaccess.v1.AdequacyService.CheckAccessBatch:output_type -> geoaccess.v1.CheckAccessBatchResponse
+	24, // 77: geoaccess.v1.AdequacyService.EvaluateNegotiation:output_type -> geoaccess.v1.EvaluateNegotiationResponse
+	26, // 78: geoaccess.v1.AdequacyService.ListProfiles:output_type -> geoaccess.v1.ListProfilesResponse
+	29, // 79: geoaccess.v1.AdequacyService.GetProfile:output_type -> geoaccess.v1.GetProfileResponse
+	38, // 80: geoaccess.v1.AdequacyService.GetRosterStatus:output_type -> geoaccess.v1.GetRosterStatusResponse
+	45, // 81: geoaccess.v1.AdequacyService.GapReport:output_type -> geoaccess.v1.GapReportResponse
+	75, // [75:82] is the sub-list for method output_type
+	68, // [68:75] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_geoaccess_v1_adequacy_proto_init() }
@@ -3654,13 +4856,22 @@ func file_geoaccess_v1_adequacy_proto_init() {
 	}
 	file_geoaccess_v1_adequacy_proto_msgTypes[11].OneofWrappers = []any{}
 	file_geoaccess_v1_adequacy_proto_msgTypes[12].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[34].OneofWrappers = []any{
+		(*GapReportResponse_Summary)(nil),
+		(*GapReportResponse_County)(nil),
+		(*GapReportResponse_Unserved)(nil),
+		(*GapReportResponse_Recruitment)(nil),
+		(*GapReportResponse_Rejected)(nil),
+	}
+	file_geoaccess_v1_adequacy_proto_msgTypes[37].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[38].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_geoaccess_v1_adequacy_proto_rawDesc), len(file_geoaccess_v1_adequacy_proto_rawDesc)),
 			NumEnums:      11,
-			NumMessages:   31,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

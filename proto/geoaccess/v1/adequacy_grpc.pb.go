@@ -33,6 +33,7 @@ const (
 	AdequacyService_ListProfiles_FullMethodName        = "/geoaccess.v1.AdequacyService/ListProfiles"
 	AdequacyService_GetProfile_FullMethodName          = "/geoaccess.v1.AdequacyService/GetProfile"
 	AdequacyService_GetRosterStatus_FullMethodName     = "/geoaccess.v1.AdequacyService/GetRosterStatus"
+	AdequacyService_GapReport_FullMethodName           = "/geoaccess.v1.AdequacyService/GapReport"
 )
 
 // AdequacyServiceClient is the client API for AdequacyService service.
@@ -67,6 +68,13 @@ type AdequacyServiceClient interface {
 	// GetRosterStatus says which roster the answers rest on and how the last
 	// (re)load went.
 	GetRosterStatus(ctx context.Context, in *GetRosterStatusRequest, opts ...grpc.CallOption) (*GetRosterStatusResponse, error)
+	// GapReport evaluates a plan's members for network planners: county x
+	// discipline adequacy rows, the unserved members and, with candidates,
+	// the non-participating providers that would close the most gaps. Rows
+	// stream in that order after a summary. Members and candidates come in
+	// the one request, so its size is bounded by the server's message limit
+	// (--max-recv-bytes); larger files suit the geoaccess gap command.
+	GapReport(ctx context.Context, in *GapReportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GapReportResponse], error)
 }
 
 type adequacyServiceClient struct {
@@ -140,6 +148,25 @@ func (c *adequacyServiceClient) GetRosterStatus(ctx context.Context, in *GetRost
 	return out, nil
 }
 
+func (c *adequacyServiceClient) GapReport(ctx context.Context, in *GapReportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GapReportResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AdequacyService_ServiceDesc.Streams[1], AdequacyService_GapReport_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[GapReportRequest, GapReportResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdequacyService_GapReportClient = grpc.ServerStreamingClient[GapReportResponse]
+
 // AdequacyServiceServer is the server API for AdequacyService service.
 // All implementations must embed UnimplementedAdequacyServiceServer
 // for forward compatibility.
@@ -172,6 +199,13 @@ type AdequacyServiceServer interface {
 	// GetRosterStatus says which roster the answers rest on and how the last
 	// (re)load went.
 	GetRosterStatus(context.Context, *GetRosterStatusRequest) (*GetRosterStatusResponse, error)
+	// GapReport evaluates a plan's members for network planners: county x
+	// discipline adequacy rows, the unserved members and, with candidates,
+	// the non-participating providers that would close the most gaps. Rows
+	// stream in that order after a summary. Members and candidates come in
+	// the one request, so its size is bounded by the server's message limit
+	// (--max-recv-bytes); larger files suit the geoaccess gap command.
+	GapReport(*GapReportRequest, grpc.ServerStreamingServer[GapReportResponse]) error
 	mustEmbedUnimplementedAdequacyServiceServer()
 }
 
@@ -199,6 +233,9 @@ func (UnimplementedAdequacyServiceServer) GetProfile(context.Context, *GetProfil
 }
 func (UnimplementedAdequacyServiceServer) GetRosterStatus(context.Context, *GetRosterStatusRequest) (*GetRosterStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRosterStatus not implemented")
+}
+func (UnimplementedAdequacyServiceServer) GapReport(*GapReportRequest, grpc.ServerStreamingServer[GapReportResponse]) error {
+	return status.Error(codes.Unimplemented, "method GapReport not implemented")
 }
 func (UnimplementedAdequacyServiceServer) mustEmbedUnimplementedAdequacyServiceServer() {}
 func (UnimplementedAdequacyServiceServer) testEmbeddedByValue()                         {}
@@ -318,6 +355,17 @@ func _AdequacyService_GetRosterStatus_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdequacyService_GapReport_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(GapReportRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdequacyServiceServer).GapReport(m, &grpc.GenericServerStream[GapReportRequest, GapReportResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdequacyService_GapReportServer = grpc.ServerStreamingServer[GapReportResponse]
+
 // AdequacyService_ServiceDesc is the grpc.ServiceDesc for AdequacyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -352,6 +400,11 @@ var AdequacyService_ServiceDesc = grpc.ServiceDesc{
 			Handler:       _AdequacyService_CheckAccessBatch_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
+		},
+		{
+			StreamName:    "GapReport",
+			Handler:       _AdequacyService_GapReport_Handler,
+			ServerStreams: true,
 		},
 	},
 	Metadata: "geoaccess/v1/adequacy.proto",

@@ -67,13 +67,62 @@ type GapReport struct {
 	Rejected      []Rejection
 	Counties      []CountyRow   // by FIPS, then discipline
 	Unserved      []UnservedRow // in member-file order, then discipline
-	Access        []AccessRow   // with Detail: every member × discipline
 	Cells         []GapCell     // unserved members on a grid, for maps
 	// ByDiscipline totals.
 	Totals []DisciplineTotal
 
-	// state kept for recruitment ranking
-	ev *gapEval
+	// state kept for recruitment ranking and the access rows
+	ev        *gapEval
+	members   []GapMember
+	detail    bool
+	orderOnce sync.Once
+	order     []int32 // sorted-member index in member-file order
+}
+
+// ErrNoDetail is returned for access rows of a report made without
+// GapOptions.Detail.
+var ErrNoDetail = errors.New("gap report: access rows need GapOptions.Detail")
+
+// AccessMembers is how many members AccessRows can list.
+func (r *GapReport) AccessMembers() int { return len(r.ev.members) }
+
+// AccessRows appends to dst the member × discipline answers of the
+// evaluated members start..end-1 in member-file order, each member's
+// disciplines in report order. Rows are made on request, not kept; calls
+// may run in parallel.
+func (r *GapReport) AccessRows(start, end int, dst []AccessRow) ([]AccessRow, error) {
+	if !r.detail || r.ev == nil {
+		return dst, ErrNoDetail
+	}
+	r.orderOnce.Do(func() { r.order = r.ev.fileOrder() })
+	ev := r.ev
+	for _, i := range r.order[start:end] {
+		m := &ev.members[i]
+		for _, d := range ev.ds {
+			dst = append(dst, AccessRow{MemberID: r.members[m.src].ID, Discipline: d, CountyFIPS: ev.counties[m.county].FIPS,
+				Served: ev.served(d, int(i)), ProvidersWithin: int(ev.within[d][i]),
+				NearestNPI: ev.npi(d, ev.nearest[d][i]), NearestMiles: ev.miles[d][i]})
+		}
+	}
+	return dst, nil
+}
+
+// EachAccess calls fn with every member × discipline answer, in
+// member-file order (see AccessRows); it stops at fn's first error.
+func (r *GapReport) EachAccess(fn func(*AccessRow) error) error {
+	var rows []AccessRow
+	for start := 0; start < r.AccessMembers(); start += 4096 {
+		var err error
+		if rows, err = r.AccessRows(start, min(start+4096, r.AccessMembers()), rows[:0]); err != nil {
+			return err
+		}
+		for i := range rows {
+			if err := fn(&rows[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // CountyRow is one county × discipline of the report.
@@ -189,7 +238,8 @@ func (e *Engine) Gap(ctx context.Context, members []GapMember, opts GapOptions) 
 		return nil, err
 	}
 	ev := &gapEval{e: e, p: p, ds: ds}
-	rep := &GapReport{Profile: p, RosterVersion: e.Network.Version(), AsOf: opts.AsOf, CountySource: e.Counties.Source, Disciplines: ds, ev: ev}
+	rep := &GapReport{Profile: p, RosterVersion: e.Network.Version(), AsOf: opts.AsOf, CountySource: e.Counties.Source, Disciplines: ds,
+		ev: ev, members: members, detail: opts.Detail}
 	rep.Rejected = ev.locate(members)
 	if len(ev.members) == 0 {
 		return rep, ErrNoMembers

@@ -67,9 +67,6 @@ func (ev *gapEval) aggregate(rep *GapReport, members []GapMember, opts GapOption
 		rep.Unserved[k] = UnservedRow{MemberID: members[m.src].ID, CountyFIPS: ev.counties[m.county].FIPS, Discipline: u.d,
 			NearestNPI: ev.npi(u.d, ev.nearest[u.d][u.i]), NearestMiles: ev.miles[u.d][u.i]}
 	}
-	if opts.Detail {
-		rep.Access = ev.accessRows(members)
-	}
 	for _, c := range cells {
 		rep.Cells = append(rep.Cells, *c)
 	}
@@ -136,23 +133,14 @@ func (ev *gapEval) cellOf(cells map[[2]int32]*GapCell, p geo.Point, size float64
 	return c
 }
 
-// accessRows lists every member × discipline in member-file order.
-func (ev *gapEval) accessRows(members []GapMember) []AccessRow {
-	order := make([]int, len(ev.members))
-	for i := range order {
-		order[i] = i
+// fileOrder lists the sorted members in member-file order.
+func (ev *gapEval) fileOrder() []int32 {
+	order := make([]int32, len(ev.members))
+	for i := range ev.members {
+		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ev.members[a].src, ev.members[b].src) })
-	out := make([]AccessRow, 0, len(order)*len(ev.ds))
-	for _, i := range order {
-		m := &ev.members[i]
-		for _, d := range ev.ds {
-			out = append(out, AccessRow{MemberID: members[m.src].ID, Discipline: d, CountyFIPS: ev.counties[m.county].FIPS,
-				Served: ev.served(d, i), ProvidersWithin: int(ev.within[d][i]),
-				NearestNPI: ev.npi(d, ev.nearest[d][i]), NearestMiles: ev.miles[d][i]})
-		}
-	}
-	return out
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(ev.members[a].src, ev.members[b].src) })
+	return order
 }
 
 // finishRow computes a county row's shares, credits, minimum and

@@ -69,7 +69,11 @@ func TestGapEqualsDecide(t *testing.T) {
 			d    adequacy.Discipline
 		}
 		members, served := map[key]int{}, map[key]int{}
-		for _, a := range rep.Access {
+		var access []adequacy.AccessRow
+		if err := rep.EachAccess(func(a *adequacy.AccessRow) error { access = append(access, *a); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range access {
 			m := byID[a.MemberID]
 			mem := adequacy.Member{ZIP: m.ZIP, CountyFIPS: m.CountyFIPS}
 			if m.HasPoint {

@@ -77,21 +77,6 @@ func WriteUnserved(dir string, r *adequacy.GapReport) error {
 	})
 }
 
-// WriteAccess writes member_access.csv (the report's Detail rows).
-func WriteAccess(dir string, r *adequacy.GapReport) error {
-	return writeCSV(dir, "member_access.csv", []string{"member_id", "discipline", "county_fips", "served", "providers_within", "nearest_npi", "nearest_miles"},
-		func(w *csv.Writer) error {
-			rec := make([]string, 7)
-			for _, a := range r.Access {
-				rec = append(rec[:0], a.MemberID, a.Discipline.String(), a.CountyFIPS, yn(a.Served), itoa(a.ProvidersWithin), a.NearestNPI, miles(a.NearestMiles))
-				if err := w.Write(rec); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-}
-
 // Rejected is one member-file row the report did not evaluate.
 type Rejected struct {
 	Line     int

@@ -1,0 +1,109 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+)
+
+// WriteAccess writes member_access.csv (with GapOptions.Detail): every
+// member × discipline. Millions of rows, so chunks of members are
+// formatted on every processor and written in order.
+func WriteAccess(dir string, r *adequacy.GapReport) error {
+	f, err := os.Create(filepath.Join(dir, "member_access.csv"))
+	if err != nil {
+		return fmt.Errorf("write member_access.csv: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	err = writeAccessRows(w, r)
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write member_access.csv: %w", err)
+	}
+	return nil
+}
+
+func writeAccessRows(w *bufio.Writer, r *adequacy.GapReport) error {
+	w.WriteString("member_id,discipline,county_fips,served,providers_within,nearest_npi,nearest_miles\n")
+	const chunk = 16384
+	n := r.AccessMembers()
+	type part struct {
+		buf []byte
+		err error
+	}
+	parts := make([]chan part, (n+chunk-1)/chunk)
+	for i := range parts {
+		parts[i] = make(chan part, 1)
+	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	go func() {
+		for i := range parts {
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem }()
+				rows, err := r.AccessRows(i*chunk, min((i+1)*chunk, n), nil)
+				var buf []byte
+				for k := range rows {
+					buf = appendAccess(buf, &rows[k])
+				}
+				parts[i] <- part{buf, err}
+			}()
+		}
+	}()
+	for _, c := range parts {
+		p := <-c
+		if p.err != nil {
+			return p.err
+		}
+		if _, err := w.Write(p.buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendAccess formats one row as encoding/csv would.
+func appendAccess(b []byte, a *adequacy.AccessRow) []byte {
+	b = appendField(b, a.MemberID)
+	b = append(b, ',')
+	b = append(b, a.Discipline.String()...)
+	b = append(b, ',')
+	b = appendField(b, a.CountyFIPS)
+	b = append(b, ',')
+	b = append(b, yn(a.Served)...)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(a.ProvidersWithin), 10)
+	b = append(b, ',')
+	b = appendField(b, a.NearestNPI)
+	b = append(b, ',')
+	b = append(b, miles(a.NearestMiles)...)
+	return append(b, '\n')
+}
+
+// appendField quotes a field exactly when encoding/csv would.
+func appendField(b []byte, s string) []byte {
+	if r, _ := utf8.DecodeRuneInString(s); s == "" || (s != `\.` && !strings.ContainsAny(s, ",\"\r\n") && !unicode.IsSpace(r)) {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}

@@ -431,7 +431,7 @@ func (d *Decision) Explain() string {
 		verb = "served"
 	}
 	return fmt.Sprintf("%s: %d counting %s provider(s) within %s of the member; %d required in a %s county",
-		verb, d.ProvidersWithin, d.Discipline, limitText(d.Rule), d.Rule.ProvidersRequired, d.Rule.CountyType)
+		verb, d.ProvidersWithin, d.Discipline, d.Rule.Limits(), d.Rule.ProvidersRequired, d.Rule.CountyType)
 }
 
 // within reports whether a trip meets both limits of a rule. For a
@@ -443,7 +443,8 @@ func withinRule(r Rule, miles, minutes float64, distanceOnly bool) bool {
 	return (r.MaxMiles == 0 || miles <= r.MaxMiles) && (r.MaxMinutes == 0 || minutes <= r.MaxMinutes) && miles <= r.RadiusMiles
 }
 
-func limitText(r Rule) string {
+// Limits says a rule's limits in words: "30 miles and 45 minutes".
+func (r Rule) Limits() string {
 	switch {
 	case r.MaxMiles > 0 && r.MaxMinutes > 0:
 		return fmt.Sprintf("%g miles and %g minutes", r.MaxMiles, r.MaxMinutes)

@@ -174,24 +174,15 @@ func NewIndex(pts []Point, tags []Tag) (*Index, error) {
 
 // addGroup summarises buckets [start, end) and puts the group in the tree.
 func (ix *Index) addGroup(start, end int32) {
-	g := bucket{start: start, end: end, maxFrom: math.MinInt32, minTo: math.MaxInt32}
+	first, last := ix.buckets[start].start, ix.buckets[end-1].end
+	g := ix.summarize(first, last)
+	g.start, g.end = start, end
 	lo := [2]float32{math.MaxFloat32, math.MaxFloat32}
 	hi := [2]float32{-math.MaxFloat32, -math.MaxFloat32}
-	first, last := ix.buckets[start].start, ix.buckets[end-1].end
-	for i := first; i < last; i++ {
-		it, p := &ix.items[i], ix.pts[i]
-		g.c.x, g.c.y, g.c.z = g.c.x+it.u.x, g.c.y+it.u.y, g.c.z+it.u.z
+	for _, p := range ix.pts[first:last] {
 		lo[0], lo[1] = min(lo[0], float32(p.Lon)), min(lo[1], float32(p.Lat))
 		hi[0], hi[1] = max(hi[0], float32(p.Lon)), max(hi[1], float32(p.Lat))
-		g.maxFrom, g.minTo = max(g.maxFrom, it.tag.From), min(g.minTo, it.tag.To)
-		g.addFlags(it.tag.Flags)
 	}
-	n := float64(last - first)
-	g.c = vec3{g.c.x / n, g.c.y / n, g.c.z / n}
-	for i := first; i < last; i++ {
-		g.r = max(g.r, math.Sqrt(chord2(g.c, ix.items[i].u)))
-	}
-	g.r = g.r*(1+1e-12) + 1e-15
 	ix.tree.Insert(lo, hi, int32(len(ix.groups)))
 	ix.groups = append(ix.groups, g)
 }
@@ -202,6 +193,12 @@ func (ix *Index) points(g *bucket) int {
 }
 
 func (ix *Index) addBucket(start, end int32) {
+	ix.buckets = append(ix.buckets, ix.summarize(start, end))
+}
+
+// summarize makes the bounding sphere and tag summary of points
+// [start, end).
+func (ix *Index) summarize(start, end int32) bucket {
 	b := bucket{start: start, end: end, maxFrom: math.MinInt32, minTo: math.MaxInt32}
 	for i := start; i < end; i++ {
 		it := &ix.items[i]
@@ -215,7 +212,7 @@ func (ix *Index) addBucket(start, end int32) {
 		b.r = max(b.r, math.Sqrt(chord2(b.c, ix.items[i].u)))
 	}
 	b.r = b.r*(1+1e-12) + 1e-15 // never understate the radius by rounding
-	ix.buckets = append(ix.buckets, b)
+	return b
 }
 
 func (b *bucket) addFlags(f uint8) {

@@ -255,7 +255,7 @@ func writeDecisionsText(w io.Writer, ds []adequacy.Decision) error {
 		fmt.Fprintf(tw, "  why\t%s\n", d.Explain())
 		if d.County.FIPS != "" {
 			fmt.Fprintf(tw, "  county\t%s %s, %s: %s (%s; %s)\n", d.County.FIPS, d.County.Name, d.County.State, d.County.Type, typeSource(d.County), d.County.TypeBasis)
-			fmt.Fprintf(tw, "  standard\t%s, %d provider(s) required (%s)\n", limitText(d.Rule), d.Rule.ProvidersRequired, d.Rule.Source)
+			fmt.Fprintf(tw, "  standard\t%s, %d provider(s) required (%s)\n", d.Rule.Limits(), d.Rule.ProvidersRequired, d.Rule.Source)
 			fmt.Fprintf(tw, "  time\t%s\n", d.TimeModel)
 		}
 		for j, n := range d.Nearest {
@@ -276,14 +276,4 @@ func writeDecisionsText(w io.Writer, ds []adequacy.Decision) error {
 		fmt.Fprintf(tw, "  evidence\tprofile %s %s, roster %s, as of %s, located by %s\n", d.Profile, d.ProfileVersion, d.RosterVersion, d.AsOf, src)
 	}
 	return tw.Flush()
-}
-
-func limitText(r adequacy.Rule) string {
-	switch {
-	case r.MaxMiles > 0 && r.MaxMinutes > 0:
-		return fmt.Sprintf("%g miles and %g minutes", r.MaxMiles, r.MaxMinutes)
-	case r.MaxMiles > 0:
-		return fmt.Sprintf("%g miles", r.MaxMiles)
-	}
-	return fmt.Sprintf("%g minutes", r.MaxMinutes)
 }

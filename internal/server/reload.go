@@ -437,6 +437,14 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 		return res, fmt.Errorf("wait for the reload in progress: %w", ctx.Err())
 	}
 	defer func() { <-r.sem }()
+	// Observers (health, the load metrics and log, tests) hear of an
+	// attempt once it is complete: diff kept, metrics counted.
+	notify := false
+	defer func() {
+		if notify {
+			r.h.notify()
+		}
+	}()
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
@@ -461,7 +469,8 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 			r.m.reload(req.trigger, "unchanged", 0)
 			return ReloadResult{Status: r.h.Status()}, nil // nothing to serve yet, nothing wrong
 		}
-		r.h.record(ReloadOutcome{Time: time.Now().UTC(), Loader: loader, Err: err.Error(), Version: v.Label}, true)
+		r.h.last.Store(&ReloadOutcome{Time: time.Now().UTC(), Loader: loader, Err: err.Error(), Version: v.Label})
+		notify = true
 		r.failed(req, v.Label, serving, err, start)
 		return ReloadResult{Status: r.h.Status()}, err
 	}
@@ -474,7 +483,8 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 		r.m.pinned(pin)
 		r.failures = 0
 		r.m.failures.Set(0)
-		r.h.record(ReloadOutcome{Time: time.Now().UTC(), Success: true, Loader: loader, Version: v.Label}, false)
+		// Not a load: observers are not told.
+		r.h.last.Store(&ReloadOutcome{Time: time.Now().UTC(), Success: true, Loader: loader, Version: v.Label})
 		r.m.reload(req.trigger, "unchanged", 0)
 		r.m.success(time.Now())
 		r.log.Debug("roster reload: already serving", slog.String("trigger", string(req.trigger)), slog.String("roster_version", v.Label))
@@ -490,6 +500,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 	if req.force || v.Forced {
 		guard = NoShrinkLimit
 	}
+	notify = true
 	prev, next, err := r.h.swap(ctx, loader, v.Label, func(ctx context.Context) (*adequacy.Roster, error) { return r.src.Read(ctx, v) },
 		func(old, new *adequacy.Network) error {
 			if old == nil || guard >= NoShrinkLimit {
@@ -591,6 +602,7 @@ func diffAttrs(d *adequacy.RosterDiff) []any {
 // swap is Load with a check between building the new network and
 // swapping it in (the shrink guard), returning the networks served
 // before and after. tried is the version being loaded, for the outcome.
+// Unlike Load it leaves telling the observers to the caller.
 func (h *Holder) swap(ctx context.Context, name, tried string, load func(context.Context) (*adequacy.Roster, error),
 	check func(old, new *adequacy.Network) error) (prev, next *adequacy.Network, err error) {
 	h.loadMu.Lock()
@@ -611,7 +623,6 @@ func (h *Holder) swap(ctx context.Context, name, tried string, load func(context
 		h.cur.Store(s)
 	}
 	h.last.Store(&out)
-	h.notify()
 	return prev, next, err
 }
 
@@ -646,13 +657,4 @@ func (h *Holder) serving(r *adequacy.Roster, n *adequacy.Network, name string) *
 	}
 	st := RosterStatus{Loaded: true, Version: r.Version, Source: src, LoadedAt: loadedAt, Stats: n.Stats()}
 	return &serving{engine: h.base.WithNetwork(n), status: st}
-}
-
-// record stores an outcome that swapped nothing; notify tells the
-// observers (metrics, health, the load log) as a load attempt.
-func (h *Holder) record(out ReloadOutcome, notify bool) {
-	h.last.Store(&out)
-	if notify {
-		h.notify()
-	}
 }

@@ -585,7 +585,9 @@ func (f *failingSource) Read(ctx context.Context, v server.VersionInfo) (*adequa
 	return f.pg.Read(ctx, v)
 }
 
-func (f *failingSource) Current(ctx context.Context) (server.VersionInfo, error) { return f.pg.Current(ctx) }
+func (f *failingSource) Current(ctx context.Context) (server.VersionInfo, error) {
+	return f.pg.Current(ctx)
+}
 func (f *failingSource) Lookup(ctx context.Context, v string) (server.VersionInfo, error) {
 	return f.pg.Lookup(ctx, v)
 }

@@ -17,6 +17,7 @@ import (
 type config struct {
 	listen, metricsListen string
 	roster                string
+	db                    dbConfig // roster from PostgreSQL (reload_config.go)
 	maxBadRows            int
 	hsd                   string
 	profileFiles          multiFlag
@@ -55,10 +56,11 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8443", "gRPC listen address (host:port)")
 	fs.StringVar(&c.metricsListen, "metrics-listen", "127.0.0.1:9090", "Prometheus /metrics HTTP listen address; empty disables")
 	fs.StringVar(&c.roster, "roster", "", "participating-provider roster CSV (default: the embedded sample roster)")
+	registerDBFlags(fs, &c.db)
 	fs.IntVar(&c.maxBadRows, "max-bad-rows", 0, "refuse a roster with more bad rows than this (-1: no limit)")
 	fs.StringVar(&c.hsd, "hsd", "", "county table: CMS HSD reference workbook (.xlsx) or imported table (default: embedded CY2026)")
 	fs.Var(&c.profileFiles, "profile-file", "extra standards profile, YAML or JSON (repeatable; env: comma-separated)")
-	fs.StringVar(&c.tz, "tz", "", "IANA time zone of the default as-of date, e.g. America/New_York (default: the host's)")
+	fs.StringVar(&c.tz, "tz", "", "IANA time zone of the default as-of date and of --reload-at, e.g. America/Chicago (default: the host's)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug (every call), info, warn or error")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate (PEM); with --tls-key serves TLS")
@@ -138,6 +140,9 @@ func splitList(s string) []string {
 }
 
 func (c *config) validate() error {
+	if err := c.validateDB(); err != nil {
+		return err
+	}
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
 		return fmt.Errorf("--log-format %q must be text or json", c.logFormat)

@@ -24,6 +24,8 @@ type daemon struct {
 	lis     net.Listener
 	metrics *http.Server
 	mlis    net.Listener
+	loc     *time.Location
+	db      *dbRoster // with --db (reload.go)
 }
 
 func newDaemon(cfg *config, log *slog.Logger) (*daemon, error) {
@@ -57,7 +59,7 @@ func newDaemon(cfg *config, log *slog.Logger) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &daemon{cfg: cfg, log: log, srv: srv}
+	d := &daemon{cfg: cfg, log: log, srv: srv, loc: loc}
 	if d.lis, err = net.Listen("tcp", cfg.listen); err != nil {
 		return nil, fmt.Errorf("gRPC listener: %w", err)
 	}
@@ -147,6 +149,7 @@ func (d *daemon) shutdown() {
 	d.log.Info("shutting down: draining calls in flight", slog.Duration("grace", d.cfg.shutdownGrace))
 	start := time.Now()
 	drained := d.srv.Shutdown(d.cfg.shutdownGrace)
+	d.closeDB()
 	if d.metrics != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		d.metrics.Shutdown(ctx) //nolint:errcheck // the process is ending; nothing left to do on error
@@ -158,8 +161,12 @@ func (d *daemon) shutdown() {
 	d.log.Info("stopped", slog.Float64("drain_ms", float64(time.Since(start).Microseconds())/1000))
 }
 
-// loadRoster loads the configured roster, or the embedded sample.
+// loadRoster loads the configured roster: from PostgreSQL, a file or the
+// embedded sample.
 func (d *daemon) loadRoster(ctx context.Context) error {
+	if d.cfg.db.url != "" {
+		return d.loadFromDB(ctx)
+	}
 	name, load := "embedded sample", func(context.Context) (*adequacy.Roster, error) { return data.SampleRoster() }
 	if d.cfg.roster != "" {
 		name, load = "file", d.readRosterFile

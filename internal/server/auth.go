@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
 // Role is what a bearer token may do.
@@ -33,10 +35,14 @@ func (r Role) String() string {
 	return fmt.Sprintf("Role(%d)", uint8(r))
 }
 
-// AdminMethods are the full method names only the admin role may call.
-// None exists yet; ReloadRoster and GetRosterDiff belong here when they
-// are added.
-var AdminMethods = map[string]bool{}
+// AdminMethods are the full method names only the admin role may call:
+// the roster administration RPCs. GetRosterDiff is admin too: it lists
+// roster rows (names, addresses, contract status) that query clients have
+// no need for.
+var AdminMethods = map[string]bool{
+	pb.AdequacyService_ReloadRoster_FullMethodName:  true,
+	pb.AdequacyService_GetRosterDiff_FullMethodName: true,
+}
 
 // publicPrefixes are services callable without a token: load balancers and
 // orchestrators probe health without credentials.

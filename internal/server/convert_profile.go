@@ -80,7 +80,7 @@ func creditProto(c *adequacy.Credit) *pb.Credit {
 
 func rosterStatusProto(st RosterStatus) *pb.RosterStatus {
 	out := &pb.RosterStatus{Loaded: st.Loaded, Version: st.Version, Source: st.Source, LoadedAt: timestamp(st.LoadedAt),
-		TotalProviders: int64(st.Stats.Total), NextReload: timestamp(st.NextReload)}
+		TotalProviders: int64(st.Stats.Total), NextReload: timestamp(st.NextReload), Pinned: st.Pinned}
 	if st.Loaded {
 		for _, d := range adequacy.Disciplines {
 			out.Counts = append(out.Counts, &pb.DisciplineCount{Discipline: disciplineProto(d),

@@ -20,6 +20,7 @@ type RosterStatus struct {
 	Stats      adequacy.NetworkStats
 	LastReload ReloadOutcome
 	NextReload time.Time // zero: no reload scheduled
+	Pinned     bool      // an admin reload of a named version pinned it (see Reloader)
 }
 
 // ReloadOutcome is how one load or reload attempt went.
@@ -28,7 +29,7 @@ type ReloadOutcome struct {
 	Success bool
 	Err     string
 	Loader  string // the name given to Load
-	Version string // the roster version loaded, on success
+	Version string // the roster version loaded; on failure the one tried, if known
 }
 
 // serving is an engine with its network and what is known about it; it
@@ -49,6 +50,11 @@ type Holder struct {
 	cur  atomic.Pointer[serving]
 	last atomic.Pointer[ReloadOutcome]
 	next atomic.Int64 // Unix nanoseconds of the next scheduled reload; 0 = none
+
+	// Set by Server.NewReloader: reloads from a version store and their
+	// admin RPCs (reload.go, admin.go).
+	reloader atomic.Pointer[Reloader]
+	pinned   atomic.Bool
 
 	loadMu    sync.Mutex // one load at a time
 	obsMu     sync.Mutex
@@ -89,6 +95,7 @@ func (h *Holder) Status() RosterStatus {
 	if n := h.next.Load(); n != 0 {
 		st.NextReload = time.Unix(0, n)
 	}
+	st.Pinned = h.pinned.Load()
 	return st
 }
 

@@ -659,6 +659,59 @@ func (CreditCondition) EnumDescriptor() ([]byte, []int) {
 	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{10}
 }
 
+// ReloadResult is what a reload did.
+type ReloadResult int32
+
+const (
+	// Not set.
+	ReloadResult_RELOAD_RESULT_UNSPECIFIED ReloadResult = 0
+	// A new roster was read and swapped in.
+	ReloadResult_RELOAD_RESULT_LOADED ReloadResult = 1
+	// The requested version was already serving; nothing was read.
+	ReloadResult_RELOAD_RESULT_UNCHANGED ReloadResult = 2
+)
+
+// Enum value maps for ReloadResult.
+var (
+	ReloadResult_name = map[int32]string{
+		0: "RELOAD_RESULT_UNSPECIFIED",
+		1: "RELOAD_RESULT_LOADED",
+		2: "RELOAD_RESULT_UNCHANGED",
+	}
+	ReloadResult_value = map[string]int32{
+		"RELOAD_RESULT_UNSPECIFIED": 0,
+		"RELOAD_RESULT_LOADED":      1,
+		"RELOAD_RESULT_UNCHANGED":   2,
+	}
+)
+
+func (x ReloadResult) Enum() *ReloadResult {
+	p := new(ReloadResult)
+	*p = x
+	return p
+}
+
+func (x ReloadResult) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReloadResult) Descriptor() protoreflect.EnumDescriptor {
+	return file_geoaccess_v1_adequacy_proto_enumTypes[11].Descriptor()
+}
+
+func (ReloadResult) Type() protoreflect.EnumType {
+	return &file_geoaccess_v1_adequacy_proto_enumTypes[11]
+}
+
+func (x ReloadResult) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReloadResult.Descriptor instead.
+func (ReloadResult) EnumDescriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{11}
+}
+
 // LatLng is a point in WGS84 degrees.
 type LatLng struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2873,6 +2926,751 @@ func (x *Credit) GetBasis() string {
 	return ""
 }
 
+// ReloadRosterRequest says which roster version to serve.
+type ReloadRosterRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "current" (or empty) for the database's current version; or a
+	// published version's id, "42" or "pg:42", to serve that version on this
+	// server (a rollback), which pins it: notifications and the schedule no
+	// longer move the server until a reload of "current".
+	Version string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// Bypass the shrink guard (--max-shrink). With a named version, also
+	// read it again when it is already serving.
+	Force         bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadRosterRequest) Reset() {
+	*x = ReloadRosterRequest{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadRosterRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadRosterRequest) ProtoMessage() {}
+
+func (x *ReloadRosterRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadRosterRequest.ProtoReflect.Descriptor instead.
+func (*ReloadRosterRequest) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ReloadRosterRequest) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *ReloadRosterRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+// ReloadRosterResponse is the state after a successful reload. A reload
+// that fails or is refused returns an error status instead (see
+// docs/api.md) and leaves the serving roster in place.
+type ReloadRosterResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether a roster was swapped in.
+	Result ReloadResult `protobuf:"varint,1,opt,name=result,proto3,enum=geoaccess.v1.ReloadResult" json:"result,omitempty"`
+	// The roster status after the attempt.
+	Status *RosterStatus `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	// What changed from the roster served before; unset when unchanged.
+	Diff          *RosterDiffSummary `protobuf:"bytes,3,opt,name=diff,proto3" json:"diff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadRosterResponse) Reset() {
+	*x = ReloadRosterResponse{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadRosterResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadRosterResponse) ProtoMessage() {}
+
+func (x *ReloadRosterResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadRosterResponse.ProtoReflect.Descriptor instead.
+func (*ReloadRosterResponse) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ReloadRosterResponse) GetResult() ReloadResult {
+	if x != nil {
+		return x.Result
+	}
+	return ReloadResult_RELOAD_RESULT_UNSPECIFIED
+}
+
+func (x *ReloadRosterResponse) GetStatus() *RosterStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+func (x *ReloadRosterResponse) GetDiff() *RosterDiffSummary {
+	if x != nil {
+		return x.Diff
+	}
+	return nil
+}
+
+// GetRosterDiffRequest asks for the last reload's diff.
+type GetRosterDiffRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Rows of each kind (added, removed, moved, changed) to return: 0 means
+	// 20; at most 1000, the rows of each kind the server keeps.
+	PageSize      int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRosterDiffRequest) Reset() {
+	*x = GetRosterDiffRequest{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRosterDiffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRosterDiffRequest) ProtoMessage() {}
+
+func (x *GetRosterDiffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRosterDiffRequest.ProtoReflect.Descriptor instead.
+func (*GetRosterDiffRequest) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetRosterDiffRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+// GetRosterDiffResponse is the diff of the last reload that swapped
+// rosters. NOT_FOUND when no reload has swapped rosters since the server
+// started.
+type GetRosterDiffResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Versions and counts.
+	Summary *RosterDiffSummary `protobuf:"bytes,1,opt,name=summary,proto3" json:"summary,omitempty"`
+	// Rows only in the new roster, the first page_size.
+	Added []*RosterProvider `protobuf:"bytes,2,rep,name=added,proto3" json:"added,omitempty"`
+	// Rows only in the old roster, the first page_size.
+	Removed []*RosterProvider `protobuf:"bytes,3,rep,name=removed,proto3" json:"removed,omitempty"`
+	// Rows matched farther apart than move_miles, the first page_size.
+	Moved []*RosterChange `protobuf:"bytes,4,rep,name=moved,proto3" json:"moved,omitempty"`
+	// Rows matched at (about) the same place with another field changed, the
+	// first page_size.
+	Changed       []*RosterChange `protobuf:"bytes,5,rep,name=changed,proto3" json:"changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRosterDiffResponse) Reset() {
+	*x = GetRosterDiffResponse{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRosterDiffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRosterDiffResponse) ProtoMessage() {}
+
+func (x *GetRosterDiffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRosterDiffResponse.ProtoReflect.Descriptor instead.
+func (*GetRosterDiffResponse) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetRosterDiffResponse) GetSummary() *RosterDiffSummary {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+func (x *GetRosterDiffResponse) GetAdded() []*RosterProvider {
+	if x != nil {
+		return x.Added
+	}
+	return nil
+}
+
+func (x *GetRosterDiffResponse) GetRemoved() []*RosterProvider {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
+func (x *GetRosterDiffResponse) GetMoved() []*RosterChange {
+	if x != nil {
+		return x.Moved
+	}
+	return nil
+}
+
+func (x *GetRosterDiffResponse) GetChanged() []*RosterChange {
+	if x != nil {
+		return x.Changed
+	}
+	return nil
+}
+
+// RosterDiffSummary counts what changed between two roster versions.
+type RosterDiffSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The roster served before.
+	OldVersion string `protobuf:"bytes,1,opt,name=old_version,json=oldVersion,proto3" json:"old_version,omitempty"`
+	// The roster served after.
+	NewVersion string `protobuf:"bytes,2,opt,name=new_version,json=newVersion,proto3" json:"new_version,omitempty"`
+	// The move threshold: a matched row farther than this (statute miles)
+	// from its old location moved.
+	MoveMiles float64 `protobuf:"fixed64,3,opt,name=move_miles,json=moveMiles,proto3" json:"move_miles,omitempty"`
+	// When the reload swapped the rosters.
+	Time *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	// Counts by discipline, in discipline order.
+	Counts []*DisciplineDiffCounts `protobuf:"bytes,5,rep,name=counts,proto3" json:"counts,omitempty"`
+	// Counts over every discipline.
+	Total         *DiffCounts `protobuf:"bytes,6,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RosterDiffSummary) Reset() {
+	*x = RosterDiffSummary{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RosterDiffSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RosterDiffSummary) ProtoMessage() {}
+
+func (x *RosterDiffSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RosterDiffSummary.ProtoReflect.Descriptor instead.
+func (*RosterDiffSummary) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RosterDiffSummary) GetOldVersion() string {
+	if x != nil {
+		return x.OldVersion
+	}
+	return ""
+}
+
+func (x *RosterDiffSummary) GetNewVersion() string {
+	if x != nil {
+		return x.NewVersion
+	}
+	return ""
+}
+
+func (x *RosterDiffSummary) GetMoveMiles() float64 {
+	if x != nil {
+		return x.MoveMiles
+	}
+	return 0
+}
+
+func (x *RosterDiffSummary) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *RosterDiffSummary) GetCounts() []*DisciplineDiffCounts {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+func (x *RosterDiffSummary) GetTotal() *DiffCounts {
+	if x != nil {
+		return x.Total
+	}
+	return nil
+}
+
+// DisciplineDiffCounts are one discipline's diff counts.
+type DisciplineDiffCounts struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The discipline.
+	Discipline Discipline `protobuf:"varint,1,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// Its counts.
+	Counts        *DiffCounts `protobuf:"bytes,2,opt,name=counts,proto3" json:"counts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DisciplineDiffCounts) Reset() {
+	*x = DisciplineDiffCounts{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DisciplineDiffCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DisciplineDiffCounts) ProtoMessage() {}
+
+func (x *DisciplineDiffCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DisciplineDiffCounts.ProtoReflect.Descriptor instead.
+func (*DisciplineDiffCounts) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *DisciplineDiffCounts) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *DisciplineDiffCounts) GetCounts() *DiffCounts {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+// DiffCounts count roster rows by what happened to them. Old rows =
+// removed + moved + changed + unchanged; new rows = added + moved +
+// changed + unchanged.
+type DiffCounts struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Rows only in the new roster.
+	Added int64 `protobuf:"varint,1,opt,name=added,proto3" json:"added,omitempty"`
+	// Rows only in the old roster.
+	Removed int64 `protobuf:"varint,2,opt,name=removed,proto3" json:"removed,omitempty"`
+	// Matched rows that moved farther than move_miles.
+	Moved int64 `protobuf:"varint,3,opt,name=moved,proto3" json:"moved,omitempty"`
+	// Matched rows, not moved, with another field changed.
+	Changed int64 `protobuf:"varint,4,opt,name=changed,proto3" json:"changed,omitempty"`
+	// Matched rows with nothing changed.
+	Unchanged     int64 `protobuf:"varint,5,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiffCounts) Reset() {
+	*x = DiffCounts{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiffCounts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiffCounts) ProtoMessage() {}
+
+func (x *DiffCounts) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiffCounts.ProtoReflect.Descriptor instead.
+func (*DiffCounts) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *DiffCounts) GetAdded() int64 {
+	if x != nil {
+		return x.Added
+	}
+	return 0
+}
+
+func (x *DiffCounts) GetRemoved() int64 {
+	if x != nil {
+		return x.Removed
+	}
+	return 0
+}
+
+func (x *DiffCounts) GetMoved() int64 {
+	if x != nil {
+		return x.Moved
+	}
+	return 0
+}
+
+func (x *DiffCounts) GetChanged() int64 {
+	if x != nil {
+		return x.Changed
+	}
+	return 0
+}
+
+func (x *DiffCounts) GetUnchanged() int64 {
+	if x != nil {
+		return x.Unchanged
+	}
+	return 0
+}
+
+// RosterProvider is one roster row: a provider at one service location in
+// one discipline.
+type RosterProvider struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// National Provider Identifier.
+	Npi string `protobuf:"bytes,1,opt,name=npi,proto3" json:"npi,omitempty"`
+	// The discipline.
+	Discipline Discipline `protobuf:"varint,2,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// The provider's name.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// The service location.
+	Location *LatLng `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
+	// Street address, first line.
+	Address1 string `protobuf:"bytes,5,opt,name=address1,proto3" json:"address1,omitempty"`
+	// Street address, second line.
+	Address2 string `protobuf:"bytes,6,opt,name=address2,proto3" json:"address2,omitempty"`
+	// City.
+	City string `protobuf:"bytes,7,opt,name=city,proto3" json:"city,omitempty"`
+	// State (USPS code).
+	State string `protobuf:"bytes,8,opt,name=state,proto3" json:"state,omitempty"`
+	// ZIP code.
+	Zip string `protobuf:"bytes,9,opt,name=zip,proto3" json:"zip,omitempty"`
+	// County FIPS code of the service location.
+	CountyFips string `protobuf:"bytes,10,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	// Network name.
+	Network string `protobuf:"bytes,11,opt,name=network,proto3" json:"network,omitempty"`
+	// In the plan's network.
+	Participating bool `protobuf:"varint,12,opt,name=participating,proto3" json:"participating,omitempty"`
+	// Offers telehealth only.
+	TelehealthOnly bool `protobuf:"varint,13,opt,name=telehealth_only,json=telehealthOnly,proto3" json:"telehealth_only,omitempty"`
+	// Accepting new patients.
+	AcceptingNewPatients bool `protobuf:"varint,14,opt,name=accepting_new_patients,json=acceptingNewPatients,proto3" json:"accepting_new_patients,omitempty"`
+	// First day of participation (YYYY-MM-DD); empty when open.
+	EffectiveDate string `protobuf:"bytes,15,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
+	// Day participation ends (YYYY-MM-DD); empty when open.
+	TerminationDate string `protobuf:"bytes,16,opt,name=termination_date,json=terminationDate,proto3" json:"termination_date,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RosterProvider) Reset() {
+	*x = RosterProvider{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RosterProvider) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RosterProvider) ProtoMessage() {}
+
+func (x *RosterProvider) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RosterProvider.ProtoReflect.Descriptor instead.
+func (*RosterProvider) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *RosterProvider) GetNpi() string {
+	if x != nil {
+		return x.Npi
+	}
+	return ""
+}
+
+func (x *RosterProvider) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *RosterProvider) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RosterProvider) GetLocation() *LatLng {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *RosterProvider) GetAddress1() string {
+	if x != nil {
+		return x.Address1
+	}
+	return ""
+}
+
+func (x *RosterProvider) GetAddress2() string {
+	if x != nil {
+		return x.Address2
+	}
+	return ""
+}
+
+func (x *RosterProvider) GetCity() string {
+	if x != nil {
+		return x.City
+	}
+	return ""
+}
+
+func (x *RosterProvider) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *RosterProvider) GetZip() string {
+	if x != nil {
+		return x.Zip
+	}
+	return ""
+}
+
+func (x *RosterProvider) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+func (x *RosterProvider) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+func (x *RosterProvider) GetParticipating() bool {
+	if x != nil {
+		return x.Participating
+	}
+	return false
+}
+
+func (x *RosterProvider) GetTelehealthOnly() bool {
+	if x != nil {
+		return x.TelehealthOnly
+	}
+	return false
+}
+
+func (x *RosterProvider) GetAcceptingNewPatients() bool {
+	if x != nil {
+		return x.AcceptingNewPatients
+	}
+	return false
+}
+
+func (x *RosterProvider) GetEffectiveDate() string {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return ""
+}
+
+func (x *RosterProvider) GetTerminationDate() string {
+	if x != nil {
+		return x.TerminationDate
+	}
+	return ""
+}
+
+// RosterChange is one row matched across the two rosters.
+type RosterChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The row in the old roster.
+	Old *RosterProvider `protobuf:"bytes,1,opt,name=old,proto3" json:"old,omitempty"`
+	// The row in the new roster.
+	New *RosterProvider `protobuf:"bytes,2,opt,name=new,proto3" json:"new,omitempty"`
+	// Geodesic statute miles between the two locations.
+	Miles float64 `protobuf:"fixed64,3,opt,name=miles,proto3" json:"miles,omitempty"`
+	// Fields that differ besides the location: name, address, county_fips,
+	// network, participating, telehealth_only, accepting_new_patients,
+	// effective_date, termination_date.
+	Fields        []string `protobuf:"bytes,4,rep,name=fields,proto3" json:"fields,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RosterChange) Reset() {
+	*x = RosterChange{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RosterChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RosterChange) ProtoMessage() {}
+
+func (x *RosterChange) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RosterChange.ProtoReflect.Descriptor instead.
+func (*RosterChange) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RosterChange) GetOld() *RosterProvider {
+	if x != nil {
+		return x.Old
+	}
+	return nil
+}
+
+func (x *RosterChange) GetNew() *RosterProvider {
+	if x != nil {
+		return x.New
+	}
+	return nil
+}
+
+func (x *RosterChange) GetMiles() float64 {
+	if x != nil {
+		return x.Miles
+	}
+	return 0
+}
+
+func (x *RosterChange) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
 // GetRosterStatusRequest has no parameters.
 type GetRosterStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2882,7 +3680,7 @@ type GetRosterStatusRequest struct {
 
 func (x *GetRosterStatusRequest) Reset() {
 	*x = GetRosterStatusRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2894,7 +3692,7 @@ func (x *GetRosterStatusRequest) String() string {
 func (*GetRosterStatusRequest) ProtoMessage() {}
 
 func (x *GetRosterStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2907,7 +3705,7 @@ func (x *GetRosterStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRosterStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetRosterStatusRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{26}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{35}
 }
 
 // GetRosterStatusResponse is the roster status.
@@ -2921,7 +3719,7 @@ type GetRosterStatusResponse struct {
 
 func (x *GetRosterStatusResponse) Reset() {
 	*x = GetRosterStatusResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2933,7 +3731,7 @@ func (x *GetRosterStatusResponse) String() string {
 func (*GetRosterStatusResponse) ProtoMessage() {}
 
 func (x *GetRosterStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2946,7 +3744,7 @@ func (x *GetRosterStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRosterStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetRosterStatusResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{27}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetRosterStatusResponse) GetStatus() *RosterStatus {
@@ -2974,14 +3772,18 @@ type RosterStatus struct {
 	// The outcome of the last load or reload attempt.
 	LastReload *ReloadOutcome `protobuf:"bytes,7,opt,name=last_reload,json=lastReload,proto3" json:"last_reload,omitempty"`
 	// When the next scheduled reload is due; unset when none is scheduled.
-	NextReload    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=next_reload,json=nextReload,proto3" json:"next_reload,omitempty"`
+	NextReload *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=next_reload,json=nextReload,proto3" json:"next_reload,omitempty"`
+	// True when an admin ReloadRoster of a named version pinned the server
+	// to it: notifications and the schedule leave it alone until a reload
+	// of "current".
+	Pinned        bool `protobuf:"varint,9,opt,name=pinned,proto3" json:"pinned,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RosterStatus) Reset() {
 	*x = RosterStatus{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2993,7 +3795,7 @@ func (x *RosterStatus) String() string {
 func (*RosterStatus) ProtoMessage() {}
 
 func (x *RosterStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3006,7 +3808,7 @@ func (x *RosterStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RosterStatus.ProtoReflect.Descriptor instead.
 func (*RosterStatus) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{28}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RosterStatus) GetLoaded() bool {
@@ -3065,6 +3867,13 @@ func (x *RosterStatus) GetNextReload() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *RosterStatus) GetPinned() bool {
+	if x != nil {
+		return x.Pinned
+	}
+	return false
+}
+
 // DisciplineCount counts one discipline's roster rows.
 type DisciplineCount struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3083,7 +3892,7 @@ type DisciplineCount struct {
 
 func (x *DisciplineCount) Reset() {
 	*x = DisciplineCount{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3095,7 +3904,7 @@ func (x *DisciplineCount) String() string {
 func (*DisciplineCount) ProtoMessage() {}
 
 func (x *DisciplineCount) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3108,7 +3917,7 @@ func (x *DisciplineCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisciplineCount.ProtoReflect.Descriptor instead.
 func (*DisciplineCount) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{29}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *DisciplineCount) GetDiscipline() Discipline {
@@ -3150,7 +3959,8 @@ type ReloadOutcome struct {
 	Error string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
 	// What was loaded from, e.g. "file" or "embedded sample".
 	Loader string `protobuf:"bytes,4,opt,name=loader,proto3" json:"loader,omitempty"`
-	// The version the attempt loaded; empty on failure.
+	// The version the attempt loaded or, on failure, the version it tried
+	// (empty when it failed before learning which).
 	Version       string `protobuf:"bytes,5,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3158,7 +3968,7 @@ type ReloadOutcome struct {
 
 func (x *ReloadOutcome) Reset() {
 	*x = ReloadOutcome{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3170,7 +3980,7 @@ func (x *ReloadOutcome) String() string {
 func (*ReloadOutcome) ProtoMessage() {}
 
 func (x *ReloadOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3183,7 +3993,7 @@ func (x *ReloadOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadOutcome.ProtoReflect.Descriptor instead.
 func (*ReloadOutcome) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{30}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ReloadOutcome) GetTime() *timestamppb.Timestamp {
@@ -3244,7 +4054,7 @@ type GapReportRequest struct {
 
 func (x *GapReportRequest) Reset() {
 	*x = GapReportRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3256,7 +4066,7 @@ func (x *GapReportRequest) String() string {
 func (*GapReportRequest) ProtoMessage() {}
 
 func (x *GapReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3269,7 +4079,7 @@ func (x *GapReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapReportRequest.ProtoReflect.Descriptor instead.
 func (*GapReportRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{31}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GapReportRequest) GetMembers() []*GapMember {
@@ -3332,7 +4142,7 @@ type GapMember struct {
 
 func (x *GapMember) Reset() {
 	*x = GapMember{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3344,7 +4154,7 @@ func (x *GapMember) String() string {
 func (*GapMember) ProtoMessage() {}
 
 func (x *GapMember) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3357,7 +4167,7 @@ func (x *GapMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapMember.ProtoReflect.Descriptor instead.
 func (*GapMember) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{32}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GapMember) GetMemberRef() string {
@@ -3412,7 +4222,7 @@ type RecruitmentCandidate struct {
 
 func (x *RecruitmentCandidate) Reset() {
 	*x = RecruitmentCandidate{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3424,7 +4234,7 @@ func (x *RecruitmentCandidate) String() string {
 func (*RecruitmentCandidate) ProtoMessage() {}
 
 func (x *RecruitmentCandidate) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3437,7 +4247,7 @@ func (x *RecruitmentCandidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecruitmentCandidate.ProtoReflect.Descriptor instead.
 func (*RecruitmentCandidate) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{33}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RecruitmentCandidate) GetNpi() string {
@@ -3508,7 +4318,7 @@ type GapReportResponse struct {
 
 func (x *GapReportResponse) Reset() {
 	*x = GapReportResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3520,7 +4330,7 @@ func (x *GapReportResponse) String() string {
 func (*GapReportResponse) ProtoMessage() {}
 
 func (x *GapReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3533,7 +4343,7 @@ func (x *GapReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapReportResponse.ProtoReflect.Descriptor instead.
 func (*GapReportResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{34}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GapReportResponse) GetRow() isGapReportResponse_Row {
@@ -3652,7 +4462,7 @@ type GapSummary struct {
 
 func (x *GapSummary) Reset() {
 	*x = GapSummary{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3664,7 +4474,7 @@ func (x *GapSummary) String() string {
 func (*GapSummary) ProtoMessage() {}
 
 func (x *GapSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3677,7 +4487,7 @@ func (x *GapSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapSummary.ProtoReflect.Descriptor instead.
 func (*GapSummary) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{35}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GapSummary) GetProfile() string {
@@ -3757,7 +4567,7 @@ type DisciplineTotal struct {
 
 func (x *DisciplineTotal) Reset() {
 	*x = DisciplineTotal{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3769,7 +4579,7 @@ func (x *DisciplineTotal) String() string {
 func (*DisciplineTotal) ProtoMessage() {}
 
 func (x *DisciplineTotal) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3782,7 +4592,7 @@ func (x *DisciplineTotal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisciplineTotal.ProtoReflect.Descriptor instead.
 func (*DisciplineTotal) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{36}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DisciplineTotal) GetDiscipline() Discipline {
@@ -3874,7 +4684,7 @@ type CountyAdequacy struct {
 
 func (x *CountyAdequacy) Reset() {
 	*x = CountyAdequacy{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3886,7 +4696,7 @@ func (x *CountyAdequacy) String() string {
 func (*CountyAdequacy) ProtoMessage() {}
 
 func (x *CountyAdequacy) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3899,7 +4709,7 @@ func (x *CountyAdequacy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountyAdequacy.ProtoReflect.Descriptor instead.
 func (*CountyAdequacy) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{37}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CountyAdequacy) GetCountyFips() string {
@@ -4047,7 +4857,7 @@ type UnservedMember struct {
 
 func (x *UnservedMember) Reset() {
 	*x = UnservedMember{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4059,7 +4869,7 @@ func (x *UnservedMember) String() string {
 func (*UnservedMember) ProtoMessage() {}
 
 func (x *UnservedMember) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4072,7 +4882,7 @@ func (x *UnservedMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnservedMember.ProtoReflect.Descriptor instead.
 func (*UnservedMember) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{38}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *UnservedMember) GetMemberRef() string {
@@ -4135,7 +4945,7 @@ type RecruitmentTarget struct {
 
 func (x *RecruitmentTarget) Reset() {
 	*x = RecruitmentTarget{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4147,7 +4957,7 @@ func (x *RecruitmentTarget) String() string {
 func (*RecruitmentTarget) ProtoMessage() {}
 
 func (x *RecruitmentTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4160,7 +4970,7 @@ func (x *RecruitmentTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecruitmentTarget.ProtoReflect.Descriptor instead.
 func (*RecruitmentTarget) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{39}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RecruitmentTarget) GetRank() int64 {
@@ -4234,7 +5044,7 @@ type RejectedMember struct {
 
 func (x *RejectedMember) Reset() {
 	*x = RejectedMember{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4246,7 +5056,7 @@ func (x *RejectedMember) String() string {
 func (*RejectedMember) ProtoMessage() {}
 
 func (x *RejectedMember) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4259,7 +5069,7 @@ func (x *RejectedMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectedMember.ProtoReflect.Descriptor instead.
 func (*RejectedMember) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{40}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RejectedMember) GetMemberRef() string {
@@ -4480,10 +5290,73 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x06points\x18\x02 \x01(\x01R\x06points\x12:\n" +
 	"\vdisciplines\x18\x03 \x03(\x0e2\x18.geoaccess.v1.DisciplineR\vdisciplines\x12@\n" +
 	"\fapplies_when\x18\x04 \x01(\x0e2\x1d.geoaccess.v1.CreditConditionR\vappliesWhen\x12\x14\n" +
-	"\x05basis\x18\x05 \x01(\tR\x05basis\"\x18\n" +
+	"\x05basis\x18\x05 \x01(\tR\x05basis\"E\n" +
+	"\x13ReloadRosterRequest\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\"\xb3\x01\n" +
+	"\x14ReloadRosterResponse\x122\n" +
+	"\x06result\x18\x01 \x01(\x0e2\x1a.geoaccess.v1.ReloadResultR\x06result\x122\n" +
+	"\x06status\x18\x02 \x01(\v2\x1a.geoaccess.v1.RosterStatusR\x06status\x123\n" +
+	"\x04diff\x18\x03 \x01(\v2\x1f.geoaccess.v1.RosterDiffSummaryR\x04diff\"3\n" +
+	"\x14GetRosterDiffRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\"\xa6\x02\n" +
+	"\x15GetRosterDiffResponse\x129\n" +
+	"\asummary\x18\x01 \x01(\v2\x1f.geoaccess.v1.RosterDiffSummaryR\asummary\x122\n" +
+	"\x05added\x18\x02 \x03(\v2\x1c.geoaccess.v1.RosterProviderR\x05added\x126\n" +
+	"\aremoved\x18\x03 \x03(\v2\x1c.geoaccess.v1.RosterProviderR\aremoved\x120\n" +
+	"\x05moved\x18\x04 \x03(\v2\x1a.geoaccess.v1.RosterChangeR\x05moved\x124\n" +
+	"\achanged\x18\x05 \x03(\v2\x1a.geoaccess.v1.RosterChangeR\achanged\"\x90\x02\n" +
+	"\x11RosterDiffSummary\x12\x1f\n" +
+	"\vold_version\x18\x01 \x01(\tR\n" +
+	"oldVersion\x12\x1f\n" +
+	"\vnew_version\x18\x02 \x01(\tR\n" +
+	"newVersion\x12\x1d\n" +
+	"\n" +
+	"move_miles\x18\x03 \x01(\x01R\tmoveMiles\x12.\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12:\n" +
+	"\x06counts\x18\x05 \x03(\v2\".geoaccess.v1.DisciplineDiffCountsR\x06counts\x12.\n" +
+	"\x05total\x18\x06 \x01(\v2\x18.geoaccess.v1.DiffCountsR\x05total\"\x82\x01\n" +
+	"\x14DisciplineDiffCounts\x128\n" +
+	"\n" +
+	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x120\n" +
+	"\x06counts\x18\x02 \x01(\v2\x18.geoaccess.v1.DiffCountsR\x06counts\"\x8a\x01\n" +
+	"\n" +
+	"DiffCounts\x12\x14\n" +
+	"\x05added\x18\x01 \x01(\x03R\x05added\x12\x18\n" +
+	"\aremoved\x18\x02 \x01(\x03R\aremoved\x12\x14\n" +
+	"\x05moved\x18\x03 \x01(\x03R\x05moved\x12\x18\n" +
+	"\achanged\x18\x04 \x01(\x03R\achanged\x12\x1c\n" +
+	"\tunchanged\x18\x05 \x01(\x03R\tunchanged\"\xa8\x04\n" +
+	"\x0eRosterProvider\x12\x10\n" +
+	"\x03npi\x18\x01 \x01(\tR\x03npi\x128\n" +
+	"\n" +
+	"discipline\x18\x02 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x120\n" +
+	"\blocation\x18\x04 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x1a\n" +
+	"\baddress1\x18\x05 \x01(\tR\baddress1\x12\x1a\n" +
+	"\baddress2\x18\x06 \x01(\tR\baddress2\x12\x12\n" +
+	"\x04city\x18\a \x01(\tR\x04city\x12\x14\n" +
+	"\x05state\x18\b \x01(\tR\x05state\x12\x10\n" +
+	"\x03zip\x18\t \x01(\tR\x03zip\x12\x1f\n" +
+	"\vcounty_fips\x18\n" +
+	" \x01(\tR\n" +
+	"countyFips\x12\x18\n" +
+	"\anetwork\x18\v \x01(\tR\anetwork\x12$\n" +
+	"\rparticipating\x18\f \x01(\bR\rparticipating\x12'\n" +
+	"\x0ftelehealth_only\x18\r \x01(\bR\x0etelehealthOnly\x124\n" +
+	"\x16accepting_new_patients\x18\x0e \x01(\bR\x14acceptingNewPatients\x12%\n" +
+	"\x0eeffective_date\x18\x0f \x01(\tR\reffectiveDate\x12)\n" +
+	"\x10termination_date\x18\x10 \x01(\tR\x0fterminationDate\"\x9c\x01\n" +
+	"\fRosterChange\x12.\n" +
+	"\x03old\x18\x01 \x01(\v2\x1c.geoaccess.v1.RosterProviderR\x03old\x12.\n" +
+	"\x03new\x18\x02 \x01(\v2\x1c.geoaccess.v1.RosterProviderR\x03new\x12\x14\n" +
+	"\x05miles\x18\x03 \x01(\x01R\x05miles\x12\x16\n" +
+	"\x06fields\x18\x04 \x03(\tR\x06fields\"\x18\n" +
 	"\x16GetRosterStatusRequest\"M\n" +
 	"\x17GetRosterStatusResponse\x122\n" +
-	"\x06status\x18\x01 \x01(\v2\x1a.geoaccess.v1.RosterStatusR\x06status\"\xec\x02\n" +
+	"\x06status\x18\x01 \x01(\v2\x1a.geoaccess.v1.RosterStatusR\x06status\"\x84\x03\n" +
 	"\fRosterStatus\x12\x16\n" +
 	"\x06loaded\x18\x01 \x01(\bR\x06loaded\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x127\n" +
@@ -4494,7 +5367,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\vlast_reload\x18\a \x01(\v2\x1b.geoaccess.v1.ReloadOutcomeR\n" +
 	"lastReload\x12;\n" +
 	"\vnext_reload\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"nextReload\"\xc7\x01\n" +
+	"nextReload\x12\x16\n" +
+	"\x06pinned\x18\t \x01(\bR\x06pinned\"\xc7\x01\n" +
 	"\x0fDisciplineCount\x128\n" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
@@ -4674,11 +5548,17 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x15MINIMUM_RULE_PER_1000\x10\x02*]\n" +
 	"\x0fCreditCondition\x12 \n" +
 	"\x1cCREDIT_CONDITION_UNSPECIFIED\x10\x00\x12(\n" +
-	"$CREDIT_CONDITION_CERTIFICATE_OF_NEED\x10\x012\x90\x05\n" +
+	"$CREDIT_CONDITION_CERTIFICATE_OF_NEED\x10\x01*d\n" +
+	"\fReloadResult\x12\x1d\n" +
+	"\x19RELOAD_RESULT_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14RELOAD_RESULT_LOADED\x10\x01\x12\x1b\n" +
+	"\x17RELOAD_RESULT_UNCHANGED\x10\x022\xc1\x06\n" +
 	"\x0fAdequacyService\x12R\n" +
 	"\vCheckAccess\x12 .geoaccess.v1.CheckAccessRequest\x1a!.geoaccess.v1.CheckAccessResponse\x12e\n" +
 	"\x10CheckAccessBatch\x12%.geoaccess.v1.CheckAccessBatchRequest\x1a&.geoaccess.v1.CheckAccessBatchResponse(\x010\x01\x12j\n" +
 	"\x13EvaluateNegotiation\x12(.geoaccess.v1.EvaluateNegotiationRequest\x1a).geoaccess.v1.EvaluateNegotiationResponse\x12U\n" +
+	"\fReloadRoster\x12!.geoaccess.v1.ReloadRosterRequest\x1a\".geoaccess.v1.ReloadRosterResponse\x12X\n" +
+	"\rGetRosterDiff\x12\".geoaccess.v1.GetRosterDiffRequest\x1a#.geoaccess.v1.GetRosterDiffResponse\x12U\n" +
 	"\fListProfiles\x12!.geoaccess.v1.ListProfilesRequest\x1a\".geoaccess.v1.ListProfilesResponse\x12O\n" +
 	"\n" +
 	"GetProfile\x12\x1f.geoaccess.v1.GetProfileRequest\x1a .geoaccess.v1.GetProfileResponse\x12^\n" +
@@ -4697,8 +5577,8 @@ func file_geoaccess_v1_adequacy_proto_rawDescGZIP() []byte {
 	return file_geoaccess_v1_adequacy_proto_rawDescData
 }
 
-var file_geoaccess_v1_adequacy_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_geoaccess_v1_adequacy_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_geoaccess_v1_adequacy_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
+var file_geoaccess_v1_adequacy_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_geoaccess_v1_adequacy_proto_goTypes = []any{
 	(Discipline)(0),                     // 0: geoaccess.v1.Discipline
 	(CountyType)(0),                     // 1: geoaccess.v1.CountyType
@@ -4711,138 +5591,169 @@ var file_geoaccess_v1_adequacy_proto_goTypes = []any{
 	(TimeModelKind)(0),                  // 8: geoaccess.v1.TimeModelKind
 	(MinimumRule)(0),                    // 9: geoaccess.v1.MinimumRule
 	(CreditCondition)(0),                // 10: geoaccess.v1.CreditCondition
-	(*LatLng)(nil),                      // 11: geoaccess.v1.LatLng
-	(*CheckAccessRequest)(nil),          // 12: geoaccess.v1.CheckAccessRequest
-	(*CheckAccessResponse)(nil),         // 13: geoaccess.v1.CheckAccessResponse
-	(*AccessDecision)(nil),              // 14: geoaccess.v1.AccessDecision
-	(*County)(nil),                      // 15: geoaccess.v1.County
-	(*Rule)(nil),                        // 16: geoaccess.v1.Rule
-	(*NearbyProvider)(nil),              // 17: geoaccess.v1.NearbyProvider
-	(*CheckAccessBatchRequest)(nil),     // 18: geoaccess.v1.CheckAccessBatchRequest
-	(*CheckAccessBatchResponse)(nil),    // 19: geoaccess.v1.CheckAccessBatchResponse
-	(*EvaluateNegotiationRequest)(nil),  // 20: geoaccess.v1.EvaluateNegotiationRequest
-	(*RequestedProvider)(nil),           // 21: geoaccess.v1.RequestedProvider
-	(*Attestations)(nil),                // 22: geoaccess.v1.Attestations
-	(*Criterion)(nil),                   // 23: geoaccess.v1.Criterion
-	(*EvaluateNegotiationResponse)(nil), // 24: geoaccess.v1.EvaluateNegotiationResponse
-	(*ListProfilesRequest)(nil),         // 25: geoaccess.v1.ListProfilesRequest
-	(*ListProfilesResponse)(nil),        // 26: geoaccess.v1.ListProfilesResponse
-	(*ProfileSummary)(nil),              // 27: geoaccess.v1.ProfileSummary
-	(*GetProfileRequest)(nil),           // 28: geoaccess.v1.GetProfileRequest
-	(*GetProfileResponse)(nil),          // 29: geoaccess.v1.GetProfileResponse
-	(*Profile)(nil),                     // 30: geoaccess.v1.Profile
-	(*CountingRules)(nil),               // 31: geoaccess.v1.CountingRules
-	(*TimeModel)(nil),                   // 32: geoaccess.v1.TimeModel
-	(*CountyTypeValue)(nil),             // 33: geoaccess.v1.CountyTypeValue
-	(*DisciplineStandards)(nil),         // 34: geoaccess.v1.DisciplineStandards
-	(*Standard)(nil),                    // 35: geoaccess.v1.Standard
-	(*Credit)(nil),                      // 36: geoaccess.v1.Credit
-	(*GetRosterStatusRequest)(nil),      // 37: geoaccess.v1.GetRosterStatusRequest
-	(*GetRosterStatusResponse)(nil),     // 38: geoaccess.v1.GetRosterStatusResponse
-	(*RosterStatus)(nil),                // 39: geoaccess.v1.RosterStatus
-	(*DisciplineCount)(nil),             // 40: geoaccess.v1.DisciplineCount
-	(*ReloadOutcome)(nil),               // 41: geoaccess.v1.ReloadOutcome
-	(*GapReportRequest)(nil),            // 42: geoaccess.v1.GapReportRequest
-	(*GapMember)(nil),                   // 43: geoaccess.v1.GapMember
-	(*RecruitmentCandidate)(nil),        // 44: geoaccess.v1.RecruitmentCandidate
-	(*GapReportResponse)(nil),           // 45: geoaccess.v1.GapReportResponse
-	(*GapSummary)(nil),                  // 46: geoaccess.v1.GapSummary
-	(*DisciplineTotal)(nil),             // 47: geoaccess.v1.DisciplineTotal
-	(*CountyAdequacy)(nil),              // 48: geoaccess.v1.CountyAdequacy
-	(*UnservedMember)(nil),              // 49: geoaccess.v1.UnservedMember
-	(*RecruitmentTarget)(nil),           // 50: geoaccess.v1.RecruitmentTarget
-	(*RejectedMember)(nil),              // 51: geoaccess.v1.RejectedMember
-	(*status.Status)(nil),               // 52: google.rpc.Status
-	(*timestamppb.Timestamp)(nil),       // 53: google.protobuf.Timestamp
+	(ReloadResult)(0),                   // 11: geoaccess.v1.ReloadResult
+	(*LatLng)(nil),                      // 12: geoaccess.v1.LatLng
+	(*CheckAccessRequest)(nil),          // 13: geoaccess.v1.CheckAccessRequest
+	(*CheckAccessResponse)(nil),         // 14: geoaccess.v1.CheckAccessResponse
+	(*AccessDecision)(nil),              // 15: geoaccess.v1.AccessDecision
+	(*County)(nil),                      // 16: geoaccess.v1.County
+	(*Rule)(nil),                        // 17: geoaccess.v1.Rule
+	(*NearbyProvider)(nil),              // 18: geoaccess.v1.NearbyProvider
+	(*CheckAccessBatchRequest)(nil),     // 19: geoaccess.v1.CheckAccessBatchRequest
+	(*CheckAccessBatchResponse)(nil),    // 20: geoaccess.v1.CheckAccessBatchResponse
+	(*EvaluateNegotiationRequest)(nil),  // 21: geoaccess.v1.EvaluateNegotiationRequest
+	(*RequestedProvider)(nil),           // 22: geoaccess.v1.RequestedProvider
+	(*Attestations)(nil),                // 23: geoaccess.v1.Attestations
+	(*Criterion)(nil),                   // 24: geoaccess.v1.Criterion
+	(*EvaluateNegotiationResponse)(nil), // 25: geoaccess.v1.EvaluateNegotiationResponse
+	(*ListProfilesRequest)(nil),         // 26: geoaccess.v1.ListProfilesRequest
+	(*ListProfilesResponse)(nil),        // 27: geoaccess.v1.ListProfilesResponse
+	(*ProfileSummary)(nil),              // 28: geoaccess.v1.ProfileSummary
+	(*GetProfileRequest)(nil),           // 29: geoaccess.v1.GetProfileRequest
+	(*GetProfileResponse)(nil),          // 30: geoaccess.v1.GetProfileResponse
+	(*Profile)(nil),                     // 31: geoaccess.v1.Profile
+	(*CountingRules)(nil),               // 32: geoaccess.v1.CountingRules
+	(*TimeModel)(nil),                   // 33: geoaccess.v1.TimeModel
+	(*CountyTypeValue)(nil),             // 34: geoaccess.v1.CountyTypeValue
+	(*DisciplineStandards)(nil),         // 35: geoaccess.v1.DisciplineStandards
+	(*Standard)(nil),                    // 36: geoaccess.v1.Standard
+	(*Credit)(nil),                      // 37: geoaccess.v1.Credit
+	(*ReloadRosterRequest)(nil),         // 38: geoaccess.v1.ReloadRosterRequest
+	(*ReloadRosterResponse)(nil),        // 39: geoaccess.v1.ReloadRosterResponse
+	(*GetRosterDiffRequest)(nil),        // 40: geoaccess.v1.GetRosterDiffRequest
+	(*GetRosterDiffResponse)(nil),       // 41: geoaccess.v1.GetRosterDiffResponse
+	(*RosterDiffSummary)(nil),           // 42: geoaccess.v1.RosterDiffSummary
+	(*DisciplineDiffCounts)(nil),        // 43: geoaccess.v1.DisciplineDiffCounts
+	(*DiffCounts)(nil),                  // 44: geoaccess.v1.DiffCounts
+	(*RosterProvider)(nil),              // 45: geoaccess.v1.RosterProvider
+	(*RosterChange)(nil),                // 46: geoaccess.v1.RosterChange
+	(*GetRosterStatusRequest)(nil),      // 47: geoaccess.v1.GetRosterStatusRequest
+	(*GetRosterStatusResponse)(nil),     // 48: geoaccess.v1.GetRosterStatusResponse
+	(*RosterStatus)(nil),                // 49: geoaccess.v1.RosterStatus
+	(*DisciplineCount)(nil),             // 50: geoaccess.v1.DisciplineCount
+	(*ReloadOutcome)(nil),               // 51: geoaccess.v1.ReloadOutcome
+	(*GapReportRequest)(nil),            // 52: geoaccess.v1.GapReportRequest
+	(*GapMember)(nil),                   // 53: geoaccess.v1.GapMember
+	(*RecruitmentCandidate)(nil),        // 54: geoaccess.v1.RecruitmentCandidate
+	(*GapReportResponse)(nil),           // 55: geoaccess.v1.GapReportResponse
+	(*GapSummary)(nil),                  // 56: geoaccess.v1.GapSummary
+	(*DisciplineTotal)(nil),             // 57: geoaccess.v1.DisciplineTotal
+	(*CountyAdequacy)(nil),              // 58: geoaccess.v1.CountyAdequacy
+	(*UnservedMember)(nil),              // 59: geoaccess.v1.UnservedMember
+	(*RecruitmentTarget)(nil),           // 60: geoaccess.v1.RecruitmentTarget
+	(*RejectedMember)(nil),              // 61: geoaccess.v1.RejectedMember
+	(*status.Status)(nil),               // 62: google.rpc.Status
+	(*timestamppb.Timestamp)(nil),       // 63: google.protobuf.Timestamp
 }
 var file_geoaccess_v1_adequacy_proto_depIdxs = []int32{
-	11, // 0: geoaccess.v1.CheckAccessRequest.location:type_name -> geoaccess.v1.LatLng
+	12, // 0: geoaccess.v1.CheckAccessRequest.location:type_name -> geoaccess.v1.LatLng
 	0,  // 1: geoaccess.v1.CheckAccessRequest.disciplines:type_name -> geoaccess.v1.Discipline
-	14, // 2: geoaccess.v1.CheckAccessResponse.decisions:type_name -> geoaccess.v1.AccessDecision
+	15, // 2: geoaccess.v1.CheckAccessResponse.decisions:type_name -> geoaccess.v1.AccessDecision
 	0,  // 3: geoaccess.v1.AccessDecision.discipline:type_name -> geoaccess.v1.Discipline
 	2,  // 4: geoaccess.v1.AccessDecision.status:type_name -> geoaccess.v1.AccessStatus
-	15, // 5: geoaccess.v1.AccessDecision.county:type_name -> geoaccess.v1.County
-	16, // 6: geoaccess.v1.AccessDecision.rule:type_name -> geoaccess.v1.Rule
-	17, // 7: geoaccess.v1.AccessDecision.nearest:type_name -> geoaccess.v1.NearbyProvider
+	16, // 5: geoaccess.v1.AccessDecision.county:type_name -> geoaccess.v1.County
+	17, // 6: geoaccess.v1.AccessDecision.rule:type_name -> geoaccess.v1.Rule
+	18, // 7: geoaccess.v1.AccessDecision.nearest:type_name -> geoaccess.v1.NearbyProvider
 	3,  // 8: geoaccess.v1.AccessDecision.location_source:type_name -> geoaccess.v1.LocationSource
 	1,  // 9: geoaccess.v1.County.type:type_name -> geoaccess.v1.CountyType
 	4,  // 10: geoaccess.v1.County.source:type_name -> geoaccess.v1.CountySource
 	1,  // 11: geoaccess.v1.Rule.county_type:type_name -> geoaccess.v1.CountyType
 	5,  // 12: geoaccess.v1.Rule.source:type_name -> geoaccess.v1.RuleSource
-	11, // 13: geoaccess.v1.CheckAccessBatchRequest.location:type_name -> geoaccess.v1.LatLng
+	12, // 13: geoaccess.v1.CheckAccessBatchRequest.location:type_name -> geoaccess.v1.LatLng
 	0,  // 14: geoaccess.v1.CheckAccessBatchRequest.disciplines:type_name -> geoaccess.v1.Discipline
-	13, // 15: geoaccess.v1.CheckAccessBatchResponse.result:type_name -> geoaccess.v1.CheckAccessResponse
-	52, // 16: geoaccess.v1.CheckAccessBatchResponse.error:type_name -> google.rpc.Status
-	11, // 17: geoaccess.v1.EvaluateNegotiationRequest.location:type_name -> geoaccess.v1.LatLng
+	14, // 15: geoaccess.v1.CheckAccessBatchResponse.result:type_name -> geoaccess.v1.CheckAccessResponse
+	62, // 16: geoaccess.v1.CheckAccessBatchResponse.error:type_name -> google.rpc.Status
+	12, // 17: geoaccess.v1.EvaluateNegotiationRequest.location:type_name -> geoaccess.v1.LatLng
 	0,  // 18: geoaccess.v1.EvaluateNegotiationRequest.discipline:type_name -> geoaccess.v1.Discipline
-	21, // 19: geoaccess.v1.EvaluateNegotiationRequest.provider:type_name -> geoaccess.v1.RequestedProvider
-	22, // 20: geoaccess.v1.EvaluateNegotiationRequest.attestations:type_name -> geoaccess.v1.Attestations
-	11, // 21: geoaccess.v1.RequestedProvider.location:type_name -> geoaccess.v1.LatLng
+	22, // 19: geoaccess.v1.EvaluateNegotiationRequest.provider:type_name -> geoaccess.v1.RequestedProvider
+	23, // 20: geoaccess.v1.EvaluateNegotiationRequest.attestations:type_name -> geoaccess.v1.Attestations
+	12, // 21: geoaccess.v1.RequestedProvider.location:type_name -> geoaccess.v1.LatLng
 	6,  // 22: geoaccess.v1.Criterion.kind:type_name -> geoaccess.v1.CriterionKind
 	7,  // 23: geoaccess.v1.Criterion.outcome:type_name -> geoaccess.v1.CriterionOutcome
-	23, // 24: geoaccess.v1.EvaluateNegotiationResponse.criteria:type_name -> geoaccess.v1.Criterion
-	14, // 25: geoaccess.v1.EvaluateNegotiationResponse.geo_access:type_name -> geoaccess.v1.AccessDecision
-	27, // 26: geoaccess.v1.ListProfilesResponse.profiles:type_name -> geoaccess.v1.ProfileSummary
+	24, // 24: geoaccess.v1.EvaluateNegotiationResponse.criteria:type_name -> geoaccess.v1.Criterion
+	15, // 25: geoaccess.v1.EvaluateNegotiationResponse.geo_access:type_name -> geoaccess.v1.AccessDecision
+	28, // 26: geoaccess.v1.ListProfilesResponse.profiles:type_name -> geoaccess.v1.ProfileSummary
 	0,  // 27: geoaccess.v1.ProfileSummary.disciplines:type_name -> geoaccess.v1.Discipline
-	30, // 28: geoaccess.v1.GetProfileResponse.profile:type_name -> geoaccess.v1.Profile
-	27, // 29: geoaccess.v1.Profile.summary:type_name -> geoaccess.v1.ProfileSummary
-	31, // 30: geoaccess.v1.Profile.counting:type_name -> geoaccess.v1.CountingRules
-	32, // 31: geoaccess.v1.Profile.time_model:type_name -> geoaccess.v1.TimeModel
-	34, // 32: geoaccess.v1.Profile.disciplines:type_name -> geoaccess.v1.DisciplineStandards
-	36, // 33: geoaccess.v1.Profile.credits:type_name -> geoaccess.v1.Credit
+	31, // 28: geoaccess.v1.GetProfileResponse.profile:type_name -> geoaccess.v1.Profile
+	28, // 29: geoaccess.v1.Profile.summary:type_name -> geoaccess.v1.ProfileSummary
+	32, // 30: geoaccess.v1.Profile.counting:type_name -> geoaccess.v1.CountingRules
+	33, // 31: geoaccess.v1.Profile.time_model:type_name -> geoaccess.v1.TimeModel
+	35, // 32: geoaccess.v1.Profile.disciplines:type_name -> geoaccess.v1.DisciplineStandards
+	37, // 33: geoaccess.v1.Profile.credits:type_name -> geoaccess.v1.Credit
 	8,  // 34: geoaccess.v1.TimeModel.kind:type_name -> geoaccess.v1.TimeModelKind
-	33, // 35: geoaccess.v1.TimeModel.minutes_per_mile:type_name -> geoaccess.v1.CountyTypeValue
+	34, // 35: geoaccess.v1.TimeModel.minutes_per_mile:type_name -> geoaccess.v1.CountyTypeValue
 	1,  // 36: geoaccess.v1.CountyTypeValue.county_type:type_name -> geoaccess.v1.CountyType
 	0,  // 37: geoaccess.v1.DisciplineStandards.discipline:type_name -> geoaccess.v1.Discipline
-	35, // 38: geoaccess.v1.DisciplineStandards.standards:type_name -> geoaccess.v1.Standard
+	36, // 38: geoaccess.v1.DisciplineStandards.standards:type_name -> geoaccess.v1.Standard
 	9,  // 39: geoaccess.v1.DisciplineStandards.minimum_rule:type_name -> geoaccess.v1.MinimumRule
-	33, // 40: geoaccess.v1.DisciplineStandards.minimum_ratio_per_1000:type_name -> geoaccess.v1.CountyTypeValue
+	34, // 40: geoaccess.v1.DisciplineStandards.minimum_ratio_per_1000:type_name -> geoaccess.v1.CountyTypeValue
 	1,  // 41: geoaccess.v1.Standard.county_type:type_name -> geoaccess.v1.CountyType
 	0,  // 42: geoaccess.v1.Credit.disciplines:type_name -> geoaccess.v1.Discipline
 	10, // 43: geoaccess.v1.Credit.applies_when:type_name -> geoaccess.v1.CreditCondition
-	39, // 44: geoaccess.v1.GetRosterStatusResponse.status:type_name -> geoaccess.v1.RosterStatus
-	53, // 45: geoaccess.v1.RosterStatus.loaded_at:type_name -> google.protobuf.Timestamp
-	40, // 46: geoaccess.v1.RosterStatus.counts:type_name -> geoaccess.v1.DisciplineCount
-	41, // 47: geoaccess.v1.RosterStatus.last_reload:type_name -> geoaccess.v1.ReloadOutcome
-	53, // 48: geoaccess.v1.RosterStatus.next_reload:type_name -> google.protobuf.Timestamp
-	0,  // 49: geoaccess.v1.DisciplineCount.discipline:type_name -> geoaccess.v1.Discipline
-	53, // 50: geoaccess.v1.ReloadOutcome.time:type_name -> google.protobuf.Timestamp
-	43, // 51: geoaccess.v1.GapReportRequest.members:type_name -> geoaccess.v1.GapMember
-	0,  // 52: geoaccess.v1.GapReportRequest.disciplines:type_name -> geoaccess.v1.Discipline
-	44, // 53: geoaccess.v1.GapReportRequest.candidates:type_name -> geoaccess.v1.RecruitmentCandidate
-	11, // 54: geoaccess.v1.GapMember.location:type_name -> geoaccess.v1.LatLng
-	0,  // 55: geoaccess.v1.RecruitmentCandidate.discipline:type_name -> geoaccess.v1.Discipline
-	11, // 56: geoaccess.v1.RecruitmentCandidate.location:type_name -> geoaccess.v1.LatLng
-	46, // 57: geoaccess.v1.GapReportResponse.summary:type_name -> geoaccess.v1.GapSummary
-	48, // 58: geoaccess.v1.GapReportResponse.county:type_name -> geoaccess.v1.CountyAdequacy
-	49, // 59: geoaccess.v1.GapReportResponse.unserved:type_name -> geoaccess.v1.UnservedMember
-	50, // 60: geoaccess.v1.GapReportResponse.recruitment:type_name -> geoaccess.v1.RecruitmentTarget
-	51, // 61: geoaccess.v1.GapReportResponse.rejected:type_name -> geoaccess.v1.RejectedMember
-	47, // 62: geoaccess.v1.GapSummary.totals:type_name -> geoaccess.v1.DisciplineTotal
-	0,  // 63: geoaccess.v1.DisciplineTotal.discipline:type_name -> geoaccess.v1.Discipline
-	1,  // 64: geoaccess.v1.CountyAdequacy.county_type:type_name -> geoaccess.v1.CountyType
-	0,  // 65: geoaccess.v1.CountyAdequacy.discipline:type_name -> geoaccess.v1.Discipline
-	0,  // 66: geoaccess.v1.UnservedMember.discipline:type_name -> geoaccess.v1.Discipline
-	0,  // 67: geoaccess.v1.RecruitmentTarget.discipline:type_name -> geoaccess.v1.Discipline
-	12, // 68: geoaccess.v1.AdequacyService.CheckAccess:input_type -> geoaccess.v1.CheckAccessRequest
-	18, // 69: geoaccess.v1.AdequacyService.CheckAccessBatch:input_type -> geoaccess.v1.CheckAccessBatchRequest
-	20, // 70: geoaccess.v1.AdequacyService.EvaluateNegotiation:input_type -> geoaccess.v1.EvaluateNegotiationRequest
-	25, // 71: geoaccess.v1.AdequacyService.ListProfiles:input_type -> geoaccess.v1.ListProfilesRequest
-	28, // 72: geoaccess.v1.AdequacyService.GetProfile:input_type -> geoaccess.v1.GetProfileRequest
-	37, // 73: geoaccess.v1.AdequacyService.GetRosterStatus:input_type -> geoaccess.v1.GetRosterStatusRequest
-	42, // 74: geoaccess.v1.AdequacyService.GapReport:input_type -> geoaccess.v1.GapReportRequest
-	13, // 75: geoaccess.v1.AdequacyService.CheckAccess:output_type -> geoaccess.v1.CheckAccessResponse
-	19, // 76: geoaccess.v1.AdequacyService.CheckAccessBatch:output_type -> geoaccess.v1.CheckAccessBatchResponse
-	24, // 77: geoaccess.v1.AdequacyService.EvaluateNegotiation:output_type -> geoaccess.v1.EvaluateNegotiationResponse
-	26, // 78: geoaccess.v1.AdequacyService.ListProfiles:output_type -> geoaccess.v1.ListProfilesResponse
-	29, // 79: geoaccess.v1.AdequacyService.GetProfile:output_type -> geoaccess.v1.GetProfileResponse
-	38, // 80: geoaccess.v1.AdequacyService.GetRosterStatus:output_type -> geoaccess.v1.GetRosterStatusResponse
-	45, // 81: geoaccess.v1.AdequacyService.GapReport:output_type -> geoaccess.v1.GapReportResponse
-	75, // [75:82] is the sub-list for method output_type
-	68, // [68:75] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	11, // 44: geoaccess.v1.ReloadRosterResponse.result:type_name -> geoaccess.v1.ReloadResult
+	49, // 45: geoaccess.v1.ReloadRosterResponse.status:type_name -> geoaccess.v1.RosterStatus
+	42, // 46: geoaccess.v1.ReloadRosterResponse.diff:type_name -> geoaccess.v1.RosterDiffSummary
+	42, // 47: geoaccess.v1.GetRosterDiffResponse.summary:type_name -> geoaccess.v1.RosterDiffSummary
+	45, // 48: geoaccess.v1.GetRosterDiffResponse.added:type_name -> geoaccess.v1.RosterProvider
+	45, // 49: geoaccess.v1.GetRosterDiffResponse.removed:type_name -> geoaccess.v1.RosterProvider
+	46, // 50: geoaccess.v1.GetRosterDiffResponse.moved:type_name -> geoaccess.v1.RosterChange
+	46, // 51: geoaccess.v1.GetRosterDiffResponse.changed:type_name -> geoaccess.v1.RosterChange
+	63, // 52: geoaccess.v1.RosterDiffSummary.time:type_name -> google.protobuf.Timestamp
+	43, // 53: geoaccess.v1.RosterDiffSummary.counts:type_name -> geoaccess.v1.DisciplineDiffCounts
+	44, // 54: geoaccess.v1.RosterDiffSummary.total:type_name -> geoaccess.v1.DiffCounts
+	0,  // 55: geoaccess.v1.DisciplineDiffCounts.discipline:type_name -> geoaccess.v1.Discipline
+	44, // 56: geoaccess.v1.DisciplineDiffCounts.counts:type_name -> geoaccess.v1.DiffCounts
+	0,  // 57: geoaccess.v1.RosterProvider.discipline:type_name -> geoaccess.v1.Discipline
+	12, // 58: geoaccess.v1.RosterProvider.location:type_name -> geoaccess.v1.LatLng
+	45, // 59: geoaccess.v1.RosterChange.old:type_name -> geoaccess.v1.RosterProvider
+	45, // 60: geoaccess.v1.RosterChange.new:type_name -> geoaccess.v1.RosterProvider
+	49, // 61: geoaccess.v1.GetRosterStatusResponse.status:type_name -> geoaccess.v1.RosterStatus
+	63, // 62: geoaccess.v1.RosterStatus.loaded_at:type_name -> google.protobuf.Timestamp
+	50, // 63: geoaccess.v1.RosterStatus.counts:type_name -> geoaccess.v1.DisciplineCount
+	51, // 64: geoaccess.v1.RosterStatus.last_reload:type_name -> geoaccess.v1.ReloadOutcome
+	63, // 65: geoaccess.v1.RosterStatus.next_reload:type_name -> google.protobuf.Timestamp
+	0,  // 66: geoaccess.v1.DisciplineCount.discipline:type_name -> geoaccess.v1.Discipline
+	63, // 67: geoaccess.v1.ReloadOutcome.time:type_name -> google.protobuf.Timestamp
+	53, // 68: geoaccess.v1.GapReportRequest.members:type_name -> geoaccess.v1.GapMember
+	0,  // 69: geoaccess.v1.GapReportRequest.disciplines:type_name -> geoaccess.v1.Discipline
+	54, // 70: geoaccess.v1.GapReportRequest.candidates:type_name -> geoaccess.v1.RecruitmentCandidate
+	12, // 71: geoaccess.v1.GapMember.location:type_name -> geoaccess.v1.LatLng
+	0,  // 72: geoaccess.v1.RecruitmentCandidate.discipline:type_name -> geoaccess.v1.Discipline
+	12, // 73: geoaccess.v1.RecruitmentCandidate.location:type_name -> geoaccess.v1.LatLng
+	56, // 74: geoaccess.v1.GapReportResponse.summary:type_name -> geoaccess.v1.GapSummary
+	58, // 75: geoaccess.v1.GapReportResponse.county:type_name -> geoaccess.v1.CountyAdequacy
+	59, // 76: geoaccess.v1.GapReportResponse.unserved:type_name -> geoaccess.v1.UnservedMember
+	60, // 77: geoaccess.v1.GapReportResponse.recruitment:type_name -> geoaccess.v1.RecruitmentTarget
+	61, // 78: geoaccess.v1.GapReportResponse.rejected:type_name -> geoaccess.v1.RejectedMember
+	57, // 79: geoaccess.v1.GapSummary.totals:type_name -> geoaccess.v1.DisciplineTotal
+	0,  // 80: geoaccess.v1.DisciplineTotal.discipline:type_name -> geoaccess.v1.Discipline
+	1,  // 81: geoaccess.v1.CountyAdequacy.county_type:type_name -> geoaccess.v1.CountyType
+	0,  // 82: geoaccess.v1.CountyAdequacy.discipline:type_name -> geoaccess.v1.Discipline
+	0,  // 83: geoaccess.v1.UnservedMember.discipline:type_name -> geoaccess.v1.Discipline
+	0,  // 84: geoaccess.v1.RecruitmentTarget.discipline:type_name -> geoaccess.v1.Discipline
+	13, // 85: geoaccess.v1.AdequacyService.CheckAccess:input_type -> geoaccess.v1.CheckAccessRequest
+	19, // 86: geoaccess.v1.AdequacyService.CheckAccessBatch:input_type -> geoaccess.v1.CheckAccessBatchRequest
+	21, // 87: geoaccess.v1.AdequacyService.EvaluateNegotiation:input_type -> geoaccess.v1.EvaluateNegotiationRequest
+	38, // 88: geoaccess.v1.AdequacyService.ReloadRoster:input_type -> geoaccess.v1.ReloadRosterRequest
+	40, // 89: geoaccess.v1.AdequacyService.GetRosterDiff:input_type -> geoaccess.v1.GetRosterDiffRequest
+	26, // 90: geoaccess.v1.AdequacyService.ListProfiles:input_type -> geoaccess.v1.ListProfilesRequest
+	29, // 91: geoaccess.v1.AdequacyService.GetProfile:input_type -> geoaccess.v1.GetProfileRequest
+	47, // 92: geoaccess.v1.AdequacyService.GetRosterStatus:input_type -> geoaccess.v1.GetRosterStatusRequest
+	52, // 93: geoaccess.v1.AdequacyService.GapReport:input_type -> geoaccess.v1.GapReportRequest
+	14, // 94: geoaccess.v1.AdequacyService.CheckAccess:output_type -> geoaccess.v1.CheckAccessResponse
+	20, // 95: geoaccess.v1.AdequacyService.CheckAccessBatch:output_type -> geoaccess.v1.CheckAccessBatchResponse
+	25, // 96: geoaccess.v1.AdequacyService.EvaluateNegotiation:output_type -> geoaccess.v1.EvaluateNegotiationResponse
+	39, // 97: geoaccess.v1.AdequacyService.ReloadRoster:output_type -> geoaccess.v1.ReloadRosterResponse
+	41, // 98: geoaccess.v1.AdequacyService.GetRosterDiff:output_type -> geoaccess.v1.GetRosterDiffResponse
+	27, // 99: geoaccess.v1.AdequacyService.ListProfiles:output_type -> geoaccess.v1.ListProfilesResponse
+	30, // 100: geoaccess.v1.AdequacyService.GetProfile:output_type -> geoaccess.v1.GetProfileResponse
+	48, // 101: geoaccess.v1.AdequacyService.GetRosterStatus:output_type -> geoaccess.v1.GetRosterStatusResponse
+	55, // 102: geoaccess.v1.AdequacyService.GapReport:output_type -> geoaccess.v1.GapReportResponse
+	94, // [94:103] is the sub-list for method output_type
+	85, // [85:94] is the sub-list for method input_type
+	85, // [85:85] is the sub-list for extension type_name
+	85, // [85:85] is the sub-list for extension extendee
+	0,  // [0:85] is the sub-list for field type_name
 }
 
 func init() { file_geoaccess_v1_adequacy_proto_init() }
@@ -4856,22 +5767,22 @@ func file_geoaccess_v1_adequacy_proto_init() {
 	}
 	file_geoaccess_v1_adequacy_proto_msgTypes[11].OneofWrappers = []any{}
 	file_geoaccess_v1_adequacy_proto_msgTypes[12].OneofWrappers = []any{}
-	file_geoaccess_v1_adequacy_proto_msgTypes[34].OneofWrappers = []any{
+	file_geoaccess_v1_adequacy_proto_msgTypes[43].OneofWrappers = []any{
 		(*GapReportResponse_Summary)(nil),
 		(*GapReportResponse_County)(nil),
 		(*GapReportResponse_Unserved)(nil),
 		(*GapReportResponse_Recruitment)(nil),
 		(*GapReportResponse_Rejected)(nil),
 	}
-	file_geoaccess_v1_adequacy_proto_msgTypes[37].OneofWrappers = []any{}
-	file_geoaccess_v1_adequacy_proto_msgTypes[38].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[46].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[47].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_geoaccess_v1_adequacy_proto_rawDesc), len(file_geoaccess_v1_adequacy_proto_rawDesc)),
-			NumEnums:      11,
-			NumMessages:   41,
+			NumEnums:      12,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -30,6 +30,8 @@ const (
 	AdequacyService_CheckAccess_FullMethodName         = "/geoaccess.v1.AdequacyService/CheckAccess"
 	AdequacyService_CheckAccessBatch_FullMethodName    = "/geoaccess.v1.AdequacyService/CheckAccessBatch"
 	AdequacyService_EvaluateNegotiation_FullMethodName = "/geoaccess.v1.AdequacyService/EvaluateNegotiation"
+	AdequacyService_ReloadRoster_FullMethodName        = "/geoaccess.v1.AdequacyService/ReloadRoster"
+	AdequacyService_GetRosterDiff_FullMethodName       = "/geoaccess.v1.AdequacyService/GetRosterDiff"
 	AdequacyService_ListProfiles_FullMethodName        = "/geoaccess.v1.AdequacyService/ListProfiles"
 	AdequacyService_GetProfile_FullMethodName          = "/geoaccess.v1.AdequacyService/GetProfile"
 	AdequacyService_GetRosterStatus_FullMethodName     = "/geoaccess.v1.AdequacyService/GetRosterStatus"
@@ -61,6 +63,16 @@ type AdequacyServiceClient interface {
 	// a non-participating provider on the member's behalf supported? The
 	// service computes geo-access itself; the caller attests the rest.
 	EvaluateNegotiation(ctx context.Context, in *EvaluateNegotiationRequest, opts ...grpc.CallOption) (*EvaluateNegotiationResponse, error)
+	// ReloadRoster makes the server check for, read and serve a roster
+	// version now: the database's current version, or a named published
+	// version (a rollback on this server alone, which pins it). The new
+	// roster is built beside the serving one and swapped atomically; a
+	// refusal or failure leaves the serving roster in place. Admin role.
+	ReloadRoster(ctx context.Context, in *ReloadRosterRequest, opts ...grpc.CallOption) (*ReloadRosterResponse, error)
+	// GetRosterDiff returns what the last reload that swapped rosters
+	// changed: counts by discipline and the first rows of each kind. Admin
+	// role.
+	GetRosterDiff(ctx context.Context, in *GetRosterDiffRequest, opts ...grpc.CallOption) (*GetRosterDiffResponse, error)
 	// ListProfiles lists the standards profiles the server knows.
 	ListProfiles(ctx context.Context, in *ListProfilesRequest, opts ...grpc.CallOption) (*ListProfilesResponse, error)
 	// GetProfile returns one profile with its full standards table.
@@ -112,6 +124,26 @@ func (c *adequacyServiceClient) EvaluateNegotiation(ctx context.Context, in *Eva
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(EvaluateNegotiationResponse)
 	err := c.cc.Invoke(ctx, AdequacyService_EvaluateNegotiation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adequacyServiceClient) ReloadRoster(ctx context.Context, in *ReloadRosterRequest, opts ...grpc.CallOption) (*ReloadRosterResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReloadRosterResponse)
+	err := c.cc.Invoke(ctx, AdequacyService_ReloadRoster_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adequacyServiceClient) GetRosterDiff(ctx context.Context, in *GetRosterDiffRequest, opts ...grpc.CallOption) (*GetRosterDiffResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRosterDiffResponse)
+	err := c.cc.Invoke(ctx, AdequacyService_GetRosterDiff_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +224,16 @@ type AdequacyServiceServer interface {
 	// a non-participating provider on the member's behalf supported? The
 	// service computes geo-access itself; the caller attests the rest.
 	EvaluateNegotiation(context.Context, *EvaluateNegotiationRequest) (*EvaluateNegotiationResponse, error)
+	// ReloadRoster makes the server check for, read and serve a roster
+	// version now: the database's current version, or a named published
+	// version (a rollback on this server alone, which pins it). The new
+	// roster is built beside the serving one and swapped atomically; a
+	// refusal or failure leaves the serving roster in place. Admin role.
+	ReloadRoster(context.Context, *ReloadRosterRequest) (*ReloadRosterResponse, error)
+	// GetRosterDiff returns what the last reload that swapped rosters
+	// changed: counts by discipline and the first rows of each kind. Admin
+	// role.
+	GetRosterDiff(context.Context, *GetRosterDiffRequest) (*GetRosterDiffResponse, error)
 	// ListProfiles lists the standards profiles the server knows.
 	ListProfiles(context.Context, *ListProfilesRequest) (*ListProfilesResponse, error)
 	// GetProfile returns one profile with its full standards table.
@@ -224,6 +266,12 @@ func (UnimplementedAdequacyServiceServer) CheckAccessBatch(grpc.BidiStreamingSer
 }
 func (UnimplementedAdequacyServiceServer) EvaluateNegotiation(context.Context, *EvaluateNegotiationRequest) (*EvaluateNegotiationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EvaluateNegotiation not implemented")
+}
+func (UnimplementedAdequacyServiceServer) ReloadRoster(context.Context, *ReloadRosterRequest) (*ReloadRosterResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReloadRoster not implemented")
+}
+func (UnimplementedAdequacyServiceServer) GetRosterDiff(context.Context, *GetRosterDiffRequest) (*GetRosterDiffResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRosterDiff not implemented")
 }
 func (UnimplementedAdequacyServiceServer) ListProfiles(context.Context, *ListProfilesRequest) (*ListProfilesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListProfiles not implemented")
@@ -297,6 +345,42 @@ func _AdequacyService_EvaluateNegotiation_Handler(srv interface{}, ctx context.C
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AdequacyServiceServer).EvaluateNegotiation(ctx, req.(*EvaluateNegotiationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdequacyService_ReloadRoster_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReloadRosterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdequacyServiceServer).ReloadRoster(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdequacyService_ReloadRoster_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdequacyServiceServer).ReloadRoster(ctx, req.(*ReloadRosterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdequacyService_GetRosterDiff_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRosterDiffRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdequacyServiceServer).GetRosterDiff(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdequacyService_GetRosterDiff_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdequacyServiceServer).GetRosterDiff(ctx, req.(*GetRosterDiffRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -380,6 +464,14 @@ var AdequacyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EvaluateNegotiation",
 			Handler:    _AdequacyService_EvaluateNegotiation_Handler,
+		},
+		{
+			MethodName: "ReloadRoster",
+			Handler:    _AdequacyService_ReloadRoster_Handler,
+		},
+		{
+			MethodName: "GetRosterDiff",
+			Handler:    _AdequacyService_GetRosterDiff_Handler,
 		},
 		{
 			MethodName: "ListProfiles",

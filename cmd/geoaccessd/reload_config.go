@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/server"
+)
+
+// dbConfig is the roster-from-PostgreSQL part of the configuration.
+type dbConfig struct {
+	url        string
+	migrate    bool
+	reloadAt   string
+	maxShrink  fraction
+	moveMiles  float64
+	backoffMin time.Duration
+	backoffMax time.Duration
+}
+
+func registerDBFlags(fs *flag.FlagSet, c *dbConfig) {
+	c.maxShrink = fraction(adequacy.DefaultMaxShrink)
+	fs.StringVar(&c.url, "db", "", "serve the current roster version from PostgreSQL: postgres://user@host/db or key=value pairs (excludes --roster)")
+	fs.BoolVar(&c.migrate, "db-migrate", false, "apply the schema migrations at start (default: refuse a schema that is not migrated)")
+	fs.StringVar(&c.reloadAt, "reload-at", "", "with --db, also check for a new roster version every day at this local time HH:MM, in --tz")
+	fs.Var(&c.maxShrink, "max-shrink", "with --db, refuse a reload that cuts any discipline's participating providers by more than this (0.2 or 20%)")
+	fs.Float64Var(&c.moveMiles, "move-miles", server.DefaultMoveMiles, "with --db, a provider matched farther than this from its old location has moved, in the reload diff (statute miles)")
+	fs.DurationVar(&c.backoffMin, "reload-backoff-min", 2*time.Second, "with --db, first retry of a failed automatic reload after about this long, doubling")
+	fs.DurationVar(&c.backoffMax, "reload-backoff-max", 5*time.Minute, "with --db, longest wait between retries of a failed reload")
+}
+
+// validateDB checks the database flags against each other and the rest.
+func (c *config) validateDB() error {
+	d := &c.db
+	switch {
+	case d.url != "" && c.roster != "":
+		return errors.New("--db and --roster are exclusive: the roster comes from one or the other")
+	case d.url == "" && (d.migrate || d.reloadAt != ""):
+		return errors.New("--db-migrate and --reload-at need --db")
+	case d.moveMiles < 0 || math.IsNaN(d.moveMiles):
+		return errors.New("--move-miles must be ≥ 0")
+	case d.backoffMin <= 0 || d.backoffMax < d.backoffMin:
+		return errors.New("--reload-backoff-min must be positive and at most --reload-backoff-max")
+	}
+	if d.reloadAt != "" {
+		if _, err := server.ParseClockTime(d.reloadAt); err != nil {
+			return fmt.Errorf("--reload-at: %w", err)
+		}
+	}
+	return nil
+}
+
+// fraction is a flag given as 0.2 or 20%.
+type fraction float64
+
+func (f *fraction) String() string { return strconv.FormatFloat(100*float64(*f), 'f', -1, 64) + "%" }
+
+func (f *fraction) Set(v string) error {
+	pct := strings.HasSuffix(v, "%")
+	x, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
+	if err != nil || math.IsNaN(x) {
+		return fmt.Errorf("%q is not a fraction (0.2) or a percentage (20%%)", v)
+	}
+	if pct {
+		x /= 100
+	}
+	if x < 0 || x > 1 {
+		return fmt.Errorf("%q is not between 0 and 100%%", v)
+	}
+	*f = fraction(x)
+	return nil
+}

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
+)
+
+// The roster administration RPCs (admin role: see AdminMethods).
+
+// defaultDiffPage is GetRosterDiff's page size when the request gives none.
+const defaultDiffPage = 20
+
+// ReloadRoster implements AdequacyService.
+func (s *service) ReloadRoster(ctx context.Context, req *pb.ReloadRosterRequest) (*pb.ReloadRosterResponse, error) {
+	rl := s.roster.reloader.Load()
+	if rl == nil {
+		return nil, status.Error(codes.FailedPrecondition, ErrNoReloader.Error())
+	}
+	res, err := rl.Reload(ctx, req.GetVersion(), req.GetForce())
+	if err != nil {
+		return nil, reloadErrorStatus(err, res.Status).Err()
+	}
+	out := &pb.ReloadRosterResponse{Result: pb.ReloadResult_RELOAD_RESULT_UNCHANGED, Status: rosterStatusProto(res.Status)}
+	if res.Loaded {
+		out.Result = pb.ReloadResult_RELOAD_RESULT_LOADED
+	}
+	if res.Diff != nil {
+		out.Diff = diffSummaryProto(res.Diff)
+	}
+	return out, nil
+}
+
+// reloadErrorStatus maps a failed reload to a status. Every message ends
+// by saying which roster still serves.
+func reloadErrorStatus(err error, st RosterStatus) *status.Status {
+	msg := err.Error() + "; still serving " + servingName(st)
+	switch {
+	case errors.Is(err, ErrBadVersion):
+		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "version",
+			Description: `want "current", a version id such as 42, or pg:42`}}}
+		return withDetails(status.New(codes.InvalidArgument, msg), br)
+	case errors.Is(err, ErrUnknownVersion):
+		return status.New(codes.NotFound, msg)
+	case errors.Is(err, ErrShrink):
+		return status.New(codes.FailedPrecondition, msg+" (force overrides the shrink guard)")
+	case errors.Is(err, ErrVersionNotServable), errors.Is(err, ErrNoCurrentVersion), errors.Is(err, ErrInvalidRoster):
+		return status.New(codes.FailedPrecondition, msg)
+	case errors.Is(err, context.Canceled):
+		return status.New(codes.Canceled, msg)
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.New(codes.DeadlineExceeded, msg)
+	}
+	// The version store is unreachable or failed: worth retrying.
+	return status.New(codes.Unavailable, msg)
+}
+
+func servingName(st RosterStatus) string {
+	if !st.Loaded {
+		return "nothing (no roster loaded)"
+	}
+	return st.Version
+}
+
+// GetRosterDiff implements AdequacyService.
+func (s *service) GetRosterDiff(_ context.Context, req *pb.GetRosterDiffRequest) (*pb.GetRosterDiffResponse, error) {
+	n := int(req.GetPageSize())
+	if n < 0 || n > MaxDiffRows {
+		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "page_size",
+			Description: fmt.Sprintf("must be 0 (meaning %d) to %d", defaultDiffPage, MaxDiffRows)}}}
+		return nil, withDetails(status.Newf(codes.InvalidArgument, "invalid request: page_size: %d is not between 0 and %d", n, MaxDiffRows), br).Err()
+	}
+	if n == 0 {
+		n = defaultDiffPage
+	}
+	rl := s.roster.reloader.Load()
+	if rl == nil {
+		return nil, status.Error(codes.FailedPrecondition, ErrNoReloader.Error())
+	}
+	d := rl.LastDiff()
+	if d == nil {
+		return nil, status.Error(codes.NotFound, "no reload has swapped rosters since the server started")
+	}
+	out := &pb.GetRosterDiffResponse{Summary: diffSummaryProto(d)}
+	for i := range min(n, len(d.Added)) {
+		out.Added = append(out.Added, rosterProviderProto(&d.Added[i]))
+	}
+	for i := range min(n, len(d.Removed)) {
+		out.Removed = append(out.Removed, rosterProviderProto(&d.Removed[i]))
+	}
+	for i := range min(n, len(d.Moved)) {
+		out.Moved = append(out.Moved, rosterChangeProto(&d.Moved[i]))
+	}
+	for i := range min(n, len(d.Changed)) {
+		out.Changed = append(out.Changed, rosterChangeProto(&d.Changed[i]))
+	}
+	return out, nil
+}
+
+func diffSummaryProto(d *RosterDiff) *pb.RosterDiffSummary {
+	out := &pb.RosterDiffSummary{OldVersion: d.Old, NewVersion: d.New, MoveMiles: d.MoveMiles, Time: timestamp(d.Time),
+		Total: diffCountsProto(d.Total)}
+	for _, disc := range adequacy.Disciplines {
+		out.Counts = append(out.Counts, &pb.DisciplineDiffCounts{Discipline: disciplineProto(disc), Counts: diffCountsProto(d.Counts[disc])})
+	}
+	return out
+}
+
+func diffCountsProto(c adequacy.DiffCounts) *pb.DiffCounts {
+	return &pb.DiffCounts{Added: int64(c.Added), Removed: int64(c.Removed), Moved: int64(c.Moved), Changed: int64(c.Changed),
+		Unchanged: int64(c.Unchanged)}
+}
+
+func rosterProviderProto(p *adequacy.Provider) *pb.RosterProvider {
+	return &pb.RosterProvider{Npi: p.NPI, Discipline: disciplineProto(p.Discipline), Name: p.Name,
+		Location: &pb.LatLng{Latitude: p.Location.Lat, Longitude: p.Location.Lon},
+		Address1: p.Address.Line1, Address2: p.Address.Line2, City: p.Address.City, State: p.Address.State, Zip: p.Address.ZIP,
+		CountyFips: p.CountyFIPS, Network: p.Network, Participating: p.Participating, TelehealthOnly: p.TelehealthOnly,
+		AcceptingNewPatients: p.AcceptingNewPatients, EffectiveDate: p.Effective.String(), TerminationDate: p.Termination.String()}
+}
+
+func rosterChangeProto(c *adequacy.ProviderChange) *pb.RosterChange {
+	return &pb.RosterChange{Old: rosterProviderProto(&c.Old), New: rosterProviderProto(&c.New), Miles: c.Miles, Fields: c.Fields}
+}

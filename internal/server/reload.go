@@ -1,0 +1,660 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+)
+
+// VersionSource is a store of published roster versions that a server
+// reloads from: PostgreSQL (PGSource) in geoaccessd, anything in tests.
+// Versions are immutable: a label always reads the same roster.
+type VersionSource interface {
+	// Name is the loader name that statuses and logs show ("postgres").
+	Name() string
+	// Current is the version the store says should serve now. It is
+	// cheap (no providers are read): every trigger calls it first.
+	// ErrNoCurrentVersion when none is published.
+	Current(ctx context.Context) (VersionInfo, error)
+	// Lookup resolves a caller's version string ("42", "pg:42") to a
+	// servable version: ErrBadVersion, ErrUnknownVersion or
+	// ErrVersionNotServable when it cannot.
+	Lookup(ctx context.Context, version string) (VersionInfo, error)
+	// Read reads a version's roster.
+	Read(ctx context.Context, v VersionInfo) (*adequacy.Roster, error)
+	// Published lists up to limit servable versions, newest first: the
+	// candidates a starting server falls back to when the current one
+	// cannot be served.
+	Published(ctx context.Context, limit int) ([]VersionInfo, error)
+}
+
+// Watcher is a VersionSource that hears of publishes (PostgreSQL
+// LISTEN/NOTIFY). Watch calls notify for every publish, and after every
+// (re)connection since publishes may have been missed, until ctx ends;
+// state reports the connection going up (err nil) or down.
+type Watcher interface {
+	Watch(ctx context.Context, notify func(), state func(up bool, err error)) error
+}
+
+// VersionInfo is a version as a source describes it.
+type VersionInfo struct {
+	Label string // as decisions cite it: "pg:42"
+	// Forced: the version was published past the loader's shrink guard on
+	// purpose (roster load --force), so the server's guard lets it pass
+	// too; an operator has already accepted the shrink.
+	Forced bool
+}
+
+// Sentinel errors of reloads; the admin RPC maps them to status codes.
+// The version errors (all but transient ones) are final for that
+// version: a reload is not retried until the store names another.
+var (
+	// ErrNoReloader: the server serves a file roster; reloads need a
+	// version store (geoaccessd --db).
+	ErrNoReloader = errors.New("roster reloads are not configured: start geoaccessd with --db")
+	// ErrBadVersion: the version string is not a version ("42", "pg:42"
+	// or "current").
+	ErrBadVersion = errors.New("not a roster version")
+	// ErrUnknownVersion: no version has that id.
+	ErrUnknownVersion = errors.New("no such roster version")
+	// ErrVersionNotServable: the version exists but is loading, failed or
+	// retired.
+	ErrVersionNotServable = errors.New("roster version cannot be served")
+	// ErrNoCurrentVersion: nothing is published yet.
+	ErrNoCurrentVersion = errors.New("no roster version is published")
+	// ErrInvalidRoster: the version's rows cannot be indexed (a location
+	// out of range, an unknown discipline, a bad NPI): it was stored
+	// without the loader's validation.
+	ErrInvalidRoster = errors.New("roster has invalid rows")
+	// ErrShrink: the shrink guard refused the version (wrapped by
+	// *adequacy.ShrinkError); force overrides.
+	ErrShrink = adequacy.ErrShrink
+)
+
+// finalErr reports whether err is about the version itself, so retrying
+// the same version cannot help.
+func finalErr(err error) bool {
+	for _, e := range []error{ErrBadVersion, ErrUnknownVersion, ErrVersionNotServable, ErrNoCurrentVersion, ErrInvalidRoster, ErrShrink} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// sentinelError gives a source's error a sentinel without repeating the
+// sentinel's text in the message.
+type sentinelError struct{ sentinel, err error }
+
+func (e *sentinelError) Error() string   { return e.err.Error() }
+func (e *sentinelError) Unwrap() []error { return []error{e.sentinel, e.err} }
+
+// WithSentinel returns err, which also matches sentinel with errors.Is;
+// for VersionSource implementations.
+func WithSentinel(sentinel, err error) error { return &sentinelError{sentinel, err} }
+
+// Trigger is what started a reload.
+type Trigger string
+
+// Triggers. Automatic ones (all but admin and start) are coalesced,
+// skip a pinned server and a version already refused, and are retried
+// with backoff when they fail for a reason that may pass.
+const (
+	TriggerStart    Trigger = "start"
+	TriggerSchedule Trigger = "schedule"
+	TriggerNotify   Trigger = "notify"
+	TriggerRetry    Trigger = "retry"
+	TriggerAdmin    Trigger = "admin"
+)
+
+// Backoff spaces the retries of failed automatic reloads: the n-th retry
+// waits a random time in [d/2, d) with d = Min·2ⁿ⁻¹ capped at Max
+// ("equal jitter": replicas that failed together do not retry together,
+// and no retry comes sooner than half the nominal delay). Any successful
+// reload resets it.
+type Backoff struct {
+	Min, Max time.Duration // defaults 2s and 5m
+}
+
+func (b Backoff) withDefaults() Backoff {
+	if b.Min <= 0 {
+		b.Min = 2 * time.Second
+	}
+	if b.Max < b.Min {
+		b.Max = max(5*time.Minute, b.Min)
+	}
+	return b
+}
+
+// Delay is the wait before retry number n (1, 2, …); rnd returns a number
+// in [0, 1).
+func (b Backoff) Delay(n int, rnd func() float64) time.Duration {
+	b = b.withDefaults()
+	d := b.Max
+	if n < 1 {
+		n = 1
+	}
+	if n-1 < 32 {
+		if s := b.Min << (n - 1); s > 0 && s < b.Max {
+			d = s
+		}
+	}
+	return d/2 + time.Duration(rnd()*float64(d/2))
+}
+
+// ReloadConfig configures a Reloader; zero values take the defaults.
+type ReloadConfig struct {
+	// MaxShrink is the shrink guard: the largest fraction by which any
+	// discipline's participating providers may fall in one reload
+	// (adequacy.CheckShrink); 0 = adequacy.DefaultMaxShrink (20%). Use
+	// NoShrinkLimit to allow any fall.
+	MaxShrink float64
+	// MoveMiles is the diff's move threshold (adequacy.DiffRosters);
+	// 0 = DefaultMoveMiles. Negative means 0: every shift is a move.
+	MoveMiles float64
+	// Daily, when set, reloads every day at this wall-clock time in
+	// Location (see NextDaily).
+	Daily    *ClockTime
+	Location *time.Location // nil = UTC
+	// Backoff spaces retries of failed automatic reloads.
+	Backoff Backoff
+	// Timeout bounds one reload attempt (the database may hang rather
+	// than fail); 0 = 5 minutes.
+	Timeout time.Duration
+	// FallbackVersions: at start, when the current version cannot be
+	// served, how many other published versions to try, newest first;
+	// 0 = 3, negative = none.
+	FallbackVersions int
+}
+
+// NoShrinkLimit as ReloadConfig.MaxShrink turns the shrink guard off.
+const NoShrinkLimit = 1.0
+
+// DefaultMoveMiles is the diff's default move threshold: 0.1 statute
+// mile (about 160 m), as in "geoaccess roster diff". Re-geocoding moves a
+// site a few metres; a tenth of a mile is far below any time-distance
+// standard (the smallest is 5 miles), so a move counted here is a real
+// change of address, and server and CLI diffs of the same versions agree.
+const DefaultMoveMiles = 0.1
+
+// MaxDiffRows is how many rows of each kind (added, removed, moved,
+// changed) the server keeps from the last diff; the counts are always
+// complete. "geoaccess roster diff V1 V2 --json" lists every row.
+const MaxDiffRows = 1000
+
+func (c ReloadConfig) withDefaults() ReloadConfig {
+	if c.MaxShrink <= 0 {
+		c.MaxShrink = adequacy.DefaultMaxShrink
+	}
+	if c.MoveMiles == 0 {
+		c.MoveMiles = DefaultMoveMiles
+	}
+	if c.Location == nil {
+		c.Location = time.UTC
+	}
+	c.Backoff = c.Backoff.withDefaults()
+	if c.Timeout <= 0 {
+		c.Timeout = 5 * time.Minute
+	}
+	if c.FallbackVersions == 0 {
+		c.FallbackVersions = 3
+	}
+	return c
+}
+
+// Reloader keeps a server's roster in step with a version store. Every
+// trigger — start, the nightly schedule, a notification, the admin RPC, a
+// retry — asks the store for its current version (cheap) and reads the
+// roster only when that differs from the serving one. The new network is
+// built beside the serving one, checked by the shrink guard, and swapped
+// in atomically (Holder); on any failure the serving roster stays and
+// health is unchanged. Reloads run one at a time; automatic triggers that
+// arrive during one are coalesced into a single check after it.
+type Reloader struct {
+	h   *Holder
+	src VersionSource
+	cfg ReloadConfig
+	log *slog.Logger
+	m   *reloadMetrics
+
+	sem  chan struct{} // one reload at a time
+	kick chan Trigger  // a pending automatic trigger (coalesced)
+
+	// Guarded by sem.
+	rejected string // the last version refused for good: automatic triggers skip it
+	failures int    // consecutive failures of automatic reloads: the backoff exponent
+	rnd      *rand.Rand
+
+	diffMu sync.Mutex
+	diff   *RosterDiff
+}
+
+// RosterDiff is the diff of the last reload that swapped rosters: full
+// counts, and at most MaxDiffRows rows of each kind.
+type RosterDiff struct {
+	adequacy.RosterDiff
+	Time time.Time // when the new roster was swapped in
+}
+
+// ReloadResult is what a reload did.
+type ReloadResult struct {
+	Loaded bool         // a new roster was swapped in (false: it already served)
+	Status RosterStatus // after the attempt
+	Diff   *RosterDiff  // when Loaded and a roster served before
+}
+
+// NewReloader attaches a reloader to the server: its admin RPCs work from
+// then on. Call Start, then Run.
+func (s *Server) NewReloader(src VersionSource, cfg ReloadConfig) *Reloader {
+	r := &Reloader{h: s.roster, src: src, cfg: cfg.withDefaults(), log: s.log,
+		sem: make(chan struct{}, 1), kick: make(chan Trigger, 1),
+		rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15))}
+	r.m = newReloadMetrics(s.metrics.reg, s.roster)
+	s.roster.reloader.Store(r)
+	return r
+}
+
+// Notify asks for a reload check, as a notification from the store does.
+// It never blocks: a check already pending absorbs it.
+func (r *Reloader) Notify() { r.trigger(TriggerNotify) }
+
+func (r *Reloader) trigger(t Trigger) {
+	select {
+	case r.kick <- t:
+	default: // a check is pending: it will see whatever this one would
+	}
+}
+
+// LastDiff is the diff of the last reload that swapped rosters, or nil.
+func (r *Reloader) LastDiff() *RosterDiff {
+	r.diffMu.Lock()
+	defer r.diffMu.Unlock()
+	return r.diff
+}
+
+// Start loads the store's current version. If it cannot be served (its
+// rows are invalid, it was retired), the newest other published version
+// that can is served instead, and the status keeps the current one's
+// failure. With nothing published yet it returns nil and the server waits
+// (health NOT_SERVING) for the first publish. Other errors (the database
+// unreachable) are returned: the caller decides whether to start.
+func (r *Reloader) Start(ctx context.Context) error {
+	_, err := r.reload(ctx, reloadRequest{trigger: TriggerStart})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNoCurrentVersion):
+		r.log.Warn("no roster version is published yet: not serving until one is", slog.String("loader", r.src.Name()))
+		return nil
+	case !finalErr(err) || r.cfg.FallbackVersions < 0:
+		return err
+	}
+	failed := r.h.Status().LastReload
+	vs, lerr := r.src.Published(ctx, r.cfg.FallbackVersions+1)
+	if lerr != nil {
+		return errors.Join(err, fmt.Errorf("list fallback versions: %w", lerr))
+	}
+	tried := 0
+	for _, v := range vs {
+		if v.Label == failed.Version || tried == r.cfg.FallbackVersions {
+			continue
+		}
+		tried++
+		if _, ferr := r.reload(ctx, reloadRequest{trigger: TriggerStart, version: v.Label, fallback: true}); ferr != nil {
+			continue
+		}
+		// Serve the fallback, but report the current version's failure:
+		// that is what needs an operator. (Its refusal is remembered, so
+		// triggers do not read it again until another is published.)
+		r.h.last.Store(&failed)
+		r.log.Error("current roster version cannot be served: serving an earlier one", slog.String("version_tried", failed.Version),
+			slog.String("roster_version", v.Label), slog.String("error", logSafe(err)))
+		return nil
+	}
+	return err
+}
+
+// Run reloads on the schedule, on notifications from the store (when it
+// is a Watcher) and on retries, until ctx ends.
+func (r *Reloader) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if w, ok := r.src.(Watcher); ok {
+		wg.Go(func() {
+			w.Watch(ctx, r.Notify, func(up bool, err error) { //nolint:errcheck // returns ctx's error when ctx ends
+				r.m.listenerUp(up)
+				if err != nil && ctx.Err() == nil {
+					r.log.Warn("roster notifications: connection lost; reconnecting", slog.String("error", err.Error()))
+				}
+			})
+		})
+	}
+	var sched, retry *time.Timer
+	var schedC, retryC <-chan time.Time
+	stop := func(t *time.Timer) {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	defer func() { stop(sched); stop(retry) }()
+	var due time.Time
+	arm := func(after time.Time) {
+		if r.cfg.Daily == nil {
+			return
+		}
+		due = NextDaily(after, *r.cfg.Daily, r.cfg.Location)
+		r.h.SetNextReload(due)
+		stop(sched)
+		sched = time.NewTimer(time.Until(due))
+		schedC = sched.C
+	}
+	arm(time.Now())
+	defer r.h.SetNextReload(time.Time{})
+	for {
+		var t Trigger
+		select {
+		case <-ctx.Done():
+			return
+		case t = <-r.kick:
+		case <-schedC:
+			t = TriggerSchedule
+			// From the due time, not now: a timer is never early by the
+			// monotonic clock, but the wall clock may lag it.
+			arm(later(time.Now(), due))
+		case <-retryC:
+			t, retryC = TriggerRetry, nil
+		}
+		again, wait := r.auto(ctx, t)
+		switch {
+		case again:
+			stop(retry)
+			retry = time.NewTimer(wait)
+			retryC = retry.C
+		case retryC != nil && t != TriggerRetry:
+			// A check succeeded (or failed for good) while a retry was
+			// pending: the retry has nothing left to do.
+			stop(retry)
+			retryC = nil
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// auto runs an automatic reload and says whether and when to retry it.
+func (r *Reloader) auto(ctx context.Context, t Trigger) (retry bool, wait time.Duration) {
+	_, err := r.reload(ctx, reloadRequest{trigger: t})
+	if err == nil || finalErr(err) || ctx.Err() != nil {
+		return false, 0
+	}
+	r.sem <- struct{}{}
+	r.failures++
+	n := r.failures
+	wait = r.cfg.Backoff.Delay(n, r.rnd.Float64)
+	<-r.sem
+	r.m.failures.Set(float64(n))
+	r.log.Warn("roster reload will be retried", slog.Int("attempt", n), slog.Duration("in", wait.Round(time.Millisecond)))
+	return true, wait
+}
+
+// Reload is the admin reload: version "" or "current" is the store's
+// current version and unpins the server; a named version is served and
+// pins the server to it (automatic triggers leave it alone until a reload
+// of current). force bypasses the shrink guard and, with a named version,
+// reads it even if it is already serving. It waits for a reload in
+// progress (or for ctx).
+func (r *Reloader) Reload(ctx context.Context, version string, force bool) (ReloadResult, error) {
+	v := strings.TrimSpace(version)
+	if strings.EqualFold(v, "current") {
+		v = ""
+	}
+	return r.reload(ctx, reloadRequest{trigger: TriggerAdmin, version: v, force: force})
+}
+
+type reloadRequest struct {
+	trigger  Trigger
+	version  string // "" = the store's current version
+	force    bool
+	fallback bool // a start-up fallback: serve version without pinning
+}
+
+func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadResult, err error) {
+	select {
+	case r.sem <- struct{}{}:
+	case <-ctx.Done():
+		return res, fmt.Errorf("wait for the reload in progress: %w", ctx.Err())
+	}
+	defer func() { <-r.sem }()
+	// Observers (health, the load metrics and log, tests) hear of an
+	// attempt once it is complete: diff kept, metrics counted.
+	notify := false
+	defer func() {
+		if notify {
+			r.h.notify()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	automatic := req.trigger != TriggerAdmin && req.trigger != TriggerStart
+	named := req.version != ""
+	loader := r.src.Name() + " (" + string(req.trigger) + ")"
+	serving := r.h.Status().Version
+	if automatic && r.h.pinned.Load() {
+		r.m.reload(req.trigger, "skipped", 0)
+		r.log.Debug("roster reload skipped: pinned by an admin reload", slog.String("trigger", string(req.trigger)), slog.String("roster_version", serving))
+		return ReloadResult{Status: r.h.Status()}, nil
+	}
+
+	var v VersionInfo
+	if named {
+		v, err = r.src.Lookup(ctx, req.version)
+	} else {
+		v, err = r.src.Current(ctx)
+	}
+	if err != nil {
+		if errors.Is(err, ErrNoCurrentVersion) && automatic {
+			r.m.reload(req.trigger, "unchanged", 0)
+			return ReloadResult{Status: r.h.Status()}, nil // nothing to serve yet, nothing wrong
+		}
+		r.h.last.Store(&ReloadOutcome{Time: time.Now().UTC(), Loader: loader, Err: err.Error(), Version: v.Label})
+		notify = true
+		r.failed(req, v.Label, serving, err, start)
+		return ReloadResult{Status: r.h.Status()}, err
+	}
+
+	pin := named && !req.fallback
+	if v.Label == serving && !(named && req.force) {
+		// Nothing to read. The check itself succeeded: a past failure is
+		// over, and an admin reload still (un)pins.
+		r.h.pinned.Store(pin)
+		r.m.pinned(pin)
+		r.failures = 0
+		r.m.failures.Set(0)
+		// Not a load: observers are not told.
+		r.h.last.Store(&ReloadOutcome{Time: time.Now().UTC(), Success: true, Loader: loader, Version: v.Label})
+		r.m.reload(req.trigger, "unchanged", 0)
+		r.m.success(time.Now())
+		r.log.Debug("roster reload: already serving", slog.String("trigger", string(req.trigger)), slog.String("roster_version", v.Label))
+		return ReloadResult{Status: r.h.Status()}, nil
+	}
+	if automatic && v.Label == r.rejected {
+		r.m.reload(req.trigger, "skipped", 0)
+		r.log.Debug("roster reload skipped: version already refused", slog.String("trigger", string(req.trigger)), slog.String("version", v.Label))
+		return ReloadResult{Status: r.h.Status()}, nil
+	}
+
+	guard := r.cfg.MaxShrink
+	if req.force || v.Forced {
+		guard = NoShrinkLimit
+	}
+	notify = true
+	prev, next, err := r.h.swap(ctx, loader, v.Label, func(ctx context.Context) (*adequacy.Roster, error) { return r.src.Read(ctx, v) },
+		func(old, new *adequacy.Network) error {
+			if old == nil || guard >= NoShrinkLimit {
+				return nil
+			}
+			return adequacy.CheckShrink(old.Stats(), new.Stats(), guard)
+		})
+	if err != nil {
+		if finalErr(err) {
+			r.rejected = v.Label
+		}
+		r.failed(req, v.Label, serving, err, start)
+		return ReloadResult{Status: r.h.Status()}, err
+	}
+	took := time.Since(start)
+	if r.rejected == v.Label { // forced past its refusal
+		r.rejected = ""
+	}
+	r.failures = 0
+	r.m.failures.Set(0)
+	r.h.pinned.Store(pin)
+	r.m.pinned(pin)
+	r.m.reload(req.trigger, "loaded", took)
+	r.m.success(time.Now())
+	res = ReloadResult{Loaded: true}
+	attrs := []any{slog.String("trigger", string(req.trigger)), slog.String("roster_version", next.Version()),
+		slog.String("previous_version", serving), slog.Int("providers", next.Stats().Total),
+		slog.Float64("reload_ms", float64(took.Microseconds())/1000), slog.Bool("forced", guard >= NoShrinkLimit && prev != nil),
+		slog.Bool("pinned", pin)}
+	if prev != nil {
+		res.Diff = r.keepDiff(prev.Roster, next.Roster)
+		attrs = append(attrs, diffAttrs(&res.Diff.RosterDiff)...)
+	}
+	// The old network is collectable once calls in flight finish: the
+	// holder, this function and the kept diff (copies of at most
+	// MaxDiffRows rows) no longer reference it.
+	prev = nil
+	r.log.Info("roster reloaded", attrs...)
+	res.Status = r.h.Status()
+	return res, nil
+}
+
+// failed reports a failed reload in metrics and logs.
+func (r *Reloader) failed(req reloadRequest, tried, serving string, err error, start time.Time) {
+	outcome := "failed"
+	if finalErr(err) {
+		outcome = "refused"
+	}
+	r.m.reload(req.trigger, outcome, time.Since(start))
+	r.log.Error("roster reload failed: the serving roster stays", slog.String("trigger", string(req.trigger)),
+		slog.String("version_tried", tried), slog.String("roster_version", serving), slog.String("outcome", outcome),
+		slog.String("error", logSafe(err)))
+}
+
+// logSafe is an error's message for the log. Messages about invalid rows
+// quote the provider's NPI and coordinates; the log says only that, and
+// GetRosterStatus (and the admin RPC's error) carry the detail.
+func logSafe(err error) string {
+	if errors.Is(err, ErrInvalidRoster) {
+		return ErrInvalidRoster.Error() + " (details in GetRosterStatus)"
+	}
+	return err.Error()
+}
+
+// keepDiff diffs the rosters and keeps the counts and the first
+// MaxDiffRows rows of each kind, copied so that the full diff's slices
+// (and nothing of the old roster but those rows) stay reachable.
+func (r *Reloader) keepDiff(old, new *adequacy.Roster) *RosterDiff {
+	d := adequacy.DiffRosters(old, new, max(r.cfg.MoveMiles, 0))
+	kept := &RosterDiff{RosterDiff: d, Time: time.Now().UTC()}
+	kept.Added = clip(d.Added)
+	kept.Removed = clip(d.Removed)
+	kept.Moved = clip(d.Moved)
+	kept.Changed = clip(d.Changed)
+	r.diffMu.Lock()
+	r.diff = kept
+	r.diffMu.Unlock()
+	return kept
+}
+
+func clip[T any](s []T) []T {
+	return append([]T(nil), s[:min(len(s), MaxDiffRows)]...)
+}
+
+// diffAttrs are the diff's counts for the log: totals and by discipline.
+func diffAttrs(d *adequacy.RosterDiff) []any {
+	var b strings.Builder
+	for _, disc := range adequacy.Disciplines {
+		c := d.Counts[disc]
+		if b.Len() > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%s:+%d/-%d/moved %d/changed %d", disc, c.Added, c.Removed, c.Moved, c.Changed)
+	}
+	return []any{slog.Int("added", d.Total.Added), slog.Int("removed", d.Total.Removed), slog.Int("moved", d.Total.Moved),
+		slog.Int("changed", d.Total.Changed), slog.Int("unchanged", d.Total.Unchanged), slog.String("by_discipline", b.String())}
+}
+
+// swap is Load with a check between building the new network and
+// swapping it in (the shrink guard), returning the networks served
+// before and after. tried is the version being loaded, for the outcome.
+// Unlike Load it leaves telling the observers to the caller.
+func (h *Holder) swap(ctx context.Context, name, tried string, load func(context.Context) (*adequacy.Roster, error),
+	check func(old, new *adequacy.Network) error) (prev, next *adequacy.Network, err error) {
+	h.loadMu.Lock()
+	defer h.loadMu.Unlock()
+	if cur := h.cur.Load(); cur != nil {
+		prev = cur.engine.Network
+	}
+	s, err := h.buildChecked(ctx, name, load)
+	if err == nil {
+		err = check(prev, s.engine.Network)
+	}
+	out := ReloadOutcome{Time: h.now().UTC(), Loader: name, Success: err == nil, Version: tried}
+	if err != nil {
+		out.Err = err.Error()
+	} else {
+		out.Version = s.status.Version
+		next = s.engine.Network
+		h.cur.Store(s)
+	}
+	h.last.Store(&out)
+	return prev, next, err
+}
+
+// buildChecked is build with the network's refusal marked ErrInvalidRoster.
+func (h *Holder) buildChecked(ctx context.Context, name string, load func(context.Context) (*adequacy.Roster, error)) (*serving, error) {
+	r, err := load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load roster from %s: %w", name, err)
+	}
+	if r == nil {
+		return nil, fmt.Errorf("load roster from %s: no roster", name)
+	}
+	n, err := adequacy.NewNetwork(r)
+	if err != nil {
+		return nil, WithSentinel(ErrInvalidRoster, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w: %w", ErrLoadCanceled, ctx.Err())
+	}
+	return h.serving(r, n, name), nil
+}
+
+// serving wraps a built network as what the holder serves.
+func (h *Holder) serving(r *adequacy.Roster, n *adequacy.Network, name string) *serving {
+	src := r.Source
+	if src == "" {
+		src = name
+	}
+	loadedAt := r.LoadedAt
+	if loadedAt.IsZero() {
+		loadedAt = h.now().UTC()
+	}
+	st := RosterStatus{Loaded: true, Version: r.Version, Source: src, LoadedAt: loadedAt, Stats: n.Stats()}
+	return &serving{engine: h.base.WithNetwork(n), status: st}
+}

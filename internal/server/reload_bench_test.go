@@ -1,0 +1,242 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data"
+	"github.com/geoaccess/geoaccess/data/pg"
+	"github.com/geoaccess/geoaccess/data/synth"
+	"github.com/geoaccess/geoaccess/internal/server"
+)
+
+// TestOldRosterCollectable: after a reload, nothing of the server keeps
+// the old network: once its last user lets go, the garbage collector
+// frees it (runtime.AddCleanup runs).
+func TestOldRosterCollectable(t *testing.T) {
+	srv, err := server.New(server.Config{Engine: baseEngine(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &memSource{versions: map[string]*adequacy.Roster{"v1": fixture.roster, "v2": fixture.roster}, current: "v1"}
+	rl := srv.NewReloader(src, server.ReloadConfig{})
+	ctx := context.Background()
+	if err := rl.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	freed := make(chan struct{})
+	runtime.AddCleanup(srv.Roster().Engine().Network, func(struct{}) { close(freed) }, struct{}{})
+	src.setCurrent("v2")
+	if _, err := rl.Reload(ctx, "current", false); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		runtime.GC()
+		select {
+		case <-freed:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if i == 500 {
+			t.Fatal("the old network is still reachable after the reload")
+		}
+	}
+}
+
+const benchProviders = 1_000_000
+
+// benchVersions publishes two 1M-provider versions, A and B, B differing
+// from A as a night might: 0.5% of rows removed, 0.33% moved about 3.5
+// miles, 0.2% renamed.
+func benchVersions(b *testing.B, pool *pgxpool.Pool) (string, string) {
+	b.Helper()
+	g, err := data.EmbeddedGeography()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ct, err := data.EmbeddedCounties()
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs}
+	ps, err := w.Providers(synth.Config{Seed: 1000, Count: benchProviders, NonParticipating: 0.12, TelehealthOnly: 0.03, NotAccepting: 0.08, Terminated: 0.02})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var next []adequacy.Provider
+	for i, p := range ps {
+		switch {
+		case i%200 == 0:
+			continue
+		case i%300 == 0:
+			p.Location.Lat = min(p.Location.Lat+0.05, 89)
+		case i%500 == 0:
+			p.Name += " (renamed)"
+		}
+		next = append(next, p)
+	}
+	dir := b.TempDir()
+	var labels [2]string
+	for i, rows := range [][]adequacy.Provider{ps, next} {
+		path := filepath.Join(dir, "v"+strconv.Itoa(i)+".csv")
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bw := bufio.NewWriterSize(f, 1<<20)
+		if err := data.WriteRoster(bw, rows); err != nil {
+			b.Fatal(err)
+		}
+		bw.Flush()
+		f.Seek(0, 0)
+		res, err := pg.Load(context.Background(), pool, bufio.NewReader(f), pg.LoadOptions{Source: filepath.Base(path), MaxShrink: adequacy.DefaultMaxShrink})
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		labels[i] = res.Version.Label
+	}
+	return labels[0], labels[1]
+}
+
+// BenchmarkReloadSwap1M: a real reload in the server — ReloadRoster's
+// path: version check, pg.ReadRoster, NewNetwork, shrink guard, swap,
+// diff — alternating between two 1M-provider versions. Memory: the live
+// heap after GC with one roster serving (steady) against the heap's
+// object bytes sampled every millisecond during the reload (peak,
+// garbage not yet collected included), and the resident set (VmRSS at
+// steady state against VmHWM, reset before the reload). after/steady is
+// the live heap after the reload and a GC: about 1 when the old roster
+// was freed.
+func BenchmarkReloadSwap1M(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1M-row benchmark")
+	}
+	pool := migratedPool(b)
+	va, vb := benchVersions(b, pool)
+	eng, _, err := data.NewEngine(data.Setup{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Engine: eng})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Release what can be released; a second run (-count 2) still finds
+	// this run's roster on the heap (not yet tracked down): run with
+	// -count 1 and compare processes.
+	b.Cleanup(func() { srv.Shutdown(0) })
+	rl := srv.NewReloader(&server.PGSource{Pool: pool}, server.ReloadConfig{})
+	ctx := context.Background()
+	if _, err := rl.Reload(ctx, va, false); err != nil {
+		b.Fatal(err)
+	}
+	var heapRatio, rssRatio, afterRatio, steadyMB, peakMB, secs float64
+	var added, removed, moved, changed int
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		settle()
+		steady, steadyRSS := heapLive(), rss("VmRSS")
+		resetPeakRSS()
+		target := []string{vb, va}[i%2]
+		b.StartTimer()
+		stop := sampleHeap()
+		t0 := time.Now()
+		res, err := rl.Reload(ctx, target, false)
+		secs += time.Since(t0).Seconds()
+		peak := stop()
+		peakRSS := rss("VmHWM")
+		if err != nil || !res.Loaded {
+			b.Fatalf("reload to %s: %v", target, err)
+		}
+		b.StopTimer()
+		d := res.Diff.Total
+		added, removed, moved, changed = d.Added, d.Removed, d.Moved, d.Changed
+		res = server.ReloadResult{}
+		settle()
+		after := heapLive()
+		b.StartTimer()
+		heapRatio += float64(peak) / float64(steady)
+		if steadyRSS > 0 && peakRSS > 0 {
+			rssRatio += float64(peakRSS) / float64(steadyRSS)
+		}
+		afterRatio += float64(after) / float64(steady)
+		steadyMB += float64(steady) / (1 << 20)
+		peakMB += float64(peak) / (1 << 20)
+	}
+	n := float64(b.N)
+	b.ReportMetric(secs/n, "reload-s")
+	b.ReportMetric(heapRatio/n, "peak/steady-heap")
+	b.ReportMetric(rssRatio/n, "peak/steady-rss")
+	b.ReportMetric(afterRatio/n, "after/steady-heap")
+	b.ReportMetric(steadyMB/n, "steady-MB")
+	b.ReportMetric(peakMB/n, "peak-MB")
+	b.Logf("diff of the last reload: +%d -%d moved %d changed %d", added, removed, moved, changed)
+}
+
+func settle() {
+	runtime.GC()
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
+func heapLive() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// sampleHeap samples the heap's object bytes until the returned function
+// is called, which returns the peak.
+func sampleHeap() func() uint64 {
+	done := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		var top uint64
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			top = max(top, s[0].Value.Uint64())
+			select {
+			case <-done:
+				peak <- top
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); return <-peak }
+}
+
+// rss reads a field of /proc/self/status in bytes; 0 where there is none.
+func rss(field string) uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// resetPeakRSS resets VmHWM to the current RSS (Linux 4.0+).
+func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) } //nolint:errcheck // best effort: VmHWM then covers more

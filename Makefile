@@ -57,7 +57,9 @@ lint:
 
 ## tools: install the pinned developer tools
 tools:
-	$(GO) install $(STATICCHECK) $(PROTOC_GEN_GO) $(PROTOC_GEN_GRPC) $(BUF) $(GRPCURL) $(GHZ)
+	@for t in $(STATICCHECK) $(PROTOC_GEN_GO) $(PROTOC_GEN_GRPC) $(BUF) $(GRPCURL) $(GHZ); do \
+	  echo "go install $$t"; $(GO) install $$t || exit 1; \
+	done
 
 # Protocol buffers: protoc (Debian: protobuf-compiler, libprotobuf-dev)
 # with the pinned Go plugins, installed into $(PROTO_PLUGINS).

@@ -4,11 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/geoaccess/geoaccess/internal/memtest"
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -163,15 +162,15 @@ func BenchmarkSwapMemory1M(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		b.StopTimer()
-		settle()
-		base := heapLive()
+		memtest.Settle()
+		base := memtest.HeapLive()
 		serving := serve()
-		settle()
-		steady, steadyRSS := heapLive(), rss("VmRSS")
+		memtest.Settle()
+		steady, steadyRSS := memtest.HeapLive(), rss("VmRSS")
 		resetPeakRSS()
 		b.StartTimer()
 
-		stop := sampleHeap()
+		stop := memtest.SampleHeap()
 		next := serve() // built beside the serving one, as a reload does
 		peak := stop()
 		peakRSS := rss("VmHWM")
@@ -193,50 +192,6 @@ func BenchmarkSwapMemory1M(b *testing.B) {
 	b.ReportMetric(steadyMB/n, "steady-MB")
 	b.ReportMetric(peakMB/n, "peak-MB")
 	b.ReportMetric(baseMB/n, "base-MB")
-}
-
-func settle() {
-	runtime.GC()
-	runtime.GC()
-	debug.FreeOSMemory()
-}
-
-// heapLive is the heap in use right after a GC.
-func heapLive() uint64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
-
-// sampleHeap samples the heap's object bytes (live and not yet collected)
-// until the returned function is called, which returns the peak.
-func sampleHeap() func() uint64 {
-	done := make(chan struct{})
-	peak := make(chan uint64)
-	go func() {
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		var max uint64
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			max = maxU(max, s[0].Value.Uint64())
-			select {
-			case <-done:
-				peak <- max
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); return <-peak }
-}
-
-func maxU(a, b uint64) uint64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // rss reads a field of /proc/self/status in bytes; 0 where there is none.

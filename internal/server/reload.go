@@ -626,7 +626,8 @@ func (h *Holder) swap(ctx context.Context, name, tried string, load func(context
 	return prev, next, err
 }
 
-// buildChecked is build with the network's refusal marked ErrInvalidRoster.
+// buildChecked reads a roster and indexes it beside the serving one; a
+// roster the network refuses (an invalid row) is marked ErrInvalidRoster.
 func (h *Holder) buildChecked(ctx context.Context, name string, load func(context.Context) (*adequacy.Roster, error)) (*serving, error) {
 	r, err := load(ctx)
 	if err != nil {

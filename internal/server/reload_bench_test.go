@@ -3,11 +3,10 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"github.com/geoaccess/geoaccess/internal/memtest"
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,12 +147,12 @@ func BenchmarkReloadSwap1M(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		settle()
-		steady, steadyRSS := heapLive(), rss("VmRSS")
+		memtest.Settle()
+		steady, steadyRSS := memtest.HeapLive(), rss("VmRSS")
 		resetPeakRSS()
 		target := []string{vb, va}[i%2]
 		b.StartTimer()
-		stop := sampleHeap()
+		stop := memtest.SampleHeap()
 		t0 := time.Now()
 		res, err := rl.Reload(ctx, target, false)
 		secs += time.Since(t0).Seconds()
@@ -166,8 +165,8 @@ func BenchmarkReloadSwap1M(b *testing.B) {
 		d := res.Diff.Total
 		added, removed, moved, changed = d.Added, d.Removed, d.Moved, d.Changed
 		res = server.ReloadResult{}
-		settle()
-		after := heapLive()
+		memtest.Settle()
+		after := memtest.HeapLive()
 		b.StartTimer()
 		heapRatio += float64(peak) / float64(steady)
 		if steadyRSS > 0 && peakRSS > 0 {
@@ -185,42 +184,6 @@ func BenchmarkReloadSwap1M(b *testing.B) {
 	b.ReportMetric(steadyMB/n, "steady-MB")
 	b.ReportMetric(peakMB/n, "peak-MB")
 	b.Logf("diff of the last reload: +%d -%d moved %d changed %d", added, removed, moved, changed)
-}
-
-func settle() {
-	runtime.GC()
-	runtime.GC()
-	debug.FreeOSMemory()
-}
-
-func heapLive() uint64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
-
-// sampleHeap samples the heap's object bytes until the returned function
-// is called, which returns the peak.
-func sampleHeap() func() uint64 {
-	done := make(chan struct{})
-	peak := make(chan uint64)
-	go func() {
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		var top uint64
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			top = max(top, s[0].Value.Uint64())
-			select {
-			case <-done:
-				peak <- top
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); return <-peak }
 }
 
 // rss reads a field of /proc/self/status in bytes; 0 where there is none.

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,7 +127,7 @@ var ErrLoadCanceled = errors.New("roster load canceled")
 func (h *Holder) Load(ctx context.Context, name string, load func(context.Context) (*adequacy.Roster, error)) error {
 	h.loadMu.Lock()
 	defer h.loadMu.Unlock()
-	s, err := h.build(ctx, name, load)
+	s, err := h.buildChecked(ctx, name, load)
 	out := ReloadOutcome{Time: h.now().UTC(), Loader: name, Success: err == nil}
 	if err != nil {
 		out.Err = err.Error()
@@ -139,33 +138,6 @@ func (h *Holder) Load(ctx context.Context, name string, load func(context.Contex
 	h.last.Store(&out)
 	h.notify()
 	return err
-}
-
-func (h *Holder) build(ctx context.Context, name string, load func(context.Context) (*adequacy.Roster, error)) (*serving, error) {
-	r, err := load(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load roster from %s: %w", name, err)
-	}
-	if r == nil {
-		return nil, fmt.Errorf("load roster from %s: no roster", name)
-	}
-	n, err := adequacy.NewNetwork(r)
-	if err != nil {
-		return nil, fmt.Errorf("index roster from %s: %w", name, err)
-	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("%w: %w", ErrLoadCanceled, ctx.Err())
-	}
-	src := r.Source
-	if src == "" {
-		src = name
-	}
-	loadedAt := r.LoadedAt
-	if loadedAt.IsZero() {
-		loadedAt = h.now().UTC()
-	}
-	st := RosterStatus{Loaded: true, Version: r.Version, Source: src, LoadedAt: loadedAt, Stats: n.Stats()}
-	return &serving{engine: h.base.WithNetwork(n), status: st}, nil
 }
 
 func (h *Holder) notify() {

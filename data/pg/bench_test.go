@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/geoaccess/geoaccess/internal/memtest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +18,7 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/data/synth"
+	"github.com/geoaccess/geoaccess/internal/memtest"
 )
 
 // The benchmarks' roster is what

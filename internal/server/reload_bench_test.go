@@ -3,7 +3,6 @@ package server_test
 import (
 	"bufio"
 	"context"
-	"github.com/geoaccess/geoaccess/internal/memtest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,6 +17,7 @@ import (
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/data/pg"
 	"github.com/geoaccess/geoaccess/data/synth"
+	"github.com/geoaccess/geoaccess/internal/memtest"
 	"github.com/geoaccess/geoaccess/internal/server"
 )
 

@@ -3,12 +3,9 @@ package pg
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -166,14 +163,14 @@ func BenchmarkSwapMemory1M(b *testing.B) {
 		base := memtest.HeapLive()
 		serving := serve()
 		memtest.Settle()
-		steady, steadyRSS := memtest.HeapLive(), rss("VmRSS")
-		resetPeakRSS()
+		steady, steadyRSS := memtest.HeapLive(), memtest.RSS("VmRSS")
+		_ = memtest.ResetPeakRSS() // best effort: without it the peak covers more than the swap
 		b.StartTimer()
 
 		stop := memtest.SampleHeap()
 		next := serve() // built beside the serving one, as a reload does
 		peak := stop()
-		peakRSS := rss("VmHWM")
+		peakRSS := memtest.RSS("VmHWM")
 		runtime.KeepAlive(serving)
 		serving = next
 		runtime.KeepAlive(serving)
@@ -192,26 +189,4 @@ func BenchmarkSwapMemory1M(b *testing.B) {
 	b.ReportMetric(steadyMB/n, "steady-MB")
 	b.ReportMetric(peakMB/n, "peak-MB")
 	b.ReportMetric(baseMB/n, "base-MB")
-}
-
-// rss reads a field of /proc/self/status in bytes; 0 where there is none.
-func rss(field string) uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-// resetPeakRSS resets VmHWM to the current RSS (Linux 4.0+).
-func resetPeakRSS() {
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		fmt.Fprintln(os.Stderr, "reset peak RSS:", err)
-	}
 }

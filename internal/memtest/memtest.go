@@ -3,9 +3,12 @@
 package memtest
 
 import (
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -47,4 +50,26 @@ func SampleHeap() func() uint64 {
 		}
 	}()
 	return func() uint64 { close(done); return <-peak }
+}
+
+// RSS reads a field of /proc/self/status ("VmRSS", "VmHWM") in bytes; 0
+// where there is none (not Linux).
+func RSS(field string) uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// ResetPeakRSS resets VmHWM to the current RSS (Linux 4.0+), so the next
+// peak read covers only what follows; best effort elsewhere.
+func ResetPeakRSS() error {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -148,8 +147,8 @@ func BenchmarkReloadSwap1M(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		memtest.Settle()
-		steady, steadyRSS := memtest.HeapLive(), rss("VmRSS")
-		resetPeakRSS()
+		steady, steadyRSS := memtest.HeapLive(), memtest.RSS("VmRSS")
+		_ = memtest.ResetPeakRSS() // best effort: without it the peak covers more than the swap
 		target := []string{vb, va}[i%2]
 		b.StartTimer()
 		stop := memtest.SampleHeap()
@@ -157,7 +156,7 @@ func BenchmarkReloadSwap1M(b *testing.B) {
 		res, err := rl.Reload(ctx, target, false)
 		secs += time.Since(t0).Seconds()
 		peak := stop()
-		peakRSS := rss("VmHWM")
+		peakRSS := memtest.RSS("VmHWM")
 		if err != nil || !res.Loaded {
 			b.Fatalf("reload to %s: %v", target, err)
 		}
@@ -186,20 +185,4 @@ func BenchmarkReloadSwap1M(b *testing.B) {
 	b.Logf("diff of the last reload: +%d -%d moved %d changed %d", added, removed, moved, changed)
 }
 
-// rss reads a field of /proc/self/status in bytes; 0 where there is none.
-func rss(field string) uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
 // resetPeakRSS resets VmHWM to the current RSS (Linux 4.0+).
-func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) } //nolint:errcheck // best effort: VmHWM then covers more

@@ -111,3 +111,14 @@ func (d *Date) UnmarshalText(b []byte) error {
 
 // dayNumber is the date as an index tag value.
 func (d Date) dayNumber() int32 { return d.days }
+
+// AddDays returns the date n days after d (before, for negative n).
+func (d Date) AddDays(n int) Date {
+	if d.days == 0 {
+		return d
+	}
+	return Date{d.days + int32(n)}
+}
+
+// Sub is the number of days from e to d: positive when d is later.
+func (d Date) Sub(e Date) int { return int(d.days - e.days) }

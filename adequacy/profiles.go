@@ -118,6 +118,19 @@ func (p ExpiryPolicy) String() string {
 	return fmt.Sprintf("ExpiryPolicy(%d)", uint8(p))
 }
 
+// MarshalText implements encoding.TextMarshaler.
+func (p ExpiryPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler (flags take it).
+func (p *ExpiryPolicy) UnmarshalText(b []byte) error {
+	v, err := ParseExpiryPolicy(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
 // ParseExpiryPolicy accepts "carry-forward" or "fail".
 func ParseExpiryPolicy(s string) (ExpiryPolicy, error) {
 	for i, n := range expiryPolicyNames {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/internal/server"
 )
 
@@ -21,6 +22,7 @@ type config struct {
 	maxBadRows            int
 	hsd                   string
 	profileFiles          multiFlag
+	profileExpiry         adequacy.ExpiryPolicy
 	tz                    string
 	logFormat             string
 	logLevel              slog.Level
@@ -60,6 +62,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.maxBadRows, "max-bad-rows", 0, "refuse a roster with more bad rows than this (-1: no limit)")
 	fs.StringVar(&c.hsd, "hsd", "", "county table: CMS HSD reference workbook (.xlsx) or imported table (default: embedded CY2026)")
 	fs.Var(&c.profileFiles, "profile-file", "extra standards profile, YAML or JSON (repeatable; env: comma-separated)")
+	fs.TextVar(&c.profileExpiry, "profile-expiry", adequacy.CarryForward, "a request for today past every loaded version of its profile: carry-forward (decide with the version that ended last, flagged profile_expired) or fail")
 	fs.StringVar(&c.tz, "tz", "", "IANA time zone of the default as-of date and of --reload-at, e.g. America/Chicago (default: the host's)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug (every call), info, warn or error")

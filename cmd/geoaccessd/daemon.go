@@ -37,6 +37,7 @@ func newDaemon(cfg *config, log *slog.Logger) (*daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build engine: %w", err)
 	}
+	eng.Expiry = cfg.profileExpiry
 	switch cfg.batchDecider {
 	case "spatial":
 		cfg.batch.Decider = server.SpatialDecider()

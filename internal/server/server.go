@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -51,6 +52,10 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Now is the clock; nil = time.Now.
 	Now func() time.Time
+	// ExpiryWarning: warn when a standards profile in use has less than
+	// this left; 0 = DefaultExpiryWarning. (What a request for today does
+	// past a profile's end is Engine.Expiry.)
+	ExpiryWarning time.Duration
 }
 
 // Keepalive configures keepalive; zero fields take the defaults shown.
@@ -72,11 +77,13 @@ const (
 // Server is the geoaccess gRPC server: AdequacyService, health and
 // reflection, with metrics for a separate HTTP listener.
 type Server struct {
-	grpc    *grpc.Server
-	health  *health.Server
-	roster  *Holder
-	metrics *metrics
-	log     *slog.Logger
+	grpc       *grpc.Server
+	health     *health.Server
+	roster     *Holder
+	metrics    *metrics
+	expiry     *expiryWatch
+	stopExpiry context.CancelFunc
+	log        *slog.Logger
 }
 
 // HealthService is the service name health reports besides "" (the whole
@@ -95,16 +102,20 @@ func New(cfg Config) (*Server, error) {
 	cfg = withDefaults(cfg)
 	s := &Server{log: cfg.Logger, health: health.NewServer()}
 	s.metrics = newMetrics(cfg.Registry, cfg.Now)
+	s.expiry = newExpiryWatch(cfg, cfg.Registry)
 	s.roster = NewHolder(cfg.Engine, cfg.Now)
 	s.roster.OnChange(s.metrics.rosterChanged)
 	s.roster.OnChange(s.rosterChanged)
 	s.grpc = grpc.NewServer(serverOptions(cfg, s)...)
-	svc := &service{roster: s.roster, loc: cfg.Location, now: cfg.Now, batch: cfg.Batch, metrics: s.metrics}
+	svc := &service{roster: s.roster, loc: cfg.Location, now: cfg.Now, batch: cfg.Batch, metrics: s.metrics, expiry: s.expiry}
 	pb.RegisterAdequacyServiceServer(s.grpc, svc)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	s.health.SetServingStatus(HealthService, healthpb.HealthCheckResponse_NOT_SERVING)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopExpiry = cancel
+	go s.expiry.run(ctx)
 	return s, nil
 }
 
@@ -126,6 +137,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.ExpiryWarning <= 0 {
+		cfg.ExpiryWarning = DefaultExpiryWarning
 	}
 	cfg.Keepalive = cfg.Keepalive.withDefaults()
 	cfg.Batch = cfg.Batch.withDefaults()
@@ -150,7 +164,7 @@ func serverOptions(cfg Config, s *Server) []grpc.ServerOption {
 	for _, m := range cfg.AdminMethods {
 		admin[m] = true
 	}
-	ic := &interceptors{log: cfg.Logger, metrics: s.metrics, tokens: cfg.Tokens, admin: admin}
+	ic := &interceptors{log: cfg.Logger, metrics: s.metrics, expiry: s.expiry, tokens: cfg.Tokens, admin: admin}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary),
 		grpc.ChainStreamInterceptor(ic.stream),
@@ -208,6 +222,7 @@ func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 // accepted, calls in flight may finish within grace, then the rest are
 // cut off. It reports whether every call finished in time.
 func (s *Server) Shutdown(grace time.Duration) bool {
+	s.stopExpiry()
 	s.health.Shutdown()
 	done := make(chan struct{})
 	go func() {

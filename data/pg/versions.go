@@ -73,11 +73,12 @@ func (v *Version) Stats() adequacy.NetworkStats {
 // Label is the roster version string of version id: "pg:<id>".
 func Label(id int64) string { return "pg:" + strconv.FormatInt(id, 10) }
 
-// ParseVersion accepts a version id as "42" or "pg:42".
+// ParseVersion accepts a version id as "42" or "pg:42"; anything else is
+// adequacy.ErrBadVersion.
 func ParseVersion(s string) (int64, error) {
 	id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(s), "pg:"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("roster version %q: want an id such as 42 or pg:42", s)
+		return 0, adequacy.NewVersionError(adequacy.VersionBad, fmt.Errorf("roster version %q: want an id such as 42 or pg:42", s))
 	}
 	return id, nil
 }

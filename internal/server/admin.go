@@ -42,17 +42,19 @@ func (s *service) ReloadRoster(ctx context.Context, req *pb.ReloadRosterRequest)
 // by saying which roster still serves.
 func reloadErrorStatus(err error, st RosterStatus) *status.Status {
 	msg := err.Error() + "; still serving " + servingName(st)
-	switch {
-	case errors.Is(err, ErrBadVersion):
+	switch adequacy.VersionCodeOf(err) {
+	case adequacy.VersionBad:
 		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "version",
 			Description: `want "current", a version id such as 42, or pg:42`}}}
 		return withDetails(status.New(codes.InvalidArgument, msg), br)
-	case errors.Is(err, ErrUnknownVersion):
+	case adequacy.VersionUnknown:
 		return status.New(codes.NotFound, msg)
-	case errors.Is(err, ErrShrink):
-		return status.New(codes.FailedPrecondition, msg+" (force overrides the shrink guard)")
-	case errors.Is(err, ErrVersionNotServable), errors.Is(err, ErrNoCurrentVersion), errors.Is(err, ErrInvalidRoster):
+	case adequacy.VersionNotServable, adequacy.VersionNoneCurrent, adequacy.VersionInvalidRows:
 		return status.New(codes.FailedPrecondition, msg)
+	}
+	switch {
+	case errors.Is(err, adequacy.ErrShrink):
+		return status.New(codes.FailedPrecondition, msg+" (force overrides the shrink guard)")
 	case errors.Is(err, context.Canceled):
 		return status.New(codes.Canceled, msg)
 	case errors.Is(err, context.DeadlineExceeded):

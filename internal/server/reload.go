@@ -21,11 +21,11 @@ type VersionSource interface {
 	Name() string
 	// Current is the version the store says should serve now. It is
 	// cheap (no providers are read): every trigger calls it first.
-	// ErrNoCurrentVersion when none is published.
+	// adequacy.ErrNoCurrentVersion when none is published.
 	Current(ctx context.Context) (VersionInfo, error)
 	// Lookup resolves a caller's version string ("42", "pg:42") to a
-	// servable version: ErrBadVersion, ErrUnknownVersion or
-	// ErrVersionNotServable when it cannot.
+	// servable version, or an *adequacy.VersionError (VersionBad,
+	// VersionUnknown, VersionNotServable) saying why it cannot.
 	Lookup(ctx context.Context, version string) (VersionInfo, error)
 	// Read reads a version's roster.
 	Read(ctx context.Context, v VersionInfo) (*adequacy.Roster, error)
@@ -52,53 +52,12 @@ type VersionInfo struct {
 	Forced bool
 }
 
-// Sentinel errors of reloads; the admin RPC maps them to status codes.
-// The version errors (all but transient ones) are final for that
-// version: a reload is not retried until the store names another.
-var (
-	// ErrNoReloader: the server serves a file roster; reloads need a
-	// version store (geoaccessd --db).
-	ErrNoReloader = errors.New("roster reloads are not configured: start geoaccessd with --db")
-	// ErrBadVersion: the version string is not a version ("42", "pg:42"
-	// or "current").
-	ErrBadVersion = errors.New("not a roster version")
-	// ErrUnknownVersion: no version has that id.
-	ErrUnknownVersion = errors.New("no such roster version")
-	// ErrVersionNotServable: the version exists but is loading, failed or
-	// retired.
-	ErrVersionNotServable = errors.New("roster version cannot be served")
-	// ErrNoCurrentVersion: nothing is published yet.
-	ErrNoCurrentVersion = errors.New("no roster version is published")
-	// ErrInvalidRoster: the version's rows cannot be indexed (a location
-	// out of range, an unknown discipline, a bad NPI): it was stored
-	// without the loader's validation.
-	ErrInvalidRoster = errors.New("roster has invalid rows")
-	// ErrShrink: the shrink guard refused the version (wrapped by
-	// *adequacy.ShrinkError); force overrides.
-	ErrShrink = adequacy.ErrShrink
-)
-
-// finalErr reports whether err is about the version itself, so retrying
-// the same version cannot help.
-func finalErr(err error) bool {
-	for _, e := range []error{ErrBadVersion, ErrUnknownVersion, ErrVersionNotServable, ErrNoCurrentVersion, ErrInvalidRoster, ErrShrink} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
-
-// sentinelError gives a source's error a sentinel without repeating the
-// sentinel's text in the message.
-type sentinelError struct{ sentinel, err error }
-
-func (e *sentinelError) Error() string   { return e.err.Error() }
-func (e *sentinelError) Unwrap() []error { return []error{e.sentinel, e.err} }
-
-// WithSentinel returns err, which also matches sentinel with errors.Is;
-// for VersionSource implementations.
-func WithSentinel(sentinel, err error) error { return &sentinelError{sentinel, err} }
+// ErrNoReloader: the server serves a file roster; reloads need a version
+// store (geoaccessd --db). The version errors a reload fails with are
+// adequacy's (*adequacy.VersionError, adequacy.ErrShrink): those are
+// final for that version (adequacy.VersionFinal), so a reload is not
+// retried until the store names another.
+var ErrNoReloader = errors.New("roster reloads are not configured: start geoaccessd with --db")
 
 // Trigger is what started a reload.
 type Trigger string
@@ -290,10 +249,10 @@ func (r *Reloader) Start(ctx context.Context) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrNoCurrentVersion):
+	case errors.Is(err, adequacy.ErrNoCurrentVersion):
 		r.log.Warn("no roster version is published yet: not serving until one is", slog.String("loader", r.src.Name()))
 		return nil
-	case !finalErr(err) || r.cfg.FallbackVersions < 0:
+	case !adequacy.VersionFinal(err) || r.cfg.FallbackVersions < 0:
 		return err
 	}
 	failed := r.h.Status().LastReload
@@ -396,7 +355,7 @@ func later(a, b time.Time) time.Time {
 // auto runs an automatic reload and says whether and when to retry it.
 func (r *Reloader) auto(ctx context.Context, t Trigger) (retry bool, wait time.Duration) {
 	_, err := r.reload(ctx, reloadRequest{trigger: t})
-	if err == nil || finalErr(err) || ctx.Err() != nil {
+	if err == nil || adequacy.VersionFinal(err) || ctx.Err() != nil {
 		return false, 0
 	}
 	r.sem <- struct{}{}
@@ -465,7 +424,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 		v, err = r.src.Current(ctx)
 	}
 	if err != nil {
-		if errors.Is(err, ErrNoCurrentVersion) && automatic {
+		if errors.Is(err, adequacy.ErrNoCurrentVersion) && automatic {
 			r.m.reload(req.trigger, "unchanged", 0)
 			return ReloadResult{Status: r.h.Status()}, nil // nothing to serve yet, nothing wrong
 		}
@@ -509,7 +468,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 			return adequacy.CheckShrink(old.Stats(), new.Stats(), guard)
 		})
 	if err != nil {
-		if finalErr(err) {
+		if adequacy.VersionFinal(err) {
 			r.rejected = v.Label
 		}
 		r.failed(req, v.Label, serving, err, start)
@@ -546,7 +505,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 // failed reports a failed reload in metrics and logs.
 func (r *Reloader) failed(req reloadRequest, tried, serving string, err error, start time.Time) {
 	outcome := "failed"
-	if finalErr(err) {
+	if adequacy.VersionFinal(err) {
 		outcome = "refused"
 	}
 	r.m.reload(req.trigger, outcome, time.Since(start))
@@ -559,8 +518,8 @@ func (r *Reloader) failed(req reloadRequest, tried, serving string, err error, s
 // quote the provider's NPI and coordinates; the log says only that, and
 // GetRosterStatus (and the admin RPC's error) carry the detail.
 func logSafe(err error) string {
-	if errors.Is(err, ErrInvalidRoster) {
-		return ErrInvalidRoster.Error() + " (details in GetRosterStatus)"
+	if errors.Is(err, adequacy.ErrInvalidRoster) {
+		return adequacy.ErrInvalidRoster.Error() + " (details in GetRosterStatus)"
 	}
 	return err.Error()
 }
@@ -638,7 +597,7 @@ func (h *Holder) buildChecked(ctx context.Context, name string, load func(contex
 	}
 	n, err := adequacy.NewNetwork(r)
 	if err != nil {
-		return nil, WithSentinel(ErrInvalidRoster, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
+		return nil, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("%w: %w", ErrLoadCanceled, ctx.Err())

@@ -29,7 +29,7 @@ func (s *PGSource) Name() string { return "postgres" }
 func (s *PGSource) Current(ctx context.Context) (VersionInfo, error) {
 	v, err := pg.CurrentVersion(ctx, s.Pool)
 	if err != nil {
-		return VersionInfo{}, pgError(err)
+		return VersionInfo{}, err
 	}
 	return VersionInfo{Label: v.Label, Forced: v.Forced}, nil
 }
@@ -38,14 +38,14 @@ func (s *PGSource) Current(ctx context.Context) (VersionInfo, error) {
 func (s *PGSource) Lookup(ctx context.Context, version string) (VersionInfo, error) {
 	id, err := pg.ParseVersion(version)
 	if err != nil {
-		return VersionInfo{}, WithSentinel(ErrBadVersion, err)
+		return VersionInfo{}, err
 	}
 	v, err := pg.GetVersion(ctx, s.Pool, id)
 	if err != nil {
-		return VersionInfo{Label: pg.Label(id)}, pgError(err)
+		return VersionInfo{Label: pg.Label(id)}, err
 	}
 	if v.Status != pg.StatusPublished {
-		return VersionInfo{Label: v.Label}, WithSentinel(ErrVersionNotServable, errors.New("roster version "+v.Label+" is "+string(v.Status)))
+		return VersionInfo{Label: v.Label}, adequacy.NewVersionError(adequacy.VersionNotServable, errors.New("roster version "+v.Label+" is "+string(v.Status)))
 	}
 	return VersionInfo{Label: v.Label, Forced: v.Forced}, nil
 }
@@ -54,13 +54,9 @@ func (s *PGSource) Lookup(ctx context.Context, version string) (VersionInfo, err
 func (s *PGSource) Read(ctx context.Context, v VersionInfo) (*adequacy.Roster, error) {
 	id, err := pg.ParseVersion(v.Label)
 	if err != nil {
-		return nil, WithSentinel(ErrBadVersion, err)
+		return nil, err
 	}
-	r, err := pg.ReadRoster(ctx, s.Pool, id)
-	if err != nil {
-		return nil, pgError(err)
-	}
-	return r, nil
+	return pg.ReadRoster(ctx, s.Pool, id)
 }
 
 // Published implements VersionSource.
@@ -87,17 +83,4 @@ func (s *PGSource) Watch(ctx context.Context, notify func(), state func(up bool,
 		OnConnect: func() { state(true, nil) },
 		OnError:   func(err error) { state(false, err) },
 	})
-}
-
-// pgError marks data/pg's version errors with the reload sentinels.
-func pgError(err error) error {
-	switch {
-	case errors.Is(err, pg.ErrNoPublishedRoster):
-		return WithSentinel(ErrNoCurrentVersion, err)
-	case errors.Is(err, pg.ErrNoSuchVersion):
-		return WithSentinel(ErrUnknownVersion, err)
-	case errors.Is(err, pg.ErrRetired), errors.Is(err, pg.ErrNotPublished):
-		return WithSentinel(ErrVersionNotServable, err)
-	}
-	return err
 }

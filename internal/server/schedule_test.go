@@ -141,7 +141,7 @@ func (m *memSource) Current(context.Context) (server.VersionInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.current == "" {
-		return server.VersionInfo{}, server.ErrNoCurrentVersion
+		return server.VersionInfo{}, adequacy.ErrNoCurrentVersion
 	}
 	return server.VersionInfo{Label: m.current}, nil
 }
@@ -150,7 +150,7 @@ func (m *memSource) Lookup(_ context.Context, v string) (server.VersionInfo, err
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.versions[v]; !ok {
-		return server.VersionInfo{}, server.ErrUnknownVersion
+		return server.VersionInfo{}, adequacy.ErrUnknownVersion
 	}
 	return server.VersionInfo{Label: v}, nil
 }

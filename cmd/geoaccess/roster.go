@@ -182,7 +182,7 @@ func rosterLoad(args []string, stdout, stderr io.Writer) error {
 	}
 	defer done()
 
-	opts := pg.LoadOptions{Source: *source, Counties: g.Counties, MaxBadRows: *maxBad, MaxShrink: float64(maxShrink), Force: *force}
+	opts := pg.LoadOptions{Source: *source, Counties: g.Counties, MaxBadRows: *maxBad, MaxShrink: adequacy.MaxShrink(float64(maxShrink)), Force: *force}
 	if !*asJSON {
 		// Bad rows as they are found: a long file shows its problems early.
 		opts.OnBadRow = func(es []data.RowError) {
@@ -478,7 +478,7 @@ func rosterRollback(args []string, stdout, stderr io.Writer) error {
 	if err != nil && !errors.Is(err, pg.ErrNoPublishedRoster) {
 		return err
 	}
-	v, err := pg.SetCurrent(ctx, pool, id, pg.PublishOptions{MaxShrink: float64(maxShrink), Force: *force})
+	v, err := pg.SetCurrent(ctx, pool, id, pg.PublishOptions{MaxShrink: adequacy.MaxShrink(float64(maxShrink)), Force: *force})
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,18 @@ func (c *config) validateDB() error {
 	return nil
 }
 
+// reloadConfig is the reloader's configuration: every value as given,
+// 0% and 0 miles included.
+func (d *dbConfig) reloadConfig(loc *time.Location) server.ReloadConfig {
+	rc := server.ReloadConfig{MaxShrink: adequacy.MaxShrink(float64(d.maxShrink)), MoveMiles: new(d.moveMiles),
+		Location: loc, Backoff: server.Backoff{Min: d.backoffMin, Max: d.backoffMax}}
+	if d.reloadAt != "" {
+		at, _ := server.ParseClockTime(d.reloadAt) // validated with the flags
+		rc.Daily = &at
+	}
+	return rc
+}
+
 // fraction is a flag given as 0.2 or 20%.
 type fraction float64
 

@@ -236,7 +236,7 @@ func List(ctx context.Context, pool *pgxpool.Pool, opts ListOptions) ([]Version,
 
 // PublishOptions control SetCurrent.
 type PublishOptions struct {
-	MaxShrink float64 // see LoadOptions.MaxShrink
+	MaxShrink adequacy.ShrinkLimit // see LoadOptions.MaxShrink; zero = the default
 	Force     bool
 }
 
@@ -275,7 +275,7 @@ func setCurrent(ctx context.Context, pool *pgxpool.Pool, id int64, opts PublishO
 		return nil, err
 	}
 	if cur != nil && !opts.Force {
-		if err := adequacy.CheckShrink(cur.Stats(), v.Stats(), opts.MaxShrink); err != nil {
+		if err := opts.MaxShrink.Check(cur.Stats(), v.Stats()); err != nil {
 			return nil, err
 		}
 	}

@@ -110,14 +110,14 @@ func (b Backoff) Delay(n int, rnd func() float64) time.Duration {
 
 // ReloadConfig configures a Reloader; zero values take the defaults.
 type ReloadConfig struct {
-	// MaxShrink is the shrink guard: the largest fraction by which any
-	// discipline's participating providers may fall in one reload
-	// (adequacy.CheckShrink); 0 = adequacy.DefaultMaxShrink (20%). Use
-	// NoShrinkLimit to allow any fall.
-	MaxShrink float64
+	// MaxShrink is the shrink guard: how far any discipline's
+	// participating providers may fall in one reload. The zero value is
+	// adequacy.DefaultMaxShrink (20%); adequacy.MaxShrink(0) allows no
+	// fall, adequacy.NoShrinkLimit any.
+	MaxShrink adequacy.ShrinkLimit
 	// MoveMiles is the diff's move threshold (adequacy.DiffRosters);
-	// 0 = DefaultMoveMiles. Negative means 0: every shift is a move.
-	MoveMiles float64
+	// nil = DefaultMoveMiles, a pointer to 0 makes every shift a move.
+	MoveMiles *float64
 	// Daily, when set, reloads every day at this wall-clock time in
 	// Location (see NextDaily).
 	Daily    *ClockTime
@@ -133,9 +133,6 @@ type ReloadConfig struct {
 	FallbackVersions int
 }
 
-// NoShrinkLimit as ReloadConfig.MaxShrink turns the shrink guard off.
-const NoShrinkLimit = 1.0
-
 // DefaultMoveMiles is the diff's default move threshold: 0.1 statute
 // mile (about 160 m), as in "geoaccess roster diff". Re-geocoding moves a
 // site a few metres; a tenth of a mile is far below any time-distance
@@ -149,11 +146,8 @@ const DefaultMoveMiles = 0.1
 const MaxDiffRows = 1000
 
 func (c ReloadConfig) withDefaults() ReloadConfig {
-	if c.MaxShrink <= 0 {
-		c.MaxShrink = adequacy.DefaultMaxShrink
-	}
-	if c.MoveMiles == 0 {
-		c.MoveMiles = DefaultMoveMiles
+	if c.MoveMiles == nil {
+		c.MoveMiles = new(DefaultMoveMiles)
 	}
 	if c.Location == nil {
 		c.Location = time.UTC
@@ -457,15 +451,15 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 
 	guard := r.cfg.MaxShrink
 	if req.force || v.Forced {
-		guard = NoShrinkLimit
+		guard = adequacy.NoShrinkLimit
 	}
 	notify = true
 	prev, next, err := r.h.swap(ctx, loader, v.Label, func(ctx context.Context) (*adequacy.Roster, error) { return r.src.Read(ctx, v) },
 		func(old, new *adequacy.Network) error {
-			if old == nil || guard >= NoShrinkLimit {
+			if old == nil || guard.Off() {
 				return nil
 			}
-			return adequacy.CheckShrink(old.Stats(), new.Stats(), guard)
+			return guard.Check(old.Stats(), new.Stats())
 		})
 	if err != nil {
 		if adequacy.VersionFinal(err) {
@@ -487,7 +481,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 	res = ReloadResult{Loaded: true}
 	attrs := []any{slog.String("trigger", string(req.trigger)), slog.String("roster_version", next.Version()),
 		slog.String("previous_version", serving), slog.Int("providers", next.Stats().Total),
-		slog.Float64("reload_ms", float64(took.Microseconds())/1000), slog.Bool("forced", guard >= NoShrinkLimit && prev != nil),
+		slog.Float64("reload_ms", float64(took.Microseconds())/1000), slog.Bool("forced", guard.Off() && prev != nil),
 		slog.Bool("pinned", pin)}
 	if prev != nil {
 		res.Diff = r.keepDiff(prev.Roster, next.Roster)
@@ -528,7 +522,7 @@ func logSafe(err error) string {
 // MaxDiffRows rows of each kind, copied so that the full diff's slices
 // (and nothing of the old roster but those rows) stay reachable.
 func (r *Reloader) keepDiff(old, new *adequacy.Roster) *RosterDiff {
-	d := adequacy.DiffRosters(old, new, max(r.cfg.MoveMiles, 0))
+	d := adequacy.DiffRosters(old, new, *r.cfg.MoveMiles)
 	kept := &RosterDiff{RosterDiff: d, Time: time.Now().UTC()}
 	kept.Added = clip(d.Added)
 	kept.Removed = clip(d.Removed)

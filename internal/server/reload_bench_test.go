@@ -99,7 +99,7 @@ func benchVersions(b *testing.B, pool *pgxpool.Pool) (string, string) {
 		}
 		bw.Flush()
 		f.Seek(0, 0)
-		res, err := pg.Load(context.Background(), pool, bufio.NewReader(f), pg.LoadOptions{Source: filepath.Base(path), MaxShrink: adequacy.DefaultMaxShrink})
+		res, err := pg.Load(context.Background(), pool, bufio.NewReader(f), pg.LoadOptions{Source: filepath.Base(path)})
 		f.Close()
 		if err != nil {
 			b.Fatal(err)

@@ -46,16 +46,19 @@ func migratedPool(t testing.TB) *pgxpool.Pool {
 	return pool
 }
 
-// publish loads providers as a new published version and returns its id.
-// maxShrink 0 takes the loader's default guard.
-func publish(t testing.TB, pool *pgxpool.Pool, ps []adequacy.Provider, maxShrink float64) int64 {
+// publish loads providers as a new published version past the loader's
+// default guard and returns its id.
+func publish(t testing.TB, pool *pgxpool.Pool, ps []adequacy.Provider) int64 {
+	t.Helper()
+	return publishWith(t, pool, ps, adequacy.ShrinkLimit{})
+}
+
+// publishWith is publish with the loader's guard at maxShrink.
+func publishWith(t testing.TB, pool *pgxpool.Pool, ps []adequacy.Provider, maxShrink adequacy.ShrinkLimit) int64 {
 	t.Helper()
 	var b bytes.Buffer
 	if err := data.WriteRoster(&b, ps); err != nil {
 		t.Fatal(err)
-	}
-	if maxShrink == 0 {
-		maxShrink = adequacy.DefaultMaxShrink
 	}
 	res, err := pg.Load(context.Background(), pool, &b, pg.LoadOptions{Source: "test.csv", MaxShrink: maxShrink})
 	if err != nil {
@@ -251,7 +254,7 @@ func healthOf(t *testing.T, addr string) healthpb.HealthCheckResponse_ServingSta
 func TestReloadFromPostgres(t *testing.T) {
 	pool := migratedPool(t)
 	rs := twoRosters()
-	a := pg.Label(publish(t, pool, rs.a, 0))
+	a := pg.Label(publish(t, pool, rs.a))
 	s := startReloading(t, &server.PGSource{Pool: pool}, server.ReloadConfig{})
 	c := client(t, s.addr)
 	ctx := ctxFor(t)
@@ -266,7 +269,7 @@ func TestReloadFromPostgres(t *testing.T) {
 		t.Fatalf("diff before any reload: %v, want NotFound", err)
 	}
 
-	b := pg.Label(publish(t, pool, rs.b, 0))
+	b := pg.Label(publish(t, pool, rs.b))
 	s.await(t, "B is served", loadedVersion(b))
 	if r, err = checkPT(ctx, c, rs); err != nil || consistent(r, rs, a, b) != nil || r.RosterVersion != b {
 		t.Fatalf("after the publish: %v %v %v", r.GetRosterVersion(), err, consistent(r, rs, a, b))
@@ -333,8 +336,8 @@ func TestReloadFromPostgres(t *testing.T) {
 func TestReloadRosterRPC(t *testing.T) {
 	pool := migratedPool(t)
 	rs := twoRosters()
-	a := pg.Label(publish(t, pool, rs.a, 0))
-	b := pg.Label(publish(t, pool, rs.b, 0))
+	a := pg.Label(publish(t, pool, rs.a))
+	b := pg.Label(publish(t, pool, rs.b))
 	s := startReloading(t, &server.PGSource{Pool: pool}, server.ReloadConfig{})
 	c := client(t, s.addr)
 	ctx := ctxFor(t)
@@ -374,7 +377,7 @@ func TestReloadRosterRPC(t *testing.T) {
 	}
 
 	// A publish the shrink guard refuses (the loader allowed it).
-	shr := pg.Label(publish(t, pool, rs.shrunk(), 0.5))
+	shr := pg.Label(publishWith(t, pool, rs.shrunk(), adequacy.MaxShrink(0.5)))
 	st := s.await(t, "the shrunk version is refused", failedVersion(shr))
 	if st.Version != b || !strings.Contains(st.LastReload.Err, "shrinks too much") || !strings.Contains(st.LastReload.Err, "PT participating") {
 		t.Fatalf("after the refusal: %+v", st)
@@ -409,8 +412,8 @@ func TestReloadRosterRPC(t *testing.T) {
 func TestSwapUnderLoad(t *testing.T) {
 	pool := migratedPool(t)
 	rs := twoRosters()
-	a := pg.Label(publish(t, pool, rs.a, 0))
-	b := pg.Label(publish(t, pool, rs.b, 0))
+	a := pg.Label(publish(t, pool, rs.a))
+	b := pg.Label(publish(t, pool, rs.b))
 	s := startReloading(t, &server.PGSource{Pool: pool}, server.ReloadConfig{})
 	c := client(t, s.addr)
 	ctx := ctxFor(t)
@@ -521,7 +524,7 @@ func injectInvalid(t *testing.T, pool *pgxpool.Pool, from int64) int64 {
 func TestInvalidVersionAndRestart(t *testing.T) {
 	pool := migratedPool(t)
 	rs := twoRosters()
-	aID := publish(t, pool, rs.a, 0)
+	aID := publish(t, pool, rs.a)
 	a := pg.Label(aID)
 	var logs syncBuffer
 	srv, addr := startServer(t, server.Config{Tokens: tokens(t), Logger: jsonLogger(&logs)}, true)
@@ -613,10 +616,10 @@ func TestDatabaseDownDuringReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := twoRosters()
-	a := pg.Label(publish(t, pool, rs.a, 0))
+	a := pg.Label(publish(t, pool, rs.a))
 	src := &failingSource{pg: &server.PGSource{Pool: pool}}
 	s := startReloading(t, src, server.ReloadConfig{Backoff: server.Backoff{Min: 50 * time.Millisecond, Max: 400 * time.Millisecond}})
-	b := pg.Label(publish(t, pool, rs.b, 0))
+	b := pg.Label(publish(t, pool, rs.b))
 	src.mu.Lock()
 	src.beforeRead = func() {
 		if err := cl.Stop("immediate"); err != nil {

@@ -9,7 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/geoaccess/geoaccess/data/pg"
-	"github.com/geoaccess/geoaccess/internal/server"
+	"github.com/geoaccess/geoaccess/internal/serving"
+	"github.com/geoaccess/geoaccess/internal/serving/pgsource"
 )
 
 // dbRoster is the roster served from PostgreSQL: the pool and the
@@ -66,7 +67,12 @@ func (d *daemon) loadFromDB(ctx context.Context) error {
 	} else if len(ids) > 0 {
 		d.log.Warn("marked abandoned roster loads failed", slog.Any("versions", ids))
 	}
-	rl := d.srv.NewReloader(&server.PGSource{Pool: pool}, d.cfg.db.reloadConfig(d.loc))
+	rcfg := d.cfg.db.reloadConfig(d.loc)
+	rcfg.Logger = d.log
+	rl := serving.NewReloader(d.srv.Roster(), &pgsource.Source{Pool: pool}, rcfg)
+	if err := d.srv.SetReloader(rl); err != nil {
+		return err
+	}
 	if err := rl.Start(ctx); err != nil {
 		return fmt.Errorf("roster from PostgreSQL: %w", err)
 	}

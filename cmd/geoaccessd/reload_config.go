@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
-	"github.com/geoaccess/geoaccess/internal/server"
+	"github.com/geoaccess/geoaccess/internal/serving"
 )
 
 // dbConfig is the roster-from-PostgreSQL part of the configuration.
@@ -30,7 +30,7 @@ func registerDBFlags(fs *flag.FlagSet, c *dbConfig) {
 	fs.BoolVar(&c.migrate, "db-migrate", false, "apply the schema migrations at start (default: refuse a schema that is not migrated)")
 	fs.StringVar(&c.reloadAt, "reload-at", "", "with --db, also check for a new roster version every day at this local time HH:MM, in --tz")
 	fs.Var(&c.maxShrink, "max-shrink", "with --db, refuse a reload that cuts any discipline's participating providers by more than this (0.2 or 20%)")
-	fs.Float64Var(&c.moveMiles, "move-miles", server.DefaultMoveMiles, "with --db, a provider matched farther than this from its old location has moved, in the reload diff (statute miles)")
+	fs.Float64Var(&c.moveMiles, "move-miles", serving.DefaultMoveMiles, "with --db, a provider matched farther than this from its old location has moved, in the reload diff (statute miles)")
 	fs.DurationVar(&c.backoffMin, "reload-backoff-min", 2*time.Second, "with --db, first retry of a failed automatic reload after about this long, doubling")
 	fs.DurationVar(&c.backoffMax, "reload-backoff-max", 5*time.Minute, "with --db, longest wait between retries of a failed reload")
 }
@@ -49,7 +49,7 @@ func (c *config) validateDB() error {
 		return errors.New("--reload-backoff-min must be positive and at most --reload-backoff-max")
 	}
 	if d.reloadAt != "" {
-		if _, err := server.ParseClockTime(d.reloadAt); err != nil {
+		if _, err := serving.ParseClockTime(d.reloadAt); err != nil {
 			return fmt.Errorf("--reload-at: %w", err)
 		}
 	}
@@ -58,11 +58,11 @@ func (c *config) validateDB() error {
 
 // reloadConfig is the reloader's configuration: every value as given,
 // 0% and 0 miles included.
-func (d *dbConfig) reloadConfig(loc *time.Location) server.ReloadConfig {
-	rc := server.ReloadConfig{MaxShrink: adequacy.MaxShrink(float64(d.maxShrink)), MoveMiles: new(d.moveMiles),
-		Location: loc, Backoff: server.Backoff{Min: d.backoffMin, Max: d.backoffMax}}
+func (d *dbConfig) reloadConfig(loc *time.Location) serving.ReloadConfig {
+	rc := serving.ReloadConfig{MaxShrink: adequacy.MaxShrink(float64(d.maxShrink)), MoveMiles: new(d.moveMiles),
+		Location: loc, Backoff: serving.Backoff{Min: d.backoffMin, Max: d.backoffMax}}
 	if d.reloadAt != "" {
-		at, _ := server.ParseClockTime(d.reloadAt) // validated with the flags
+		at, _ := serving.ParseClockTime(d.reloadAt) // validated with the flags
 		rc.Daily = &at
 	}
 	return rc

@@ -1,4 +1,4 @@
-package server
+package serving
 
 import (
 	"context"
@@ -10,11 +10,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/geoaccess/geoaccess/adequacy"
 )
 
 // VersionSource is a store of published roster versions that a server
-// reloads from: PostgreSQL (PGSource) in geoaccessd, anything in tests.
+// reloads from: PostgreSQL (package pgsource) in geoaccessd, anything in
+// tests.
 // Versions are immutable: a label always reads the same roster.
 type VersionSource interface {
 	// Name is the loader name that statuses and logs show ("postgres").
@@ -51,13 +54,6 @@ type VersionInfo struct {
 	// too; an operator has already accepted the shrink.
 	Forced bool
 }
-
-// ErrNoReloader: the server serves a file roster; reloads need a version
-// store (geoaccessd --db). The version errors a reload fails with are
-// adequacy's (*adequacy.VersionError, adequacy.ErrShrink): those are
-// final for that version (adequacy.VersionFinal), so a reload is not
-// retried until the store names another.
-var ErrNoReloader = errors.New("roster reloads are not configured: start geoaccessd with --db")
 
 // Trigger is what started a reload.
 type Trigger string
@@ -110,6 +106,8 @@ func (b Backoff) Delay(n int, rnd func() float64) time.Duration {
 
 // ReloadConfig configures a Reloader; zero values take the defaults.
 type ReloadConfig struct {
+	// Logger receives the reload logs; nil = none.
+	Logger *slog.Logger
 	// MaxShrink is the shrink guard: how far any discipline's
 	// participating providers may fall in one reload. The zero value is
 	// adequacy.DefaultMaxShrink (20%); adequacy.MaxShrink(0) allows no
@@ -146,6 +144,9 @@ const DefaultMoveMiles = 0.1
 const MaxDiffRows = 1000
 
 func (c ReloadConfig) withDefaults() ReloadConfig {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
 	if c.MoveMiles == nil {
 		c.MoveMiles = new(DefaultMoveMiles)
 	}
@@ -168,7 +169,11 @@ func (c ReloadConfig) withDefaults() ReloadConfig {
 // roster only when that differs from the serving one. The new network is
 // built beside the serving one, checked by the shrink guard, and swapped
 // in atomically (Holder); on any failure the serving roster stays and
-// health is unchanged. Reloads run one at a time; automatic triggers that
+// health is unchanged. The errors that refuse a version are adequacy's
+// (*adequacy.VersionError, adequacy.ErrShrink): they are final for that
+// version (adequacy.VersionFinal), so automatic triggers do not read it
+// again until the store names another; other errors are retried with
+// backoff. Reloads run one at a time; automatic triggers that
 // arrive during one are coalesced into a single check after it.
 type Reloader struct {
 	h   *Holder
@@ -203,16 +208,22 @@ type ReloadResult struct {
 	Diff   *RosterDiff  // when Loaded and a roster served before
 }
 
-// NewReloader attaches a reloader to the server: its admin RPCs work from
-// then on. Call Start, then Run.
-func (s *Server) NewReloader(src VersionSource, cfg ReloadConfig) *Reloader {
-	r := &Reloader{h: s.roster, src: src, cfg: cfg.withDefaults(), log: s.log,
+// NewReloader returns a reloader that keeps h in step with src. Hand it
+// to the gRPC server (server.SetReloader: the admin RPCs and the reload
+// metrics), then call Start, then Run.
+func NewReloader(h *Holder, src VersionSource, cfg ReloadConfig) *Reloader {
+	cfg = cfg.withDefaults()
+	return &Reloader{h: h, src: src, cfg: cfg, log: cfg.Logger, m: newReloadMetrics(h),
 		sem: make(chan struct{}, 1), kick: make(chan Trigger, 1),
 		rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15))}
-	r.m = newReloadMetrics(s.metrics.reg, s.roster)
-	s.roster.reloader.Store(r)
-	return r
 }
+
+// Holder is the holder the reloader keeps in step.
+func (r *Reloader) Holder() *Holder { return r.h }
+
+// Collector is the reloader's Prometheus metrics, for the server's
+// registry.
+func (r *Reloader) Collector() prometheus.Collector { return r.m }
 
 // Notify asks for a reload check, as a notification from the store does.
 // It never blocks: a check already pending absorbs it.
@@ -266,7 +277,7 @@ func (r *Reloader) Start(ctx context.Context) error {
 		// Serve the fallback, but report the current version's failure:
 		// that is what needs an operator. (Its refusal is remembered, so
 		// triggers do not read it again until another is published.)
-		r.h.last.Store(&failed)
+		r.h.Record(failed)
 		r.log.Error("current roster version cannot be served: serving an earlier one", slog.String("version_tried", failed.Version),
 			slog.String("roster_version", v.Label), slog.String("error", logSafe(err)))
 		return nil
@@ -395,7 +406,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 	notify := false
 	defer func() {
 		if notify {
-			r.h.notify()
+			r.h.Notify()
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
@@ -405,7 +416,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 	named := req.version != ""
 	loader := r.src.Name() + " (" + string(req.trigger) + ")"
 	serving := r.h.Status().Version
-	if automatic && r.h.pinned.Load() {
+	if automatic && r.h.Status().Pinned {
 		r.m.reload(req.trigger, "skipped", 0)
 		r.log.Debug("roster reload skipped: pinned by an admin reload", slog.String("trigger", string(req.trigger)), slog.String("roster_version", serving))
 		return ReloadResult{Status: r.h.Status()}, nil
@@ -422,7 +433,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 			r.m.reload(req.trigger, "unchanged", 0)
 			return ReloadResult{Status: r.h.Status()}, nil // nothing to serve yet, nothing wrong
 		}
-		r.h.last.Store(&ReloadOutcome{Time: time.Now().UTC(), Loader: loader, Err: err.Error(), Version: v.Label})
+		r.h.Record(ReloadOutcome{Time: time.Now().UTC(), Loader: loader, Err: err.Error(), Version: v.Label})
 		notify = true
 		r.failed(req, v.Label, serving, err, start)
 		return ReloadResult{Status: r.h.Status()}, err
@@ -432,12 +443,12 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 	if v.Label == serving && !(named && req.force) {
 		// Nothing to read. The check itself succeeded: a past failure is
 		// over, and an admin reload still (un)pins.
-		r.h.pinned.Store(pin)
+		r.h.SetPinned(pin)
 		r.m.pinned(pin)
 		r.failures = 0
 		r.m.failures.Set(0)
 		// Not a load: observers are not told.
-		r.h.last.Store(&ReloadOutcome{Time: time.Now().UTC(), Success: true, Loader: loader, Version: v.Label})
+		r.h.Record(ReloadOutcome{Time: time.Now().UTC(), Success: true, Loader: loader, Version: v.Label})
 		r.m.reload(req.trigger, "unchanged", 0)
 		r.m.success(time.Now())
 		r.log.Debug("roster reload: already serving", slog.String("trigger", string(req.trigger)), slog.String("roster_version", v.Label))
@@ -454,7 +465,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 		guard = adequacy.NoShrinkLimit
 	}
 	notify = true
-	prev, next, err := r.h.swap(ctx, loader, v.Label, func(ctx context.Context) (*adequacy.Roster, error) { return r.src.Read(ctx, v) },
+	prev, next, err := r.h.Swap(ctx, loader, v.Label, func(ctx context.Context) (*adequacy.Roster, error) { return r.src.Read(ctx, v) },
 		func(old, new *adequacy.Network) error {
 			if old == nil || guard.Off() {
 				return nil
@@ -474,7 +485,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 	}
 	r.failures = 0
 	r.m.failures.Set(0)
-	r.h.pinned.Store(pin)
+	r.h.SetPinned(pin)
 	r.m.pinned(pin)
 	r.m.reload(req.trigger, "loaded", took)
 	r.m.success(time.Now())
@@ -550,65 +561,4 @@ func diffAttrs(d *adequacy.RosterDiff) []any {
 	}
 	return []any{slog.Int("added", d.Total.Added), slog.Int("removed", d.Total.Removed), slog.Int("moved", d.Total.Moved),
 		slog.Int("changed", d.Total.Changed), slog.Int("unchanged", d.Total.Unchanged), slog.String("by_discipline", b.String())}
-}
-
-// swap is Load with a check between building the new network and
-// swapping it in (the shrink guard), returning the networks served
-// before and after. tried is the version being loaded, for the outcome.
-// Unlike Load it leaves telling the observers to the caller.
-func (h *Holder) swap(ctx context.Context, name, tried string, load func(context.Context) (*adequacy.Roster, error),
-	check func(old, new *adequacy.Network) error) (prev, next *adequacy.Network, err error) {
-	h.loadMu.Lock()
-	defer h.loadMu.Unlock()
-	if cur := h.cur.Load(); cur != nil {
-		prev = cur.engine.Network
-	}
-	s, err := h.buildChecked(ctx, name, load)
-	if err == nil {
-		err = check(prev, s.engine.Network)
-	}
-	out := ReloadOutcome{Time: h.now().UTC(), Loader: name, Success: err == nil, Version: tried}
-	if err != nil {
-		out.Err = err.Error()
-	} else {
-		out.Version = s.status.Version
-		next = s.engine.Network
-		h.cur.Store(s)
-	}
-	h.last.Store(&out)
-	return prev, next, err
-}
-
-// buildChecked reads a roster and indexes it beside the serving one; a
-// roster the network refuses (an invalid row) is marked ErrInvalidRoster.
-func (h *Holder) buildChecked(ctx context.Context, name string, load func(context.Context) (*adequacy.Roster, error)) (*serving, error) {
-	r, err := load(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load roster from %s: %w", name, err)
-	}
-	if r == nil {
-		return nil, fmt.Errorf("load roster from %s: no roster", name)
-	}
-	n, err := adequacy.NewNetwork(r)
-	if err != nil {
-		return nil, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
-	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("%w: %w", ErrLoadCanceled, ctx.Err())
-	}
-	return h.serving(r, n, name), nil
-}
-
-// serving wraps a built network as what the holder serves.
-func (h *Holder) serving(r *adequacy.Roster, n *adequacy.Network, name string) *serving {
-	src := r.Source
-	if src == "" {
-		src = name
-	}
-	loadedAt := r.LoadedAt
-	if loadedAt.IsZero() {
-		loadedAt = h.now().UTC()
-	}
-	st := RosterStatus{Loaded: true, Version: r.Version, Source: src, LoadedAt: loadedAt, Stats: n.Stats()}
-	return &serving{engine: h.base.WithNetwork(n), status: st}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/data/pg"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
 )
 
 func init() {
@@ -82,27 +83,6 @@ func parseWithArgs(fs *flag.FlagSet, args []string, n int, what string) ([]strin
 	return pos, nil
 }
 
-// shrinkFlag is a fraction given as 0.2 or 20%.
-type shrinkFlag float64
-
-func (s *shrinkFlag) String() string { return strconv.FormatFloat(100*float64(*s), 'f', -1, 64) + "%" }
-
-func (s *shrinkFlag) Set(v string) error {
-	pct := strings.HasSuffix(v, "%")
-	f, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
-	if err != nil || math.IsNaN(f) {
-		return fmt.Errorf("%q is not a fraction (0.2) or a percentage (20%%)", v)
-	}
-	if pct {
-		f /= 100
-	}
-	if f < 0 || f > 1 {
-		return fmt.Errorf("%q is not between 0 and 100%%", v)
-	}
-	*s = shrinkFlag(f)
-	return nil
-}
-
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -146,7 +126,7 @@ func rosterLoad(args []string, stdout, stderr io.Writer) error {
 	db.register(fs)
 	maxBad := fs.Int("max-bad-rows", 0, "fail (publish nothing) when more rows than this are bad; -1: no limit. Bad rows are never loaded and always listed")
 	source := fs.String("source", "", "name the version's source (default: the file name)")
-	maxShrink := shrinkFlag(adequacy.DefaultMaxShrink)
+	maxShrink := cliflag.Fraction(adequacy.DefaultMaxShrink)
 	fs.Var(&maxShrink, "max-shrink", "refuse a roster that cuts any discipline's participating providers by more than this vs the current version (0.2 or 20%)")
 	force := fs.Bool("force", false, "publish even past --max-shrink")
 	keep := fs.Int("keep", 0, "after publishing, retire all but the current and the newest published versions, keeping this many (0: keep all)")
@@ -458,7 +438,7 @@ func rosterRollback(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("roster rollback", "roster rollback V [--db URL] [--max-shrink 20%] [--force]", stderr)
 	var db dbFlag
 	db.register(fs)
-	maxShrink := shrinkFlag(adequacy.DefaultMaxShrink)
+	maxShrink := cliflag.Fraction(adequacy.DefaultMaxShrink)
 	fs.Var(&maxShrink, "max-shrink", "refuse if any discipline's participating providers fall by more than this vs the current version")
 	force := fs.Bool("force", false, "roll back even past --max-shrink")
 	pos, err := parseWithArgs(fs, args, 1, "the version to make current")

@@ -11,6 +11,7 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/data/hsd"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
 )
 
 func init() {
@@ -41,7 +42,7 @@ func runStandards(args []string, stdout, stderr io.Writer) error {
 
 func standardsProfiles(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("standards profiles", "standards profiles [--profile-file F]...", stderr)
-	var files multiFlag
+	var files cliflag.Multi
 	fs.Var(&files, "profile-file", "also load this profile file (repeatable)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -71,7 +72,7 @@ func orOpen(d adequacy.Date) string {
 
 func standardsShow(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("standards show", "standards show PROFILE [--profile-file F]...", stderr)
-	var files multiFlag
+	var files cliflag.Multi
 	fs.Var(&files, "profile-file", "also load this profile file (repeatable)")
 	if len(args) == 0 {
 		return fmt.Errorf("%w: standards show needs a profile name", errUsage)

@@ -5,11 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
 	"github.com/geoaccess/geoaccess/internal/serving"
 )
 
@@ -18,14 +17,14 @@ type dbConfig struct {
 	url        string
 	migrate    bool
 	reloadAt   string
-	maxShrink  fraction
+	maxShrink  cliflag.Fraction
 	moveMiles  float64
 	backoffMin time.Duration
 	backoffMax time.Duration
 }
 
 func registerDBFlags(fs *flag.FlagSet, c *dbConfig) {
-	c.maxShrink = fraction(adequacy.DefaultMaxShrink)
+	c.maxShrink = cliflag.Fraction(adequacy.DefaultMaxShrink)
 	fs.StringVar(&c.url, "db", "", "serve the current roster version from PostgreSQL: postgres://user@host/db or key=value pairs (excludes --roster)")
 	fs.BoolVar(&c.migrate, "db-migrate", false, "apply the schema migrations at start (default: refuse a schema that is not migrated)")
 	fs.StringVar(&c.reloadAt, "reload-at", "", "with --db, also check for a new roster version every day at this local time HH:MM, in --tz")
@@ -66,25 +65,4 @@ func (d *dbConfig) reloadConfig(loc *time.Location) serving.ReloadConfig {
 		rc.Daily = &at
 	}
 	return rc
-}
-
-// fraction is a flag given as 0.2 or 20%.
-type fraction float64
-
-func (f *fraction) String() string { return strconv.FormatFloat(100*float64(*f), 'f', -1, 64) + "%" }
-
-func (f *fraction) Set(v string) error {
-	pct := strings.HasSuffix(v, "%")
-	x, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
-	if err != nil || math.IsNaN(x) {
-		return fmt.Errorf("%q is not a fraction (0.2) or a percentage (20%%)", v)
-	}
-	if pct {
-		x /= 100
-	}
-	if x < 0 || x > 1 {
-		return fmt.Errorf("%q is not between 0 and 100%%", v)
-	}
-	*f = fraction(x)
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
 )
 
 func init() {
@@ -45,7 +46,7 @@ func (o *optFloat) Set(s string) error {
 // engineFlags are the flags every command that decides shares.
 type engineFlags struct {
 	countyTable   string
-	profileFiles  multiFlag
+	profileFiles  cliflag.Multi
 	roster        string
 	db            string
 	maxBadRows    int

@@ -15,6 +15,7 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
 	"github.com/geoaccess/geoaccess/internal/report"
 )
 
@@ -25,7 +26,7 @@ func init() {
 func runGap(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("gap", "gap --members FILE --out DIR [--profile cms-ma] [--roster FILE] [--candidates FILE] [--detail]", stderr)
 	var ef engineFlags
-	var credits multiFlag
+	var credits cliflag.Multi
 	members := fs.String("members", "", "member CSV: member_id, then lat and lon or zip, optional county_fips (required)")
 	out := fs.String("out", "", "directory for the report files (created if needed; required)")
 	profile := fs.String("profile", data.DefaultProfile, "standards profile")

@@ -12,6 +12,7 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/data/hsd"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
 )
 
 func init() {
@@ -45,7 +46,7 @@ func runStandards(args []string, stdout, stderr io.Writer) error {
 
 func standardsProfiles(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("standards profiles", "standards profiles [--profile-file F]... [--today YYYY-MM-DD]", stderr)
-	var files multiFlag
+	var files cliflag.Multi
 	fs.Var(&files, "profile-file", "also load this profile file (repeatable)")
 	day := fs.String("today", "", "judge expiry on this date (default: today)")
 	if err := parse(fs, args, 0); err != nil {
@@ -117,7 +118,7 @@ func orOpen(d adequacy.Date) string {
 
 func standardsShow(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("standards show", "standards show PROFILE [--version V] [--profile-file F]...", stderr)
-	var files multiFlag
+	var files cliflag.Multi
 	fs.Var(&files, "profile-file", "also load this profile file (repeatable)")
 	version := fs.String("version", "", "the version to show (default: the latest)")
 	if len(args) == 0 {
@@ -225,7 +226,7 @@ func standardsImport(args []string, stdout, stderr io.Writer) error {
 
 func standardsNewVersion(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("standards new-version", "standards new-version PROFILE --out FILE [--county-table F] [--version V] [--from D] [--to D]", stderr)
-	var files multiFlag
+	var files cliflag.Multi
 	fs.Var(&files, "profile-file", "also load this profile file (repeatable)")
 	out := fs.String("out", "", "write the new version's profile file here (required)")
 	table := fs.String("county-table", "", "the new period's county table (from 'standards import-hsd'); the version uses it alone")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
 	"github.com/geoaccess/geoaccess/internal/server"
 )
 
@@ -21,7 +22,7 @@ type config struct {
 	db                    dbConfig // roster from PostgreSQL (reload_config.go)
 	maxBadRows            int
 	hsd                   string
-	profileFiles          multiFlag
+	profileFiles          cliflag.Multi
 	profileExpiry         adequacy.ExpiryPolicy
 	tz                    string
 	logFormat             string
@@ -36,17 +37,6 @@ type config struct {
 	pprof                 bool
 	batch                 server.BatchConfig
 	batchDecider          string
-}
-
-// multiFlag is a repeatable string flag; from the environment it takes a
-// comma-separated list.
-type multiFlag []string
-
-func (m *multiFlag) String() string { return strings.Join(*m, ",") }
-
-func (m *multiFlag) Set(s string) error {
-	*m = append(*m, s)
-	return nil
 }
 
 // envPrefix starts every environment variable the daemon reads.
@@ -114,7 +104,7 @@ func applyEnv(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) error {
 			return
 		}
 		vals := []string{v}
-		if _, multi := f.Value.(*multiFlag); multi {
+		if _, multi := f.Value.(*cliflag.Multi); multi { // from the environment: a comma-separated list
 			vals = splitList(v)
 		}
 		for _, s := range vals {

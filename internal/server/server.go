@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/serving"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
@@ -29,7 +30,7 @@ import (
 type Config struct {
 	// Engine is the decision engine without a network: geography, county
 	// table and profiles. Required. Rosters are loaded with
-	// Server.Roster().Load.
+	// Server.Roster().Load or by a reloader (Server.SetReloader).
 	Engine *adequacy.Engine
 	// Location is the time zone of the default as-of date; nil = UTC.
 	Location *time.Location
@@ -79,7 +80,8 @@ const (
 type Server struct {
 	grpc       *grpc.Server
 	health     *health.Server
-	roster     *Holder
+	roster     *serving.Holder
+	svc        *service
 	metrics    *metrics
 	expiry     *expiryWatch
 	stopExpiry context.CancelFunc
@@ -103,12 +105,12 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{log: cfg.Logger, health: health.NewServer()}
 	s.metrics = newMetrics(cfg.Registry, cfg.Now)
 	s.expiry = newExpiryWatch(cfg, cfg.Registry)
-	s.roster = NewHolder(cfg.Engine, cfg.Now)
+	s.roster = serving.NewHolder(cfg.Engine, cfg.Now)
 	s.roster.OnChange(s.metrics.rosterChanged)
 	s.roster.OnChange(s.rosterChanged)
 	s.grpc = grpc.NewServer(serverOptions(cfg, s)...)
-	svc := &service{roster: s.roster, loc: cfg.Location, now: cfg.Now, batch: cfg.Batch, metrics: s.metrics, expiry: s.expiry}
-	pb.RegisterAdequacyServiceServer(s.grpc, svc)
+	s.svc = &service{roster: s.roster, loc: cfg.Location, now: cfg.Now, batch: cfg.Batch, metrics: s.metrics, expiry: s.expiry}
+	pb.RegisterAdequacyServiceServer(s.grpc, s.svc)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
@@ -190,7 +192,7 @@ func streamWorkers() int { return 32 * runtime.GOMAXPROCS(0) }
 
 // rosterChanged moves health to SERVING once a roster serves. A failed
 // reload leaves health as it was: the previous roster still serves.
-func (s *Server) rosterChanged(st RosterStatus) {
+func (s *Server) rosterChanged(st serving.RosterStatus) {
 	if st.Loaded {
 		s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 		s.health.SetServingStatus(HealthService, healthpb.HealthCheckResponse_SERVING)
@@ -204,8 +206,30 @@ func (s *Server) rosterChanged(st RosterStatus) {
 	}
 }
 
-// Roster is the holder of the serving roster.
-func (s *Server) Roster() *Holder { return s.roster }
+// Roster is the holder of the serving roster: load rosters with its
+// Load, or keep it in step with a version store with a
+// serving.Reloader (SetReloader).
+func (s *Server) Roster() *serving.Holder { return s.roster }
+
+// SetReloader hands the server the reloader that keeps its roster in
+// step with a version store (geoaccessd --db): the admin RPCs
+// ReloadRoster and GetRosterDiff use it, and its metrics join the
+// server's. rl must reload this server's holder (Roster()); a server
+// takes one reloader. Without one, the admin RPCs answer
+// FAILED_PRECONDITION (ErrNoReloader).
+func (s *Server) SetReloader(rl *serving.Reloader) error {
+	if rl.Holder() != s.roster {
+		return errors.New("server: the reloader keeps another holder than Roster() in step")
+	}
+	if s.svc.reloader.Load() != nil {
+		return errors.New("server: a reloader is already set")
+	}
+	if err := s.metrics.reg.Register(rl.Collector()); err != nil {
+		return fmt.Errorf("server: reload metrics: %w", err)
+	}
+	s.svc.reloader.Store(rl)
+	return nil
+}
 
 // Serve serves gRPC on lis until Shutdown.
 func (s *Server) Serve(lis net.Listener) error {

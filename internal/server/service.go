@@ -2,21 +2,24 @@ package server
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/serving"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
 // service implements geoaccess.v1.AdequacyService.
 type service struct {
 	pb.UnimplementedAdequacyServiceServer
-	roster  *Holder
-	loc     *time.Location // for the default as-of date
-	now     func() time.Time
-	batch   BatchConfig
-	metrics *metrics
-	expiry  *expiryWatch
+	roster   *serving.Holder
+	reloader atomic.Pointer[serving.Reloader] // set by Server.SetReloader: the admin RPCs
+	loc      *time.Location                   // for the default as-of date
+	now      func() time.Time
+	batch    BatchConfig
+	metrics  *metrics
+	expiry   *expiryWatch
 }
 
 // engine is the serving engine, or UNAVAILABLE before the first roster.

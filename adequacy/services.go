@@ -62,7 +62,7 @@ type Vocabulary struct {
 	Version string
 	Source  string
 	desig   map[string]*SpecialtyDesignation // by upper-case code and alias
-	serv    map[string]*Service     // by lower-case code and alias
+	serv    map[string]*Service              // by lower-case code and alias
 	dOrder  []*SpecialtyDesignation
 	sOrder  []*Service
 }

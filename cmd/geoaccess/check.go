@@ -117,7 +117,7 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := adequacy.NewNetwork(roster)
+	n, err := adequacy.NewNetwork(roster, nil)
 	if err != nil {
 		return nil, err
 	}

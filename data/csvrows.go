@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/geoaccess/geoaccess/data/csvsafe"
 )
 
 // RowError is one problem with one field (or a whole row) of a CSV file.
@@ -143,13 +145,15 @@ func (rr *rowReader) next() (*RowError, error) {
 	return nil, nil
 }
 
-// get returns a column's trimmed value, "" when the column is absent.
+// get returns a column's trimmed value, "" when the column is absent. A
+// cell neutralised against spreadsheet formulas (csvsafe, as this
+// project's writers do) reads as the value it stands for.
 func (rr *rowReader) get(canon string) string {
 	i, ok := rr.cols[canon]
 	if !ok {
 		return ""
 	}
-	return strings.TrimSpace(rr.rec[i])
+	return strings.TrimSpace(csvsafe.Unescape(strings.TrimSpace(rr.rec[i])))
 }
 
 // colName is the column's header as the file spells it.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/geo"
 )
 
 // readSequential is the oracle: the CSV reader, row by row.
@@ -127,4 +128,32 @@ func FuzzReadMembers(f *testing.F) {
 			t.Fatalf("parallel and sequential differ:\n%+v %+v\n%+v %+v", ms, errs, seqM, seqE)
 		}
 	})
+}
+
+// Member IDs a spreadsheet would take for formulas are neutralised by
+// WriteMembers and read back unchanged.
+func TestMembersRoundTripHostile(t *testing.T) {
+	ms := []adequacy.GapMember{
+		{ID: "-5", Point: geo.Point{Lat: 40.75, Lon: -73.99}, HasPoint: true},
+		{ID: "=HYPERLINK(\"http://x\")", ZIP: "10001"},
+		{ID: "@x", ZIP: "10001", CountyFIPS: "36061"},
+		{ID: "'quoted", Point: geo.Point{Lat: -14.3, Lon: -170.7}, HasPoint: true},
+	}
+	var buf bytes.Buffer
+	if err := WriteMembers(&buf, ms); err != nil {
+		t.Fatal(err)
+	}
+	if want := "member_id,lat,lon,zip,county_fips\n\"'-5\",40.75,-73.99,,\n"; !strings.HasPrefix(buf.String(), want) {
+		t.Errorf("got\n%s\nwant it to start\n%s", buf.String(), want)
+	}
+	got, errs, err := ReadMembers(&buf, nil)
+	if err != nil || len(errs) > 0 {
+		t.Fatal(err, errs)
+	}
+	for i := range got {
+		got[i].Line = 0
+	}
+	if !reflect.DeepEqual(got, ms) {
+		t.Errorf("round trip:\n%+v\nwant\n%+v", got, ms)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/geo"
 )
 
 func geography(t testing.TB) *Geography {
@@ -151,4 +152,33 @@ func FuzzReadRoster(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Names and addresses a spreadsheet would take for formulas are
+// neutralised by WriteRoster and read back unchanged; the coordinates
+// stay numbers.
+func TestRosterRoundTripHostile(t *testing.T) {
+	hostile := []string{"=cmd|' /C calc'!A0", "-5", "+1", "@SUM(A1)", "'quoted", "''=x", "O'Brien"}
+	var ps []adequacy.Provider
+	for i, h := range hostile {
+		ps = append(ps, adequacy.Provider{NPI: "1234567893", Discipline: adequacy.Disciplines[i%4], Name: h, Network: h,
+			Location: geo.Point{Lat: 40 + float64(i)/100, Lon: -73.99}, Address: adequacy.Address{Line1: h, City: "New York"},
+			CountyFIPS: "36061", Participating: true, AcceptingNewPatients: true})
+	}
+	var buf bytes.Buffer
+	if err := WriteRoster(&buf, ps); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"'=cmd|' /C calc'!A0"`, `"'-5"`, `"''quoted"`, `"'''=x"`, ",O'Brien,", ",-73.99,"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the file lacks %s:\n%s", want, buf.String())
+		}
+	}
+	r, rep, err := ReadRoster(&buf, RosterOptions{})
+	if err != nil {
+		t.Fatal(err, rep.Errors)
+	}
+	if !reflect.DeepEqual(r.Providers, ps) {
+		t.Errorf("round trip differs:\n%+v\n%+v", r.Providers, ps)
+	}
 }

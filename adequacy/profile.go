@@ -280,7 +280,7 @@ func (v *validator) profile(r *rawProfile) *Profile {
 	case r.Name == "":
 		v.fail("name", "is required")
 	case !profileName.MatchString(r.Name):
-		v.fail("name", "%q must be lower-case letters, digits and hyphens", r.Name)
+		v.fail("name", "%q must be lower-case letters, digits and hyphens", Excerpt(r.Name))
 	}
 	if r.Version == "" {
 		v.fail("version", "is required")
@@ -294,7 +294,7 @@ func (v *validator) profile(r *rawProfile) *Profile {
 	case "official":
 		p.OfficialCountyStandards = true
 	default:
-		v.fail("county_standards", "%q must be official or base", r.CountyStandards)
+		v.fail("county_standards", "%q must be official or base", Excerpt(r.CountyStandards))
 	}
 	p.Counting = Counting{
 		InPersonOnly:         boolOr(r.Counting.InPersonOnly, true),
@@ -475,7 +475,7 @@ func (v *validator) minimum(path string, r rawMinimum) MinimumCount {
 		}
 		m.Ratio = v.byType(path+".ratio_per_1000", r.Ratio, true)
 	default:
-		v.fail(path+".rule", "%q must be none, fixed or ratio_per_1000", r.Rule)
+		v.fail(path+".rule", "%q must be none, fixed or ratio_per_1000", Excerpt(r.Rule))
 	}
 	return m
 }
@@ -505,7 +505,7 @@ func (v *validator) timeModel(r rawTimeModel, p *Profile) TimeModel {
 		}
 		return SpeedTable{MinutesPerMile: mpm}
 	}
-	v.fail("time_model.kind", "%q must be county_ratio or speed_table", r.Kind)
+	v.fail("time_model.kind", "%q must be county_ratio or speed_table", Excerpt(r.Kind))
 	return nil
 }
 
@@ -531,7 +531,7 @@ func (v *validator) credit(path string, r rawCredit) Credit {
 	case "certificate_of_need":
 		c.AppliesWhen = CreditCertificateOfNeed
 	default:
-		v.fail(path+".applies_when", "%q must be requested or certificate_of_need", r.AppliesWhen)
+		v.fail(path+".applies_when", "%q must be requested or certificate_of_need", Excerpt(r.AppliesWhen))
 	}
 	return c
 }

@@ -17,7 +17,7 @@ func NewProfiles(ps ...*Profile) (*Profiles, error) {
 	r := &Profiles{byName: map[string]*Profile{}}
 	for _, p := range ps {
 		if _, dup := r.byName[p.Name]; dup {
-			return nil, fmt.Errorf("profiles: %q is defined twice", p.Name)
+			return nil, fmt.Errorf("profiles: %q is defined twice", Excerpt(p.Name))
 		}
 		r.byName[p.Name] = p
 		r.names = append(r.names, p.Name)
@@ -32,7 +32,7 @@ func (r *Profiles) Get(name string) (*Profile, error) {
 	if p, ok := r.byName[name]; ok {
 		return p, nil
 	}
-	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownProfile, name, strings.Join(r.names, ", "))
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownProfile, Excerpt(name), strings.Join(r.names, ", "))
 }
 
 // All returns the profiles in name order.

@@ -64,7 +64,7 @@ func TestReadMembers(t *testing.T) {
 		`line 4, column lat: "91": latitude must be a finite number between -90 and 90 (got 91)`,
 		`line 5, column lon: "west": is not a number`,
 		`line 7, column member_id: is required`,
-		`line 8, column zip: "1000": a ZIP code is 5 digits (got "1000")`,
+		`line 8, column zip: "1000": a ZIP code is 5 digits`,
 		`line 9, column county_fips: "NYC": a county FIPS code is 5 digits`,
 		`line 10, column member_id: repeats the member of line 2`,
 		`line 11, column lat: a location is required: lat and lon, or zip`,
@@ -155,5 +155,20 @@ func TestMembersRoundTripHostile(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, ms) {
 		t.Errorf("round trip:\n%+v\nwant\n%+v", got, ms)
+	}
+}
+
+// Every wrong coordinate of a row is reported, not only the first.
+func TestReadMembersReportsBothCoordinates(t *testing.T) {
+	_, errs, err := ReadMembers(strings.NewReader("member_id,lat,lon\nM1,95,200\nM2,-91,x\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range errs {
+		got = append(got, strconv.Itoa(e.Line)+" "+e.Column)
+	}
+	if want := []string{"2 lat", "2 lon", "3 lat", "3 lon"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("errors at %v, want %v", got, want)
 	}
 }

@@ -58,7 +58,7 @@ func LoadProfiles(files ...string) (*adequacy.Profiles, error) {
 			return nil, err
 		}
 		if prev, dup := fromFile[p.Name]; dup {
-			return nil, fmt.Errorf("load profile: %s and %s both define %q", prev, f, p.Name)
+			return nil, fmt.Errorf("load profile: %s and %s both define %q", prev, f, adequacy.Excerpt(p.Name))
 		}
 		fromFile[p.Name] = f
 		byName[p.Name] = p

@@ -145,7 +145,7 @@ func readMembers(path string, prog *progress) ([]adequacy.GapMember, []report.Re
 }
 
 func recruit(ctx context.Context, rep *adequacy.GapReport, path string, stderr io.Writer) ([]adequacy.RecruitPick, error) {
-	cands, crep, err := data.ReadRosterFile(path, -1)
+	cands, crep, err := data.ReadCandidatesFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("gap: candidates: %w", err)
 	}

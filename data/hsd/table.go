@@ -135,13 +135,13 @@ func ReadTable(r io.Reader) (source string, counties []adequacy.County, err erro
 	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 	source, ok := strings.CutPrefix(line, sourcePrefix)
 	if !ok || strings.ContainsAny(source, "\r\n") {
-		return "", nil, fmt.Errorf("hsd table: line 1: want %q followed by the source, got %q", sourcePrefix, line)
+		return "", nil, fmt.Errorf("hsd table: line 1: want %q followed by the source, got %q", sourcePrefix, adequacy.Excerpt(line))
 	}
 	cr := csv.NewReader(br)
 	head, err := cr.Read()
 	want := tableHeader()
 	if err != nil || strings.Join(head, ",") != strings.Join(want, ",") {
-		return "", nil, fmt.Errorf("hsd table: line 2: want the header %q (got %q, %v)", strings.Join(want, ","), strings.Join(head, ","), err)
+		return "", nil, fmt.Errorf("hsd table: line 2: want the header %q (got %q, %v)", strings.Join(want, ","), adequacy.ExcerptN(strings.Join(head, ","), 300), err)
 	}
 	for {
 		rec, err := cr.Read()
@@ -174,7 +174,7 @@ type tableRow struct {
 }
 
 func (t tableRow) fail(i int, val, problem string) error {
-	return fmt.Errorf("hsd table: line %d column %s: %q %s", t.line, t.header[i], val, problem)
+	return fmt.Errorf("hsd table: line %d column %s: %q %s", t.line, t.header[i], adequacy.Excerpt(val), problem)
 }
 
 func (t tableRow) count(rec []string, i int) (int, error) {

@@ -17,8 +17,12 @@ var (
 	// ErrRetired: the version was published, then retired; only its
 	// record remains.
 	ErrRetired = errors.New("roster version is retired: its providers were deleted")
-	// ErrEmptyRoster: a roster with no valid rows is never published.
-	ErrEmptyRoster = errors.New("roster has no valid rows")
+	// ErrEmptyRoster is adequacy.ErrEmptyRoster (and data.ErrEmptyRoster):
+	// a roster with no participating in-person provider — no valid rows,
+	// none participating, or all telehealth-only — is never published,
+	// and a version found so (published by an earlier geoaccess) is never
+	// read to be served.
+	ErrEmptyRoster = adequacy.ErrEmptyRoster
 	// ErrShrink is adequacy.ErrShrink, wrapped by *adequacy.ShrinkError
 	// when the shrink guard refuses a publish.
 	ErrShrink = adequacy.ErrShrink

@@ -317,4 +317,3 @@ func (r *RosterReport) UnplacedNote() string {
 	return fmt.Sprintf("%d providers are in no county (lines %s%s): loaded without a county; check their coordinates",
 		r.Unplaced, strings.Join(lines, ", "), more)
 }
-

@@ -137,11 +137,11 @@ type loadJSON struct {
 	Errors    []rowErrorJSON `json:"errors"`
 	// Unplaced providers are in no county: loaded, and listed (the first
 	// lines) so their coordinates get checked.
-	Unplaced      int   `json:"unplaced"`
-	UnplacedLines []int `json:"unplaced_lines,omitempty"`
-	Shrinks   []shrinkJSON   `json:"shrinks,omitempty"`
-	Retired   []int64        `json:"retired,omitempty"`
-	Error     string         `json:"error,omitempty"`
+	Unplaced      int          `json:"unplaced"`
+	UnplacedLines []int        `json:"unplaced_lines,omitempty"`
+	Shrinks       []shrinkJSON `json:"shrinks,omitempty"`
+	Retired       []int64      `json:"retired,omitempty"`
+	Error         string       `json:"error,omitempty"`
 }
 
 func rosterLoad(args []string, stdout, stderr io.Writer) error {

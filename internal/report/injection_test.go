@@ -64,11 +64,15 @@ func TestNoFormulaCells(t *testing.T) {
 		h := hostileNames[i%len(hostileNames)]
 		ps[i].Name, ps[i].Address.Line1, ps[i].Network = h, h, h
 	}
-	write("roster.csv", func() error { return writeFile(filepath.Join(dir, "roster.csv"), func(b *bytes.Buffer) error { return data.WriteRoster(b, ps) }) })
+	write("roster.csv", func() error {
+		return writeFile(filepath.Join(dir, "roster.csv"), func(b *bytes.Buffer) error { return data.WriteRoster(b, ps) })
+	})
 
 	// data.WriteMembers (the sample members command).
 	ms := []adequacy.GapMember{{ID: "-5", Point: ps[0].Location, HasPoint: true}, {ID: "=1+1", ZIP: "10001"}, {ID: "@x", ZIP: "10001", CountyFIPS: "36061"}}
-	write("members.csv", func() error { return writeFile(filepath.Join(dir, "members.csv"), func(b *bytes.Buffer) error { return data.WriteMembers(b, ms) }) })
+	write("members.csv", func() error {
+		return writeFile(filepath.Join(dir, "members.csv"), func(b *bytes.Buffer) error { return data.WriteMembers(b, ms) })
+	})
 
 	// hsd.WriteTable (standards import-hsd): county names and notes come
 	// from a workbook.

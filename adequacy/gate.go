@@ -204,6 +204,7 @@ type NegotiationRequest struct {
 	Discipline   Discipline
 	Profile      string
 	AsOf         Date
+	AsOfToday    bool // AsOf is today, not a date the caller named (Request.AsOfToday)
 	ProviderNPI  string
 	ProviderAt   *geo.Point // the requested provider's service location, if known
 	Attestations Attestations
@@ -223,7 +224,7 @@ func (e *Engine) Negotiate(req NegotiationRequest) (GateResult, error) {
 			bad.add("provider.location.longitude", err.Error())
 		}
 	}
-	ds, err := e.Decide(Request{Member: req.Member, Disciplines: []Discipline{req.Discipline}, Profile: req.Profile, AsOf: req.AsOf})
+	ds, err := e.Decide(Request{Member: req.Member, Disciplines: []Discipline{req.Discipline}, Profile: req.Profile, AsOf: req.AsOf, AsOfToday: req.AsOfToday})
 	if len(bad.Violations) > 0 {
 		// The member's faults too: every wrong field at once.
 		if ir := (*InvalidRequest)(nil); errors.As(err, &ir) {

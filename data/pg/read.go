@@ -94,7 +94,8 @@ func readRoster(ctx context.Context, pool *pgxpool.Pool, id int64) (*adequacy.Ro
 		return nil, v, fmt.Errorf("version %d has %d provider rows, its record says %d", id, n, len(ps))
 	}
 	if err := adequacy.CountProviders(ps).Servable(); err != nil {
-		return nil, v, err
+		// Refused for itself: a server never retries it (VersionFinal).
+		return nil, v, adequacy.NewVersionError(adequacy.VersionNotServable, err)
 	}
 	return &adequacy.Roster{Version: Label(id), Source: v.Source, LoadedAt: time.Now().UTC(), Providers: ps}, v, nil
 }

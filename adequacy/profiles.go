@@ -243,5 +243,3 @@ func (r *Profiles) StandingOn(name string, day Date) (Standing, error) {
 	}
 	return st, nil
 }
-
-

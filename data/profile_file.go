@@ -188,7 +188,6 @@ func atoiOr(s string) int {
 	return n
 }
 
-
 func yamlKind(tag string) string {
 	switch tag {
 	case "str":

@@ -1,8 +1,6 @@
 package adequacy
 
 import (
-	"cmp"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -14,8 +12,8 @@ import (
 // DecideBatch answers many requests at once, each exactly as Decide would
 // (the tests check it): requests are validated and located one by one,
 // then every (member, discipline) of the batch is grouped by profile,
-// as-of date, discipline and k, taken in spatial order, and answered a cell
-// of neighbours at a time with one index search (geo.Index.ProbeCellK),
+// as-of date, discipline and k, taken in spatial order and cut into cells
+// of neighbours (geo.Cells), and answered a cell at a time with one index search (geo.Index.ProbeCellK),
 // on every processor. Answers and errors come back in request order.
 func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 	out := make([][]Decision, len(reqs))
@@ -49,7 +47,7 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 				k = DefaultK
 			}
 			key := batchKey{p, r.AsOf, d, k}
-			groups[key] = append(groups[key], batchItem{req: int32(i), disc: int32(j), rule: rule, pt: loc.point, sk: geo.SpatialKey(loc.point)})
+			groups[key] = append(groups[key], batchItem{req: int32(i), disc: int32(j), rule: rule, pt: loc.point})
 		}
 	}
 	for _, i := range routed { // a routing engine's times: one at a time
@@ -60,10 +58,19 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 		resultPool.Put(res)
 	}
 	var cells []batchCell
+	var pts []geo.CellPoint
 	for key, items := range groups {
-		slices.SortFunc(items, func(a, b batchItem) int { return cmp.Compare(a.sk, b.sk) })
-		for _, c := range cutCells(items) {
-			cells = append(cells, batchCell{key: key, items: c})
+		pts = pts[:0]
+		for _, it := range items {
+			pts = append(pts, geo.CellPoint{Point: it.pt, Radius: searchRadius(it.rule)})
+		}
+		order, cuts := geo.Cells(pts, geo.CellLimits{})
+		sorted := make([]batchItem, len(items))
+		for k, i := range order {
+			sorted[k] = items[i]
+		}
+		for _, c := range cuts {
+			cells = append(cells, batchCell{key: key, items: sorted[c.Start:c.End]})
 		}
 	}
 	var next atomic.Int64
@@ -126,36 +133,11 @@ type batchItem struct {
 	req, disc int32
 	rule      Rule
 	pt        geo.Point
-	sk        uint64
 }
 
 type batchCell struct {
 	key   batchKey
 	items []batchItem
-}
-
-// cutCells cuts spatially sorted items into cells of neighbours: at most
-// 256, within a tenth of the smallest radius among them of the first (see
-// gapEval.cells).
-func cutCells(items []batchItem) [][]batchItem {
-	var out [][]batchItem
-	start, limit := 0, 0.0
-	for i := range items {
-		lim := angleOfMiles(math.Max(0.5, math.Min(searchRadius(items[i].rule)/10, 10)))
-		if i > start && (i-start == 256 || geoAngle(items[start].pt, items[i].pt) > math.Min(limit, lim)) {
-			out = append(out, items[start:i])
-			start = i
-		}
-		if i == start {
-			limit = lim
-		} else {
-			limit = math.Min(limit, lim)
-		}
-	}
-	if start < len(items) {
-		out = append(out, items[start:])
-	}
-	return out
 }
 
 func workers() int { return max(1, runtime.GOMAXPROCS(0)) }

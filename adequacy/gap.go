@@ -1,7 +1,6 @@
 package adequacy
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -188,9 +187,10 @@ type gapEval struct {
 	e        *Engine
 	p        *Profile
 	ds       []Discipline
-	members  []gapLoc  // located members, spatial order
-	rules    [][]Rule  // county index → discipline → rule
-	counties []*County // county index → county
+	members  []gapLoc   // located members, spatial order
+	cells    []geo.Cell // runs of members answered together
+	rules    [][]Rule   // county index → discipline → rule
+	counties []*County  // county index → county
 	within   [numDisciplines][]int32
 	nearest  [numDisciplines][]int32 // index ID of the nearest counting provider, −1 none
 	miles    [numDisciplines][]float64
@@ -270,12 +270,13 @@ func claimedCredits(p *Profile, names []string) (map[string]bool, error) {
 	return out, nil
 }
 
-// locate places every member in a county, in parallel, and sorts them in
-// spatial order. Members that cannot be placed are rejected with why.
+// locate places every member in a county, in parallel, sorts them in
+// spatial order and cuts them into cells of neighbours (geo.Cells, each
+// member's radius the smallest of its county's rules). Members that
+// cannot be placed are rejected with why.
 func (ev *gapEval) locate(members []GapMember) []Rejection {
 	type placed struct {
 		loc   gapLoc
-		key   uint64
 		c     *County
 		rej   string
 		field string
@@ -297,17 +298,13 @@ func (ev *gapEval) locate(members []GapMember) []Rejection {
 			case l.county == nil:
 				out[i].rej = l.reason
 			default:
-				out[i] = placed{loc: gapLoc{point: l.point, src: int32(i)}, key: geo.SpatialKey(l.point), c: l.county}
+				out[i] = placed{loc: gapLoc{point: l.point, src: int32(i)}, c: l.county}
 			}
 		}
 	})
 	var rej []Rejection
 	countyIx := map[*County]int32{}
-	type keyed struct {
-		key uint64
-		i   int32
-	}
-	order := make([]keyed, 0, len(out))
+	kept := make([]int32, 0, len(out))
 	for i := range out {
 		if out[i].rej != "" {
 			rej = append(rej, Rejection{Line: members[i].Line, MemberID: members[i].ID, Field: out[i].field, Reason: out[i].rej})
@@ -320,83 +317,30 @@ func (ev *gapEval) locate(members []GapMember) []Rejection {
 			ev.counties = append(ev.counties, out[i].c)
 		}
 		out[i].loc.county = ci
-		order = append(order, keyed{out[i].key, int32(i)})
-	}
-	slices.SortFunc(order, func(a, b keyed) int {
-		if c := cmp.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.i, b.i)
-	})
-	ev.members = make([]gapLoc, len(order))
-	for k, o := range order {
-		ev.members[k] = out[o.i].loc
+		kept = append(kept, int32(i))
 	}
 	ev.rules = make([][]Rule, len(ev.counties))
+	minRadius := make([]float64, len(ev.counties))
 	for ci, c := range ev.counties {
 		ev.rules[ci] = make([]Rule, numDisciplines)
-		for _, d := range ev.ds {
-			ev.rules[ci][d], _ = RuleFor(ev.p, c, d) // coverage checked in Gap
-		}
-	}
-	return rej
-}
-
-// cells cuts the spatially sorted members into runs of neighbours: at most
-// maxCell members, with at most 64 counties, within a tenth of the
-// smallest radius of their counties' rules of the run's first member. The
-// limit keeps the ring of index buckets that some but not all of a cell's
-// members reach thin beside the radius (geo.Index.ProbeCell counts the
-// rest once per cell).
-func (ev *gapEval) cells() [][2]int {
-	const maxCell = 256
-	minRadius := make([]float64, len(ev.counties))
-	for ci := range ev.counties {
 		minRadius[ci] = math.Inf(1)
 		for _, d := range ev.ds {
+			ev.rules[ci][d], _ = RuleFor(ev.p, c, d) // coverage checked in Gap
 			minRadius[ci] = math.Min(minRadius[ci], ev.rules[ci][d].RadiusMiles)
 		}
-		minRadius[ci] = math.Max(0.5, math.Min(minRadius[ci]/10, 10))
 	}
-	var out [][2]int
-	start := 0
-	var counties []int32
-	limit := 0.0
-	for i := range ev.members {
-		ci := ev.members[i].county
-		far := false
-		if i > start {
-			lim := math.Min(limit, angleOfMiles(minRadius[ci]))
-			far = geoAngle(ev.members[start].point, ev.members[i].point) > lim
-			if !slices.Contains(counties, ci) && len(counties) == 64 {
-				far = true
-			}
-		}
-		if i-start == maxCell || far {
-			out = append(out, [2]int{start, i})
-			start, counties = i, counties[:0]
-		}
-		if i == start {
-			limit = angleOfMiles(minRadius[ci])
-		} else {
-			limit = math.Min(limit, angleOfMiles(minRadius[ci]))
-		}
-		if !slices.Contains(counties, ci) {
-			counties = append(counties, ci)
-		}
+	pts := make([]geo.CellPoint, len(kept))
+	for k, i := range kept {
+		l := &out[i].loc
+		pts[k] = geo.CellPoint{Point: l.point, Radius: minRadius[l.county], Group: l.county}
 	}
-	return append(out, [2]int{start, len(ev.members)})
-}
-
-func angleOfMiles(mi float64) float64 { return mi * geo.MetersPerMile / 6371008.8 }
-
-// geoAngle is the sphere angle between two points, for grouping only.
-func geoAngle(a, b geo.Point) float64 {
-	const r = math.Pi / 180
-	sa, ca := math.Sincos(a.Lat * r)
-	sb, cb := math.Sincos(b.Lat * r)
-	c := sa*sb + ca*cb*math.Cos((a.Lon-b.Lon)*r)
-	return math.Acos(math.Max(-1, math.Min(1, c)))
+	order, cells := geo.Cells(pts, geo.CellLimits{})
+	ev.members = make([]gapLoc, len(order))
+	for k, o := range order {
+		ev.members[k] = out[kept[o]].loc
+	}
+	ev.cells = cells
+	return rej
 }
 
 // evaluate answers every cell × discipline in parallel.
@@ -408,7 +352,7 @@ func (ev *gapEval) evaluate(ctx context.Context, opts GapOptions) error {
 		ev.miles[d] = make([]float64, n)
 		ev.estim[d] = make([]bool, n)
 	}
-	cells := ev.cells()
+	cells := ev.cells
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -431,7 +375,7 @@ func (ev *gapEval) evaluate(ctx context.Context, opts GapOptions) error {
 				if k >= len(cells) {
 					break
 				}
-				lo, hi := cells[k][0], cells[k][1]
+				lo, hi := cells[k].Start, cells[k].End
 				for _, d := range ev.ds {
 					probes = probes[:0]
 					for i := lo; i < hi; i++ {

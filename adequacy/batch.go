@@ -1,12 +1,10 @@
 package adequacy
 
 import (
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // DecideBatch answers many requests at once, each exactly as Decide would
@@ -73,48 +71,39 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 			cells = append(cells, batchCell{key: key, items: sorted[c.Start:c.End]})
 		}
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(len(cells), workers()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var sc geo.ProbeScratch
-			var probes []geo.Probe
-			var res []geo.ProbeResult
-			for {
-				c := int(next.Add(1)) - 1
-				if c >= len(cells) {
-					return
-				}
-				cell := cells[c]
-				p, d := cell.key.p, cell.key.d
-				if len(cell.items) < minCell { // a lone member: the plain search is cheaper
-					r := resultPool.Get().(*geo.Result)
-					for _, it := range cell.items {
-						e.Network.disc[d].ix.Search(geo.Query{Center: it.pt, Radius: searchRadius(it.rule), K: cell.key.k, Filter: p.Counting.filter(cell.key.asOf)}, r)
-						e.finish(&out[it.req][it.disc], d, p, preps[it.req].loc, it.rule, r.Within, r.Nearest)
-					}
-					resultPool.Put(r)
-					continue
-				}
-				probes = probes[:0]
-				for _, it := range cell.items {
-					probes = append(probes, geo.Probe{Center: it.pt, Radius: searchRadius(it.rule)})
-				}
-				res = slices.Grow(res[:0], len(probes))[:len(probes)]
-				e.Network.disc[d].ix.ProbeCellK(probes, cell.key.k, p.Counting.filter(cell.key.asOf), res, nil, &sc)
-				for j, it := range cell.items {
-					nearest := res[j].NearestK
-					if cell.key.k == 1 && res[j].Nearest.ID >= 0 {
-						nearest = []geo.Neighbor{res[j].Nearest}
-					}
-					e.finish(&out[it.req][it.disc], d, p, preps[it.req].loc, it.rule, res[j].Within, nearest)
-				}
-			}
-		}()
+	type worker struct {
+		sc     geo.ProbeScratch
+		probes []geo.Probe
+		res    []geo.ProbeResult
 	}
-	wg.Wait()
+	ws := make([]worker, min(len(cells), par.Workers(0)))
+	par.For(len(cells), len(ws), func(w, c int) {
+		wk := &ws[w]
+		cell := cells[c]
+		p, d := cell.key.p, cell.key.d
+		if len(cell.items) < minCell { // a lone member: the plain search is cheaper
+			r := resultPool.Get().(*geo.Result)
+			for _, it := range cell.items {
+				e.Network.disc[d].ix.Search(geo.Query{Center: it.pt, Radius: searchRadius(it.rule), K: cell.key.k, Filter: p.Counting.filter(cell.key.asOf)}, r)
+				e.finish(&out[it.req][it.disc], d, p, preps[it.req].loc, it.rule, r.Within, r.Nearest)
+			}
+			resultPool.Put(r)
+			return
+		}
+		wk.probes = wk.probes[:0]
+		for _, it := range cell.items {
+			wk.probes = append(wk.probes, geo.Probe{Center: it.pt, Radius: searchRadius(it.rule)})
+		}
+		wk.res = slices.Grow(wk.res[:0], len(wk.probes))[:len(wk.probes)]
+		e.Network.disc[d].ix.ProbeCellK(wk.probes, cell.key.k, p.Counting.filter(cell.key.asOf), wk.res, nil, &wk.sc)
+		for j, it := range cell.items {
+			nearest := wk.res[j].NearestK
+			if cell.key.k == 1 && wk.res[j].Nearest.ID >= 0 {
+				nearest = []geo.Neighbor{wk.res[j].Nearest}
+			}
+			e.finish(&out[it.req][it.disc], d, p, preps[it.req].loc, it.rule, wk.res[j].Within, nearest)
+		}
+	})
 	return out, errs
 }
 
@@ -139,5 +128,3 @@ type batchCell struct {
 	key   batchKey
 	items []batchItem
 }
-
-func workers() int { return max(1, runtime.GOMAXPROCS(0)) }

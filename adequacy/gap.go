@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // A gap report evaluates every member of a plan for every discipline and
@@ -282,7 +282,7 @@ func (ev *gapEval) locate(members []GapMember) []Rejection {
 		field string
 	}
 	out := make([]placed, len(members))
-	parallel(len(members), 4096, func(lo, hi int) {
+	par.Chunks(len(members), 4096, 0, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			m := &members[i]
 			bad := &InvalidRequest{}
@@ -353,67 +353,57 @@ func (ev *gapEval) evaluate(ctx context.Context, opts GapOptions) error {
 		ev.estim[d] = make([]bool, n)
 	}
 	cells := ev.cells
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	filter := ev.p.Counting.filter(opts.AsOf)
 	ev.filter = filter
-	var next, done atomic.Int64
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var sc geo.ProbeScratch
-			probes := make([]geo.Probe, 0, 256)
-			out := make([]geo.ProbeResult, 256)
-			var cov [numDisciplines]coveredSet
-			for ctx.Err() == nil {
-				k := int(next.Add(1)) - 1
-				if k >= len(cells) {
-					break
-				}
-				lo, hi := cells[k].Start, cells[k].End
-				for _, d := range ev.ds {
-					probes = probes[:0]
-					for i := lo; i < hi; i++ {
-						m := &ev.members[i]
-						r := ev.rules[m.county][d].RadiusMiles
-						if math.IsInf(r, 1) {
-							r = 1e5
-						}
-						probes = append(probes, geo.Probe{Center: m.point, Radius: r, Group: m.county,
-							Estimate: !opts.Detail, Required: ev.rules[m.county][d].ProvidersRequired})
-					}
-					ev.e.Network.disc[d].ix.ProbeCell(probes, filter, out, func(g, id int32) {
-						cov[d].add(int64(g)<<32 | int64(id))
-					}, &sc)
-					for j := range probes {
-						ev.within[d][lo+j] = int32(out[j].Within)
-						ev.nearest[d][lo+j] = out[j].Nearest.ID
-						ev.miles[d][lo+j] = out[j].Nearest.Miles
-						ev.estim[d][lo+j] = out[j].Estimated
-					}
-				}
-				if opts.Progress != nil {
-					opts.Progress(int(done.Add(int64(hi-lo))), len(ev.members))
-				}
-			}
-			mu.Lock()
-			for _, d := range ev.ds {
-				ev.covered[d] = append(ev.covered[d], cov[d].keys...)
-			}
-			mu.Unlock()
-		}()
+	// Each worker keeps its own scratch and covered pairs.
+	type worker struct {
+		sc     geo.ProbeScratch
+		probes []geo.Probe
+		out    []geo.ProbeResult
+		cov    [numDisciplines]coveredSet
 	}
-	wg.Wait()
+	ws := make([]worker, par.Workers(opts.Workers))
+	var done atomic.Int64
+	err := par.ForContext(ctx, len(cells), len(ws), func(w, k int) {
+		wk := &ws[w]
+		lo, hi := cells[k].Start, cells[k].End
+		wk.out = slices.Grow(wk.out[:0], hi-lo)[:hi-lo]
+		for _, d := range ev.ds {
+			wk.probes = wk.probes[:0]
+			for i := lo; i < hi; i++ {
+				m := &ev.members[i]
+				r := ev.rules[m.county][d].RadiusMiles
+				if math.IsInf(r, 1) {
+					r = 1e5
+				}
+				wk.probes = append(wk.probes, geo.Probe{Center: m.point, Radius: r, Group: m.county,
+					Estimate: !opts.Detail, Required: ev.rules[m.county][d].ProvidersRequired})
+			}
+			cov := &wk.cov[d]
+			ev.e.Network.disc[d].ix.ProbeCell(wk.probes, filter, wk.out, func(g, id int32) {
+				cov.add(int64(g)<<32 | int64(id))
+			}, &wk.sc)
+			for j := range wk.probes {
+				ev.within[d][lo+j] = int32(wk.out[j].Within)
+				ev.nearest[d][lo+j] = wk.out[j].Nearest.ID
+				ev.miles[d][lo+j] = wk.out[j].Nearest.Miles
+				ev.estim[d][lo+j] = wk.out[j].Estimated
+			}
+		}
+		if opts.Progress != nil {
+			opts.Progress(int(done.Add(int64(hi-lo))), len(ev.members))
+		}
+	})
+	for w := range ws {
+		for _, d := range ev.ds {
+			ev.covered[d] = append(ev.covered[d], ws[w].cov[d].keys...)
+		}
+	}
 	for _, d := range ev.ds {
 		slices.Sort(ev.covered[d])
 		ev.covered[d] = slices.Compact(ev.covered[d])
 	}
-	return ctx.Err()
+	return err
 }
 
 // served reports whether sorted member i is served for d.
@@ -440,26 +430,6 @@ func (ev *gapEval) npi(d Discipline, id int32) string {
 		return ""
 	}
 	return ev.e.Network.Roster.Providers[ev.e.Network.disc[d].prov[id]].NPI
-}
-
-// parallel runs fn over [0, n) in chunks on every processor.
-func parallel(n, chunk int, fn func(lo, hi int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(int64(chunk))) - chunk
-				if lo >= n {
-					return
-				}
-				fn(lo, min(lo+chunk, n))
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // coveredSet collects (county, provider) keys. Neighbouring cells report

@@ -6,9 +6,9 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // aggregate rolls the per-member answers up into the report's rows.
@@ -25,15 +25,9 @@ func (ev *gapEval) aggregate(rep *GapReport, members []GapMember, opts GapOption
 		cells map[[2]int32]*GapCell
 	}
 	parts := make([]part, len(ev.ds))
-	var wg sync.WaitGroup
-	for k, d := range ev.ds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			parts[k].rows, parts[k].un, parts[k].cells = ev.rollup(d, credits, cellSize)
-		}()
-	}
-	wg.Wait()
+	par.For(len(ev.ds), len(ev.ds), func(_, k int) {
+		parts[k].rows, parts[k].un, parts[k].cells = ev.rollup(ev.ds[k], credits, cellSize)
+	})
 	cells := map[[2]int32]*GapCell{}
 	var un []unservedAt
 	for _, p := range parts {

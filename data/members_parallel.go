@@ -58,12 +58,13 @@ func ReadMembers(r io.Reader, progress func(int64)) ([]adequacy.GapMember, []Row
 		errs []RowError
 	}
 	// The reader cuts the stream into chunks and hands them to the
-	// workers; it alone writes parsed, tail and tailLine, before it closes
-	// work, and the workers return only after that.
+	// workers; it alone writes parsed, tail, tailLine and readErr, before
+	// it closes work, and the workers return only after that.
 	work := make(chan *chunk, 4)
 	var parsed []*chunk
 	var tail io.Reader // set when quoting forces the sequential reader
 	tailLine := 0
+	var readErr error
 	go func() {
 		defer close(work)
 		line, read := headLine+1, int64(consumed.Len())
@@ -96,6 +97,9 @@ func ReadMembers(r io.Reader, progress func(int64)) ([]adequacy.GapMember, []Row
 				}
 			}
 			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+					readErr = err
+				}
 				return
 			}
 		}
@@ -107,6 +111,9 @@ func ReadMembers(r io.Reader, progress func(int64)) ([]adequacy.GapMember, []Row
 			c.ms, c.errs = parseChunk(rr, c.line, c.data)
 		}
 	})
+	if readErr != nil {
+		return nil, nil, fmt.Errorf("members: %w", readErr)
+	}
 	total := 0
 	for _, c := range parsed {
 		total += len(c.ms)

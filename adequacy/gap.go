@@ -106,6 +106,28 @@ func (r *GapReport) AccessRows(start, end int, dst []AccessRow) ([]AccessRow, er
 	return dst, nil
 }
 
+// CountingProviders returns, for each discipline of the report, where its
+// providers that count lie: participating, and in person, accepting new
+// patients and effective on the report's as-of date as far as the
+// profile's counting rules require (Counting.Counts) — the providers the
+// report's rows count, in roster order.
+func (r *GapReport) CountingProviders() map[Discipline][]geo.Point {
+	out := make(map[Discipline][]geo.Point, len(r.Disciplines))
+	for _, d := range r.Disciplines {
+		out[d] = nil
+	}
+	if r.ev == nil {
+		return out
+	}
+	for i := range r.ev.e.Network.Roster.Providers {
+		p := &r.ev.e.Network.Roster.Providers[i]
+		if pts, ok := out[p.Discipline]; ok && r.Profile.Counting.Counts(p, r.AsOf) {
+			out[p.Discipline] = append(pts, p.Location)
+		}
+	}
+	return out
+}
+
 // EachAccess calls fn with every member × discipline answer, in
 // member-file order (see AccessRows); it stops at fn's first error.
 func (r *GapReport) EachAccess(fn func(*AccessRow) error) error {

@@ -156,9 +156,9 @@ type CountyRow struct {
 	RequiredPct float64 // 0..100, after credits
 	Credits     []string
 	Pass        bool
-	Counted     int    // providers within time and distance of at least one member (422.116(e))
-	MinRequired int    // minimum number of providers
-	MinSource   string // where MinRequired came from
+	Counted     int           // providers within time and distance of at least one member (422.116(e))
+	MinRequired int           // minimum number of providers
+	MinSource   MinimumSource // where MinRequired came from
 	MinPass     bool
 	NearestP50  float64 // median miles to the nearest counting provider; NaN when none
 	NearestP90  float64

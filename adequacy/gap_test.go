@@ -146,7 +146,7 @@ func TestGapProvidersCounted(t *testing.T) {
 		if r.Counted != want {
 			t.Errorf("%s %s: counted %d, brute force %d", r.County.FIPS, r.Discipline, r.Counted, want)
 		}
-		if r.MinSource != "official" || r.MinPass != (r.Counted >= r.MinRequired) {
+		if r.MinSource != adequacy.MinimumOfficial || r.MinPass != (r.Counted >= r.MinRequired) {
 			t.Errorf("%s %s: minimum %d (%s) pass %v", r.County.FIPS, r.Discipline, r.MinRequired, r.MinSource, r.MinPass)
 		}
 	}

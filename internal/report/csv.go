@@ -55,7 +55,7 @@ func WriteAdequacy(dir string, r *adequacy.GapReport) error {
 func adequacyRecord(c adequacy.CountyRow) []string {
 	return []string{c.County.FIPS, c.County.State, c.County.Name, c.County.Designation.Type.String(), typeSource(c.County),
 		c.Discipline.String(), itoa(c.Members), itoa(c.Served), pct(c.ServedPct), pct(c.RequiredPct), yn(c.Pass),
-		itoa(c.Counted), itoa(c.MinRequired), yn(c.MinPass), miles(c.NearestP50), miles(c.NearestP90), c.MinSource, strings.Join(c.Credits, ";")}
+		itoa(c.Counted), itoa(c.MinRequired), yn(c.MinPass), miles(c.NearestP50), miles(c.NearestP90), c.MinSource.String(), strings.Join(c.Credits, ";")}
 }
 
 func typeSource(c *adequacy.County) string {

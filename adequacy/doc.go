@@ -3,8 +3,9 @@
 // network, the per-member decision, gap reports with recruitment ranking,
 // and the negotiation gate.
 //
-// It imports geo for geography and nothing of transport or storage: files,
-// databases and gRPC live in data and cmd. Distances are statute miles on
+// It imports geo for geography (and internal/par for its parallel loops)
+// and nothing of transport or storage: files, databases and gRPC live in
+// data and cmd. Distances are statute miles on
 // the WGS84 ellipsoid (geo.Distance); times are minutes, estimated from
 // distance by a TimeModel unless a routing engine supplies them.
 package adequacy

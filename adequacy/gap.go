@@ -357,9 +357,9 @@ func (ev *gapEval) locate(members []GapMember) []Rejection {
 		pts[k] = geo.CellPoint{Point: l.point, Radius: minRadius[l.county], Group: l.county}
 	}
 	order, cells := geo.Cells(pts, geo.CellLimits{})
-	ev.members = make([]gapLoc, len(order))
-	for k, o := range order {
-		ev.members[k] = out[kept[o]].loc
+	ev.members = make([]gapLoc, len(pts))
+	for k := range pts {
+		ev.members[k] = gapLoc{point: pts[k].Point, county: pts[k].Group, src: kept[order[k]]}
 	}
 	ev.cells = cells
 	return rej

@@ -47,21 +47,21 @@ type CellLimits struct {
 	MaxGroups int // distinct groups per cell; 0 (or less, or more) = MaxCellGroups
 }
 
-// Cell is a run of points in spatial order: order[Start:End] of Cells.
+// Cell is a run of points in spatial order: pts[Start:End] after Cells.
 type Cell struct{ Start, End int }
 
-// Cells sorts points along the Hilbert curve (SpatialKey; points with the
-// same key keep their input order) and cuts the sorted run into cells of
+// Cells sorts pts in place along the Hilbert curve (SpatialKey; points
+// with the same key keep their input order) and cuts them into cells of
 // neighbours: a point joins the current cell unless the cell is full
 // (lim.MaxPoints), it would bring one group too many (lim.MaxGroups), or
 // it lies farther from the cell's first point than the cell's spread, a
 // tenth of the smallest radius among the cell's points and its own
 // (between 0.5 and 10 miles), measured as a central angle on the sphere
-// of the mean Earth radius. order[k] is the index in pts of the k-th point
-// in spatial order; the cells cover order from start to end, in order, and
-// each is a valid batch for one ProbeCell call. Nothing is lost for a
-// point the rule places badly: ProbeCell's answers are exact for any
-// cell, the rule only keeps them fast.
+// of the mean Earth radius. order[k] is the input index of what is now
+// pts[k]; the cells are runs pts[Start:End] covering pts in order, each a
+// valid batch for one ProbeCell call. Nothing is lost for a point the
+// rule places badly: ProbeCell's answers are exact for any cell, the rule
+// only keeps them fast.
 func Cells(pts []CellPoint, lim CellLimits) (order []int32, cells []Cell) {
 	if lim.MaxPoints <= 0 {
 		lim.MaxPoints = DefaultCellPoints
@@ -69,25 +69,8 @@ func Cells(pts []CellPoint, lim CellLimits) (order []int32, cells []Cell) {
 	if lim.MaxGroups <= 0 || lim.MaxGroups > MaxCellGroups {
 		lim.MaxGroups = MaxCellGroups
 	}
-	type keyed struct {
-		key uint64
-		i   int32
-	}
-	ks := make([]keyed, len(pts))
-	for i := range pts {
-		ks[i] = keyed{SpatialKey(pts[i].Point), int32(i)}
-	}
-	slices.SortFunc(ks, func(a, b keyed) int {
-		if c := cmp.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.i, b.i)
-	})
-	order = make([]int32, len(ks))
-	for k := range ks {
-		order[k] = ks[k].i
-	}
-	if len(order) == 0 {
+	order = sortSpatial(pts)
+	if len(pts) == 0 {
 		return order, nil
 	}
 	var groups []int32
@@ -95,8 +78,8 @@ func Cells(pts []CellPoint, lim CellLimits) (order []int32, cells []Cell) {
 	var first vec3
 	spread := 0.0 // the cell's spread as a squared chord
 	lastR, s := math.NaN(), 0.0
-	for k, i := range order {
-		p := &pts[i]
+	for k := range pts {
+		p := &pts[k]
 		if p.Radius != lastR { // neighbours mostly share a radius
 			lastR, s = p.Radius, cellSpreadChord2(p.Radius)
 		}
@@ -114,7 +97,34 @@ func Cells(pts []CellPoint, lim CellLimits) (order []int32, cells []Cell) {
 			groups = append(groups, p.Group)
 		}
 	}
-	return order, append(cells, Cell{start, len(order)})
+	return order, append(cells, Cell{start, len(pts)})
+}
+
+// sortSpatial sorts pts by SpatialKey, ties in input order, and returns
+// each one's input index.
+func sortSpatial(pts []CellPoint) []int32 {
+	type keyed struct {
+		key uint64
+		i   int32
+	}
+	ks := make([]keyed, len(pts))
+	for i := range pts {
+		ks[i] = keyed{SpatialKey(pts[i].Point), int32(i)}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		if c := cmp.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	order := make([]int32, len(ks))
+	sorted := make([]CellPoint, len(pts))
+	for k := range ks {
+		order[k] = ks[k].i
+		sorted[k] = pts[ks[k].i]
+	}
+	copy(pts, sorted)
+	return order
 }
 
 // cellSpreadChord2 is the spread a point of the given radius allows its

@@ -26,7 +26,7 @@ func BuiltinProfiles() ([]*adequacy.Profile, error) {
 		if err != nil {
 			return nil, err
 		}
-		p, err := adequacy.ParseProfile(path.Base(n), b)
+		p, err := ParseProfile(path.Base(n), b)
 		if err != nil {
 			return nil, fmt.Errorf("built-in %w", err)
 		}
@@ -53,7 +53,7 @@ func LoadProfiles(files ...string) (*adequacy.Profiles, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load profile: %w", err)
 		}
-		p, err := adequacy.ParseProfile(f, b)
+		p, err := ParseProfile(f, b)
 		if err != nil {
 			return nil, err
 		}

@@ -19,6 +19,9 @@ type Profile struct {
 	Time                    TimeModel
 	Disciplines             map[Discipline]*DisciplineStandards
 	Credits                 []Credit
+	// Counties is the county table this version decides with (the CMS
+	// reference file of its year); nil means the engine's.
+	Counties *Counties
 }
 
 // DateRange is an inclusive range of dates; a zero To is open-ended.
@@ -103,3 +106,6 @@ func (p *Profile) CoveredDisciplines() []Discipline {
 	}
 	return out
 }
+
+// String is "FROM to TO", with "open" for an open end.
+func (r DateRange) String() string { return r.From.String() + " to " + orOpen(r.To) }

@@ -44,93 +44,110 @@ func (e *ProfileError) Unwrap() error { return ErrInvalidProfile }
 
 // rawProfile mirrors the file format.
 type rawProfile struct {
-	Name            string                    `yaml:"name"`
-	Title           string                    `yaml:"title"`
-	Version         string                    `yaml:"version"`
-	Source          string                    `yaml:"source"`
-	Effective       rawRange                  `yaml:"effective"`
-	CountyStandards string                    `yaml:"county_standards"`
-	Counting        rawCounting               `yaml:"counting"`
-	TimeModel       rawTimeModel              `yaml:"time_model"`
-	Defaults        rawDefaults               `yaml:"defaults"`
-	Disciplines     map[string]*rawDiscipline `yaml:"disciplines"`
-	Credits         []rawCredit               `yaml:"credits"`
+	Name            string                    `yaml:"name,omitempty"`
+	Title           string                    `yaml:"title,omitempty"`
+	Version         string                    `yaml:"version,omitempty"`
+	Source          string                    `yaml:"source,omitempty"`
+	Effective       rawRange                  `yaml:"effective,omitempty"`
+	CountyStandards string                    `yaml:"county_standards,omitempty"`
+	CountyTable     string                    `yaml:"county_table,omitempty"`
+	Counting        rawCounting               `yaml:"counting,omitempty"`
+	TimeModel       rawTimeModel              `yaml:"time_model,omitempty"`
+	Defaults        rawDefaults               `yaml:"defaults,omitempty"`
+	Disciplines     map[string]*rawDiscipline `yaml:"disciplines,omitempty"`
+	Credits         []rawCredit               `yaml:"credits,omitempty"`
 }
 
 type rawRange struct {
-	From string `yaml:"from"`
-	To   string `yaml:"to"`
+	From string `yaml:"from,omitempty"`
+	To   string `yaml:"to,omitempty"`
 }
 
 type rawCounting struct {
-	InPersonOnly         *bool `yaml:"in_person_only"`
-	AcceptingNewPatients *bool `yaml:"accepting_new_patients"`
-	EffectiveOnAsOf      *bool `yaml:"effective_on_as_of"`
+	InPersonOnly         *bool `yaml:"in_person_only,omitempty"`
+	AcceptingNewPatients *bool `yaml:"accepting_new_patients,omitempty"`
+	EffectiveOnAsOf      *bool `yaml:"effective_on_as_of,omitempty"`
 }
 
 type rawTimeModel struct {
-	Kind           string             `yaml:"kind"`
-	MinutesPerMile map[string]float64 `yaml:"minutes_per_mile"`
+	Kind           string             `yaml:"kind,omitempty"`
+	MinutesPerMile map[string]float64 `yaml:"minutes_per_mile,omitempty"`
 }
 
 type rawDefaults struct {
-	ProvidersRequired int                `yaml:"providers_required"`
-	ServedShare       map[string]float64 `yaml:"served_share"`
+	ProvidersRequired int                `yaml:"providers_required,omitempty"`
+	ServedShare       map[string]float64 `yaml:"served_share,omitempty"`
 }
 
 type rawDiscipline struct {
-	Standards         map[string]*rawStandard `yaml:"standards"`
-	ProvidersRequired int                     `yaml:"providers_required"`
-	ServedShare       map[string]float64      `yaml:"served_share"`
-	MinimumCount      rawMinimum              `yaml:"minimum_count"`
+	Standards         map[string]*rawStandard `yaml:"standards,omitempty"`
+	ProvidersRequired int                     `yaml:"providers_required,omitempty"`
+	ServedShare       map[string]float64      `yaml:"served_share,omitempty"`
+	MinimumCount      rawMinimum              `yaml:"minimum_count,omitempty"`
 }
 
 type rawStandard struct {
-	MaxMiles          *float64 `yaml:"max_miles"`
-	MaxMinutes        *float64 `yaml:"max_minutes"`
-	ProvidersRequired int      `yaml:"providers_required"`
-	ServedShare       *float64 `yaml:"served_share"`
+	MaxMiles          *float64 `yaml:"max_miles,omitempty"`
+	MaxMinutes        *float64 `yaml:"max_minutes,omitempty"`
+	ProvidersRequired int      `yaml:"providers_required,omitempty"`
+	ServedShare       *float64 `yaml:"served_share,omitempty"`
 }
 
 type rawMinimum struct {
-	Rule  string             `yaml:"rule"`
-	Count *int               `yaml:"count"`
-	Ratio map[string]float64 `yaml:"ratio_per_1000"`
+	Rule  string             `yaml:"rule,omitempty"`
+	Count *int               `yaml:"count,omitempty"`
+	Ratio map[string]float64 `yaml:"ratio_per_1000,omitempty"`
 }
 
 type rawCredit struct {
-	Name        string   `yaml:"name"`
-	Points      float64  `yaml:"points"`
-	Disciplines []string `yaml:"disciplines"`
-	AppliesWhen string   `yaml:"applies_when"`
-	Basis       string   `yaml:"basis"`
+	Name        string   `yaml:"name,omitempty"`
+	Points      float64  `yaml:"points,omitempty"`
+	Disciplines []string `yaml:"disciplines,omitempty"`
+	AppliesWhen string   `yaml:"applies_when,omitempty"`
+	Basis       string   `yaml:"basis,omitempty"`
 }
 
 var profileName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // ParseProfile parses and validates a profile file (YAML or JSON). file
 // names the source in errors. Every error is a *ProfileError with the
-// line and field path where the file is wrong.
+// line and field path where the file is wrong. A county_table the file
+// names is not read here: LoadProfiles reads it.
 func ParseProfile(file string, b []byte) (*adequacy.Profile, error) {
+	p, _, err := parseProfile(file, b)
+	return p, err
+}
+
+// parseProfile is ParseProfile that also returns the county_table path as
+// the file gives it.
+func parseProfile(file string, b []byte) (*adequacy.Profile, string, error) {
+	p, raw, err := decodeProfile(file, b)
+	if err != nil {
+		return nil, "", err
+	}
+	return p, raw.CountyTable, nil
+}
+
+func decodeProfile(file string, b []byte) (*adequacy.Profile, *rawProfile, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, &ProfileError{Profile: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, nil, &ProfileError{Profile: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	if len(root.Content) == 0 {
-		return nil, &ProfileError{Profile: file, Msg: "file is empty"}
+		return nil, nil, &ProfileError{Profile: file, Msg: "file is empty"}
 	}
 	var raw rawProfile
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&raw); err != nil {
-		return nil, decodeError(file, root.Content[0], err)
+		return nil, nil, decodeError(file, root.Content[0], err)
 	}
 	v := validator{file: file, root: root.Content[0]}
 	p := v.profile(&raw)
 	if v.err != nil {
-		return nil, v.err
+		return nil, nil, v.err
 	}
-	return p, nil
+	return p, &raw, nil
 }
 
 // The decoder's messages name Go types; decodeError rewrites the two kinds
@@ -150,14 +167,14 @@ func decodeError(file string, root *yaml.Node, err error) error {
 	if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
 		line := atoiOr(m[1])
 		path := pathAt(root, line, m[2], true)
-		return &ProfileError{Profile: file, Line: line, Path: path, Msg: fmt.Sprintf("unknown field %s", cut(m[2], 40))}
+		return &ProfileError{Profile: file, Line: line, Path: path, Msg: fmt.Sprintf("unknown field %s", adequacy.ExcerptN(m[2], 40))}
 	}
 	if m := wrongKindRE.FindStringSubmatch(msg); m != nil {
 		line := atoiOr(m[1])
 		path := pathAt(root, line, m[3], false)
 		got := yamlKind(m[2])
 		if m[3] != "" {
-			got = fmt.Sprintf("%q", cut(m[3], 40))
+			got = fmt.Sprintf("%q", adequacy.ExcerptN(m[3], 40))
 		}
 		return &ProfileError{Profile: file, Line: line, Path: path, Msg: fmt.Sprintf("%s where %s is expected", got, goKind(m[4]))}
 	}
@@ -169,14 +186,6 @@ func atoiOr(s string) int {
 	n := 0
 	fmt.Sscanf(s, "%d", &n) //nolint:errcheck // the regexp matched digits
 	return n
-}
-
-// cut shortens a value echoed in an error.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 func yamlKind(tag string) string {
@@ -308,7 +317,7 @@ func (v *validator) profile(r *rawProfile) *adequacy.Profile {
 	case r.Name == "":
 		v.fail("name", "is required")
 	case !profileName.MatchString(r.Name):
-		v.fail("name", "%q must be lower-case letters, digits and hyphens", r.Name)
+		v.fail("name", "%q must be lower-case letters, digits and hyphens", adequacy.Excerpt(r.Name))
 	}
 	if r.Version == "" {
 		v.fail("version", "is required")
@@ -322,7 +331,7 @@ func (v *validator) profile(r *rawProfile) *adequacy.Profile {
 	case "official":
 		p.OfficialCountyStandards = true
 	default:
-		v.fail("county_standards", "%q must be official or base", r.CountyStandards)
+		v.fail("county_standards", "%q must be official or base", adequacy.Excerpt(r.CountyStandards))
 	}
 	p.Counting = adequacy.Counting{
 		InPersonOnly:         boolOr(r.Counting.InPersonOnly, true),
@@ -503,7 +512,7 @@ func (v *validator) minimum(path string, r rawMinimum) adequacy.MinimumCount {
 		}
 		m.Ratio = v.byType(path+".ratio_per_1000", r.Ratio, true)
 	default:
-		v.fail(path+".rule", "%q must be none, fixed or ratio_per_1000", r.Rule)
+		v.fail(path+".rule", "%q must be none, fixed or ratio_per_1000", adequacy.Excerpt(r.Rule))
 	}
 	return m
 }
@@ -533,7 +542,7 @@ func (v *validator) timeModel(r rawTimeModel, p *adequacy.Profile) adequacy.Time
 		}
 		return adequacy.SpeedTable{MinutesPerMile: mpm}
 	}
-	v.fail("time_model.kind", "%q must be county_ratio or speed_table", r.Kind)
+	v.fail("time_model.kind", "%q must be county_ratio or speed_table", adequacy.Excerpt(r.Kind))
 	return nil
 }
 
@@ -559,7 +568,7 @@ func (v *validator) credit(path string, r rawCredit) adequacy.Credit {
 	case "certificate_of_need":
 		c.AppliesWhen = adequacy.CreditCertificateOfNeed
 	default:
-		v.fail(path+".applies_when", "%q must be requested or certificate_of_need", r.AppliesWhen)
+		v.fail(path+".applies_when", "%q must be requested or certificate_of_need", adequacy.Excerpt(r.AppliesWhen))
 	}
 	return c
 }

@@ -29,10 +29,11 @@ type LoadOptions struct {
 	// MaxBadRows: more bad rows than this fail the load; 0 allows none,
 	// negative means no limit. Bad rows are never loaded, always reported.
 	MaxBadRows int
-	// MaxShrink is the shrink guard: the largest fraction by which any
-	// discipline's participating providers may fall against the current
-	// version (adequacy.DefaultMaxShrink is 0.2); 0 allows no fall.
-	MaxShrink float64
+	// MaxShrink is the shrink guard: how far any discipline's
+	// participating providers may fall against the current version. The
+	// zero value is adequacy.DefaultMaxShrink (20%);
+	// adequacy.MaxShrink(0) allows no fall, adequacy.NoShrinkLimit any.
+	MaxShrink adequacy.ShrinkLimit
 	// Force publishes past the shrink guard; the version records it.
 	Force bool
 	// OnBadRow, if set, is called with each bad row's errors as they are
@@ -68,7 +69,8 @@ type LoadResult struct {
 // limit and the shrink guard, attaches the partition, marks the version
 // published, makes it current and notifies Channel. So a load publishes
 // everything or nothing: on any failure — bad rows past the limit, the
-// shrink guard, an empty roster, the database going away — the
+// shrink guard, a roster with no participating in-person provider (a
+// header and nothing else, say), the database going away — the
 // transaction rolls back (the staged rows vanish with it), the version is
 // marked failed with the reason, and the current version stays current.
 //
@@ -190,8 +192,10 @@ func loadVersion(ctx context.Context, conn *pgx.Conn, id int64, r io.Reader, opt
 	if cerr != nil {
 		return fmt.Errorf("copy: %w", cerr)
 	}
-	if src.rows == 0 {
-		return ErrEmptyRoster
+	// A roster without one participating in-person provider would leave
+	// every member unserved: never published (ErrEmptyRoster).
+	if err := src.stats().Servable(); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `ALTER TABLE `+table+` ADD PRIMARY KEY (version_id, row_no)`); err != nil {
 		return fmt.Errorf("index: %w", err)
@@ -211,7 +215,7 @@ func loadVersion(ctx context.Context, conn *pgx.Conn, id int64, r io.Reader, opt
 	res.Previous = prev
 	if prev != nil {
 		res.Shrinks = adequacy.Shrinks(prev.Stats(), stats)
-		if err := adequacy.CheckShrink(prev.Stats(), stats, opts.MaxShrink); err != nil {
+		if err := opts.MaxShrink.Check(prev.Stats(), stats); err != nil {
 			if !opts.Force {
 				return fmt.Errorf("against version %d: %w (force to publish anyway)", prev.ID, err)
 			}

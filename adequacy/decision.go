@@ -367,7 +367,9 @@ func RuleFor(p *Profile, c *County, d Discipline) (Rule, error) {
 // RuleForService is the standard for a service in a discipline: the
 // profile's own standard for the service where it sets one, otherwise the
 // discipline's (RuleFor).
-func RuleForService(p *Profile, c *County, d Discipline, svc *Service) (Rule, error) { return ruleFor(p, c, d, svc) }
+func RuleForService(p *Profile, c *County, d Discipline, svc *Service) (Rule, error) {
+	return ruleFor(p, c, d, svc)
+}
 
 func ruleFor(p *Profile, c *County, d Discipline, svc *Service) (Rule, error) {
 	if svc == nil {

@@ -291,8 +291,10 @@ func (e *Engine) Negotiate(req NegotiationRequest) (GateResult, error) {
 		prov.Service = ds[0].ServiceName
 	}
 	var same ServiceSet
-	if svc, ok := e.vocabulary().Service(req.Service); ok && req.Service != "" {
-		same = e.vocabulary().SameOrSimilar(svc)
+	if v := e.vocabulary(); v != nil && req.Service != "" {
+		if svc, ok := v.Service(req.Service); ok {
+			same = v.SameOrSimilar(svc)
+		}
 	}
 	for _, p := range e.Network.ByNPI(req.ProviderNPI) {
 		if p.Discipline != req.Discipline {

@@ -451,3 +451,51 @@ func TestGateService(t *testing.T) {
 		t.Errorf("no service: %+v", geoCrit(plain))
 	}
 }
+
+// A profile's own standard for a service replaces the discipline's for
+// that service alone.
+func TestServiceStandard(t *testing.T) {
+	eng := scopedEngine(t, dressRoster(t, 9))
+	base, _ := eng.Profiles.Get("cms-ma")
+	p := *base
+	var ss adequacy.DisciplineStandards
+	for i := range ss.ByType {
+		ss.ByType[i] = adequacy.Standard{MaxMiles: 25, MaxMinutes: 40, ProvidersRequired: 2, ServedShare: 0.8}
+	}
+	p.Services = map[string]*adequacy.DisciplineStandards{"lymphedema": &ss}
+	var all []*adequacy.Profile
+	for _, q := range eng.Profiles.All() {
+		if q.Name != "cms-ma" {
+			all = append(all, q)
+		}
+	}
+	ps, err := adequacy.NewProfiles(append(all, &p)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := *eng
+	e.Profiles = ps
+	nyc := geo.Point{Lat: 40.75, Lon: -73.99}
+	for _, req := range []adequacy.Request{
+		{Member: adequacy.Member{Point: &nyc}, Disciplines: []adequacy.Discipline{adequacy.PT}, AsOf: asOf, Service: "lymphedema"},
+		{Member: adequacy.Member{Point: &nyc}, AsOf: asOf, Service: "lymphedema"},
+		{Member: adequacy.Member{Point: &nyc}, Disciplines: []adequacy.Discipline{adequacy.PT}, AsOf: asOf, Service: "hand"},
+	} {
+		ds, err := e.Decide(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkScoped(t, &e, req, ds, "service standard "+req.Service)
+		rule := ds[0].Rule
+		if len(ds[0].Components) > 0 {
+			rule = ds[0].Components[0].Rule
+		}
+		wantSource := adequacy.RuleServiceStandard
+		if req.Service == "hand" {
+			wantSource = adequacy.RuleOfficial
+		}
+		if rule.Source != wantSource || (req.Service == "lymphedema" && (rule.MaxMiles != 25 || ds[0].Rule.ProvidersRequired != 2)) {
+			t.Errorf("%s: rule %+v", req.Service, rule)
+		}
+	}
+}

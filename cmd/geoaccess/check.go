@@ -120,7 +120,7 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := adequacy.NewNetwork(roster, nil)
+	n, err := eng.NewNetwork(roster)
 	if err != nil {
 		return nil, err
 	}

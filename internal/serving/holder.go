@@ -195,7 +195,7 @@ func (h *Holder) build(ctx context.Context, name string, load LoadFunc) (*servin
 	if r == nil {
 		return nil, fmt.Errorf("load roster from %s: no roster", name)
 	}
-	n, err := adequacy.NewNetwork(r, nil)
+	n, err := h.base.NewNetwork(r)
 	if err != nil {
 		return nil, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
 	}

@@ -189,7 +189,7 @@ func NewVocabulary(version, source string, ds []SpecialtyDesignation, ss []Servi
 			}
 		}
 		for j, k := range append([]string{s.Code}, s.Aliases...) {
-			k = strings.ToLower(k)
+			k = serviceKey(k)
 			if o, dup := v.serv[k]; dup {
 				return nil, fail(aliasField("code", j), "%q is already service %s's code or alias", k, o.Code)
 			}
@@ -280,10 +280,17 @@ func (v *Vocabulary) Designation(code string) (*SpecialtyDesignation, bool) {
 	return d, ok
 }
 
-// Service looks a service up by code or alias, in any case.
+// Service looks a service up by code or alias, in any case, with spaces
+// or underscores for hyphens ("Hand Therapy" = "hand-therapy").
 func (v *Vocabulary) Service(code string) (*Service, bool) {
-	s, ok := v.serv[strings.ToLower(strings.TrimSpace(code))]
+	s, ok := v.serv[serviceKey(code)]
 	return s, ok
+}
+
+var serviceSpaces = strings.NewReplacer(" ", "-", "_", "-")
+
+func serviceKey(code string) string {
+	return serviceSpaces.Replace(strings.ToLower(strings.TrimSpace(code)))
 }
 
 // LookupService is Service with an error naming the known codes.

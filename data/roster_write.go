@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 )
@@ -12,7 +13,8 @@ import (
 // RosterHeader is the header WriteRoster writes: every column ReadRoster
 // knows, in its canonical spelling.
 var RosterHeader = []string{"npi", "discipline", "name", "lat", "lon", "address1", "address2", "city", "state", "zip",
-	"county_fips", "network", "participating", "telehealth_only", "accepting_new_patients", "effective_date", "termination_date"}
+	"county_fips", "networks", "designations", "services", "participating", "telehealth_only", "accepting_new_patients",
+	"effective_date", "termination_date"}
 
 // WriteRoster writes providers as a roster CSV that ReadRoster reads back
 // unchanged.
@@ -27,7 +29,8 @@ func WriteRoster(w io.Writer, ps []adequacy.Provider) error {
 		rec = append(rec[:0], p.NPI, p.Discipline.String(), p.Name,
 			strconv.FormatFloat(p.Location.Lat, 'f', -1, 64), strconv.FormatFloat(p.Location.Lon, 'f', -1, 64),
 			p.Address.Line1, p.Address.Line2, p.Address.City, p.Address.State, p.Address.ZIP,
-			p.CountyFIPS, p.Network, yn(p.Participating), yn(p.TelehealthOnly), yn(p.AcceptingNewPatients),
+			p.CountyFIPS, strings.Join(p.Networks, listSeparator), strings.Join(p.Designations, listSeparator),
+			strings.Join(p.Services, listSeparator), yn(p.Participating), yn(p.TelehealthOnly), yn(p.AcceptingNewPatients),
 			p.Effective.String(), p.Termination.String())
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write roster: %w", err)

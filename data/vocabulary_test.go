@@ -80,7 +80,7 @@ func TestEmbeddedVocabulary(t *testing.T) {
 			t.Errorf("%s held by %v, want %v", code, d.Disciplines, want)
 		}
 	}
-	holds("CHT", adequacy.PT, adequacy.OT)                  // HTCC certifies PTs and OTs
+	holds("CHT", adequacy.PT, adequacy.OT)                   // HTCC certifies PTs and OTs
 	holds("clt-lana", adequacy.PT, adequacy.OT, adequacy.DC) // LANA: several professions, DC among them
 	holds("SCFES", adequacy.OT)                              // AOTA's feeding, eating and swallowing specialty
 	holds("BRS-FD", adequacy.ST)                             // the fluency board's older name

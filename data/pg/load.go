@@ -36,6 +36,9 @@ type LoadOptions struct {
 	MaxShrink adequacy.ShrinkLimit
 	// Force publishes past the shrink guard; the version records it.
 	Force bool
+	// Vocabulary resolves the designations and services columns (see
+	// data.RosterOptions); nil means the embedded one.
+	Vocabulary *adequacy.Vocabulary
 	// OnBadRow, if set, is called with each bad row's errors as they are
 	// found, from the goroutine reading the file.
 	OnBadRow func([]data.RowError)
@@ -155,10 +158,11 @@ func createVersion(ctx context.Context, conn *pgxpool.Conn, source string) (int6
 // copyColumns are the providers columns COPY fills, in copyRow order.
 var copyColumns = []string{"version_id", "row_no", "line", "npi", "discipline", "name", "lat", "lon",
 	"address1", "address2", "city", "state", "zip", "county_fips", "network",
-	"participating", "telehealth_only", "accepting_new_patients", "effective_date", "termination_date"}
+	"participating", "telehealth_only", "accepting_new_patients", "effective_date", "termination_date",
+	"networks", "designations", "services"}
 
 func loadVersion(ctx context.Context, conn *pgx.Conn, id int64, r io.Reader, opts LoadOptions, res *LoadResult) error {
-	rd, err := data.NewRosterReader(r, opts.Counties)
+	rd, err := data.NewRosterReader(r, data.RosterOptions{Counties: opts.Counties, Vocabulary: opts.Vocabulary})
 	if err != nil {
 		return err
 	}
@@ -291,6 +295,7 @@ type copyRow struct {
 	p           adequacy.Provider
 	rowNo, line int32
 	eff, term   pgtype.Date
+	network     string // the deprecated single network: the first of p.Networks
 }
 
 const batchRows = 512
@@ -408,7 +413,13 @@ func (s *copySource) produce(ctx context.Context) {
 				c.telehealth++
 			}
 		}
-		b.rows = append(b.rows, copyRow{p: p, rowNo: rowNo, line: int32(line), eff: pgDate(p.Effective), term: pgDate(p.Termination)})
+		// A nil list would go to COPY as NULL; the columns hold '{}'.
+		p.Networks, p.Designations, p.Services = orEmpty(p.Networks), orEmpty(p.Designations), orEmpty(p.Services)
+		r := copyRow{p: p, rowNo: rowNo, line: int32(line), eff: pgDate(p.Effective), term: pgDate(p.Termination)}
+		if len(p.Networks) > 0 {
+			r.network = p.Networks[0]
+		}
+		b.rows = append(b.rows, r)
 		rowNo++
 		if len(b.rows) == batchRows {
 			if !send(b) {
@@ -426,6 +437,15 @@ func (s *copySource) produce(ctx context.Context) {
 	if !s.tooMany && len(b.rows) > 0 {
 		send(b)
 	}
+}
+
+var noCodes = []string{}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return noCodes
+	}
+	return s
 }
 
 func pgDate(d adequacy.Date) pgtype.Date {
@@ -478,8 +498,9 @@ func (s *copySource) Values() ([]any, error) {
 	v[0], v[1], v[2], v[3], v[4], v[5] = &s.vid, &r.rowNo, &r.line, &p.NPI, &s.discs[p.Discipline], &p.Name
 	v[6], v[7] = &p.Location.Lat, &p.Location.Lon
 	v[8], v[9], v[10], v[11], v[12] = &p.Address.Line1, &p.Address.Line2, &p.Address.City, &p.Address.State, &p.Address.ZIP
-	v[13], v[14], v[15], v[16], v[17] = &p.CountyFIPS, &p.Network, &p.Participating, &p.TelehealthOnly, &p.AcceptingNewPatients
+	v[13], v[14], v[15], v[16], v[17] = &p.CountyFIPS, &r.network, &p.Participating, &p.TelehealthOnly, &p.AcceptingNewPatients
 	v[18], v[19] = &r.eff, &r.term
+	v[20], v[21], v[22] = &p.Networks, &p.Designations, &p.Services
 	return v, nil
 }
 

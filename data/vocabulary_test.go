@@ -316,3 +316,22 @@ func FuzzParseVocabulary(f *testing.F) {
 		}
 	})
 }
+
+// docs/services.md lists every embedded designation and service.
+func TestServicesDocComplete(t *testing.T) {
+	doc, err := os.ReadFile("../docs/services.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := embeddedVocab(t)
+	for _, d := range v.Designations() {
+		if !strings.Contains(string(doc), "| `"+d.Code+"` |") {
+			t.Errorf("docs/services.md lacks designation %s", d.Code)
+		}
+	}
+	for _, s := range v.Services() {
+		if !strings.Contains(string(doc), "| `"+s.Code+"` |") {
+			t.Errorf("docs/services.md lacks service %s", s.Code)
+		}
+	}
+}

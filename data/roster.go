@@ -91,7 +91,8 @@ type RosterReader struct {
 	hash     hash.Hash
 	counties *geo.CountyMap
 	vocab    *adequacy.Vocabulary
-	lists    lists
+	lists    *lists
+	oneNet   bool // the networks column is headed "network": one id per row
 	seen     map[dupKey]int
 	Report   RosterReport // running totals
 }
@@ -111,7 +112,8 @@ func NewRosterReader(r io.Reader, opts RosterOptions) (*RosterReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RosterReader{rr: rr, hash: h, counties: opts.Counties, vocab: v, lists: lists{}, seen: map[dupKey]int{}}, nil
+	return &RosterReader{rr: rr, hash: h, counties: opts.Counties, vocab: v, lists: newLists(), seen: map[dupKey]int{},
+		oneNet: normHeader(rr.colName("networks")) == "network"}, nil
 }
 
 // Next returns the next row: a valid provider (errs empty), or the row's

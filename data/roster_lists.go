@@ -21,20 +21,49 @@ const (
 
 // lists shares equal code lists between providers: most rows carry none
 // or one of a few combinations, and a million providers should not hold a
-// million copies of ["ACME-MA"].
-type lists map[string][]string
+// million copies of ["ACME-MA"]. It also remembers what each cell text
+// read as, so a repeated cell costs one map lookup: networks by cell,
+// designations and services by discipline and cell (those that read with
+// no warning).
+type lists struct {
+	shared map[string][]string
+	cells  [3][4]map[string][]string // networks, designations, services × discipline
+}
 
-func (l lists) share(codes []string) []string {
+const (
+	networksCells = iota
+	designationsCells
+	servicesCells
+)
+
+func newLists() *lists {
+	l := &lists{shared: map[string][]string{}}
+	for i := range l.cells {
+		for d := range l.cells[i] {
+			l.cells[i][d] = map[string][]string{}
+		}
+	}
+	return l
+}
+
+// remember records what a cell read as.
+func (l *lists) remember(kind int, d adequacy.Discipline, cell string, codes []string) {
+	if m := l.cells[kind][d]; len(m) < maxSharedRosterLists {
+		m[strings.Clone(cell)] = codes // the cell is a slice of the whole record
+	}
+}
+
+func (l *lists) share(codes []string) []string {
 	if len(codes) == 0 {
 		return nil
 	}
 	codes = slices.Clip(codes) // an append by a reader never writes into a shared array
 	key := strings.Join(codes, listSeparator)
-	if s, ok := l[key]; ok {
+	if s, ok := l.shared[key]; ok {
 		return s
 	}
-	if len(l) < maxSharedRosterLists {
-		l[key] = codes
+	if len(l.shared) < maxSharedRosterLists {
+		l.shared[key] = codes
 	}
 	return codes
 }
@@ -62,8 +91,11 @@ func (rd *RosterReader) networks(e *rowErrs) []string {
 	if cell == "" {
 		return nil
 	}
+	if l, ok := rd.lists.cells[networksCells][0][cell]; ok {
+		return l
+	}
 	items := split(cell)
-	if normHeader(rd.rr.colName("networks")) == "network" {
+	if rd.oneNet {
 		items = []string{cell} // one id, as the column always held
 	}
 	if len(items) > MaxNetworksPerRow {
@@ -79,7 +111,9 @@ func (rd *RosterReader) networks(e *rowErrs) []string {
 		out = append(out, id)
 	}
 	slices.Sort(out)
-	return rd.lists.share(slices.Compact(out))
+	l := rd.lists.share(slices.Compact(out))
+	rd.lists.remember(networksCells, 0, cell, l)
+	return l
 }
 
 func badNetworkID(id string) string {
@@ -102,7 +136,7 @@ func badNetworkID(id string) string {
 // unknown code, or one the row's discipline cannot hold, is a warning and
 // is ignored: rosters carry degrees (DPT, MS) and local credentials there.
 func (rd *RosterReader) designations(w *rowErrs, d adequacy.Discipline) []string {
-	return rd.codes(w, "designations", func(code string) (string, string) {
+	return rd.codes(w, "designations", designationsCells, d, func(code string) (string, string) {
 		sd, ok := rd.vocab.Designation(code)
 		switch {
 		case !ok:
@@ -117,7 +151,7 @@ func (rd *RosterReader) designations(w *rowErrs, d adequacy.Discipline) []string
 // services reads the services column into canonical codes, warning of and
 // ignoring unknown codes and services the row's discipline does not offer.
 func (rd *RosterReader) services(w *rowErrs, d adequacy.Discipline) []string {
-	return rd.codes(w, "services", func(code string) (string, string) {
+	return rd.codes(w, "services", servicesCells, d, func(code string) (string, string) {
 		s, ok := rd.vocab.Service(code)
 		switch {
 		case !ok:
@@ -131,8 +165,16 @@ func (rd *RosterReader) services(w *rowErrs, d adequacy.Discipline) []string {
 
 // codes splits a list cell and resolves each item; empty items are
 // skipped, repeats folded, the result sorted.
-func (rd *RosterReader) codes(w *rowErrs, canon string, resolve func(string) (code, warning string)) []string {
-	items := split(rd.rr.get(canon))
+func (rd *RosterReader) codes(w *rowErrs, canon string, kind int, d adequacy.Discipline, resolve func(string) (code, warning string)) []string {
+	cell := rd.rr.get(canon)
+	if cell == "" {
+		return nil
+	}
+	if l, ok := rd.lists.cells[kind][d][cell]; ok {
+		return l
+	}
+	warned := len(w.errs)
+	items := split(cell)
 	var out []string
 	n := 0
 	for _, it := range items {
@@ -151,7 +193,11 @@ func (rd *RosterReader) codes(w *rowErrs, canon string, resolve func(string) (co
 		out = append(out, code)
 	}
 	slices.Sort(out)
-	return rd.lists.share(slices.Compact(out))
+	l := rd.lists.share(slices.Compact(out))
+	if len(w.errs) == warned {
+		rd.lists.remember(kind, d, cell, l)
+	}
+	return l
 }
 
 func disciplines(ds []adequacy.Discipline) string {

@@ -413,8 +413,6 @@ func (s *copySource) produce(ctx context.Context) {
 				c.telehealth++
 			}
 		}
-		// A nil list would go to COPY as NULL; the columns hold '{}'.
-		p.Networks, p.Designations, p.Services = orEmpty(p.Networks), orEmpty(p.Designations), orEmpty(p.Services)
 		r := copyRow{p: p, rowNo: rowNo, line: int32(line), eff: pgDate(p.Effective), term: pgDate(p.Termination)}
 		if len(p.Networks) > 0 {
 			r.network = p.Networks[0]
@@ -439,14 +437,36 @@ func (s *copySource) produce(ctx context.Context) {
 	}
 }
 
-var noCodes = []string{}
+// codeList sends a list of codes to COPY as a text[]: an empty list as
+// '{}' (a nil []string would go as NULL), and without a heap allocation
+// per element (pgx boxes each element of a []string in an interface).
+type codeList []string
 
-func orEmpty(s []string) []string {
-	if s == nil {
-		return noCodes
+// codeText is one element; a pointer to it boxes without allocating.
+type codeText string
+
+func (t *codeText) TextValue() (pgtype.Text, error) { return pgtype.Text{String: string(*t), Valid: true}, nil }
+
+// arrayDims are the one-dimensional shapes of short lists, made once.
+var arrayDims = func() (d [data.MaxCodesPerCell + 1][]pgtype.ArrayDimension) {
+	d[0] = []pgtype.ArrayDimension{} // not nil: nil is NULL
+	for n := 1; n < len(d); n++ {
+		d[n] = []pgtype.ArrayDimension{{Length: int32(n), LowerBound: 1}}
 	}
-	return s
+	return d
+}()
+
+// Dimensions, Index and IndexType implement pgtype.ArrayGetter.
+func (l *codeList) Dimensions() []pgtype.ArrayDimension {
+	if n := len(*l); n < len(arrayDims) {
+		return arrayDims[n]
+	}
+	return []pgtype.ArrayDimension{{Length: int32(len(*l)), LowerBound: 1}}
 }
+
+func (l *codeList) Index(i int) any { return (*codeText)(&(*l)[i]) }
+
+func (l *codeList) IndexType() any { return (*codeText)(nil) }
 
 func pgDate(d adequacy.Date) pgtype.Date {
 	if d.IsZero() {
@@ -500,7 +520,7 @@ func (s *copySource) Values() ([]any, error) {
 	v[8], v[9], v[10], v[11], v[12] = &p.Address.Line1, &p.Address.Line2, &p.Address.City, &p.Address.State, &p.Address.ZIP
 	v[13], v[14], v[15], v[16], v[17] = &p.CountyFIPS, &r.network, &p.Participating, &p.TelehealthOnly, &p.AcceptingNewPatients
 	v[18], v[19] = &r.eff, &r.term
-	v[20], v[21], v[22] = &p.Networks, &p.Designations, &p.Services
+	v[20], v[21], v[22] = (*codeList)(&p.Networks), (*codeList)(&p.Designations), (*codeList)(&p.Services)
 	return v, nil
 }
 

@@ -133,7 +133,8 @@ func rosterProviderProto(p *adequacy.Provider) *pb.RosterProvider {
 		AcceptingNewPatients: p.AcceptingNewPatients, EffectiveDate: p.Effective.String(), TerminationDate: p.Termination.String(),
 		Networks: p.Networks, Designations: p.Designations, Services: p.Services}
 	if len(p.Networks) > 0 {
-		out.Network = p.Networks[0] //nolint:staticcheck // the deprecated field, still filled for older clients
+		//lint:ignore SA1019 the deprecated field, still filled for older clients
+		out.Network = p.Networks[0]
 	}
 	return out
 }

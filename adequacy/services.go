@@ -136,14 +136,14 @@ func NewVocabulary(version, source string, ds []SpecialtyDesignation, ss []Servi
 	for i := range ds {
 		d := ds[i]
 		fail := func(field, format string, args ...any) error {
-			return &VocabularyError{Section: "designations", Index: i, Code: cut(d.Code, 24), Field: field, Msg: fmt.Sprintf(format, args...)}
+			return &VocabularyError{Section: "designations", Index: i, Code: ExcerptN(d.Code, 24), Field: field, Msg: fmt.Sprintf(format, args...)}
 		}
 		d.Code = strings.TrimSpace(d.Code)
 		switch {
 		case d.Code == "":
 			return nil, fail("code", "is required")
 		case !designationCode.MatchString(d.Code):
-			return nil, fail("code", "%q must be upper-case letters, digits and hyphens (at most 24)", cut(d.Code, 24))
+			return nil, fail("code", "%q must be upper-case letters, digits and hyphens (at most 24)", ExcerptN(d.Code, 24))
 		}
 		d.Aliases, d.Disciplines = slices.Clone(d.Aliases), slices.Clone(d.Disciplines)
 		if err := checkDisciplines(d.Disciplines); err != nil {
@@ -152,7 +152,7 @@ func NewVocabulary(version, source string, ds []SpecialtyDesignation, ss []Servi
 		for j, a := range d.Aliases {
 			d.Aliases[j] = strings.TrimSpace(a)
 			if !aliasCode.MatchString(d.Aliases[j]) {
-				return nil, fail(fmt.Sprintf("aliases.%d", j), "%q must be letters, digits, spaces, '.', '/' or '-' (at most 40)", cut(a, 40))
+				return nil, fail(fmt.Sprintf("aliases.%d", j), "%q must be letters, digits, spaces, '.', '/' or '-' (at most 40)", ExcerptN(a, 40))
 			}
 		}
 		for j, k := range append([]string{d.Code}, d.Aliases...) {
@@ -167,14 +167,14 @@ func NewVocabulary(version, source string, ds []SpecialtyDesignation, ss []Servi
 	for i := range ss {
 		s := ss[i]
 		fail := func(field, format string, args ...any) error {
-			return &VocabularyError{Section: "services", Index: i, Code: cut(s.Code, 32), Field: field, Msg: fmt.Sprintf(format, args...)}
+			return &VocabularyError{Section: "services", Index: i, Code: ExcerptN(s.Code, 32), Field: field, Msg: fmt.Sprintf(format, args...)}
 		}
 		s.Code = strings.TrimSpace(s.Code)
 		switch {
 		case s.Code == "":
 			return nil, fail("code", "is required")
 		case !serviceCode.MatchString(s.Code):
-			return nil, fail("code", "%q must be lower-case letters, digits and hyphens (at most 32)", cut(s.Code, 32))
+			return nil, fail("code", "%q must be lower-case letters, digits and hyphens (at most 32)", ExcerptN(s.Code, 32))
 		}
 		s.Aliases, s.Disciplines = slices.Clone(s.Aliases), slices.Clone(s.Disciplines)
 		s.Designations, s.Similar = slices.Clone(s.Designations), slices.Clone(s.Similar)
@@ -185,7 +185,7 @@ func NewVocabulary(version, source string, ds []SpecialtyDesignation, ss []Servi
 		for j, a := range s.Aliases {
 			s.Aliases[j] = strings.TrimSpace(a)
 			if !aliasCode.MatchString(s.Aliases[j]) {
-				return nil, fail(fmt.Sprintf("aliases.%d", j), "%q must be letters, digits, spaces, '.', '/' or '-' (at most 40)", cut(a, 40))
+				return nil, fail(fmt.Sprintf("aliases.%d", j), "%q must be letters, digits, spaces, '.', '/' or '-' (at most 40)", ExcerptN(a, 40))
 			}
 		}
 		for j, k := range append([]string{s.Code}, s.Aliases...) {
@@ -205,7 +205,7 @@ func NewVocabulary(version, source string, ds []SpecialtyDesignation, ss []Servi
 			d, ok := v.Designation(c)
 			field := fmt.Sprintf("designations.%d", j)
 			if !ok {
-				return nil, fail(field, "%v %q", ErrUnknownDesignation, cut(c, 24))
+				return nil, fail(field, "%v %q", ErrUnknownDesignation, ExcerptN(c, 24))
 			}
 			if !slices.ContainsFunc(d.Disciplines, func(x Discipline) bool { return slices.Contains(s.Disciplines, x) }) {
 				return nil, fail(field, "designation %s is held by no discipline of the service (%s holds it; the service is %s)",
@@ -220,7 +220,7 @@ func NewVocabulary(version, source string, ds []SpecialtyDesignation, ss []Servi
 			o, ok := v.Service(c)
 			field := fmt.Sprintf("similar.%d", j)
 			if !ok {
-				return nil, fail(field, "%v %q", ErrUnknownService, cut(c, 32))
+				return nil, fail(field, "%v %q", ErrUnknownService, ExcerptN(c, 32))
 			}
 			if o == s {
 				return nil, fail(field, "a service is not similar to itself")
@@ -302,7 +302,7 @@ func (v *Vocabulary) LookupService(code string) (*Service, error) {
 	for i, s := range v.sOrder {
 		codes[i] = s.Code
 	}
-	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownService, cut(code, 64), strings.Join(codes, ", "))
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownService, ExcerptN(code, 64), strings.Join(codes, ", "))
 }
 
 // Designations lists the designations in vocabulary order.

@@ -190,7 +190,7 @@ func decodeVocabulary(file string, b []byte) (*vocabularyFile, error) {
 	switch raw.Mode {
 	case "", VocabularyExtend, VocabularyReplace:
 	default:
-		return nil, f.fail("mode", "%q must be extend or replace", cut(raw.Mode, 32))
+		return nil, f.fail("mode", "%q must be extend or replace", adequacy.ExcerptN(raw.Mode, 32))
 	}
 	for i, r := range raw.Designations {
 		path := fmt.Sprintf("designations.%d", i)
@@ -235,7 +235,7 @@ func (f *vocabularyFile) disciplines(path string, in []string) ([]adequacy.Disci
 	for j, s := range in {
 		d, err := adequacy.ParseDiscipline(s)
 		if err != nil {
-			return nil, f.fail(fmt.Sprintf("%s.disciplines.%d", path, j), "%q must be DC, PT, OT or ST", cut(s, 32))
+			return nil, f.fail(fmt.Sprintf("%s.disciplines.%d", path, j), "%q must be DC, PT, OT or ST", adequacy.ExcerptN(s, 32))
 		}
 		out = append(out, d)
 	}

@@ -118,6 +118,9 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 			if more := rep.WarningCount - len(rep.Warnings); more > 0 {
 				fmt.Fprintf(stderr, "geoaccess: roster %s: and %d more codes ignored\n", e.roster, more)
 			}
+			if note := rep.UnplacedNote(); note != "" {
+				fmt.Fprintf(stderr, "geoaccess: roster %s: %s\n", e.roster, note)
+			}
 		}
 	}
 	if err != nil {

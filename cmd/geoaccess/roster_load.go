@@ -45,9 +45,13 @@ type loadJSON struct {
 	// all counted, the first data.MaxRosterWarnings listed.
 	WarningCount int            `json:"warning_count"`
 	Warnings     []rowErrorJSON `json:"warnings"`
-	Shrinks      []shrinkJSON   `json:"shrinks,omitempty"`
-	Retired      []int64        `json:"retired,omitempty"`
-	Error        string         `json:"error,omitempty"`
+	// Unplaced providers are in no county: loaded, and listed (the first
+	// lines) so their coordinates get checked.
+	Unplaced      int          `json:"unplaced"`
+	UnplacedLines []int        `json:"unplaced_lines,omitempty"`
+	Shrinks       []shrinkJSON `json:"shrinks,omitempty"`
+	Retired       []int64      `json:"retired,omitempty"`
+	Error         string       `json:"error,omitempty"`
 }
 
 func rosterLoad(args []string, stdout, stderr io.Writer) error {
@@ -115,8 +119,8 @@ func rosterLoad(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		out := loadJSON{Published: lerr == nil, Version: res.Version, Previous: res.Previous, Rows: res.Report.Rows,
 			Accepted: res.Report.Accepted, Bad: res.Report.Bad, MaxBad: *maxBad, SHA256: res.Report.SHA256,
-			Errors: []rowErrorJSON{}, WarningCount: res.Report.WarningCount, Warnings: []rowErrorJSON{}, Retired: retired,
-			Error: errText(errors.Join(lerr, rerr))}
+			Errors: []rowErrorJSON{}, WarningCount: res.Report.WarningCount, Warnings: []rowErrorJSON{},
+			Unplaced: res.Report.Unplaced, UnplacedLines: res.Report.UnplacedLines, Retired: retired, Error: errText(errors.Join(lerr, rerr))}
 		for _, e := range res.Report.Errors {
 			out.Errors = append(out.Errors, rowErrorJSON(e))
 		}
@@ -152,6 +156,9 @@ func writeLoadText(w io.Writer, res *pg.LoadResult, maxBad int, lerr error) {
 	}
 	fmt.Fprintf(w, "%d rows read, %d accepted, %d bad (limit %s)\n", rep.Rows, rep.Accepted, rep.Bad, limit)
 	writeWarnings(w, rep)
+	if note := rep.UnplacedNote(); note != "" {
+		fmt.Fprintln(w, note)
+	}
 	if rep.SHA256 != "" {
 		fmt.Fprintf(w, "sha256 %s\n", rep.SHA256)
 	}

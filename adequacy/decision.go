@@ -150,8 +150,10 @@ type Decision struct {
 	// Discipline decided; AnyDiscipline for a service decided across its
 	// disciplines (see Components).
 	Discipline Discipline
-	// Service decided (its code and name), when the request named one.
+	// Service decided (its code and name), when the request named one,
+	// and the services counted as similar to it.
 	Service, ServiceName string
+	Similar              []string
 	// Components: for a service across disciplines, each discipline's
 	// rule and count; Rule then holds the county type and the providers
 	// required, ProvidersWithin the sum.
@@ -485,7 +487,7 @@ func (e *Engine) begin(out *Decision, d Discipline, pr *prepared, req Request) (
 	*out = Decision{Discipline: d, Location: l.ev, Profile: p.Name, ProfileVersion: p.Version, ProfileExpired: pr.ch.Expired, ProfileEnd: p.Effective.To,
 		RosterVersion: e.Network.Version(), AsOf: req.AsOf, TimeModel: p.Time.Name(), TimeEstimated: p.Time.Estimated(), memberPoint: l.point}
 	if pr.service != nil {
-		out.Service, out.ServiceName = pr.service.Code, pr.service.Name
+		out.Service, out.ServiceName, out.Similar = pr.service.Code, pr.service.Name, pr.service.Similar
 	}
 	if pr.plan != nil {
 		out.Plan, out.Networks = pr.plan.ID, pr.plan.Networks
@@ -554,7 +556,10 @@ func (d *Decision) Explain() string {
 	}
 	offering := ""
 	if d.Service != "" {
-		offering = " offering " + d.ServiceName + " (or a similar service)"
+		offering = " offering " + d.ServiceName
+		if len(d.Similar) > 0 {
+			offering += " (or a similar service: " + strings.Join(d.Similar, ", ") + ")"
+		}
 	}
 	var s string
 	if d.Discipline == AnyDiscipline {

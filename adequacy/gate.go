@@ -194,8 +194,12 @@ func geoCriterion(d Decision, disc *Decision) CriterionResult {
 	}
 	r.Detail = d.Explain()
 	if disc != nil && d.Status != Indeterminate && d.Status != OutOfServiceArea {
-		r.Detail = fmt.Sprintf("%d participating %s provider(s) within %s; %d offering %s (or a similar service). Service: %s",
-			disc.ProvidersWithin, disc.Discipline, disc.Rule.Limits(), d.ProvidersWithin, d.ServiceName, d.Explain())
+		similar := ""
+		if len(d.Similar) > 0 {
+			similar = " (or a similar service)"
+		}
+		r.Detail = fmt.Sprintf("%d participating %s provider(s) within %s; %d offering %s%s. Service: %s",
+			disc.ProvidersWithin, disc.Discipline, disc.Rule.Limits(), d.ProvidersWithin, d.ServiceName, similar, d.Explain())
 	}
 	return r
 }

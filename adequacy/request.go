@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/geoaccess/geoaccess/geo"
 )
@@ -257,14 +256,6 @@ func (e *Engine) targets(pr *prepared, req Request, p *Profile, bad *InvalidRequ
 		}
 	}
 	pr.targets = req.Disciplines
-}
-
-func disciplineList(ds []Discipline) string {
-	s := make([]string, len(ds))
-	for i, d := range ds {
-		s[i] = d.String()
-	}
-	return strings.Join(s, ", ")
 }
 
 // serviceCodes lists the services a provider offers, in vocabulary order.

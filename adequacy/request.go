@@ -45,18 +45,6 @@ func (sc scope) apply(f geo.Filter) geo.Filter {
 	return f
 }
 
-// counts reports whether a provider of the roster counts under the scope
-// (the index decides the same inside; this is for reports and oracles).
-func (sc scope) counts(n *Network, p *Provider) bool {
-	if sc.need&(1<<setServices) != 0 && n.Offers(p)&sc.svcs == 0 {
-		return false
-	}
-	if sc.need&(1<<setNetworks) != 0 && n.networkBits(p.Networks)&sc.nets == 0 {
-		return false
-	}
-	return true
-}
-
 func (e *Engine) prepare(req Request) (*prepared, error) {
 	bad := &InvalidRequest{}
 	pr := &prepared{}

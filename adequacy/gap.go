@@ -268,7 +268,7 @@ func claimedCredits(p *Profile, names []string) (map[string]bool, error) {
 			}
 		}
 		if !found {
-			return nil, &InvalidRequest{Violations: []FieldViolation{{fmt.Sprintf("credits[%d]", i), fmt.Sprintf("profile %s has no credit %q that can be claimed", p.Name, n)}}}
+			return nil, &InvalidRequest{Violations: []FieldViolation{{fmt.Sprintf("credits[%d]", i), fmt.Sprintf("profile %s has no credit %q that can be claimed", p.Name, Excerpt(n))}}}
 		}
 		out[n] = true
 	}

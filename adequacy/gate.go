@@ -243,12 +243,12 @@ func (e *Engine) Negotiate(req NegotiationRequest) (GateResult, error) {
 // first nine.
 func validNPI(s string) error {
 	if len(s) != 10 {
-		return fmt.Errorf("an NPI is 10 digits (got %q)", s)
+		return fmt.Errorf("an NPI is 10 digits (got %q)", Excerpt(s))
 	}
 	sum := 24
 	for i := 0; i < 10; i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return fmt.Errorf("an NPI is 10 digits (got %q)", s)
+			return fmt.Errorf("an NPI is 10 digits (got %q)", Excerpt(s))
 		}
 	}
 	for i := 0; i < 9; i++ {

@@ -63,7 +63,7 @@ func TestReadMembers(t *testing.T) {
 		`line 4, column lat: "91": latitude must be a finite number between -90 and 90 (got 91)`,
 		`line 5, column lon: "west": is not a number`,
 		`line 7, column member_id: is required`,
-		`line 8, column zip: "1000": a ZIP code is 5 digits (got "1000")`,
+		`line 8, column zip: "1000": a ZIP code is 5 digits`,
 		`line 9, column county_fips: "NYC": a county FIPS code is 5 digits`,
 		`line 10, column member_id: repeats the member of line 2`,
 		`line 11, column lat: a location is required: lat and lon, or zip`,

@@ -13,7 +13,7 @@ import (
 	"io"
 	"net/http"
 	"os"
-		"path/filepath"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -429,6 +429,56 @@ func TestAbuseManySlowStreams(t *testing.T) {
 	}
 	cancel()
 	alive(t, p.newClient(t))
+}
+
+// TestAbuseManyGapReports: eight gap reports of 100,000 members (the
+// most a request may hold, 3.2 MB each) at once. Each holds about 200 MB
+// while it runs; the server runs --max-gap-reports of them and refuses
+// the rest with RESOURCE_EXHAUSTED.
+func TestAbuseManyGapReports(t *testing.T) {
+	p := start(t, "--log-level", "info")
+	var ms []*pb.GapMember
+	for i := range 100_000 {
+		ms = append(ms, &pb.GapMember{MemberRef: fmt.Sprintf("m%07d", i), Location: &pb.LatLng{Latitude: 25 + float64(i%2400)/100, Longitude: -120 + float64(i/2400)*1.5}})
+	}
+	req := &pb.GapReportRequest{Members: ms, AsOf: "2026-06-01"}
+	const reports = 8
+	var wg sync.WaitGroup
+	errs := make([]error, reports)
+	rows := make([]int, reports)
+	for i := range reports {
+		c := p.newClient(t)
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			s, err := c.GapReport(ctx, req)
+			for err == nil {
+				if _, err = s.Recv(); err == nil {
+					rows[i]++
+				}
+			}
+			if !errors.Is(err, io.EOF) {
+				errs[i] = err
+			}
+		})
+	}
+	wg.Wait()
+	served, refused := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			served++
+		case status.Code(err) == codes.ResourceExhausted:
+			refused++
+		default:
+			t.Errorf("report %d: %v after %d rows", i, err, rows[i])
+		}
+	}
+	t.Logf("%d reports served, %d refused with RESOURCE_EXHAUSTED", served, refused)
+	if refused == 0 {
+		t.Error("no report was refused")
+	}
+	p.checkRSS(t, fmt.Sprintf("%d gap reports of 100,000 members at once", reports))
 }
 
 // TestEmptyRosterFileRefused: a roster with no participating provider —

@@ -34,6 +34,7 @@ type config struct {
 	maxRecvBytes          int
 	maxSendBytes          int
 	maxStreams            int
+	maxGapReports         int
 	maxConnStreams        int
 	shutdownGrace         time.Duration
 	pprof                 bool
@@ -71,6 +72,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.maxRecvBytes, "max-recv-bytes", server.DefaultMaxRecvBytes, "largest request message accepted, bytes")
 	fs.IntVar(&c.maxSendBytes, "max-send-bytes", server.DefaultMaxSendBytes, "largest response message sent, bytes")
 	fs.IntVar(&c.maxStreams, "max-streams", server.DefaultMaxStreams, "CheckAccessBatch and GapReport streams served at once; more are refused with RESOURCE_EXHAUSTED")
+	fs.IntVar(&c.maxGapReports, "max-gap-reports", server.DefaultMaxGapReports, "GapReport streams served at once (each counts toward --max-streams too); more are refused with RESOURCE_EXHAUSTED")
 	fs.IntVar(&c.maxConnStreams, "max-conn-streams", server.DefaultMaxConnStreams, "calls in flight on one connection (HTTP/2 MAX_CONCURRENT_STREAMS); a client's further calls wait")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 20*time.Second, "on SIGTERM, how long calls in flight may take to finish")
 	fs.BoolVar(&c.pprof, "pprof", false, "also serve Go's /debug/pprof/ profiles on the metrics listener")
@@ -152,8 +154,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("--shutdown-grace must not be negative")
 	case c.maxRecvBytes <= 0 || c.maxSendBytes <= 0:
 		return fmt.Errorf("--max-recv-bytes and --max-send-bytes must be positive")
-	case c.maxStreams <= 0 || c.maxConnStreams <= 0 || c.batch.BufferBytes <= 0:
-		return fmt.Errorf("--max-streams, --max-conn-streams and --batch-buffer-bytes must be positive")
+	case c.maxStreams <= 0 || c.maxGapReports <= 0 || c.maxConnStreams <= 0 || c.batch.BufferBytes <= 0:
+		return fmt.Errorf("--max-streams, --max-gap-reports, --max-conn-streams and --batch-buffer-bytes must be positive")
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ func newDaemon(cfg *config, log *slog.Logger) (*daemon, error) {
 	}
 	scfg := server.Config{Engine: eng, Location: loc, Logger: log, Keepalive: cfg.keepalive,
 		MaxRecvBytes: cfg.maxRecvBytes, MaxSendBytes: cfg.maxSendBytes, Batch: cfg.batch,
-		MaxStreams: cfg.maxStreams, MaxConnStreams: cfg.maxConnStreams}
+		MaxStreams: cfg.maxStreams, MaxGapReports: cfg.maxGapReports, MaxConnStreams: cfg.maxConnStreams}
 	if scfg.TLS, err = tlsConfig(cfg); err != nil {
 		return nil, err
 	}

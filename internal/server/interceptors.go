@@ -92,6 +92,7 @@ type interceptors struct {
 	tokens  *Tokens         // nil: no authentication
 	admin   map[string]bool // extra admin methods (tests)
 	streams chan struct{}   // a slot per costly stream served (Config.MaxStreams)
+	gaps    chan struct{}   // a slot per GapReport served (Config.MaxGapReports)
 }
 
 // costlyStreams are the calls Config.MaxStreams counts: each may hold a
@@ -146,14 +147,11 @@ func (ic *interceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 		ctx = context.WithValue(ctx, principalKey{}, p)
 	}
 	if costlyStreams[info.FullMethod] {
-		select {
-		case ic.streams <- struct{}{}:
-			ic.metrics.streams.Inc()
-			defer func() { <-ic.streams; ic.metrics.streams.Dec() }()
-		default:
-			ic.metrics.refused.WithLabelValues(info.FullMethod).Inc()
-			return streamLimitStatus(cap(ic.streams)).Err()
+		release, err := ic.admit(info.FullMethod)
+		if err != nil {
+			return err
 		}
+		defer release()
 	}
 	defer ic.recoverInto(ctx, info.FullMethod, &err)
 	return h(srv, &ctxStream{ServerStream: ss, ctx: ctx})
@@ -235,14 +233,42 @@ func callCode(ctx context.Context, err error) codes.Code {
 	return codes.Canceled
 }
 
-// streamLimitStatus refuses a costly stream over Config.MaxStreams.
-func streamLimitStatus(limit int) *status.Status {
-	const what = "CheckAccessBatch and GapReport streams"
-	st := status.Newf(codes.ResourceExhausted, "the server is serving its limit of %d %s (--max-streams): retry with backoff", limit, what)
+// admit takes a slot for a costly stream (and a GapReport's own), or
+// refuses it with RESOURCE_EXHAUSTED; release gives the slots back.
+func (ic *interceptors) admit(method string) (release func(), err error) {
+	select {
+	case ic.streams <- struct{}{}:
+	default:
+		ic.metrics.refused.WithLabelValues(method).Inc()
+		return nil, streamLimitStatus("CheckAccessBatch and GapReport streams", "--max-streams", cap(ic.streams)).Err()
+	}
+	gap := method == pb.AdequacyService_GapReport_FullMethodName
+	if gap {
+		select {
+		case ic.gaps <- struct{}{}:
+		default:
+			<-ic.streams
+			ic.metrics.refused.WithLabelValues(method).Inc()
+			return nil, streamLimitStatus("GapReport streams", "--max-gap-reports", cap(ic.gaps)).Err()
+		}
+	}
+	ic.metrics.streams.Inc()
+	return func() {
+		if gap {
+			<-ic.gaps
+		}
+		<-ic.streams
+		ic.metrics.streams.Dec()
+	}, nil
+}
+
+// streamLimitStatus refuses a costly stream over a limit.
+func streamLimitStatus(what, flag string, limit int) *status.Status {
+	st := status.Newf(codes.ResourceExhausted, "the server is serving its limit of %d %s (%s): retry with backoff", limit, what, flag)
 	return withDetails(st,
 		&errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{{Subject: "server",
 			Description: fmt.Sprintf("at most %d %s at once", limit, what)}}},
-		&errdetails.ErrorInfo{Reason: "STREAM_LIMIT", Domain: "geoaccess.v1", Metadata: map[string]string{"limit": strconv.Itoa(limit)}})
+		&errdetails.ErrorInfo{Reason: "STREAM_LIMIT", Domain: "geoaccess.v1", Metadata: map[string]string{"limit": strconv.Itoa(limit), "flag": flag}})
 }
 
 // levelFor logs successful calls at debug (metrics count them), caller

@@ -140,11 +140,23 @@ func TestEchoedValuesCut(t *testing.T) {
 		return r
 	}
 	for name, call := range map[string]func() error{
-		"profile":     func() error { _, err := c.CheckAccess(ctx, req(func(r *pb.CheckAccessRequest) { r.Profile = big })); return err },
-		"zip":         func() error { _, err := c.CheckAccess(ctx, req(func(r *pb.CheckAccessRequest) { r.Zip = big })); return err },
-		"county_fips": func() error { _, err := c.CheckAccess(ctx, req(func(r *pb.CheckAccessRequest) { r.CountyFips = big })); return err },
-		"as_of":       func() error { _, err := c.CheckAccess(ctx, req(func(r *pb.CheckAccessRequest) { r.AsOf = big })); return err },
-		"GetProfile":  func() error { _, err := c.GetProfile(ctx, &pb.GetProfileRequest{Name: big}); return err },
+		"profile": func() error {
+			_, err := c.CheckAccess(ctx, req(func(r *pb.CheckAccessRequest) { r.Profile = big }))
+			return err
+		},
+		"zip": func() error {
+			_, err := c.CheckAccess(ctx, req(func(r *pb.CheckAccessRequest) { r.Zip = big }))
+			return err
+		},
+		"county_fips": func() error {
+			_, err := c.CheckAccess(ctx, req(func(r *pb.CheckAccessRequest) { r.CountyFips = big }))
+			return err
+		},
+		"as_of": func() error {
+			_, err := c.CheckAccess(ctx, req(func(r *pb.CheckAccessRequest) { r.AsOf = big }))
+			return err
+		},
+		"GetProfile": func() error { _, err := c.GetProfile(ctx, &pb.GetProfileRequest{Name: big}); return err },
 		"provider.npi": func() error {
 			_, err := c.EvaluateNegotiation(ctx, &pb.EvaluateNegotiationRequest{Zip: "10001", Discipline: pt, AsOf: testAsOf,
 				Provider: &pb.RequestedProvider{Npi: big}})

@@ -62,7 +62,7 @@ func newMetrics(reg *prometheus.Registry, now func() time.Time) *metrics {
 	m.streams = prometheus.NewGauge(prometheus.GaugeOpts{Name: "geoaccess_streams_in_flight",
 		Help: "CheckAccessBatch and GapReport streams being served (at most --max-streams)."})
 	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "geoaccess_streams_refused_total",
-		Help: "CheckAccessBatch and GapReport streams refused with RESOURCE_EXHAUSTED because --max-streams were being served, by method."}, []string{"method"})
+		Help: "CheckAccessBatch and GapReport streams refused with RESOURCE_EXHAUSTED because --max-streams (or --max-gap-reports) were being served, by method."}, []string{"method"})
 	m.batchBuffered = prometheus.NewGauge(prometheus.GaugeOpts{Name: "geoaccess_batch_buffered_bytes",
 		Help: "Encoded bytes of CheckAccessBatch items and answers held by every stream together (each at most --batch-buffer-bytes)."})
 	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "geoaccess_roster_age_seconds",

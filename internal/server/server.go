@@ -55,6 +55,10 @@ type Config struct {
 	// RESOURCE_EXHAUSTED and a google.rpc.QuotaFailure. 0 =
 	// DefaultMaxStreams.
 	MaxStreams int
+	// MaxGapReports caps the GapReport streams among them: a report holds
+	// its members and rows (about 200 MB for 100,000 members), so few run
+	// at once; one more is refused the same way. 0 = DefaultMaxGapReports.
+	MaxGapReports int
 	// MaxConnStreams caps the calls in flight on one connection, every
 	// method (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS): a client's further
 	// calls wait for one to end. 0 = DefaultMaxConnStreams.
@@ -88,6 +92,7 @@ const (
 // Default stream limits (docs/operations.md sizes them).
 const (
 	DefaultMaxStreams     = 16
+	DefaultMaxGapReports  = 2
 	DefaultMaxConnStreams = 100
 )
 
@@ -169,6 +174,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = DefaultMaxStreams
 	}
+	if cfg.MaxGapReports <= 0 {
+		cfg.MaxGapReports = DefaultMaxGapReports
+	}
 	if cfg.MaxConnStreams <= 0 {
 		cfg.MaxConnStreams = DefaultMaxConnStreams
 	}
@@ -199,7 +207,7 @@ func serverOptions(cfg Config, s *Server) []grpc.ServerOption {
 		admin[m] = true
 	}
 	ic := &interceptors{log: cfg.Logger, metrics: s.metrics, expiry: s.expiry, tokens: cfg.Tokens, admin: admin,
-		streams: make(chan struct{}, cfg.MaxStreams)}
+		streams: make(chan struct{}, cfg.MaxStreams), gaps: make(chan struct{}, cfg.MaxGapReports)}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary),
 		grpc.ChainStreamInterceptor(ic.stream),

@@ -3,13 +3,16 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/geoaccess/geoaccess/internal/server"
@@ -160,5 +163,68 @@ func TestCanceledStreamCounted(t *testing.T) {
 			t.Fatalf("not counted as Canceled and DeadlineExceeded:\n%s", grepLines(body, "geoaccess_grpc_requests_total"))
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestGapReportLimit: GapReport streams have their own, smaller limit:
+// while one report is being sent to a caller that does not read, a
+// second is refused (ErrorInfo names --max-gap-reports), a batch stream
+// is still served, and once the first ends another report runs.
+func TestGapReportLimit(t *testing.T) {
+	_, addr := startServer(t, server.Config{MaxGapReports: 1}, false)
+	slow := pb.NewAdequacyServiceClient(dial(t, addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10)))
+	c := client(t, addr)
+	ctx, cancel := context.WithCancel(ctxFor(t))
+	defer cancel()
+	ref := strings.Repeat("m", 1000) // echoed in every unserved row
+	var ms []*pb.GapMember
+	for i := range 2000 {
+		ms = append(ms, &pb.GapMember{MemberRef: fmt.Sprint(ref, i), Location: &pb.LatLng{Latitude: 70.2, Longitude: -150.5}})
+	}
+	first, err := slow.GapReport(ctx, &pb.GapReportRequest{Members: ms, AsOf: testAsOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Recv(); err != nil { // under way, and blocked sending the rest
+		t.Fatal(err)
+	}
+	err = gapErr(c, ctx, &pb.GapReportRequest{Members: []*pb.GapMember{{MemberRef: "m", Zip: "10001"}}})
+	st := status.Convert(err)
+	var flag string
+	for _, d := range st.Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			flag = ei.Metadata["flag"]
+		}
+	}
+	if st.Code() != codes.ResourceExhausted || flag != "--max-gap-reports" {
+		t.Fatalf("second report: %v (flag %q)", err, flag)
+	}
+	b, err := c.CheckAccessBatch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Send(&pb.CheckAccessBatchRequest{MemberRef: "a", Zip: "10001", AsOf: testAsOf, Disciplines: []pb.Discipline{pt}})
+	if _, err := b.Recv(); err != nil {
+		t.Fatalf("a batch stream beside the report: %v", err)
+	}
+	for { // the first report ends: read it to the end
+		if _, err := first.Recv(); err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := gapErr(c, ctx, &pb.GapReportRequest{Members: []*pb.GapMember{{MemberRef: "m", Zip: "10001"}}})
+		if err == nil {
+			break
+		}
+		if status.Code(err) != codes.ResourceExhausted || time.Now().After(deadline) {
+			t.Fatalf("after the first report: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -18,6 +18,15 @@ type Provider struct {
 	Address    Address
 	CountyFIPS string // where the service location is; resolved from the point when the roster omits it
 	Network    string // network or product name, if the roster has one
+	// Networks are the ids of the networks the provider participates in;
+	// a plan counts a provider when it shares a network with the plan.
+	Networks []string
+	// Designations are the professional specialty designations it holds
+	// and Services the services it declares: canonical vocabulary codes.
+	// It offers a service it declares or holds a qualifying designation
+	// for (Vocabulary.Offers).
+	Designations []string
+	Services     []string
 
 	Participating        bool
 	TelehealthOnly       bool // offers no in-person care; never counts toward time/distance

@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/geo"
 )
 
 // readSequential is the oracle: the CSV reader, row by row.
@@ -113,6 +115,20 @@ func TestReadMembersEqualsSequential(t *testing.T) {
 	}
 }
 
+// A read error midway is the reader's error, not a short member list.
+func TestReadMembersReadError(t *testing.T) {
+	boom := errors.New("disk gone")
+	var b strings.Builder
+	b.WriteString("member_id,lat,lon\n")
+	for i := range 200_000 { // more than one chunk before the error
+		b.WriteString("M" + strconv.Itoa(i) + ",40.5,-73.5\n")
+	}
+	ms, _, err := ReadMembers(io.MultiReader(strings.NewReader(b.String()), iotest.ErrReader(boom)), nil)
+	if !errors.Is(err, boom) || ms != nil {
+		t.Errorf("got %d members, error %v; want %v", len(ms), err, boom)
+	}
+}
+
 func FuzzReadMembers(f *testing.F) {
 	f.Add([]byte(memberFile))
 	f.Add([]byte("member_id,zip\nA,10001\n\"B\",\"10001\"\n"))
@@ -127,4 +143,47 @@ func FuzzReadMembers(f *testing.F) {
 			t.Fatalf("parallel and sequential differ:\n%+v %+v\n%+v %+v", ms, errs, seqM, seqE)
 		}
 	})
+}
+
+// Member IDs a spreadsheet would take for formulas are neutralised by
+// WriteMembers and read back unchanged.
+func TestMembersRoundTripHostile(t *testing.T) {
+	ms := []adequacy.GapMember{
+		{ID: "-5", Point: geo.Point{Lat: 40.75, Lon: -73.99}, HasPoint: true},
+		{ID: "=HYPERLINK(\"http://x\")", ZIP: "10001"},
+		{ID: "@x", ZIP: "10001", CountyFIPS: "36061"},
+		{ID: "'quoted", Point: geo.Point{Lat: -14.3, Lon: -170.7}, HasPoint: true},
+	}
+	var buf bytes.Buffer
+	if err := WriteMembers(&buf, ms); err != nil {
+		t.Fatal(err)
+	}
+	if want := "member_id,lat,lon,zip,county_fips\n\"'-5\",40.75,-73.99,,\n"; !strings.HasPrefix(buf.String(), want) {
+		t.Errorf("got\n%s\nwant it to start\n%s", buf.String(), want)
+	}
+	got, errs, err := ReadMembers(&buf, nil)
+	if err != nil || len(errs) > 0 {
+		t.Fatal(err, errs)
+	}
+	for i := range got {
+		got[i].Line = 0
+	}
+	if !reflect.DeepEqual(got, ms) {
+		t.Errorf("round trip:\n%+v\nwant\n%+v", got, ms)
+	}
+}
+
+// Every wrong coordinate of a row is reported, not only the first.
+func TestReadMembersReportsBothCoordinates(t *testing.T) {
+	_, errs, err := ReadMembers(strings.NewReader("member_id,lat,lon\nM1,95,200\nM2,-91,x\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range errs {
+		got = append(got, strconv.Itoa(e.Line)+" "+e.Column)
+	}
+	if want := []string{"2 lat", "2 lon", "3 lat", "3 lon"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("errors at %v, want %v", got, want)
+	}
 }

@@ -13,7 +13,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -433,8 +432,8 @@ func TestAbuseManySlowStreams(t *testing.T) {
 
 // TestAbuseManyGapReports: eight gap reports of 100,000 members (the
 // most a request may hold, 3.2 MB each) at once. Each holds about 200 MB
-// while it runs; the server runs --max-gap-reports of them and refuses
-// the rest with RESOURCE_EXHAUSTED.
+// while it runs; the server runs --max-gap-reports of them (one by default)
+// and refuses the rest with RESOURCE_EXHAUSTED.
 func TestAbuseManyGapReports(t *testing.T) {
 	p := start(t, "--log-level", "info")
 	var ms []*pb.GapMember
@@ -479,44 +478,6 @@ func TestAbuseManyGapReports(t *testing.T) {
 		t.Error("no report was refused")
 	}
 	p.checkRSS(t, fmt.Sprintf("%d gap reports of 100,000 members at once", reports))
-}
-
-// TestEmptyRosterFileRefused: a roster with no participating provider —
-// a header and nothing else, or only non-participating rows — is never
-// served: geoaccessd exits 1 and says why.
-func TestEmptyRosterFileRefused(t *testing.T) {
-	for name, body := range map[string]string{
-		"header only":       "npi,discipline,lat,lon\n",
-		"none participates": "npi,discipline,lat,lon,participating\n1234567893,PT,40.748817,-73.985428,N\n",
-	} {
-		t.Run(name, func(t *testing.T) {
-			roster := filepath.Join(t.TempDir(), "empty.csv")
-			if err := os.WriteFile(roster, []byte(body), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			p := launch(t, "--listen", "127.0.0.1:0", "--metrics-listen", "", "--log-format", "json", "--roster", roster)
-			for {
-				select {
-				case rec := <-p.records:
-					if rec["msg"] == "serving" {
-						t.Fatalf("served a roster with no participating provider:\n%s", p.logText())
-					}
-					continue
-				case <-p.exited:
-				case <-time.After(60 * time.Second):
-					t.Fatalf("neither served nor exited:\n%s", p.logText())
-				}
-				break
-			}
-			out := p.logText()
-			if code := p.cmd.ProcessState.ExitCode(); code != 1 {
-				t.Fatalf("exit %d, want 1:\n%s", code, out)
-			}
-			if !strings.Contains(string(out), "no participating providers") {
-				t.Errorf("the log does not say why:\n%s", out)
-			}
-		})
-	}
 }
 
 // TestCanceledCallsAreNotUnavailable: a caller that cancels its call, or

@@ -2,16 +2,14 @@ package report
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data/csvsafe"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // WriteAccess writes member_access.csv (with GapOptions.Detail): every
@@ -48,21 +46,19 @@ func writeAccessRows(w *bufio.Writer, r *adequacy.GapReport) error {
 	for i := range parts {
 		parts[i] = make(chan part, 1)
 	}
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	go func() {
-		for i := range parts {
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem }()
-				rows, err := r.AccessRows(i*chunk, min((i+1)*chunk, n), nil)
-				var buf []byte
-				for k := range rows {
-					buf = appendAccess(buf, &rows[k])
-				}
-				parts[i] <- part{buf, err}
-			}()
+	// Chunks are formatted on every processor, taken in order (par hands
+	// them out so), and written in order as they come; a failed write
+	// stops the formatting.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go par.ForContext(ctx, len(parts), 0, func(_, i int) {
+		rows, err := r.AccessRows(i*chunk, min((i+1)*chunk, n), nil)
+		var buf []byte
+		for k := range rows {
+			buf = appendAccess(buf, &rows[k])
 		}
-	}()
+		parts[i] <- part{buf, err}
+	})
 	for _, c := range parts {
 		p := <-c
 		if p.err != nil {
@@ -75,35 +71,20 @@ func writeAccessRows(w *bufio.Writer, r *adequacy.GapReport) error {
 	return nil
 }
 
-// appendAccess formats one row as encoding/csv would.
+// appendAccess formats one row through csvsafe, as csvsafe.Writer would.
 func appendAccess(b []byte, a *adequacy.AccessRow) []byte {
-	b = appendField(b, a.MemberID)
+	b = csvsafe.AppendText(b, a.MemberID)
 	b = append(b, ',')
-	b = append(b, a.Discipline.String()...)
+	b = csvsafe.AppendText(b, a.Discipline.String())
 	b = append(b, ',')
-	b = appendField(b, a.CountyFIPS)
+	b = csvsafe.AppendText(b, a.CountyFIPS)
 	b = append(b, ',')
-	b = append(b, yn(a.Served)...)
+	b = csvsafe.AppendText(b, yn(a.Served))
 	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(a.ProvidersWithin), 10)
+	b = csvsafe.AppendInt(b, int64(a.ProvidersWithin))
 	b = append(b, ',')
-	b = appendField(b, a.NearestNPI)
+	b = csvsafe.AppendText(b, a.NearestNPI)
 	b = append(b, ',')
-	b = append(b, miles(a.NearestMiles)...)
+	b = csvsafe.AppendNumber(b, miles(a.NearestMiles))
 	return append(b, '\n')
-}
-
-// appendField quotes a field exactly when encoding/csv would.
-func appendField(b []byte, s string) []byte {
-	if r, _ := utf8.DecodeRuneInString(s); s == "" || (s != `\.` && !strings.ContainsAny(s, ",\"\r\n") && !unicode.IsSpace(r)) {
-		return append(b, s...)
-	}
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
-			b = append(b, '"')
-		}
-		b = append(b, s[i])
-	}
-	return append(b, '"')
 }

@@ -92,7 +92,7 @@ const (
 // Default stream limits (docs/operations.md sizes them).
 const (
 	DefaultMaxStreams     = 16
-	DefaultMaxGapReports  = 2
+	DefaultMaxGapReports  = 1
 	DefaultMaxConnStreams = 100
 )
 

@@ -91,7 +91,7 @@ func badRequest(t *testing.T, err error) (*status.Status, *errdetails.BadRequest
 // any per-element work; a request with thousands of wrong elements gets
 // at most MaxViolations of them and a count of the rest.
 func TestAbuseRepeatedFields(t *testing.T) {
-	p := start(t)
+	p := start(t, "--max-gap-reports", "2") // two of the calls below are gap reports
 	_, c := p.client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -431,9 +431,12 @@ func TestReplicasConverge(t *testing.T) {
 
 	// Replica 3 loses the database: it keeps serving v2, stays SERVING,
 	// and its status says the store cannot be reached.
+	cutAt := time.Now()
 	px.cut()
-	// The first failure is the cut connection's (EOF); the retries' name
-	// the address they cannot reach.
+	waitFor(t, "replica 3 reports a failure", func() bool { return !statusOf(t, direct[2], adminToken).LastReload.Success })
+	t.Logf("replica 3 reported the lost database %v after the cut", time.Since(cutAt).Round(time.Millisecond))
+	// The first failure may be the cut connection's (EOF); the retries'
+	// name the address they cannot reach.
 	waitFor(t, "replica 3 reports the database unreachable", func() bool {
 		lr := statusOf(t, direct[2], adminToken).LastReload
 		return !lr.Success && strings.Contains(lr.Error, "127.0.0.1")

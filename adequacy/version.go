@@ -99,6 +99,9 @@ func VersionCodeOf(err error) VersionCode {
 // (ErrShrink). Reading the same version again cannot help; only another
 // version (or, past the shrink guard, force) can. Other errors — a
 // database unreachable, a timeout — may pass on a retry.
+//
+// A roster with no participating in-person provider (ErrEmptyRoster) is
+// refused for good too, however a store reports it.
 func VersionFinal(err error) bool {
-	return VersionCodeOf(err) != 0 || errors.Is(err, ErrShrink)
+	return VersionCodeOf(err) != 0 || errors.Is(err, ErrShrink) || errors.Is(err, ErrEmptyRoster)
 }

@@ -12,9 +12,9 @@ import (
 // counties come from one topology, so two neighbouring counties share
 // their common boundary vertex for vertex. An edge of a county ring that
 // a county of the same state also has (in either direction) lies inside
-// the state and is dropped; an edge shared with another state's county is
-// kept once (from the state that sorts first); every other edge is
-// coastline or the nation's border and is kept. Runs of kept edges along
+// the state and is dropped; an edge any other state's county has is a
+// border, and every other edge is coastline or the nation's border: those
+// are kept, each once. Runs of kept edges along
 // a ring become polylines.
 
 // stateLine is one polyline of a state's outline, in lon/lat.
@@ -56,19 +56,20 @@ func dissolve(shapes []geo.CountyShape) []stateLine {
 			}
 		}
 	}
-	keep := func(state string, k edgeKey) bool {
-		if k.a[0] == k.b[0] && (k.a[0] == 180 || k.a[0] == -180) {
-			return false // where Aleutians West is cut at the antimeridian
+	emitted := map[edgeKey]bool{}
+	keep := func(k edgeKey) bool {
+		if emitted[k] || k.a[0] == k.b[0] && (k.a[0] == 180 || k.a[0] == -180) {
+			return false // drawn already, or where Aleutians West is cut at the antimeridian
 		}
-		n := 0
-		for _, st := range owners[k] {
-			if st == state {
-				n++
-			} else if st < state {
-				return false // drawn with the other state
+		by := owners[k]
+		inner := len(by) > 1
+		for _, st := range by[1:] {
+			if st != by[0] {
+				inner = false // a border
 			}
 		}
-		return n == 1
+		emitted[k] = !inner
+		return !inner
 	}
 	var out []stateLine
 	for _, s := range shapes {
@@ -83,7 +84,7 @@ func dissolve(shapes []geo.CountyShape) []stateLine {
 					run = nil
 				}
 				for i := 1; i < len(ring); i++ {
-					if !keep(s.State, norm(ring[i-1], ring[i])) {
+					if !keep(norm(ring[i-1], ring[i])) {
 						flush()
 						continue
 					}

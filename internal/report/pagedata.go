@@ -55,7 +55,6 @@ type pagePanel struct {
 	MaxY  float64 `json:"maxY"`
 	Scale float64 `json:"scale"`
 	Wrap  bool    `json:"wrap"`
-	Slot  float64 `json:"slot"` // the width its name may take
 	// Outline: the state outlines in the frame, as polylines: count,
 	// then each one's length and delta-coded lon, lat.
 	Outline string `json:"outline"`
@@ -207,7 +206,7 @@ func buildPage(r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequ
 	lines := stateOutlines(shapes)
 	for _, p := range l.panels {
 		pp := pagePanel{Name: p.name, X: round2(p.x0), Y: round2(p.y0), W: round2(p.w), H: round2(p.h), Lon0: p.lon0, Cos: p.cosφ,
-			MinX: p.minX, MaxY: p.maxY, Scale: p.scale, Wrap: p.wrap, Slot: round2(math.Max(p.w, labelWidth(p.name)))}
+			MinX: p.minX, MaxY: p.maxY, Scale: p.scale, Wrap: p.wrap}
 		var s intStream
 		var in []stateLine
 		for _, sl := range lines {

@@ -81,7 +81,7 @@ var cellShades = []struct {
 	min     int
 	opacity float64
 	label   string
-}{{1, 0.55, "1"}, {3, 0.7, "3–9"}, {10, 0.85, "10–49"}, {50, 1, "50 or more"}}
+}{{1, 0.7, "1–2"}, {3, 0.8, "3–9"}, {10, 0.9, "10–49"}, {50, 1, "50 or more"}}
 
 func cellShade(n int) int {
 	k := 0
@@ -235,7 +235,7 @@ func (p *panel) drawCells(bw *errWriter, cells []adequacy.GapCell, d adequacy.Di
 	}
 	for k, d := range paths {
 		if len(d) > 0 {
-			bw.printf(`<path class="unserved" fill="%s" fill-opacity="%.2f" stroke="#fff" stroke-width="0.3" d="%s"/>`+"\n", cellColor, cellShades[k].opacity, d)
+			bw.printf(`<path class="unserved" fill="%s" fill-opacity="%.2f" d="%s"/>`+"\n", cellColor, cellShades[k].opacity, d)
 		}
 	}
 }

@@ -92,7 +92,7 @@
     var gap = (rows.req[r] - rows.pct[r]) / 100;
     return gap < 5 ? 1 : gap < 15 ? 2 : gap < 40 ? 3 : 4;
   }
-  var CELL_SHADES = [[1, 0.55], [3, 0.7], [10, 0.85], [50, 1]];
+  var CELL_SHADES = [[1, 0.7], [3, 0.8], [10, 0.9], [50, 1]];
   layers.forEach(function (L) {
     L.rowOf = new Int32Array(NC).fill(-1);
     L.shade = new Int8Array(NC).fill(NB);
@@ -289,19 +289,27 @@
     canvas.dataset.zoom = (view.k / fitK).toFixed(3);
     canvas.setAttribute("aria-label", "Map of " + L.name + " access by county, zoom " + (view.k / fitK).toFixed(1) + "\u00d7");
   }
+  // A panel's name, inside its top-left corner on a white ground, shrunk
+  // or cut to the panel's width so that names never run into each other.
   function drawLabel(p, sx, sy) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    var avail = Math.max(p.w, p.slot || p.w) * view.k, size = 12;
+    var avail = p.w * view.k - 8, size = 12, text = p.name;
+    if (avail < 20) return;
     ctx.font = size + "px sans-serif";
-    var text = p.name;
-    while (size > 8 && ctx.measureText(text).width > avail) { size--; ctx.font = size + "px sans-serif"; }
-    while (text.length > 3 && ctx.measureText(text).width > avail) text = text.slice(0, -2) + "\u2026";
-    ctx.fillStyle = "#555";
-    ctx.fillText(text, sx, sy - 5);
+    while (size > 9 && ctx.measureText(text).width > avail) { size--; ctx.font = size + "px sans-serif"; }
+    while (text.length > 2 && ctx.measureText(text).width > avail) text = text.slice(0, -2) + "\u2026";
+    var x = Math.max(sx, 0) + 1, y = Math.max(sy, 0) + 1, w = ctx.measureText(text).width;
+    if (sx + p.w * view.k < x + w || sy + p.h * view.k < y + size + 4) return;
+    ctx.fillStyle = "rgba(255,255,255,0.85)";
+    ctx.fillRect(x, y, w + 6, size + 5);
+    ctx.fillStyle = "#333";
+    ctx.textBaseline = "top";
+    ctx.fillText(text, x + 3, y + 3);
   }
-  var MIN_CELL = 3;
+  var MIN_CELL = 4;
   function drawCells(cs, k) {
     var xy = cs.xy, n = cs.n, m = n.length;
+    ctx.strokeStyle = "rgba(255,255,255,0.8)"; ctx.lineWidth = 0.75;
     for (var s = 0; s < CELL_SHADES.length; s++) {
       var lo = CELL_SHADES[s][0], hi = s + 1 < CELL_SHADES.length ? CELL_SHADES[s + 1][0] : Infinity;
       ctx.fillStyle = "rgba(45,0,75," + CELL_SHADES[s][1] + ")";
@@ -317,12 +325,13 @@
         ctx.rect(x0, y0, w, h);
       }
       ctx.fill();
+      ctx.stroke();
     }
   }
   function drawProviders(xy, k) {
-    ctx.fillStyle = "#1f4e9c";
+    ctx.fillStyle = "rgba(31,78,156,0.8)";
     ctx.beginPath();
-    var r = Math.min(3, 1.2 + 0.2 * Math.log2(view.k / fitK + 1));
+    var r = Math.min(3, 0.8 + 0.4 * Math.log2(view.k / fitK));
     for (var i = 0; i < xy.length; i += 2) {
       var x = view.x + xy[i] * k, y = view.y + xy[i + 1] * k;
       if (x < -r || y < -r || x > cssW + r || y > cssH + r) continue;

@@ -128,6 +128,7 @@ func BenchmarkPageLoad(b *testing.B) {
 	}
 	b.ReportMetric(total/float64(b.N), "ms-ready")
 	b.ReportMetric(float64(st.Size())/1e6, "MB")
+	b.ReportMetric(eval[float64](b, tb, `document.getElementsByTagName("*").length`), "elements")
 	if p := tb.Problems(); len(p) > 0 {
 		b.Errorf("console: %q", p)
 	}

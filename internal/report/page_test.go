@@ -338,3 +338,25 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// A report in which no member could be evaluated still makes a page that
+// loads quietly and says so.
+func TestPageNoMembers(t *testing.T) {
+	eng, _, _, _ := sampleReport(t)
+	asOf, _ := adequacy.ParseDate("2026-11-24")
+	rep, err := eng.Gap(t.Context(), []adequacy.GapMember{{ID: "X", Line: 2, Point: geo.Point{Lat: 91}, HasPoint: true}}, adequacy.GapOptions{AsOf: asOf})
+	if err == nil || rep == nil {
+		t.Fatalf("a report of one bad member: %v", err)
+	}
+	dir := writeReport(t, eng, rep, nil, []Rejected{{Line: 2, MemberID: "X", Column: "lat", Reason: "out of range"}})
+	tb := openTab(t, newBrowser(t), filepath.Join(dir, "index.html"), 1280, 900)
+	if p := tb.Problems(); len(p) > 0 {
+		t.Errorf("console: %q", p)
+	}
+	if got := eval[string](t, tb, `document.querySelector(".meta").textContent`); !strings.Contains(got, "0 members evaluated, 1 rows rejected") {
+		t.Errorf("page says %q", got)
+	}
+	if n := eval[int](t, tb, `document.querySelectorAll("#counties tbody tr").length`); n != 0 {
+		t.Errorf("%d county rows", n)
+	}
+}

@@ -140,6 +140,9 @@ func buildPage(r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequ
 	for _, b := range bins {
 		m.Bins = append(m.Bins, pageBin{b.label, b.color})
 	}
+	// Empty lists, never null: a report with no member evaluated has none.
+	m.Panels, m.Layers, m.Worst = []pagePanel{}, []pageLayer{}, [][2]int{}
+	m.Counties = pageCounty{FIPS: []string{}, Name: []string{}, State: []string{}, Type: []string{}, Official: []int{}, Panel: []int{}}
 	if len(r.Cells) > 0 {
 		m.CellSize = r.Cells[0].Size
 	}
@@ -233,7 +236,9 @@ func buildPage(r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequ
 	rowOf := map[[2]string]int{}
 	for li, d := range r.Disciplines {
 		layerOf[d] = li
-		m.Layers = append(m.Layers, pageLayer{Key: d.String(), Name: d.Name(), Kind: "discipline"})
+		m.Layers = append(m.Layers, pageLayer{Key: d.String(), Name: d.Name(), Kind: "discipline", Rows: pageRows{
+			County: []int{}, Members: []int{}, Served: []int{}, Pct: []int{}, Req: []int{}, Pass: []int{}, Counted: []int{},
+			Min: []int{}, MinPass: []int{}, P50: []int{}, P90: []int{}, Credits: []string{}}})
 	}
 	for _, row := range r.Counties {
 		li, ok := layerOf[row.Discipline]
@@ -260,7 +265,6 @@ func buildPage(r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequ
 			m.Layers[li].Totals = pageTotal{t.Members, t.Served, t.Counties, t.CountiesPass, t.CountiesMinPass, t.Unreachable}
 		}
 	}
-	m.Worst = [][2]int{}
 	for _, w := range r.Worst(25) {
 		m.Worst = append(m.Worst, [2]int{layerOf[w.Discipline], rowOf[[2]string{w.County.FIPS, w.Discipline.String()}]})
 	}

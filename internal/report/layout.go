@@ -191,7 +191,7 @@ func (p *panel) fit(width, maxH float64) {
 	p.w, p.h = spanX*p.scale, spanY*p.scale
 }
 
-// rects reports whether any two panels' slots (rectangle and name)
+// overlapping reports whether any two panels' slots (rectangle and name)
 // overlap; the layout must never make such a pair.
 func (l *mapLayout) overlapping() (a, b string, ok bool) {
 	type box struct{ x0, y0, x1, y1 float64 }

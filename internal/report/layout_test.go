@@ -228,3 +228,100 @@ func FuzzDecodeInts(f *testing.F) {
 		}
 	})
 }
+
+// The page's streams decode to what the report holds: every unserved
+// member-discipline counted once in the cells, every counting provider
+// once, every county's rings.
+func TestPageModelStreams(t *testing.T) {
+	eng, rep, picks, _ := sampleReport(t)
+	providers := map[adequacy.Discipline][]geo.Point{}
+	for _, p := range eng.Network.Roster.Providers {
+		if p.Participating && !p.TelehealthOnly {
+			providers[p.Discipline] = append(providers[p.Discipline], p.Location)
+		}
+	}
+	m := buildPage(rep, eng.Map, providers, picks, MaxPicks)
+	l := layout(rep, eng.Map)
+	for li, d := range rep.Disciplines {
+		L := m.Layers[li]
+		if L.Key != d.String() || L.Kind != "discipline" {
+			t.Errorf("layer %d: %s %s", li, L.Key, L.Kind)
+		}
+		cells, err := decodeInts(L.Cells)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, k := 0, 0
+		for range m.Panels {
+			n := cells[k]
+			k++
+			for range n {
+				sum += cells[k+2]
+				k += 3
+			}
+		}
+		unserved := 0
+		for _, u := range rep.Unserved {
+			if u.Discipline == d {
+				unserved++
+			}
+		}
+		if k != len(cells) || sum != unserved {
+			t.Errorf("%s: cells count %d unserved (want %d), %d of %d values read", d, sum, unserved, k, len(cells))
+		}
+		pts, err := decodeInts(L.Providers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inPanels := 0
+		for _, p := range providers[d] {
+			if l.panelOf(p.Lon, p.Lat) >= 0 {
+				inPanels++
+			}
+		}
+		got, k := 0, 0
+		for range m.Panels {
+			n := pts[k]
+			got += n
+			k += 1 + 2*n
+		}
+		if k != len(pts) || got != inPanels || got == 0 {
+			t.Errorf("%s: %d providers in the stream, want %d", d, got, inPanels)
+		}
+		if len(L.Rows.County) == 0 {
+			t.Errorf("%s: no rows", d)
+		}
+		for r, c := range L.Rows.County {
+			if m.Counties.FIPS[c] == "" || L.Rows.Members[r] < L.Rows.Served[r] {
+				t.Errorf("%s row %d: county %d, %d of %d", d, r, c, L.Rows.Served[r], L.Rows.Members[r])
+			}
+		}
+	}
+	geom, err := decodeInts(m.Counties.Geom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := 0
+	for c, fips := range m.Counties.FIPS {
+		s, _ := eng.Map.Shape(fips)
+		want := 0
+		for _, poly := range s.Shape {
+			for _, ring := range poly {
+				if len(ring) >= 4 {
+					want++
+				}
+			}
+		}
+		if geom[k] != want {
+			t.Fatalf("county %d (%s): %d rings, want %d", c, fips, geom[k], want)
+		}
+		nr := geom[k]
+		k++
+		for range nr {
+			k += 1 + 2*geom[k]
+		}
+	}
+	if k != len(geom) {
+		t.Errorf("geometry: %d of %d values read", k, len(geom))
+	}
+}

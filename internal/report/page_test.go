@@ -317,6 +317,30 @@ func TestPageInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("show on map", func(t *testing.T) {
+		// A worst county's name opens it on the map, in its discipline,
+		// with its details, by keyboard as by mouse.
+		worst := rep.Worst(1)
+		if len(worst) == 0 {
+			t.Skip("every county passes")
+		}
+		w := worst[0]
+		eval[bool](t, tb, `document.querySelector("#worst button.show").focus(), true`)
+		tb.do(t, chromedp.KeyEvent("\r"))
+		eval[bool](t, tb, afterPaint)
+		label := fmt.Sprintf("%s, %s (%s)", w.County.Name, w.County.State, w.County.FIPS)
+		tip := eval[string](t, tb, `(() => { const t = document.querySelector(".tip"); return t.hidden ? "" : t.textContent })()`)
+		if !strings.Contains(tip, label) || !strings.Contains(tip, fmt.Sprintf("%s: %d of %d served", w.Discipline, w.Served, w.Members)) {
+			t.Errorf("after showing %s (%s): tip %q", label, w.Discipline, tip)
+		}
+		if z := eval[string](t, tb, `document.querySelector("canvas.map-canvas").dataset.zoom`); z == "1.000" {
+			t.Error("the map did not zoom to the county")
+		}
+		if on := eval[string](t, tb, `document.querySelector("fieldset.layers input:checked").value`); on != w.Discipline.String() {
+			t.Errorf("layer %s shown for a %s row", on, w.Discipline)
+		}
+	})
+
 	t.Run("phone", func(t *testing.T) {
 		phone := openTab(t, browser, page, 390, 844)
 		widths := eval[[]float64](t, phone, `[document.documentElement.scrollWidth, document.documentElement.clientWidth, document.querySelector("canvas.map-canvas").getBoundingClientRect().width]`)

@@ -196,7 +196,7 @@
   tip.hidden = true;
   host.appendChild(tip);
   host.appendChild(el("p", { "class": "hint" },
-    "Drag to pan; wheel, pinch, the buttons or + and \u2212 keys to zoom; arrow keys pan; 0 fits. Point at a county or a cell for details."));
+    "Drag to pan; wheel, pinch, the buttons or + and \u2212 keys to zoom; arrow keys pan; 0 fits. Point at (or tap) a county or a cell for details, or pick a county\u2019s name in a table below."));
   var legend = el("ul", { "class": "legend" });
   function legendItem(style, text) {
     var li = el("li"), sw = el("span", { "class": "sw", style: style });
@@ -378,6 +378,39 @@
       }
     return 0;
   }
+  // showCounty frames county c on the map, switches to layer li and opens
+  // its details: what a table's county button does.
+  function showCounty(c, li) {
+    if (C.panel[c] < 0) return;
+    if (li !== current) {
+      current = li;
+      fs.querySelectorAll("input")[li].checked = true;
+    }
+    var b = 4 * c, w = Math.max(bounds[b + 2] - bounds[b], 1), h = Math.max(bounds[b + 3] - bounds[b + 1], 1);
+    view.k = Math.max(fitK, Math.min(fitK * 256, 0.5 * Math.min(cssW / w, cssH / h)));
+    var cx = (bounds[b] + bounds[b + 2]) / 2, cy = (bounds[b + 1] + bounds[b + 3]) / 2;
+    view.x = cssW / 2 - cx * view.k;
+    view.y = cssH / 2 - cy * view.k;
+    clampView();
+    canvas.scrollIntoView({ block: "center" });
+    draw();
+    // a point inside the county, near the middle of its largest ring
+    var best = null, area = -1;
+    rings[c].forEach(function (r) {
+      var a = 0;
+      for (var i = 0, j = r.length - 2; i < r.length; j = i, i += 2) a += (r[j] - r[i]) * (r[j + 1] + r[i + 1]);
+      if (Math.abs(a) > area) { area = Math.abs(a); best = r; }
+    });
+    var px = cx, py = cy;
+    if (best && !inRing(best, px, py)) {
+      for (var i = 0; i < best.length - 2; i += 2) {
+        var mx = (best[i] + cx) / 2, my = (best[i + 1] + cy) / 2;
+        if (inRing(best, mx, my)) { px = mx; py = my; break; }
+      }
+    }
+    showTip(view.x + px * view.k, view.y + py * view.k);
+    canvas.focus({ preventScroll: true });
+  }
   function hideTip() { tip.hidden = true; }
   function showTip(sx, sy) {
     var cx = (sx - view.x) / view.k, cy = (sy - view.y) / view.k;
@@ -494,6 +527,12 @@
     });
     thead.appendChild(tr); t.appendChild(thead);
     this.tbody = el("tbody"); t.appendChild(this.tbody);
+    this.tbody.addEventListener("click", function (e) {
+      var b = e.target.closest("button.show");
+      if (!b) return;
+      var id = +b.dataset.id, col = spec.columns.find(function (c) { return c.show; });
+      col.show(id);
+    });
     wrap.appendChild(t); hostEl.appendChild(wrap);
     this.pager = el("div", { "class": "pager" });
     this.prev = el("button", { type: "button" }, "Previous");
@@ -559,7 +598,9 @@
       h.push(row ? '<tr class="' + row + '">' : "<tr>");
       for (var c = 0; c < cols.length; c++) {
         var col = cols[c], cls = (col.num ? "" : "l") + (col.cls ? " " + col.cls(id) : "");
-        h.push(cls.trim() ? '<td class="' + cls.trim() + '">' : "<td>", escHTML(col.text(id)), "</td>");
+        var txt = escHTML(col.text(id));
+        if (col.show) txt = '<button type="button" class="show" data-id="' + id + '" title="Show on the map">' + txt + "</button>";
+        h.push(cls.trim() ? '<td class="' + cls.trim() + '">' : "<td>", txt, "</td>");
       }
       h.push("</tr>");
     }
@@ -574,6 +615,7 @@
   function countyLabel(c) { return C.name[c] + ", " + C.state[c] + " (" + C.fips[c] + ")"; }
   function numCol(label, get, text) { return { label: label, num: true, key: get, text: text || get }; }
   function textCol(label, get) { return { label: label, key: get, text: get }; }
+  function showCol(label, get, show) { return { label: label, key: get, text: get, show: show }; }
 
   // Worst counties
   var worstHost = document.getElementById("worst");
@@ -584,7 +626,7 @@
     new Table(worstHost, {
       label: "Worst counties", n: W.length, caption: "Failing county \u00d7 discipline rows, furthest below the required share first.",
       columns: [
-        textCol("County", function (id) { return countyLabel(wc(id)); }),
+        showCol("County", function (id) { return countyLabel(wc(id)); }, function (id) { showCounty(wc(id), W[id][0]); }),
         textCol("Type", function (id) { return C.type[wc(id)]; }),
         textCol("Discipline", function (id) { return layers[W[id][0]].key; }),
         numCol("Members", function (id) { return wr(id).members[wi(id)]; }),
@@ -657,7 +699,7 @@
       rowClass: function (id) { return R(id).pass[rr[id]] ? "pass" : "FAIL"; },
       columns: [
         textCol("FIPS", function (id) { return C.fips[cty(id)]; }),
-        textCol("County", function (id) { return C.name[cty(id)]; }),
+        showCol("County", function (id) { return C.name[cty(id)]; }, function (id) { showCounty(cty(id), rl[id]); }),
         textCol("State", function (id) { return C.state[cty(id)]; }),
         textCol("Type", function (id) { return C.type[cty(id)]; }),
         textCol("Type source", function (id) { return C.official[cty(id)] ? "official" : "derived"; }),

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/input"
+	cdpinput "github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -205,12 +205,12 @@ const afterPaint = `new Promise(r => requestAnimationFrame(() => requestAnimatio
 
 // wheel sends a mouse wheel event at (x, y), CSS pixels of the viewport.
 func wheel(x, y, dy float64) chromedp.Action[chromedp.Void] {
-	return chromedp.MouseEvent(input.DispatchMouseEventTypeMouseWheel, x, y, func(p *input.DispatchMouseEventParams) {
+	return chromedp.MouseEvent(cdpinput.DispatchMouseEventTypeMouseWheel, x, y, func(p *cdpinput.DispatchMouseEventParams) {
 		p.DeltaY = dy
 		p.DeltaX = 1e-6 // the protocol wants both; a zero would be left out
 	})
 }
 
 func mouseMove(x, y float64) chromedp.Action[chromedp.Void] {
-	return chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y)
+	return chromedp.MouseEvent(cdpinput.DispatchMouseEventTypeMouseMoved, x, y)
 }

@@ -234,12 +234,7 @@ func FuzzDecodeInts(f *testing.F) {
 // once, every county's rings.
 func TestPageModelStreams(t *testing.T) {
 	eng, rep, picks, _ := sampleReport(t)
-	providers := map[adequacy.Discipline][]geo.Point{}
-	for _, p := range eng.Network.Roster.Providers {
-		if p.Participating && !p.TelehealthOnly {
-			providers[p.Discipline] = append(providers[p.Discipline], p.Location)
-		}
-	}
+	providers := rep.CountingProviders()
 	m := buildPage(rep, eng.Map, providers, picks, MaxPicks)
 	l := layout(rep, eng.Map)
 	for li, d := range rep.Disciplines {

@@ -28,12 +28,7 @@ func writeReport(tb testing.TB, eng *adequacy.Engine, rep *adequacy.GapReport, p
 
 func writeReportTo(tb testing.TB, dir string, eng *adequacy.Engine, rep *adequacy.GapReport, picks []adequacy.RecruitPick, rej []Rejected) {
 	tb.Helper()
-	providers := map[adequacy.Discipline][]geo.Point{}
-	for _, p := range eng.Network.Roster.Providers {
-		if p.Participating && !p.TelehealthOnly {
-			providers[p.Discipline] = append(providers[p.Discipline], p.Location)
-		}
-	}
+	providers := rep.CountingProviders()
 	files := []string{"adequacy.csv", "unserved.csv", "rejected.csv", "gaps.geojson"}
 	for _, d := range rep.Disciplines {
 		files = append(files, MapFile(d))

@@ -9,12 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 
 	"github.com/paulmach/orb"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // A static map shows one discipline for print and slides: the composite
@@ -34,18 +34,13 @@ func MapFile(d adequacy.Discipline) string { return "map_" + d.String() + ".svg"
 func WriteMaps(dir string, r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequacy.Discipline][]geo.Point) error {
 	errs := make([]error, len(r.Disciplines))
 	l := layout(r, shapes)
-	var wg sync.WaitGroup
-	for i, d := range r.Disciplines {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var b bytes.Buffer
-			if errs[i] = renderMap(&b, l, r, d, shapes, providers[d]); errs[i] == nil {
-				errs[i] = os.WriteFile(filepath.Join(dir, MapFile(d)), b.Bytes(), 0o644)
-			}
-		}()
-	}
-	wg.Wait()
+	par.For(len(r.Disciplines), 0, func(_, i int) {
+		d := r.Disciplines[i]
+		var b bytes.Buffer
+		if errs[i] = renderMap(&b, l, r, d, shapes, providers[d]); errs[i] == nil {
+			errs[i] = os.WriteFile(filepath.Join(dir, MapFile(d)), b.Bytes(), 0o644)
+		}
+	})
 	for i, d := range r.Disciplines {
 		if errs[i] != nil {
 			return fmt.Errorf("write %s: %w", MapFile(d), errs[i])

@@ -566,3 +566,51 @@ func (r *GapReport) Preview(a *ServiceArea) []PreviewRow {
 	})
 	return out
 }
+
+// UnlistedProvider is a participating provider of the report's
+// disciplines that serves no county of the report, and why.
+type UnlistedProvider struct {
+	Provider *Provider
+	Reason   string
+}
+
+// Unlisted returns the participating providers of the report's
+// disciplines that appear in no HSD row, in roster order, with why: they
+// do not count under the profile on the as-of date, or no one in the
+// census lives within their standard.
+func (r *GapReport) Unlisted() ([]UnlistedProvider, error) {
+	ev := r.ev
+	if ev == nil {
+		return nil, ErrNoGapState
+	}
+	n := ev.e.Network
+	listed := make([]bool, len(n.Roster.Providers))
+	for _, d := range ev.ds {
+		for _, key := range ev.covered[d] {
+			listed[n.disc[d].prov[int32(key)]] = true
+		}
+	}
+	c := ev.p.Counting
+	var out []UnlistedProvider
+	for i := range n.Roster.Providers {
+		p := &n.Roster.Providers[i]
+		if listed[i] || !p.Participating || !contains(ev.ds, p.Discipline) {
+			continue
+		}
+		var why string
+		switch {
+		case c.InPersonOnly && p.TelehealthOnly:
+			why = "telehealth-only: does not count toward time and distance"
+		case c.AcceptingNewPatients && !p.AcceptingNewPatients:
+			why = "not accepting new patients, which the profile requires"
+		case c.EffectiveOnAsOf && !p.Effective.IsZero() && r.AsOf.Before(p.Effective):
+			why = "not yet in effect on " + r.AsOf.String() + " (effective " + p.Effective.String() + ")"
+		case c.EffectiveOnAsOf && !p.Termination.IsZero() && !r.AsOf.Before(p.Termination):
+			why = "terminated by " + r.AsOf.String() + " (termination " + p.Termination.String() + ")"
+		default:
+			why = "no one in the census lives within the standard of it"
+		}
+		out = append(out, UnlistedProvider{Provider: p, Reason: why})
+	}
+	return out, nil
+}

@@ -120,6 +120,30 @@ func TestCountyProvidersBruteForce(t *testing.T) {
 			if len(want) == 0 {
 				t.Fatal("no provider serves any county: the test proves nothing")
 			}
+			// Every participating provider is listed or said why not, once.
+			unlisted, err := rep.Unlisted()
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed := map[*adequacy.Provider]bool{}
+			for _, cp := range got {
+				listed[cp.Provider] = true
+			}
+			prof, _ := eng.Profiles.Get("cms-ma")
+			for _, u := range unlisted {
+				if listed[u.Provider] || !u.Provider.Participating || u.Reason == "" {
+					t.Errorf("unlisted %+v: listed %v", u, listed[u.Provider])
+				}
+				if counts := prof.Counting.Counts(u.Provider, asOf); counts != strings.HasPrefix(u.Reason, "no one in the census") {
+					t.Errorf("unlisted %s counts %v, reason %q", u.Provider.NPI, counts, u.Reason)
+				}
+				listed[u.Provider] = true
+			}
+			for i := range eng.Network.Roster.Providers {
+				if p := &eng.Network.Roster.Providers[i]; p.Participating != listed[p] {
+					t.Errorf("provider %d (participating %v) listed %v", i, p.Participating, listed[p])
+				}
+			}
 		})
 	}
 }

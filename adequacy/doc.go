@@ -1,7 +1,9 @@
 // Package adequacy owns the geo-access policy: disciplines, county types
 // and their designation rule, standards profiles, the participating
 // network, the per-member decision, gap reports with recruitment ranking,
-// and the negotiation gate.
+// the CMS filings made from them (the providers serving each county, HSD
+// records and their field edits, the pass/fail preview, the evidence for
+// exception requests), and the negotiation gate.
 //
 // It imports geo for geography and nothing of transport or storage: files,
 // databases and gRPC live in data and cmd. Distances are statute miles on

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/geoaccess/geoaccess/geo"
 )
@@ -290,11 +292,10 @@ func (f HSDField) String() string {
 	return fmt.Sprintf("HSDField(%d)", uint8(f))
 }
 
-// HSDRecord is one row of an HSD table: a contracted provider filed for
-// one SSA county, with the values as filed.
+// HSDRecord is a contracted provider's values as filed in an HSD table;
+// with its SSA code set, one row.
 type HSDRecord struct {
 	Table      HSDTable
-	County     *County   // the county served
 	Provider   *Provider // the roster row
 	Discipline Discipline
 	// Values as filed. Contract type, medical group and the contract
@@ -342,45 +343,156 @@ func (r *HSDRecord) Value(f HSDField) string {
 	return ""
 }
 
-// HSDRecords makes the rows of both tables from the providers serving each
-// county (CountyProviders): one row per provider per SSA code the county
-// is filed under (ServiceArea.SSAOf), by SSA code, specialty code, NPI and
-// roster order. t places providers' service locations in their counties'
-// states.
-func HSDRecords(serving []CountyProvider, a *ServiceArea, t *Counties) (provider, facility []HSDRecord) {
+// HSDTables is both HSD tables: each provider's values once (a record
+// with no SSA code), and the rows that file it under each SSA county it
+// serves. A table of a large plan has millions of rows; this keeps them
+// at 24 bytes each.
+type HSDTables struct {
+	Records []HSDRecord
+	Rows    [2][]HSDRow // by table: by SSA code, specialty code, NPI and roster order
+	edits   [][]HSDEdit // by record: the edits of its own fields (all but the SSA code)
+}
+
+// HSDRow is one row of a table: a record filed under an SSA county code.
+type HSDRow struct {
+	SSA    string
+	Record int32
+}
+
+// Row returns row i of table t as a record with its SSA code.
+func (h *HSDTables) Row(t HSDTable, i int) HSDRecord {
+	row := h.Rows[t&1][i]
+	r := h.Records[row.Record]
+	r.SSA = row.SSA
+	return r
+}
+
+// Edits appends to dst the field edits row i of table t fails, in field
+// order: those of its SSA code (ServiceArea), then its record's own.
+func (h *HSDTables) Edits(t HSDTable, i int, a *ServiceArea, dst []HSDEdit) []HSDEdit {
+	row := h.Rows[t&1][i]
+	if e, ok := ssaEdit(row.SSA, a); ok {
+		dst = append(dst, e)
+	}
+	return append(dst, h.edits[row.Record]...)
+}
+
+// HSDTables files the providers serving each county of the report
+// (CountyProviders, without building that list) for the service area.
+func (r *GapReport) HSDTables(a *ServiceArea, t *Counties) (*HSDTables, error) {
+	ev := r.ev
+	if ev == nil {
+		return nil, ErrNoGapState
+	}
+	n := ev.e.Network
+	b := newHSDBuilder(a, t, len(n.Roster.Providers))
+	for _, d := range ev.ds {
+		for _, key := range ev.covered[d] {
+			pos := n.disc[d].prov[int32(key)]
+			b.add(ev.counties[key>>32], d, int(pos), &n.Roster.Providers[pos])
+		}
+	}
+	return b.finish(), nil
+}
+
+// NewHSDTables files the given serving entries (as CountyProviders lists
+// them) for the service area; t places providers' service locations in
+// their counties' states.
+func NewHSDTables(serving []CountyProvider, a *ServiceArea, t *Counties) *HSDTables {
+	b := newHSDBuilder(a, t, 0)
 	for _, cp := range serving {
-		p := cp.Provider
-		rec := HSDRecord{Table: HSDTableOf(cp.Discipline), County: cp.County, Provider: p, Discipline: cp.Discipline,
-			Name: p.Name, NPI: p.NPI, Specialty: cp.Discipline.Name(), SpecialtyCode: cp.Discipline.CMSSpecialty(),
-			Street: joinNonEmpty(", ", strings.TrimSpace(p.Address.Line1), strings.TrimSpace(p.Address.Line2)),
-			City:   strings.TrimSpace(p.Address.City), State: strings.ToUpper(strings.TrimSpace(p.Address.State)),
-			ZIP: filedZIP(p.Address.ZIP), AcceptsNewPatients: yesNo(p.AcceptingNewPatients)}
-		if c, err := t.Lookup(p.CountyFIPS); err == nil {
-			rec.LocationState = c.State
-		}
-		for _, ssa := range a.SSAOf(cp.County) {
-			rec.SSA = ssa
-			if rec.Table == ProviderTable {
-				provider = append(provider, rec)
-			} else {
-				facility = append(facility, rec)
-			}
-		}
+		b.add(cp.County, cp.Discipline, cp.RosterRow, cp.Provider)
 	}
-	// serving is in county, discipline, NPI and roster order; a stable sort
-	// keeps roster order among a provider's rows.
-	for _, rs := range [][]HSDRecord{provider, facility} {
-		slices.SortStableFunc(rs, func(x, y HSDRecord) int {
-			if c := strings.Compare(x.SSA, y.SSA); c != 0 {
-				return c
-			}
-			if c := strings.Compare(x.SpecialtyCode, y.SpecialtyCode); c != 0 {
-				return c
-			}
-			return strings.Compare(x.NPI, y.NPI)
-		})
+	return b.finish()
+}
+
+type hsdBuilder struct {
+	h      *HSDTables
+	area   *ServiceArea
+	t      *Counties
+	recOf  map[int]int32 // roster row → record
+	npi    []uint64      // by record
+	pos    []int         // by record
+	ssa    map[*County][]string
+	keys   [2][]hsdKey
+	states map[string]string // county FIPS → state
+}
+
+type hsdKey struct {
+	ssa    string
+	code   Discipline
+	npi    uint64
+	pos    int
+	record int32
+}
+
+func newHSDBuilder(a *ServiceArea, t *Counties, hint int) *hsdBuilder {
+	return &hsdBuilder{h: &HSDTables{}, area: a, t: t, recOf: make(map[int]int32, hint/4), ssa: map[*County][]string{}, states: map[string]string{}}
+}
+
+func (b *hsdBuilder) add(c *County, d Discipline, pos int, p *Provider) {
+	rec, ok := b.recOf[pos]
+	if !ok {
+		rec = int32(len(b.h.Records))
+		b.recOf[pos] = rec
+		b.h.Records = append(b.h.Records, b.record(d, p))
+		v, _ := strconv.ParseUint(p.NPI, 10, 64)
+		b.npi = append(b.npi, v)
+		b.pos = append(b.pos, pos)
 	}
-	return provider, facility
+	codes, ok := b.ssa[c]
+	if !ok {
+		codes = b.area.SSAOf(c)
+		b.ssa[c] = codes
+	}
+	t := HSDTableOf(d) & 1
+	for _, s := range codes {
+		b.keys[t] = append(b.keys[t], hsdKey{s, d, b.npi[rec], b.pos[rec], rec})
+	}
+}
+
+// record is a provider's values as filed.
+func (b *hsdBuilder) record(d Discipline, p *Provider) HSDRecord {
+	rec := HSDRecord{Table: HSDTableOf(d), Provider: p, Discipline: d,
+		Name: p.Name, NPI: p.NPI, Specialty: d.Name(), SpecialtyCode: d.CMSSpecialty(),
+		Street: joinNonEmpty(", ", strings.TrimSpace(p.Address.Line1), strings.TrimSpace(p.Address.Line2)),
+		City:   strings.TrimSpace(p.Address.City), State: strings.ToUpper(strings.TrimSpace(p.Address.State)),
+		ZIP: filedZIP(p.Address.ZIP), AcceptsNewPatients: yesNo(p.AcceptingNewPatients)}
+	st, ok := b.states[p.CountyFIPS]
+	if !ok {
+		if c, err := b.t.Lookup(p.CountyFIPS); err == nil {
+			st = c.State
+		}
+		b.states[p.CountyFIPS] = st
+	}
+	rec.LocationState = st
+	return rec
+}
+
+func (b *hsdBuilder) finish() *HSDTables {
+	h := b.h
+	h.edits = make([][]HSDEdit, len(h.Records))
+	for i := range h.Records {
+		h.edits[i] = h.Records[i].fieldEdits()
+	}
+	var wg sync.WaitGroup
+	for t := range b.keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ks := b.keys[t]
+			slices.SortFunc(ks, func(x, y hsdKey) int {
+				return cmp.Or(strings.Compare(x.ssa, y.ssa), cmp.Compare(x.code, y.code), cmp.Compare(x.npi, y.npi), cmp.Compare(x.pos, y.pos))
+			})
+			rows := make([]HSDRow, len(ks))
+			for i, k := range ks {
+				rows[i] = HSDRow{SSA: k.ssa, Record: k.record}
+			}
+			h.Rows[t] = rows
+		}()
+	}
+	wg.Wait()
+	return h
 }
 
 func joinNonEmpty(sep string, parts ...string) string {
@@ -445,6 +557,26 @@ type HSDEdit struct {
 // it catches an address or a geocode that is wrong.)
 func (r *HSDRecord) Edits(a *ServiceArea) []HSDEdit {
 	var out []HSDEdit
+	if e, ok := ssaEdit(r.SSA, a); ok {
+		out = append(out, e)
+	}
+	return append(out, r.fieldEdits()...)
+}
+
+// ssaEdit checks an SSA county code against the service area.
+func ssaEdit(ssa string, a *ServiceArea) (HSDEdit, bool) {
+	switch {
+	case ssa == "":
+		return HSDEdit{FieldSSA, "no SSA county code: the county table has no CMS county for this county"}, true
+	case !a.HasSSA(ssa):
+		return HSDEdit{FieldSSA, fmt.Sprintf("SSA county %s is outside the service area (%s)", short(ssa), a.Basis)}, true
+	}
+	return HSDEdit{}, false
+}
+
+// fieldEdits checks every field but the SSA code, in field order.
+func (r *HSDRecord) fieldEdits() []HSDEdit {
+	var out []HSDEdit
 	add := func(f HSDField, format string, args ...any) {
 		out = append(out, HSDEdit{f, fmt.Sprintf(format, args...)})
 	}
@@ -455,12 +587,6 @@ func (r *HSDRecord) Edits(a *ServiceArea) []HSDEdit {
 		add(FieldSpecialtyCode, "specialty code %q is not a code of the %s table (%s)", short(r.SpecialtyCode), r.Table, knownCodes(r.Table))
 	} else if r.Specialty != name {
 		add(FieldSpecialty, "specialty %q does not match code %s (%s)", short(r.Specialty), r.SpecialtyCode, name)
-	}
-	switch {
-	case r.SSA == "":
-		add(FieldSSA, "no SSA county code: the county table has no CMS county for this county")
-	case !a.HasSSA(r.SSA):
-		add(FieldSSA, "SSA county %s is outside the service area (%s)", short(r.SSA), a.Basis)
 	}
 	if r.Street == "" {
 		add(FieldStreet, "the service street address is empty")
@@ -484,6 +610,9 @@ func (r *HSDRecord) Edits(a *ServiceArea) []HSDEdit {
 	case len(r.ZIP) != 5 || !allDigits(r.ZIP):
 		add(FieldZIP, "%q is not a 5-digit ZIP code", short(r.ZIP))
 	}
+	// Specialty and specialty code come before the street in field order;
+	// the NPI before both. Sort for the fields' order.
+	slices.SortStableFunc(out, func(x, y HSDEdit) int { return cmp.Compare(x.Field, y.Field) })
 	return out
 }
 

@@ -257,14 +257,16 @@ func TestHSDEdits(t *testing.T) {
 	// Several faults: every one is reported, in field order.
 	r := good
 	r.NPI, r.Street, r.ZIP = "", "", "x"
-	if e := r.Edits(area); len(e) != 3 || e[0].Field != adequacy.FieldNPI || e[1].Field != adequacy.FieldStreet || e[2].Field != adequacy.FieldZIP {
+	r.SSA = "33330"
+	if e := r.Edits(area); len(e) != 4 || e[0].Field != adequacy.FieldSSA || e[1].Field != adequacy.FieldNPI || e[2].Field != adequacy.FieldStreet || e[3].Field != adequacy.FieldZIP {
 		t.Errorf("three faults: %+v", e)
 	}
 }
 
-// HSDRecords files each serving provider once per SSA code of the county in
-// the area, in the right table, with the roster's values.
-func TestHSDRecords(t *testing.T) {
+// HSDTables files each serving provider once per SSA code of the county in
+// the area, in the right table, with the roster's values, and the fast
+// path from the report equals filing CountyProviders' list.
+func TestHSDTables(t *testing.T) {
 	eng := engine(t, nil)
 	members := sampleGapMembers(t, 2000)
 	rep, err := eng.Gap(context.Background(), members, adequacy.GapOptions{AsOf: asOf})
@@ -280,23 +282,43 @@ func TestHSDRecords(t *testing.T) {
 		counties = append(counties, r.County)
 	}
 	area := adequacy.ServiceAreaOf(counties, "the member file's counties")
-	prov, fac := adequacy.HSDRecords(serving, area, eng.Counties)
-	if len(prov)+len(fac) != len(serving) { // the sample's states have no shared polygons
-		t.Fatalf("%d + %d records for %d serving entries", len(prov), len(fac), len(serving))
+	h := adequacy.NewHSDTables(serving, area, eng.Counties)
+	fast, err := rep.HSDTables(area, eng.Counties)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, rs := range [][]adequacy.HSDRecord{prov, fac} {
-		for i, r := range rs {
+	if n := len(h.Rows[0]) + len(h.Rows[1]); n != len(serving) { // the sample's states have no shared polygons
+		t.Fatalf("%d rows for %d serving entries", n, len(serving))
+	}
+	for _, tab := range []adequacy.HSDTable{adequacy.ProviderTable, adequacy.FacilityTable} {
+		if len(fast.Rows[tab]) != len(h.Rows[tab]) {
+			t.Fatalf("%s table: %d rows from the report, %d from the list", tab, len(fast.Rows[tab]), len(h.Rows[tab]))
+		}
+		var edits, fastEdits []adequacy.HSDEdit
+		for i := range h.Rows[tab] {
+			r := h.Row(tab, i)
+			if fr := fast.Row(tab, i); fr.SSA != r.SSA || fr.Provider != r.Provider {
+				t.Fatalf("%s row %d: %s %s from the report, %s %s from the list", tab, i, fr.SSA, fr.NPI, r.SSA, r.NPI)
+			}
 			p := r.Provider
-			if (r.Table == adequacy.ProviderTable) != (r.Discipline == adequacy.DC) || r.SpecialtyCode != r.Discipline.CMSSpecialty() ||
-				r.NPI != p.NPI || r.Name != p.Name || r.SSA != r.County.CMSCounties[0] || r.AcceptsNewPatients != map[bool]string{true: "Y", false: "N"}[p.AcceptingNewPatients] {
-				t.Fatalf("record %+v of %+v", r, p)
+			if (r.Table == adequacy.ProviderTable) != (r.Discipline == adequacy.DC) || r.Table != tab || r.SpecialtyCode != r.Discipline.CMSSpecialty() ||
+				r.NPI != p.NPI || r.Name != p.Name || r.AcceptsNewPatients != map[bool]string{true: "Y", false: "N"}[p.AcceptingNewPatients] {
+				t.Fatalf("row %+v of %+v", r, p)
 			}
-			if i > 0 && rs[i-1].SSA > r.SSA {
-				t.Fatalf("records out of SSA order at %d", i)
+			if i > 0 {
+				q := h.Row(tab, i-1)
+				if c := cmp.Or(strings.Compare(q.SSA, r.SSA), cmp.Compare(q.Discipline, r.Discipline), strings.Compare(q.NPI, r.NPI)); c > 0 {
+					t.Fatalf("rows %d and %d out of order", i-1, i)
+				}
 			}
-			for _, e := range r.Edits(area) {
+			edits = h.Edits(tab, i, area, edits[:0])
+			fastEdits = fast.Edits(tab, i, area, fastEdits[:0])
+			if !slices.Equal(edits, r.Edits(area)) || !slices.Equal(fastEdits, edits) {
+				t.Fatalf("row %d edits %+v, record %+v", i, edits, r.Edits(area))
+			}
+			for _, e := range edits {
 				if e.Field == adequacy.FieldSSA || e.Field == adequacy.FieldNPI || e.Field == adequacy.FieldSpecialtyCode {
-					t.Errorf("record %d: edit %+v", i, e)
+					t.Errorf("row %d: edit %+v", i, e)
 				}
 			}
 		}
@@ -307,16 +329,16 @@ func TestHSDRecords(t *testing.T) {
 	p := &adequacy.Provider{NPI: "1234567893", Discipline: adequacy.PT, Name: "LA PT", CountyFIPS: "06037",
 		Address: adequacy.Address{Line1: "1 Main St", Line2: "Suite 2", City: "Los Angeles", State: "ca", ZIP: "90012-1234"}}
 	one := []adequacy.CountyProvider{{County: la, Discipline: adequacy.PT, Provider: p}}
-	_, fac = adequacy.HSDRecords(one, adequacy.ServiceAreaOf([]*adequacy.County{la}, "whole"), eng.Counties)
-	if len(fac) != 2 || fac[0].SSA != "05200" || fac[1].SSA != "05210" {
-		t.Fatalf("whole Los Angeles: %+v", fac)
+	h = adequacy.NewHSDTables(one, adequacy.ServiceAreaOf([]*adequacy.County{la}, "whole"), eng.Counties)
+	if len(h.Rows[adequacy.FacilityTable]) != 2 || h.Row(adequacy.FacilityTable, 0).SSA != "05200" || h.Row(adequacy.FacilityTable, 1).SSA != "05210" {
+		t.Fatalf("whole Los Angeles: %+v", h.Rows)
 	}
-	if r := fac[0]; r.Street != "1 Main St, Suite 2" || r.State != "CA" || r.ZIP != "90012" || r.LocationState != "CA" {
+	if r := h.Row(adequacy.FacilityTable, 0); r.Street != "1 Main St, Suite 2" || r.State != "CA" || r.ZIP != "90012" || r.LocationState != "CA" {
 		t.Errorf("values as filed: %+v", r)
 	}
 	part, _ := adequacy.NewServiceArea(eng.Counties, []string{"ssa:05210"}, "given")
-	if _, fac = adequacy.HSDRecords(one, part, eng.Counties); len(fac) != 1 || fac[0].SSA != "05210" {
-		t.Errorf("one SSA code of Los Angeles: %+v", fac)
+	if h = adequacy.NewHSDTables(one, part, eng.Counties); len(h.Rows[adequacy.FacilityTable]) != 1 || h.Row(adequacy.FacilityTable, 0).SSA != "05210" {
+		t.Errorf("one SSA code of Los Angeles: %+v", h.Rows)
 	}
 }
 

@@ -117,3 +117,15 @@ func FuzzReadCountyCodes(f *testing.F) {
 		}
 	})
 }
+
+// The sample candidates file reads whole.
+func TestSampleCandidates(t *testing.T) {
+	b, err := assets.ReadFile("assets/sample/candidates.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, bad, err := ReadCandidates(strings.NewReader(string(b)), nil)
+	if err != nil || len(bad) != 0 || len(cs) != 570 {
+		t.Fatalf("%d candidates, bad %v, %v", len(cs), bad, err)
+	}
+}

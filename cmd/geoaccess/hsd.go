@@ -6,10 +6,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 
-	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/internal/report"
 )
 
@@ -37,8 +37,20 @@ func hsdExport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("hsd export", hsdUsage, stderr)
 	var ff filingFlags
 	ff.register(fs, "member CSV standing for the beneficiaries (member_id, then lat and lon or zip, optional county_fips); without it, the ZIP points of the service area's counties")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile here (for performance work)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	phase := phaseTimer(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -48,7 +60,7 @@ func hsdExport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	phase("engine, census, evaluate")
-	serving, err := fl.rep.CountyProviders()
+	tables, err := fl.rep.HSDTables(fl.area, fl.eng.Counties)
 	if err != nil {
 		return err
 	}
@@ -56,8 +68,7 @@ func hsdExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	x := &report.HSDExport{Area: fl.area, Preview: fl.rep.Preview(fl.area), Census: fl.census, NotListed: unlisted}
-	x.Provider, x.Facility = adequacy.HSDRecords(serving, fl.area, fl.eng.Counties)
+	x := &report.HSDExport{Tables: tables, Area: fl.area, Preview: fl.rep.Preview(fl.area), Census: fl.census, NotListed: unlisted}
 	phase("rows and edits")
 	sum, err := report.WriteHSD(ff.out, x)
 	if err != nil {

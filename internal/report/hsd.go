@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 )
@@ -91,8 +92,8 @@ func headers(cols []HSDColumn) []string {
 	return out
 }
 
-// hsdRecord formats a record as the table's cells.
-func hsdRecord(cols []HSDColumn, r *adequacy.HSDRecord, out []string) []string {
+// hsdCells formats a row as the table's cells.
+func hsdCells(cols []HSDColumn, r *adequacy.HSDRecord, out []string) []string {
 	out = out[:0]
 	for _, c := range cols {
 		if c.Field == blankField {
@@ -112,9 +113,9 @@ const (
 
 // HSDExport is what WriteHSD writes.
 type HSDExport struct {
-	Provider, Facility []adequacy.HSDRecord
-	Area               *adequacy.ServiceArea
-	Preview            []adequacy.PreviewRow
+	Tables  *adequacy.HSDTables
+	Area    *adequacy.ServiceArea
+	Preview []adequacy.PreviewRow
 	// Census says who stood for the beneficiaries: "member file" or
 	// "ZIP points".
 	Census    string
@@ -130,82 +131,63 @@ type HSDSummary struct {
 	PreviewRows, PreviewPass   int
 }
 
+type hsdTable struct {
+	file, sheet string
+	t           adequacy.HSDTable
+	cols        []HSDColumn
+	header      map[adequacy.HSDField]string
+}
+
+var hsdTables = func() []hsdTable {
+	ts := []hsdTable{{file: HSDProviderFile, sheet: "Provider", t: adequacy.ProviderTable, cols: ProviderColumns},
+		{file: HSDFacilityFile, sheet: "Facility", t: adequacy.FacilityTable, cols: FacilityColumns}}
+	for i := range ts {
+		ts[i].header = map[adequacy.HSDField]string{}
+		for _, c := range ts[i].cols {
+			ts[i].header[c.Field] = c.Header
+		}
+	}
+	return ts
+}()
+
+// skipXLSX leaves the xlsx twins out (for the benchmark's comparison).
+var skipXLSX bool
+
 // WriteHSD writes the HSD export: hsd_provider.csv and hsd_facility.csv
 // with their .xlsx twins, hsd_errors.csv (every field edit a row fails:
 // file, spreadsheet row, column, value, reason), hsd_preview.csv and
 // hsd_not_listed.csv. Rows that fail an edit are written like the others.
 func WriteHSD(dir string, x *HSDExport) (HSDSummary, error) {
-	sum := HSDSummary{ProviderRows: len(x.Provider), FacilityRows: len(x.Facility), ErrorsByColumn: map[string]int{}}
-	tables := []struct {
-		file, sheet string
-		cols        []HSDColumn
-		recs        []adequacy.HSDRecord
-	}{
-		{HSDProviderFile, "Provider", ProviderColumns, x.Provider},
-		{HSDFacilityFile, "Facility", FacilityColumns, x.Facility},
-	}
+	h := x.Tables
+	sum := HSDSummary{ProviderRows: len(h.Rows[adequacy.ProviderTable]), FacilityRows: len(h.Rows[adequacy.FacilityTable]), ErrorsByColumn: map[string]int{}}
 	var steps []func() error
-	for _, t := range tables {
+	for _, t := range hsdTables {
+		n := len(h.Rows[t.t])
 		steps = append(steps,
 			func() error {
 				w, err := createCSV(dir, t.file+".csv", headers(t.cols))
 				if err != nil {
 					return err
 				}
-				var cells []string
-				for i := range t.recs {
-					cells = hsdRecord(t.cols, &t.recs[i], cells)
-					if err = w.row(cells); err != nil {
-						break
-					}
-				}
+				err = w.rowsParallel(n, func(i int, b []byte) []byte {
+					r := h.Row(t.t, i)
+					var cells [16]string
+					return appendRecord(b, hsdCells(t.cols, &r, cells[:0]))
+				})
 				return w.close(err)
 			},
 			func() error {
-				return writeXLSX(dir, t.file+".xlsx", t.sheet, headers(t.cols), func(emit func([]string) error) error {
-					var cells []string
-					for i := range t.recs {
-						cells = hsdRecord(t.cols, &t.recs[i], cells)
-						if err := emit(cells); err != nil {
-							return err
-						}
-					}
+				if skipXLSX {
 					return nil
+				}
+				return writeXLSX(dir, t.file+".xlsx", t.sheet, headers(t.cols), n, func(i int, dst []string) []string {
+					r := h.Row(t.t, i)
+					return hsdCells(t.cols, &r, dst)
 				})
 			})
 	}
 	steps = append(steps,
-		func() error {
-			w, err := createCSV(dir, "hsd_errors.csv", []string{"file", "row", "column", "value", "reason"})
-			if err != nil {
-				return err
-			}
-			for _, t := range tables {
-				col := map[adequacy.HSDField]string{}
-				for _, c := range t.cols {
-					col[c.Field] = c.Header
-				}
-				for i := range t.recs {
-					r := &t.recs[i]
-					edits := r.Edits(x.Area)
-					if len(edits) > 0 {
-						sum.RowsWithErrors++
-					}
-					for _, e := range edits {
-						name := col[e.Field]
-						if name == "" {
-							name = e.Field.String()
-						}
-						sum.Errors++
-						sum.ErrorsByColumn[t.file+".csv: "+name]++
-						if err = w.row([]string{t.file + ".csv", strconv.Itoa(i + 2), name, clip(r.Value(e.Field)), e.Reason}); err != nil {
-							return w.close(err)
-						}
-					}
-				}
-			}
-			return w.close(nil)
-		},
+		func() error { return writeHSDErrors(dir, x, &sum) },
 		func() error {
 			w, err := createCSV(dir, "hsd_preview.csv", PreviewHeader)
 			if err != nil {
@@ -237,6 +219,60 @@ func WriteHSD(dir string, x *HSDExport) (HSDSummary, error) {
 		})
 	err := runAll(steps...)
 	return sum, err
+}
+
+// writeHSDErrors writes hsd_errors.csv: the rows of both tables in order,
+// formatted in parallel; the counts go to sum.
+func writeHSDErrors(dir string, x *HSDExport, sum *HSDSummary) error {
+	w, err := createCSV(dir, "hsd_errors.csv", []string{"file", "row", "column", "value", "reason"})
+	if err != nil {
+		return err
+	}
+	h := x.Tables
+	type counts struct {
+		errors, rows int
+		byCol        map[string]int
+	}
+	for _, t := range hsdTables {
+		file := t.file + ".csv"
+		var mu sync.Mutex
+		total := counts{byCol: map[string]int{}}
+		err = w.rowsParallel(len(h.Rows[t.t]), func(i int, b []byte) []byte {
+			var buf [8]adequacy.HSDEdit
+			edits := h.Edits(t.t, i, x.Area, buf[:0])
+			if len(edits) == 0 {
+				return b
+			}
+			r := h.Row(t.t, i)
+			local := counts{rows: 1, errors: len(edits), byCol: map[string]int{}}
+			row := strconv.Itoa(i + 2)
+			for _, e := range edits {
+				name := t.header[e.Field]
+				if name == "" {
+					name = e.Field.String()
+				}
+				local.byCol[name]++
+				b = appendRecord(b, []string{file, row, name, clip(r.Value(e.Field)), e.Reason})
+			}
+			mu.Lock()
+			total.rows += local.rows
+			total.errors += local.errors
+			for k, v := range local.byCol {
+				total.byCol[k] += v
+			}
+			mu.Unlock()
+			return b
+		})
+		if err != nil {
+			break
+		}
+		sum.Errors += total.errors
+		sum.RowsWithErrors += total.rows
+		for k, v := range total.byCol {
+			sum.ErrorsByColumn[file+": "+k] += v
+		}
+	}
+	return w.close(err)
 }
 
 // clip shortens a value echoed in an error listing.

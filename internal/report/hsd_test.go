@@ -121,7 +121,7 @@ func smallCandidates() []adequacy.Candidate {
 func writeSmallHSD(t *testing.T) (string, HSDSummary) {
 	t.Helper()
 	eng, rep, area := smallNetwork(t)
-	serving, err := rep.CountyProviders()
+	tables, err := rep.HSDTables(area, eng.Counties)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +129,7 @@ func writeSmallHSD(t *testing.T) (string, HSDSummary) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := &HSDExport{Area: area, Preview: rep.Preview(area), Census: "member file", NotListed: unlisted}
-	x.Provider, x.Facility = adequacy.HSDRecords(serving, area, eng.Counties)
+	x := &HSDExport{Tables: tables, Area: area, Preview: rep.Preview(area), Census: "member file", NotListed: unlisted}
 	dir := t.TempDir()
 	sum, err := WriteHSD(dir, x)
 	if err != nil {
@@ -230,32 +229,47 @@ func TestHSDRowsAndEdits(t *testing.T) {
 
 // The xlsx twins open with excelize and hold the CSVs' cells: equal, but
 // for the apostrophe the CSV puts before a formula-like value (an xlsx
-// string cell is never a formula).
+// string cell is never a formula). Past a sheet's rows the table goes on
+// in further sheets, each with the header.
 func TestXLSXEqualsCSV(t *testing.T) {
-	dir, _ := writeSmallHSD(t)
-	for _, name := range []string{HSDProviderFile, HSDFacilityFile} {
-		f, err := excelize.OpenFile(filepath.Join(dir, name+".xlsx"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sheets := f.GetSheetList()
-		if len(sheets) != 1 {
-			t.Fatalf("%s: sheets %q", name, sheets)
-		}
-		rows, err := f.GetRows(sheets[0], excelize.Options{RawCellValue: true})
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs := readCSV(t, filepath.Join(dir, name+".csv"))
-		if len(rows) != len(recs) {
-			t.Fatalf("%s: %d xlsx rows, %d CSV rows", name, len(rows), len(recs))
-		}
-		for i := range recs {
-			x := append(rows[i], make([]string, len(recs[i])-len(rows[i]))...) // GetRows drops trailing empty cells
-			for j := range recs[i] {
-				if c := recs[i][j]; x[j] != c && !(c == "'"+x[j] && neutralize(x[j]) == c) {
-					t.Errorf("%s row %d column %d: xlsx %q, CSV %q", name, i+1, j+1, x[j], c)
+	for _, perSheet := range []int{xlsxMaxRows - 1, 3} {
+		defer func(v int) { xlsxSheetRows = v }(xlsxSheetRows)
+		xlsxSheetRows = perSheet
+		dir, _ := writeSmallHSD(t)
+		for _, name := range []string{HSDProviderFile, HSDFacilityFile} {
+			f, err := excelize.OpenFile(filepath.Join(dir, name+".xlsx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := readCSV(t, filepath.Join(dir, name+".csv"))
+			sheets := f.GetSheetList()
+			if want := 1 + (len(recs)-2)/perSheet; len(sheets) != want {
+				t.Errorf("%s, %d rows a sheet: sheets %q, want %d", name, perSheet, sheets, want)
+			}
+			var rows [][]string
+			for i, sh := range sheets {
+				rs, err := f.GetRows(sh, excelize.Options{RawCellValue: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(rs[0], recs[0]) {
+					t.Errorf("%s sheet %q: header %q", name, sh, rs[0])
+				}
+				if i > 0 {
+					rs = rs[1:]
+				}
+				rows = append(rows, rs...)
+			}
+			f.Close()
+			if len(rows) != len(recs) {
+				t.Fatalf("%s: %d xlsx rows, %d CSV rows", name, len(rows), len(recs))
+			}
+			for i := range recs {
+				x := append(rows[i], make([]string, len(recs[i])-len(rows[i]))...) // GetRows drops trailing empty cells
+				for j := range recs[i] {
+					if c := recs[i][j]; x[j] != c && !(c == "'"+x[j] && neutralize(x[j]) == c) {
+						t.Errorf("%s row %d column %d: xlsx %q, CSV %q", name, i+1, j+1, x[j], c)
+					}
 				}
 			}
 		}

@@ -1,13 +1,18 @@
 package report
 
 import (
+	"archive/zip"
 	"bufio"
+	"compress/flate"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -77,14 +82,7 @@ func createCSV(dir, name string, header []string) (*csvTable, error) {
 
 // row writes one record.
 func (t *csvTable) row(fields []string) error {
-	b := t.buf[:0]
-	for i, s := range fields {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendField(b, neutralize(s))
-	}
-	b = append(b, '\n')
+	b := appendRecord(t.buf[:0], fields)
 	t.buf = b
 	t.rows++
 	if _, err := t.w.Write(b); err != nil {
@@ -104,17 +102,71 @@ func (t *csvTable) close(err error) error {
 	return err
 }
 
+// appendRecord appends one CSV record, every field neutralised.
+func appendRecord(b []byte, fields []string) []byte {
+	for i, s := range fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendField(b, neutralize(s))
+	}
+	return append(b, '\n')
+}
+
+// rowsParallel writes n rows formatted by format (which appends row i's
+// record to b) in chunks on every processor, in order.
+func (t *csvTable) rowsParallel(n int, format func(i int, b []byte) []byte) error {
+	const chunk = 8192
+	parts := make([]chan []byte, (n+chunk-1)/chunk)
+	for i := range parts {
+		parts[i] = make(chan []byte, 1)
+	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for k := range parts {
+			select {
+			case sem <- struct{}{}:
+			case <-stop:
+				return
+			}
+			go func() {
+				defer func() { <-sem }()
+				var b []byte
+				for i := k * chunk; i < min((k+1)*chunk, n); i++ {
+					b = format(i, b)
+				}
+				parts[k] <- b
+			}()
+		}
+	}()
+	for _, c := range parts {
+		if _, err := t.w.Write(<-c); err != nil {
+			return fmt.Errorf("write %s: %w", t.name, err)
+		}
+	}
+	t.rows += n
+	return nil
+}
+
 // xlsxMaxRows and xlsxMaxCellChars are a worksheet's limits.
 const (
 	xlsxMaxRows      = 1048576
 	xlsxMaxCellChars = 32767
 )
 
-// writeXLSX writes a workbook of one sheet: the header, then each row,
-// every cell a string (codes keep their leading zeros; nothing is a
-// formula). A value too long for a cell or more rows than a sheet holds
-// fail rather than be cut.
-func writeXLSX(dir, name, sheet string, header []string, rows func(emit func([]string) error) error) (err error) {
+// xlsxSheetRows is how many rows under the header a sheet takes before
+// the next sheet begins (a variable for tests).
+var xlsxSheetRows = xlsxMaxRows - 1
+
+// writeXLSX writes a workbook of n rows under a header, every cell a
+// string (codes keep their leading zeros; nothing is a formula). Past the
+// rows a sheet holds, the rows go on in further sheets ("Facility 2"),
+// each with the header. A value too long for a cell fails rather than be
+// cut. The package is deflated at the fastest level: the tables run to
+// millions of cells.
+func writeXLSX(dir, name, sheet string, header []string, n int, fields func(i int, dst []string) []string) (err error) {
 	out, err := createOut(dir, name)
 	if err != nil {
 		return err
@@ -126,40 +178,56 @@ func writeXLSX(dir, name, sheet string, header []string, rows func(emit func([]s
 	}()
 	f := excelize.NewFile()
 	defer f.Close()
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(w)
+		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
+		return zw
+	})
 	vals := make([]any, len(header))
-	r := 0
-	emit := func(fields []string) error {
-		r++
-		if r > xlsxMaxRows {
-			return fmt.Errorf("write %s: more than %d rows, the most a sheet holds (the CSV has them all)", name, xlsxMaxRows-1)
-		}
-		for i, s := range fields {
-			if len(s) > xlsxMaxCellChars && len([]rune(s)) > xlsxMaxCellChars {
-				return fmt.Errorf("write %s: row %d column %s: a value of %d characters, more than a cell holds", name, r, header[i], len([]rune(s)))
+	var cells []string
+	perSheet := xlsxSheetRows
+	for part, start := 1, 0; part == 1 || start < n; part, start = part+1, start+perSheet {
+		sh := sheet
+		if part > 1 {
+			sh = fmt.Sprintf("%s %d", sheet, part)
+			if _, err := f.NewSheet(sh); err != nil {
+				return fmt.Errorf("write %s: %w", name, err)
 			}
-			vals[i] = s
+		} else if err := f.SetSheetName("Sheet1", sheet); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, r)
-		if err := sw.SetRow(cell, vals[:len(fields)]); err != nil {
-			return fmt.Errorf("write %s: row %d: %w", name, r, err)
+		sw, err := f.NewStreamWriter(sh)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
 		}
-		return nil
-	}
-	if err := emit(header); err != nil {
-		return err
-	}
-	if err := rows(emit); err != nil {
-		return err
-	}
-	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		emit := func(r int, fs []string) error {
+			for i, s := range fs {
+				if len(s) > xlsxMaxCellChars && utf8.RuneCountInString(s) > xlsxMaxCellChars {
+					return fmt.Errorf("write %s: sheet %q row %d column %s: a value of %d characters, more than a cell holds", name, sh, r, header[i], utf8.RuneCountInString(s))
+				}
+				vals[i] = s
+				if s == "" {
+					vals[i] = nil // no cell at all: smaller and faster than an empty string
+				}
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, r)
+			if err := sw.SetRow(cell, vals[:len(fs)]); err != nil {
+				return fmt.Errorf("write %s: sheet %q row %d: %w", name, sh, r, err)
+			}
+			return nil
+		}
+		if err := emit(1, header); err != nil {
+			return err
+		}
+		for i := start; i < min(n, start+perSheet); i++ {
+			cells = fields(i, cells[:0])
+			if err := emit(i-start+2, cells); err != nil {
+				return err
+			}
+		}
+		if err := sw.Flush(); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
 	}
 	if _, err := f.WriteTo(out); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)

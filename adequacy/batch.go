@@ -21,26 +21,27 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 	out := make([][]Decision, len(reqs))
 	errs := make([]error, len(reqs))
 	type prepared struct {
-		p   *Profile
+		ch  Choice
 		loc *located
 	}
 	preps := make([]prepared, len(reqs))
 	groups := map[batchKey][]batchItem{}
 	var routed []int
 	for i, r := range reqs {
-		p, loc, err := e.prepare(r)
+		ch, loc, err := e.prepare(r)
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		preps[i] = prepared{p, loc}
+		preps[i] = prepared{ch, loc}
+		p := ch.Profile
 		out[i] = make([]Decision, len(r.Disciplines))
 		if !p.Time.DistanceOnly() {
 			routed = append(routed, i)
 			continue
 		}
 		for j, d := range r.Disciplines {
-			rule, ok := e.begin(&out[i][j], d, p, loc, r)
+			rule, ok := e.begin(&out[i][j], d, ch, loc, r)
 			if !ok {
 				continue
 			}
@@ -55,7 +56,7 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 	for _, i := range routed { // a routing engine's times: one at a time
 		res := resultPool.Get().(*geo.Result)
 		for j, d := range reqs[i].Disciplines {
-			e.decideOne(&out[i][j], d, preps[i].p, preps[i].loc, reqs[i], res)
+			e.decideOne(&out[i][j], d, preps[i].ch, preps[i].loc, reqs[i], res)
 		}
 		resultPool.Put(res)
 	}

@@ -174,3 +174,7 @@ func Designate(population, density float64) (Designation, error) {
 		"derived: population %s at density %.1f matches no row of 422.116(c); took the row with the same density range at the nearest population bracket → %s",
 		num(population), density, t)}, nil
 }
+
+// NumCountyTypes is the number of county types: the length of arrays
+// indexed by CountyType.
+const NumCountyTypes = numCountyTypes

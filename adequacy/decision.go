@@ -54,7 +54,10 @@ type Request struct {
 	Disciplines []Discipline
 	Profile     string // "" = the engine's default profile
 	AsOf        Date   // required
-	K           int    // nearest providers to report; 0 = DefaultK
+	// AsOfToday: AsOf is the caller's today, not a date they named, so an
+	// expired profile may be carried forward (Engine.Expiry).
+	AsOfToday bool
+	K         int // nearest providers to report; 0 = DefaultK
 }
 
 // Limits on requests.
@@ -131,8 +134,12 @@ type Decision struct {
 	TimeEstimated   bool
 	Profile         string
 	ProfileVersion  string
-	RosterVersion   string
-	AsOf            Date
+	// ProfileExpired: no loaded version of the profile is in effect on
+	// AsOf; this version, which ended on ProfileEnd, was carried forward.
+	ProfileExpired bool
+	ProfileEnd     Date // the version's last day; zero when open-ended
+	RosterVersion  string
+	AsOf           Date
 
 	memberPoint geo.Point // kept for the gate; never reported (PHI)
 }
@@ -152,7 +159,10 @@ type Engine struct {
 	// SnapMiles: a point in no polygon takes the nearest county within
 	// this distance (generalised coastlines); 0 disables.
 	SnapMiles float64
-	Network   *Network // nil until a roster is loaded
+	// Expiry: what a request for today does when no version of its
+	// profile is in effect (the zero value carries the last one forward).
+	Expiry  ExpiryPolicy
+	Network *Network // nil until a roster is loaded
 }
 
 // WithNetwork returns a copy of e serving network n.
@@ -169,7 +179,7 @@ var resultPool = sync.Pool{New: func() any { return new(geo.Result) }}
 // and, for an unknown profile, ErrUnknownProfile); ErrNoRoster when no
 // network is loaded.
 func (e *Engine) Decide(req Request) ([]Decision, error) {
-	p, loc, err := e.prepare(req)
+	ch, loc, err := e.prepare(req)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +187,7 @@ func (e *Engine) Decide(req Request) ([]Decision, error) {
 	defer resultPool.Put(res)
 	out := make([]Decision, len(req.Disciplines))
 	for i, d := range req.Disciplines {
-		e.decideOne(&out[i], d, p, loc, req, res)
+		e.decideOne(&out[i], d, ch, loc, req, res)
 	}
 	return out, nil
 }
@@ -191,12 +201,12 @@ type located struct {
 	reason string // set when the county could not be found
 }
 
-func (e *Engine) prepare(req Request) (*Profile, *located, error) {
+func (e *Engine) prepare(req Request) (Choice, *located, error) {
 	bad := &InvalidRequest{}
-	p, err := e.profileFor(req.Profile)
-	if err != nil {
-		bad.add("profile", err.Error())
-		bad.NotFound = errors.Is(err, ErrUnknownProfile)
+	ch := e.chooseProfile(req.Profile, req.AsOf, req.AsOfToday, bad)
+	p := ch.Profile
+	if p == nil && !bad.NotFound {
+		p, _ = e.profileFor(req.Profile) // check the disciplines against some version
 	}
 	if len(req.Disciplines) == 0 {
 		bad.add("disciplines", "at least one discipline is required (DC, PT, OT, ST)")
@@ -218,23 +228,51 @@ func (e *Engine) prepare(req Request) (*Profile, *located, error) {
 	if req.K < 0 || req.K > MaxK {
 		bad.add("k", fmt.Sprintf("%d must be between 0 and %d", req.K, MaxK))
 	}
-	if req.AsOf.IsZero() {
-		bad.add("as_of", "is required")
-	} else if p != nil && !p.Effective.Contains(req.AsOf) {
-		bad.add("as_of", fmt.Sprintf("%s is outside profile %s %s's effective period %s to %s; load the profile for that date",
-			req.AsOf, p.Name, p.Version, p.Effective.From, orOpen(p.Effective.To)))
-	}
-	loc := e.locate(req.Member, bad)
+	loc := e.locate(req.Member, e.countiesFor(p), bad)
 	if bad.NotFound && len(bad.Violations) > 1 {
 		bad.NotFound = false // other faults too: report as invalid argument
 	}
 	if err := bad.orNil(); err != nil {
-		return nil, nil, err
+		return Choice{}, nil, err
 	}
 	if e.Network == nil {
-		return nil, nil, ErrNoRoster
+		return Choice{}, nil, ErrNoRoster
 	}
-	return p, loc, nil
+	return ch, loc, nil
+}
+
+// chooseProfile resolves a request's profile version, adding violations
+// for an unknown profile, a missing as-of date or one no version covers.
+func (e *Engine) chooseProfile(name string, asOf Date, today bool, bad *InvalidRequest) Choice {
+	if name == "" {
+		name = e.DefaultProfile
+	}
+	if asOf.IsZero() {
+		if _, err := e.Profiles.Versions(name); err != nil {
+			bad.add("profile", err.Error())
+			bad.NotFound = true
+		}
+		bad.add("as_of", "is required")
+		return Choice{}
+	}
+	ch, err := e.Profiles.Choose(name, asOf, today, e.Expiry)
+	switch {
+	case errors.Is(err, ErrUnknownProfile):
+		bad.add("profile", err.Error())
+		bad.NotFound = true
+	case err != nil:
+		bad.add("as_of", err.Error())
+	}
+	return ch
+}
+
+// countiesFor is the county table a profile decides with: its own (the
+// CMS file of its year) or the engine's.
+func (e *Engine) countiesFor(p *Profile) *Counties {
+	if p != nil && p.Counties != nil {
+		return p.Counties
+	}
+	return e.Counties
 }
 
 func orOpen(d Date) string {
@@ -254,7 +292,7 @@ func (e *Engine) profileFor(name string) (*Profile, error) {
 // locate resolves the member's point and county, adding violations for
 // bad input; a point in no county is not a caller error but makes the
 // decisions indeterminate.
-func (e *Engine) locate(m Member, bad *InvalidRequest) *located {
+func (e *Engine) locate(m Member, counties *Counties, bad *InvalidRequest) *located {
 	l := &located{}
 	switch {
 	case m.Point != nil:
@@ -280,7 +318,7 @@ func (e *Engine) locate(m Member, bad *InvalidRequest) *located {
 		return nil
 	}
 	if m.CountyFIPS != "" {
-		c, err := e.Counties.Lookup(m.CountyFIPS)
+		c, err := counties.Lookup(m.CountyFIPS)
 		if err != nil {
 			bad.add("county_fips", err.Error())
 			return nil
@@ -288,25 +326,25 @@ func (e *Engine) locate(m Member, bad *InvalidRequest) *located {
 		l.county, l.cev.Source = c, "given"
 		return l
 	}
-	e.findCounty(l, m)
+	e.findCounty(l, m, counties)
 	return l
 }
 
-func (e *Engine) findCounty(l *located, m Member) {
+func (e *Engine) findCounty(l *located, m Member, counties *Counties) {
 	if s, err := e.Map.Locate(l.point); err == nil {
-		l.setCounty(e.Counties, s.FIPS, "polygon", 0)
+		l.setCounty(counties, s.FIPS, "polygon", 0)
 		return
 	}
 	if m.ZIP != "" {
 		if z, err := e.ZIPs.Lookup(m.ZIP); err == nil && z.CountyFIPS != "" {
-			if l.setCounty(e.Counties, z.CountyFIPS, "zip", 0) {
+			if l.setCounty(counties, z.CountyFIPS, "zip", 0) {
 				return
 			}
 		}
 	}
 	if e.SnapMiles > 0 {
 		if s, d, err := e.Map.Nearest(l.point, e.SnapMiles); err == nil {
-			l.setCounty(e.Counties, s.FIPS, "nearest", d)
+			l.setCounty(counties, s.FIPS, "nearest", d)
 			return
 		}
 	}
@@ -349,11 +387,12 @@ func RuleFor(p *Profile, c *County, d Discipline) (Rule, error) {
 	return r, nil
 }
 
-func (e *Engine) decideOne(out *Decision, d Discipline, p *Profile, l *located, req Request, res *geo.Result) {
-	rule, ok := e.begin(out, d, p, l, req)
+func (e *Engine) decideOne(out *Decision, d Discipline, ch Choice, l *located, req Request, res *geo.Result) {
+	rule, ok := e.begin(out, d, ch, l, req)
 	if !ok {
 		return
 	}
+	p := ch.Profile
 	n := e.Network
 	dn := &n.disc[d]
 	filter := p.Counting.filter(req.AsOf)
@@ -382,8 +421,9 @@ func searchRadius(r Rule) float64 {
 
 // begin fills a decision's evidence up to the rule; false when the
 // decision is already settled (indeterminate).
-func (e *Engine) begin(out *Decision, d Discipline, p *Profile, l *located, req Request) (Rule, bool) {
-	*out = Decision{Discipline: d, Location: l.ev, Profile: p.Name, ProfileVersion: p.Version,
+func (e *Engine) begin(out *Decision, d Discipline, ch Choice, l *located, req Request) (Rule, bool) {
+	p := ch.Profile
+	*out = Decision{Discipline: d, Location: l.ev, Profile: p.Name, ProfileVersion: p.Version, ProfileExpired: ch.Expired, ProfileEnd: p.Effective.To,
 		RosterVersion: e.Network.Version(), AsOf: req.AsOf, TimeModel: p.Time.Name(), TimeEstimated: p.Time.Estimated(), memberPoint: l.point}
 	if l.county == nil {
 		out.Status, out.Reason = Indeterminate, l.reason
@@ -424,14 +464,27 @@ func (e *Engine) finish(out *Decision, d Discipline, p *Profile, l *located, rul
 // Explain says in a sentence why the decision came out as it did.
 func (d *Decision) Explain() string {
 	if d.Status == Indeterminate {
-		return d.Reason
+		return d.Reason + d.ExpiredNote()
 	}
 	verb := "not served"
 	if d.Status == Served {
 		verb = "served"
 	}
-	return fmt.Sprintf("%s: %d counting %s provider(s) within %s of the member; %d required in a %s county",
+	s := fmt.Sprintf("%s: %d counting %s provider(s) within %s of the member; %d required in a %s county",
 		verb, d.ProvidersWithin, d.Discipline, d.Rule.Limits(), d.Rule.ProvidersRequired, d.Rule.CountyType)
+	if d.ProfileExpired {
+		s += d.ExpiredNote()
+	}
+	return s
+}
+
+// ExpiredNote says, for a decision made with a carried-forward profile,
+// which version was used past its end: "" otherwise.
+func (d *Decision) ExpiredNote() string {
+	if !d.ProfileExpired {
+		return ""
+	}
+	return fmt.Sprintf(" (standards carried forward: profile %s %s ended %s and no later version is loaded)", d.Profile, d.ProfileVersion, d.ProfileEnd)
 }
 
 // within reports whether a trip meets both limits of a rule. For a

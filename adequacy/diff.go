@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/geoaccess/geoaccess/geo"
@@ -334,6 +335,45 @@ func Shrinks(old, new NetworkStats) []Shrink {
 		out = append(out, Shrink{d, old.Participating[d], new.Participating[d]})
 	}
 	return out
+}
+
+// ShrinkLimit is the shrink guard's setting, as loaders and servers take
+// it. Its zero value is the default, DefaultMaxShrink; MaxShrink(f)
+// allows a fall of at most the fraction f (0: no fall at all), and
+// NoShrinkLimit allows any fall.
+type ShrinkLimit struct {
+	fraction float64
+	set      bool
+}
+
+// MaxShrink is the limit that lets each discipline's participating
+// providers fall by at most the fraction f (0.2 = 20%); 0 allows no fall,
+// 1 or more any fall.
+func MaxShrink(f float64) ShrinkLimit { return ShrinkLimit{fraction: f, set: true} }
+
+// NoShrinkLimit turns the shrink guard off.
+var NoShrinkLimit = MaxShrink(1)
+
+// Fraction is the largest fall allowed: DefaultMaxShrink for the zero
+// limit.
+func (l ShrinkLimit) Fraction() float64 {
+	if !l.set {
+		return DefaultMaxShrink
+	}
+	return l.fraction
+}
+
+// Off reports whether the limit allows any fall.
+func (l ShrinkLimit) Off() bool { return l.Fraction() >= 1 }
+
+// Check is CheckShrink with this limit.
+func (l ShrinkLimit) Check(old, new NetworkStats) error { return CheckShrink(old, new, l.Fraction()) }
+
+func (l ShrinkLimit) String() string {
+	if l.Off() {
+		return "no limit"
+	}
+	return strconv.FormatFloat(100*l.Fraction(), 'f', -1, 64) + "%"
 }
 
 // CheckShrink returns a *ShrinkError if any discipline's participating

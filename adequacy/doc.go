@@ -3,7 +3,9 @@
 // network, the per-member decision, gap reports with recruitment ranking,
 // the CMS filings made from them (the providers serving each county, HSD
 // records and their field edits, the pass/fail preview, the evidence for
-// exception requests), and the negotiation gate.
+// exception requests), and the negotiation gate; and, for rosters that
+// change, their diffs, the shrink guard and the roster-version errors that
+// version stores return and servers branch on (VersionError).
 //
 // It imports geo for geography and nothing of transport or storage: files,
 // databases and gRPC live in data and cmd. Distances are statute miles on

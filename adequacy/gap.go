@@ -33,8 +33,11 @@ type GapMember struct {
 
 // GapOptions control a gap report.
 type GapOptions struct {
-	Profile     string // "" = the engine's default
-	AsOf        Date
+	Profile string // "" = the engine's default
+	AsOf    Date
+	// AsOfToday: AsOf is today, not a date the caller named (see
+	// Request.AsOfToday).
+	AsOfToday   bool
 	Disciplines []Discipline // nil = every discipline the profile covers
 	Detail      bool         // keep every member × discipline answer
 	// Credits claims credits of the profile that apply only when
@@ -58,16 +61,19 @@ type Rejection struct {
 
 // GapReport is the result.
 type GapReport struct {
-	Profile       *Profile
-	RosterVersion string
-	AsOf          Date
-	CountySource  string // the county table's source
-	Disciplines   []Discipline
-	Members       int // members evaluated
-	Rejected      []Rejection
-	Counties      []CountyRow   // by FIPS, then discipline
-	Unserved      []UnservedRow // in member-file order, then discipline
-	Cells         []GapCell     // unserved members on a grid, for maps
+	Profile *Profile
+	// ProfileExpired: Profile was carried forward past its end (see
+	// Decision.ProfileExpired).
+	ProfileExpired bool
+	RosterVersion  string
+	AsOf           Date
+	CountySource   string // the county table's source
+	Disciplines    []Discipline
+	Members        int // members evaluated
+	Rejected       []Rejection
+	Counties       []CountyRow   // by FIPS, then discipline
+	Unserved       []UnservedRow // in member-file order, then discipline
+	Cells          []GapCell     // unserved members on a grid, for maps
 	// ByDiscipline totals.
 	Totals []DisciplineTotal
 
@@ -210,16 +216,14 @@ var ErrNoMembers = errors.New("no member could be evaluated")
 
 // Gap runs a gap report over members.
 func (e *Engine) Gap(ctx context.Context, members []GapMember, opts GapOptions) (*GapReport, error) {
-	p, err := e.profileFor(opts.Profile)
-	if err != nil {
-		return nil, &InvalidRequest{Violations: []FieldViolation{{"profile", err.Error()}}, NotFound: errors.Is(err, ErrUnknownProfile)}
+	bad := &InvalidRequest{}
+	ch := e.chooseProfile(opts.Profile, opts.AsOf, opts.AsOfToday, bad)
+	if err := bad.orNil(); err != nil {
+		return nil, err
 	}
+	p := ch.Profile
 	if e.Network == nil {
 		return nil, ErrNoRoster
-	}
-	if opts.AsOf.IsZero() || !p.Effective.Contains(opts.AsOf) {
-		return nil, &InvalidRequest{Violations: []FieldViolation{{"as_of", fmt.Sprintf("%q is outside profile %s %s's effective period %s to %s",
-			opts.AsOf, p.Name, p.Version, p.Effective.From, orOpen(p.Effective.To))}}}
 	}
 	if !p.Time.DistanceOnly() {
 		return nil, fmt.Errorf("gap report: profile %s's time model is not a function of distance; gap reports need one", p.Name)
@@ -238,7 +242,8 @@ func (e *Engine) Gap(ctx context.Context, members []GapMember, opts GapOptions) 
 		return nil, err
 	}
 	ev := &gapEval{e: e, p: p, ds: ds}
-	rep := &GapReport{Profile: p, RosterVersion: e.Network.Version(), AsOf: opts.AsOf, CountySource: e.Counties.Source, Disciplines: ds,
+	rep := &GapReport{Profile: p, ProfileExpired: ch.Expired, RosterVersion: e.Network.Version(), AsOf: opts.AsOf,
+		CountySource: e.countiesFor(p).Source, Disciplines: ds,
 		ev: ev, members: members, detail: opts.Detail}
 	rep.Rejected = ev.locate(members)
 	if len(ev.members) == 0 {
@@ -290,7 +295,7 @@ func (ev *gapEval) locate(members []GapMember) []Rejection {
 				pt := m.Point
 				mem.Point = &pt
 			}
-			l := ev.e.locate(mem, bad)
+			l := ev.e.locate(mem, ev.e.countiesFor(ev.p), bad)
 			switch {
 			case len(bad.Violations) > 0:
 				out[i].field, out[i].rej = bad.Violations[0].Field, bad.Violations[0].Reason

@@ -203,6 +203,7 @@ type NegotiationRequest struct {
 	Discipline   Discipline
 	Profile      string
 	AsOf         Date
+	AsOfToday    bool // AsOf is today, not a date the caller named (Request.AsOfToday)
 	ProviderNPI  string
 	ProviderAt   *geo.Point // the requested provider's service location, if known
 	Attestations Attestations
@@ -222,7 +223,7 @@ func (e *Engine) Negotiate(req NegotiationRequest) (GateResult, error) {
 	if len(bad.Violations) > 0 {
 		return GateResult{}, bad
 	}
-	ds, err := e.Decide(Request{Member: req.Member, Disciplines: []Discipline{req.Discipline}, Profile: req.Profile, AsOf: req.AsOf})
+	ds, err := e.Decide(Request{Member: req.Member, Disciplines: []Discipline{req.Discipline}, Profile: req.Profile, AsOf: req.AsOf, AsOfToday: req.AsOfToday})
 	if err != nil {
 		return GateResult{}, err
 	}

@@ -18,6 +18,15 @@ type Provider struct {
 	Address    Address
 	CountyFIPS string // where the service location is; resolved from the point when the roster omits it
 	Network    string // network or product name, if the roster has one
+	// Networks are the ids of the networks the provider participates in;
+	// a plan counts a provider when it shares a network with the plan.
+	Networks []string
+	// Designations are the professional specialty designations it holds
+	// and Services the services it declares: canonical vocabulary codes.
+	// It offers a service it declares or holds a qualifying designation
+	// for (Vocabulary.Offers).
+	Designations []string
+	Services     []string
 
 	Participating        bool
 	TelehealthOnly       bool // offers no in-person care; never counts toward time/distance
@@ -111,3 +120,14 @@ func (d *Date) UnmarshalText(b []byte) error {
 
 // dayNumber is the date as an index tag value.
 func (d Date) dayNumber() int32 { return d.days }
+
+// AddDays returns the date n days after d (before, for negative n).
+func (d Date) AddDays(n int) Date {
+	if d.days == 0 {
+		return d
+	}
+	return Date{d.days + int32(n)}
+}
+
+// Sub is the number of days from e to d: positive when d is later.
+func (d Date) Sub(e Date) int { return int(d.days - e.days) }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 
 	"github.com/geoaccess/geoaccess/adequacy"
@@ -26,7 +27,7 @@ func BuiltinProfiles() ([]*adequacy.Profile, error) {
 		if err != nil {
 			return nil, err
 		}
-		p, err := adequacy.ParseProfile(path.Base(n), b)
+		p, err := ParseProfile(path.Base(n), b)
 		if err != nil {
 			return nil, fmt.Errorf("built-in %w", err)
 		}
@@ -36,36 +37,79 @@ func BuiltinProfiles() ([]*adequacy.Profile, error) {
 }
 
 // LoadProfiles returns the built-in profiles plus those in the given files
-// (YAML or JSON). A file's profile replaces a built-in of the same name;
-// two files may not define the same name.
+// (YAML or JSON). A file's profile is one version of its name: versions
+// with different effective periods serve side by side (CY2026 and CY2027),
+// each request taking the version in effect on its as-of date. A file
+// version whose period overlaps a built-in version of the same name
+// replaces that built-in version; two files may not define overlapping
+// versions of one name. A county_table the file names (relative to the
+// file) is read and used by that version alone.
 func LoadProfiles(files ...string) (*adequacy.Profiles, error) {
 	builtin, err := BuiltinProfiles()
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string]*adequacy.Profile{}
-	for _, p := range builtin {
-		byName[p.Name] = p
-	}
-	fromFile := map[string]string{}
+	var fromFiles []*adequacy.Profile
+	tables := map[string]*adequacy.Counties{}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("load profile: %w", err)
-		}
-		p, err := adequacy.ParseProfile(f, b)
+		p, err := ReadProfileFile(f, tables)
 		if err != nil {
 			return nil, err
 		}
-		if prev, dup := fromFile[p.Name]; dup {
-			return nil, fmt.Errorf("load profile: %s and %s both define %q", prev, f, p.Name)
+		fromFiles = append(fromFiles, p)
+	}
+	all := fromFiles
+	for _, b := range builtin {
+		replaced := false
+		for _, p := range fromFiles {
+			if p.Name == b.Name && overlap(p.Effective, b.Effective) {
+				replaced = true
+			}
 		}
-		fromFile[p.Name] = f
-		byName[p.Name] = p
+		if !replaced {
+			all = append(all, b)
+		}
 	}
-	all := make([]*adequacy.Profile, 0, len(byName))
-	for _, p := range byName {
-		all = append(all, p)
+	ps, err := adequacy.NewProfiles(all...)
+	if err != nil {
+		return nil, fmt.Errorf("load profiles: %w", err)
 	}
-	return adequacy.NewProfiles(all...)
+	return ps, nil
+}
+
+// ReadProfileFile reads one profile file with its county table, if it
+// names one; tables caches tables by path across files (nil: no cache).
+func ReadProfileFile(file string, tables map[string]*adequacy.Counties) (*adequacy.Profile, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("load profile: %w", err)
+	}
+	p, table, err := parseProfile(file, b)
+	if err != nil {
+		return nil, err
+	}
+	if table == "" {
+		return p, nil
+	}
+	if !filepath.IsAbs(table) {
+		table = filepath.Join(filepath.Dir(file), table)
+	}
+	if c, ok := tables[table]; ok {
+		p.Counties = c
+		return p, nil
+	}
+	ct, err := LoadCounties(table)
+	if err != nil {
+		return nil, &ProfileError{Profile: file, Path: "county_table", Msg: err.Error()}
+	}
+	p.Counties = ct.Counties
+	if tables != nil {
+		tables[table] = ct.Counties
+	}
+	return p, nil
+}
+
+// overlap reports whether two date ranges share a day.
+func overlap(a, b adequacy.DateRange) bool {
+	return (a.To.IsZero() || !a.To.Before(b.From)) && (b.To.IsZero() || !b.To.Before(a.From))
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -13,6 +14,7 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
 )
 
 func init() {
@@ -43,14 +45,27 @@ func (o *optFloat) Set(s string) error {
 
 // engineFlags are the flags every command that decides shares.
 type engineFlags struct {
-	countyTable  string
-	profileFiles multiFlag
-	roster       string
-	db           string
-	maxBadRows   int
+	countyTable   string
+	profileFiles  cliflag.Multi
+	roster        string
+	db            string
+	maxBadRows    int
+	profileExpiry adequacy.ExpiryPolicy
+	asOf          string
 }
 
+// expiryEnv sets --profile-expiry's default, as for geoaccessd.
+const expiryEnv = "GEOACCESS_PROFILE_EXPIRY"
+
 func (e *engineFlags) register(fs *flag.FlagSet) {
+	def := adequacy.CarryForward
+	if v, ok := os.LookupEnv(expiryEnv); ok {
+		if p, err := adequacy.ParseExpiryPolicy(v); err == nil {
+			def = p
+		}
+	}
+	fs.TextVar(&e.profileExpiry, "profile-expiry", def, "without --as-of, past every loaded version of the profile: carry-forward (decide with the version that ended last, flagged) or fail (env "+expiryEnv+")")
+	fs.StringVar(&e.asOf, "as-of", "", "as-of date, YYYY-MM-DD (default: today; a named date is never carried past a profile's end)")
 	fs.StringVar(&e.countyTable, "hsd", "", "county table: a CMS HSD reference workbook (.xlsx) or a table from 'standards import-hsd' (default: embedded CY2026)")
 	fs.Var(&e.profileFiles, "profile-file", "load a standards profile from this YAML or JSON file (repeatable)")
 	fs.StringVar(&e.roster, "roster", "", "participating-provider roster CSV (default: the embedded sample roster)")
@@ -58,12 +73,30 @@ func (e *engineFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&e.maxBadRows, "max-bad-rows", 0, "fail when the roster has more bad rows than this (-1: no limit); bad rows are always listed")
 }
 
+// date is the as-of date: --as-of, or today (and true) when not given.
+func (e *engineFlags) date() (adequacy.Date, bool, error) {
+	if e.asOf == "" {
+		return adequacy.DateOf(time.Now()), true, nil
+	}
+	d, err := adequacy.ParseDate(e.asOf)
+	if err != nil {
+		return d, false, fmt.Errorf("%w: --as-of: %v", errUsage, err)
+	}
+	return d, false, nil
+}
+
 // engine builds the decision engine with its network.
 func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
+	if v, ok := os.LookupEnv(expiryEnv); ok {
+		if _, err := adequacy.ParseExpiryPolicy(v); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", errUsage, expiryEnv, err)
+		}
+	}
 	eng, _, err := data.NewEngine(data.Setup{CountyTable: e.countyTable, ProfileFiles: e.profileFiles})
 	if err != nil {
 		return nil, err
 	}
+	eng.Expiry = e.profileExpiry
 	var roster *adequacy.Roster
 	switch {
 	case e.roster != "" && e.db != "":
@@ -101,15 +134,17 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	county := fs.String("county", "", "member county FIPS code (trusted over the polygons)")
 	disc := fs.String("discipline", "", "DC, PT, OT, ST, a comma list, or all")
 	profile := fs.String("profile", data.DefaultProfile, "standards profile")
-	asOf := fs.String("as-of", time.Now().Format(time.DateOnly), "as-of date, YYYY-MM-DD")
 	k := fs.Int("k", adequacy.DefaultK, "nearest providers to report")
 	asJSON := fs.Bool("json", false, "print JSON: one object per discipline")
 	ef.register(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	req, err := checkRequest(lat, lon, *zip, *county, *disc, *profile, *asOf, *k)
+	req, err := checkRequest(lat, lon, *zip, *county, *disc, *profile, *k)
 	if err != nil {
+		return err
+	}
+	if req.AsOf, req.AsOfToday, err = ef.date(); err != nil {
 		return err
 	}
 	eng, err := ef.engine(stderr)
@@ -126,7 +161,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	return writeDecisionsText(stdout, ds)
 }
 
-func checkRequest(lat, lon optFloat, zip, county, disc, profile, asOf string, k int) (adequacy.Request, error) {
+func checkRequest(lat, lon optFloat, zip, county, disc, profile string, k int) (adequacy.Request, error) {
 	req := adequacy.Request{Profile: profile, K: k, Member: adequacy.Member{ZIP: zip, CountyFIPS: county}}
 	switch {
 	case lat.set && lon.set:
@@ -141,9 +176,6 @@ func checkRequest(lat, lon optFloat, zip, county, disc, profile, asOf string, k 
 		return req, err
 	}
 	req.Disciplines = ds
-	if req.AsOf, err = adequacy.ParseDate(asOf); err != nil {
-		return req, fmt.Errorf("%w: --as-of: %v", errUsage, err)
-	}
 	return req, nil
 }
 
@@ -190,6 +222,8 @@ type decisionJSON struct {
 	LocationApproximte bool          `json:"location_approximate"`
 	Profile            string        `json:"profile"`
 	ProfileVersion     string        `json:"profile_version"`
+	ProfileExpired     bool          `json:"profile_expired"`
+	ProfileEnd         string        `json:"profile_end,omitempty"`
 	RosterVersion      string        `json:"roster_version"`
 	AsOf               string        `json:"as_of"`
 }
@@ -230,7 +264,8 @@ func writeDecisionsJSON(w io.Writer, ds []adequacy.Decision) error {
 			MaxMiles: d.Rule.MaxMiles, MaxMinutes: d.Rule.MaxMinutes, ProvidersRequired: d.Rule.ProvidersRequired, RuleSource: d.Rule.Source,
 			ProvidersWithin: d.ProvidersWithin, Nearest: []nearestJSON{}, TimeModel: d.TimeModel, TimeEstimated: d.TimeEstimated,
 			LocationSource: d.Location.Source, LocationApproximte: d.Location.Approximate,
-			Profile: d.Profile, ProfileVersion: d.ProfileVersion, RosterVersion: d.RosterVersion, AsOf: d.AsOf.String()}
+			Profile: d.Profile, ProfileVersion: d.ProfileVersion, ProfileExpired: d.ProfileExpired, ProfileEnd: d.ProfileEnd.String(),
+			RosterVersion: d.RosterVersion, AsOf: d.AsOf.String()}
 		if d.County.FIPS != "" {
 			j.CountyType = d.County.Type.String()
 		}

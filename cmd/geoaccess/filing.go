@@ -8,10 +8,10 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
 	"github.com/geoaccess/geoaccess/internal/report"
 )
 
@@ -22,16 +22,14 @@ type filingFlags struct {
 	members     string
 	out         string
 	profile     string
-	asOf        string
 	serviceArea string
-	credits     multiFlag
+	credits     cliflag.Multi
 }
 
 func (f *filingFlags) register(fs *flag.FlagSet, membersHelp string) {
 	fs.StringVar(&f.members, "members", "", membersHelp)
 	fs.StringVar(&f.out, "out", "", "directory for the files (created if needed; required)")
 	fs.StringVar(&f.profile, "profile", data.DefaultProfile, "standards profile")
-	fs.StringVar(&f.asOf, "as-of", time.Now().Format(time.DateOnly), "as-of date, YYYY-MM-DD")
 	fs.StringVar(&f.serviceArea, "service-area", "", "the plan's service area: county codes (SSA, or FIPS for a whole county; ssa: or fips: to say which), comma-separated, or a file of them one per line (default: the member file's counties; without members, the counties where the roster has contracted providers)")
 	fs.Var(&f.credits, "credit", "claim a profile credit that applies on request, e.g. new_or_expanding_applicant (repeatable)")
 	f.ef.register(fs)
@@ -56,9 +54,9 @@ func (f *filingFlags) prepare(ctx context.Context, cmd string, stderr io.Writer)
 	if f.ef.roster == "" && f.ef.db == "" {
 		return nil, fmt.Errorf("%w: give the contracted network with --roster FILE or --db URL", errUsage)
 	}
-	asOf, err := adequacy.ParseDate(f.asOf)
+	asOf, today, err := f.ef.date()
 	if err != nil {
-		return nil, fmt.Errorf("%w: --as-of: %v", errUsage, err)
+		return nil, err
 	}
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
@@ -96,7 +94,7 @@ func (f *filingFlags) prepare(ctx context.Context, cmd string, stderr io.Writer)
 			return nil, fmt.Errorf("%w: --service-area: %v", errUsage, err)
 		}
 	}
-	opts := adequacy.GapOptions{Profile: f.profile, AsOf: asOf, Credits: f.credits,
+	opts := adequacy.GapOptions{Profile: f.profile, AsOf: asOf, AsOfToday: today, Credits: f.credits,
 		Progress: func(done, total int) { prog.update("evaluated", done, total) }}
 	census := rd.ms
 	if f.members != "" {

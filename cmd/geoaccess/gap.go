@@ -15,6 +15,7 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
 	"github.com/geoaccess/geoaccess/internal/report"
 )
 
@@ -25,11 +26,10 @@ func init() {
 func runGap(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("gap", "gap --members FILE --out DIR [--profile cms-ma] [--roster FILE] [--candidates FILE] [--detail]", stderr)
 	var ef engineFlags
-	var credits multiFlag
+	var credits cliflag.Multi
 	members := fs.String("members", "", "member CSV: member_id, then lat and lon or zip, optional county_fips (required)")
 	out := fs.String("out", "", "directory for the report files (created if needed; required)")
 	profile := fs.String("profile", data.DefaultProfile, "standards profile")
-	asOf := fs.String("as-of", time.Now().Format(time.DateOnly), "as-of date, YYYY-MM-DD")
 	candidates := fs.String("candidates", "", "roster-shaped CSV of non-participating providers to rank for recruitment")
 	detail := fs.Bool("detail", false, "also write member_access.csv: every member × discipline")
 	disc := fs.String("discipline", "", "disciplines to report (default: every one the profile covers)")
@@ -56,8 +56,8 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	}
 	opts := adequacy.GapOptions{Profile: *profile, Detail: *detail, Credits: credits}
 	var err error
-	if opts.AsOf, err = adequacy.ParseDate(*asOf); err != nil {
-		return fmt.Errorf("%w: --as-of: %v", errUsage, err)
+	if opts.AsOf, opts.AsOfToday, err = ef.date(); err != nil {
+		return err
 	}
 	if *disc != "" {
 		if opts.Disciplines, err = parseDisciplines(*disc); err != nil {

@@ -109,9 +109,3 @@ func parse(fs *flag.FlagSet, args []string, maxArgs int) error {
 	}
 	return nil
 }
-
-// multiFlag collects a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
 	"github.com/geoaccess/geoaccess/internal/server"
 )
 
@@ -20,7 +22,8 @@ type config struct {
 	db                    dbConfig // roster from PostgreSQL (reload_config.go)
 	maxBadRows            int
 	hsd                   string
-	profileFiles          multiFlag
+	profileFiles          cliflag.Multi
+	profileExpiry         adequacy.ExpiryPolicy
 	tz                    string
 	logFormat             string
 	logLevel              slog.Level
@@ -36,17 +39,6 @@ type config struct {
 	batchDecider          string
 }
 
-// multiFlag is a repeatable string flag; from the environment it takes a
-// comma-separated list.
-type multiFlag []string
-
-func (m *multiFlag) String() string { return strings.Join(*m, ",") }
-
-func (m *multiFlag) Set(s string) error {
-	*m = append(*m, s)
-	return nil
-}
-
 // envPrefix starts every environment variable the daemon reads.
 const envPrefix = "GEOACCESS_"
 
@@ -60,6 +52,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.maxBadRows, "max-bad-rows", 0, "refuse a roster with more bad rows than this (-1: no limit)")
 	fs.StringVar(&c.hsd, "hsd", "", "county table: CMS HSD reference workbook (.xlsx) or imported table (default: embedded CY2026)")
 	fs.Var(&c.profileFiles, "profile-file", "extra standards profile, YAML or JSON (repeatable; env: comma-separated)")
+	fs.TextVar(&c.profileExpiry, "profile-expiry", adequacy.CarryForward, "a request for today past every loaded version of its profile: carry-forward (decide with the version that ended last, flagged profile_expired) or fail")
 	fs.StringVar(&c.tz, "tz", "", "IANA time zone of the default as-of date and of --reload-at, e.g. America/Chicago (default: the host's)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug (every call), info, warn or error")
@@ -111,7 +104,7 @@ func applyEnv(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) error {
 			return
 		}
 		vals := []string{v}
-		if _, multi := f.Value.(*multiFlag); multi {
+		if _, multi := f.Value.(*cliflag.Multi); multi { // from the environment: a comma-separated list
 			vals = splitList(v)
 		}
 		for _, s := range vals {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/geoaccess/geoaccess/adequacy"
 )
 
 func envOf(m map[string]string) func(string) (string, bool) {
@@ -23,6 +25,7 @@ func TestConfigFlagWinsOverEnv(t *testing.T) {
 		"GEOACCESS_SHUTDOWN_GRACE":                  "3s",
 		"GEOACCESS_LOG_LEVEL":                       "debug",
 		"GEOACCESS_KEEPALIVE_PERMIT_WITHOUT_STREAM": "false",
+		"GEOACCESS_PROFILE_EXPIRY":                  "fail",
 	})
 	c, err := parseConfig([]string{"--listen", "127.0.0.1:9"}, env, io.Discard)
 	if err != nil {
@@ -36,6 +39,12 @@ func TestConfigFlagWinsOverEnv(t *testing.T) {
 	}
 	if !slices.Equal(c.profileFiles, []string{"a.yaml", "b.yaml"}) {
 		t.Errorf("profile files %q", c.profileFiles)
+	}
+	if c.profileExpiry != adequacy.FailExpired {
+		t.Errorf("profile expiry %v", c.profileExpiry)
+	}
+	if _, err := parseConfig([]string{"--profile-expiry", "sometimes"}, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "want carry-forward or fail") {
+		t.Errorf("bad --profile-expiry: %v", err)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/internal/server"
+	"github.com/geoaccess/geoaccess/internal/serving"
 )
 
 // daemon is a configured server with its listeners.
@@ -37,6 +38,7 @@ func newDaemon(cfg *config, log *slog.Logger) (*daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build engine: %w", err)
 	}
+	eng.Expiry = cfg.profileExpiry
 	switch cfg.batchDecider {
 	case "spatial":
 		cfg.batch.Decider = server.SpatialDecider()
@@ -139,7 +141,7 @@ func (d *daemon) run(ctx context.Context) error {
 	case err = <-serveErr:
 	}
 	d.shutdown()
-	if err != nil && ctx.Err() != nil && errors.Is(err, server.ErrLoadCanceled) {
+	if err != nil && ctx.Err() != nil && errors.Is(err, serving.ErrLoadCanceled) {
 		err = nil // stopped while loading: a clean stop
 	}
 	return err

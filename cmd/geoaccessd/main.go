@@ -1,7 +1,9 @@
 // Command geoaccessd is the geoaccess gRPC server: AdequacyService
 // (geoaccess.v1), grpc.health.v1 and server reflection, with Prometheus
 // metrics on a separate HTTP port. It only reads configuration and wires
-// internal/server to listeners and signals; docs/operations.md lists every
+// internal/server to listeners and signals, and with --db a PostgreSQL
+// version source (internal/serving/pgsource) into the roster reloader
+// (internal/serving) that it hands the server; docs/operations.md lists every
 // flag and GEOACCESS_* environment variable.
 //
 //	geoaccessd --listen 127.0.0.1:8443 --metrics-listen 127.0.0.1:9090

@@ -9,7 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/geoaccess/geoaccess/data/pg"
-	"github.com/geoaccess/geoaccess/internal/server"
+	"github.com/geoaccess/geoaccess/internal/serving"
+	"github.com/geoaccess/geoaccess/internal/serving/pgsource"
 )
 
 // dbRoster is the roster served from PostgreSQL: the pool and the
@@ -66,21 +67,12 @@ func (d *daemon) loadFromDB(ctx context.Context) error {
 	} else if len(ids) > 0 {
 		d.log.Warn("marked abandoned roster loads failed", slog.Any("versions", ids))
 	}
-	rcfg := server.ReloadConfig{MaxShrink: float64(d.cfg.db.maxShrink), MoveMiles: d.cfg.db.moveMiles,
-		Location: d.loc, Backoff: server.Backoff{Min: d.cfg.db.backoffMin, Max: d.cfg.db.backoffMax}}
-	if rcfg.MaxShrink >= 1 {
-		rcfg.MaxShrink = server.NoShrinkLimit
-	} else if rcfg.MaxShrink == 0 {
-		rcfg.MaxShrink = 1e-9 // "0%": no fall at all; 0 would mean the default
+	rcfg := d.cfg.db.reloadConfig(d.loc)
+	rcfg.Logger = d.log
+	rl := serving.NewReloader(d.srv.Roster(), &pgsource.Source{Pool: pool}, rcfg)
+	if err := d.srv.SetReloader(rl); err != nil {
+		return err
 	}
-	if rcfg.MoveMiles == 0 {
-		rcfg.MoveMiles = -1 // every shift is a move; 0 would mean the default
-	}
-	if d.cfg.db.reloadAt != "" {
-		at, _ := server.ParseClockTime(d.cfg.db.reloadAt) // validated with the flags
-		rcfg.Daily = &at
-	}
-	rl := d.srv.NewReloader(&server.PGSource{Pool: pool}, rcfg)
 	if err := rl.Start(ctx); err != nil {
 		return fmt.Errorf("roster from PostgreSQL: %w", err)
 	}

@@ -5,12 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
-	"github.com/geoaccess/geoaccess/internal/server"
+	"github.com/geoaccess/geoaccess/internal/cliflag"
+	"github.com/geoaccess/geoaccess/internal/serving"
 )
 
 // dbConfig is the roster-from-PostgreSQL part of the configuration.
@@ -18,19 +17,19 @@ type dbConfig struct {
 	url        string
 	migrate    bool
 	reloadAt   string
-	maxShrink  fraction
+	maxShrink  cliflag.Fraction
 	moveMiles  float64
 	backoffMin time.Duration
 	backoffMax time.Duration
 }
 
 func registerDBFlags(fs *flag.FlagSet, c *dbConfig) {
-	c.maxShrink = fraction(adequacy.DefaultMaxShrink)
+	c.maxShrink = cliflag.Fraction(adequacy.DefaultMaxShrink)
 	fs.StringVar(&c.url, "db", "", "serve the current roster version from PostgreSQL: postgres://user@host/db or key=value pairs (excludes --roster)")
 	fs.BoolVar(&c.migrate, "db-migrate", false, "apply the schema migrations at start (default: refuse a schema that is not migrated)")
 	fs.StringVar(&c.reloadAt, "reload-at", "", "with --db, also check for a new roster version every day at this local time HH:MM, in --tz")
 	fs.Var(&c.maxShrink, "max-shrink", "with --db, refuse a reload that cuts any discipline's participating providers by more than this (0.2 or 20%)")
-	fs.Float64Var(&c.moveMiles, "move-miles", server.DefaultMoveMiles, "with --db, a provider matched farther than this from its old location has moved, in the reload diff (statute miles)")
+	fs.Float64Var(&c.moveMiles, "move-miles", serving.DefaultMoveMiles, "with --db, a provider matched farther than this from its old location has moved, in the reload diff (statute miles)")
 	fs.DurationVar(&c.backoffMin, "reload-backoff-min", 2*time.Second, "with --db, first retry of a failed automatic reload after about this long, doubling")
 	fs.DurationVar(&c.backoffMax, "reload-backoff-max", 5*time.Minute, "with --db, longest wait between retries of a failed reload")
 }
@@ -49,30 +48,21 @@ func (c *config) validateDB() error {
 		return errors.New("--reload-backoff-min must be positive and at most --reload-backoff-max")
 	}
 	if d.reloadAt != "" {
-		if _, err := server.ParseClockTime(d.reloadAt); err != nil {
+		if _, err := serving.ParseClockTime(d.reloadAt); err != nil {
 			return fmt.Errorf("--reload-at: %w", err)
 		}
 	}
 	return nil
 }
 
-// fraction is a flag given as 0.2 or 20%.
-type fraction float64
-
-func (f *fraction) String() string { return strconv.FormatFloat(100*float64(*f), 'f', -1, 64) + "%" }
-
-func (f *fraction) Set(v string) error {
-	pct := strings.HasSuffix(v, "%")
-	x, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
-	if err != nil || math.IsNaN(x) {
-		return fmt.Errorf("%q is not a fraction (0.2) or a percentage (20%%)", v)
+// reloadConfig is the reloader's configuration: every value as given,
+// 0% and 0 miles included.
+func (d *dbConfig) reloadConfig(loc *time.Location) serving.ReloadConfig {
+	rc := serving.ReloadConfig{MaxShrink: adequacy.MaxShrink(float64(d.maxShrink)), MoveMiles: new(d.moveMiles),
+		Location: loc, Backoff: serving.Backoff{Min: d.backoffMin, Max: d.backoffMax}}
+	if d.reloadAt != "" {
+		at, _ := serving.ParseClockTime(d.reloadAt) // validated with the flags
+		rc.Daily = &at
 	}
-	if pct {
-		x /= 100
-	}
-	if x < 0 || x > 1 {
-		return fmt.Errorf("%q is not between 0 and 100%%", v)
-	}
-	*f = fraction(x)
-	return nil
+	return rc
 }

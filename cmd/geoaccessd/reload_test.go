@@ -51,13 +51,47 @@ func TestConfigDB(t *testing.T) {
 	}
 }
 
+// TestReloadConfigFromFlags: the flags reach the reloader as given: 0%
+// allows no fall and 0 miles makes every shift a move (the zero values of
+// the reloader's configuration mean its defaults), 100% turns the guard
+// off, and the defaults are the reloader's.
+func TestReloadConfigFromFlags(t *testing.T) {
+	tests := []struct {
+		args  []string
+		frac  float64
+		off   bool
+		miles float64
+		daily string
+	}{
+		{nil, adequacy.DefaultMaxShrink, false, 0.1, ""},
+		{[]string{"--max-shrink", "0%", "--move-miles", "0"}, 0, false, 0, ""},
+		{[]string{"--max-shrink", "0"}, 0, false, 0.1, ""},
+		{[]string{"--max-shrink", "100%", "--reload-at", "2:30"}, 1, true, 0.1, "02:30"},
+		{[]string{"--max-shrink", "0.35", "--move-miles", "0.5"}, 0.35, false, 0.5, ""},
+	}
+	for _, tc := range tests {
+		c, err := parseConfig(append([]string{"--db", "postgres://x@y/z"}, tc.args...), envOf(nil), io.Discard)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		rc := c.db.reloadConfig(time.UTC)
+		daily := ""
+		if rc.Daily != nil {
+			daily = rc.Daily.String()
+		}
+		if rc.MaxShrink.Fraction() != tc.frac || rc.MaxShrink.Off() != tc.off || rc.MoveMiles == nil || *rc.MoveMiles != tc.miles || daily != tc.daily {
+			t.Errorf("%q: max shrink %v, move miles %v, daily %q", tc.args, rc.MaxShrink, rc.MoveMiles, daily)
+		}
+	}
+}
+
 func publishCSV(t *testing.T, pool *pgxpool.Pool, ps []adequacy.Provider) string {
 	t.Helper()
 	var b bytes.Buffer
 	if err := data.WriteRoster(&b, ps); err != nil {
 		t.Fatal(err)
 	}
-	res, err := pg.Load(context.Background(), pool, &b, pg.LoadOptions{Source: "daemon-test.csv", MaxShrink: adequacy.DefaultMaxShrink})
+	res, err := pg.Load(context.Background(), pool, &b, pg.LoadOptions{Source: "daemon-test.csv"})
 	if err != nil {
 		t.Fatal(err)
 	}

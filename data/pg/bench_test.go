@@ -80,7 +80,7 @@ func loadFile(b *testing.B, pool *pgxpool.Pool, path string) *LoadResult {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	res, err := Load(context.Background(), pool, f, LoadOptions{Source: filepath.Base(path), Counties: counties(), MaxShrink: adequacy.DefaultMaxShrink})
+	res, err := Load(context.Background(), pool, f, LoadOptions{Source: filepath.Base(path), Counties: counties()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,17 +6,23 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 )
 
-// Sentinel errors callers branch on.
+// Sentinel errors callers branch on. The version errors are
+// adequacy's roster-version errors (*adequacy.VersionError), which the
+// server maps to responses and reloads by: one set for every version
+// store.
 var (
-	// ErrNoPublishedRoster: no version has been published yet.
-	ErrNoPublishedRoster = errors.New("no roster version is published")
-	// ErrNoSuchVersion: no roster version has that id.
-	ErrNoSuchVersion = errors.New("no such roster version")
-	// ErrNotPublished: the version exists but is loading or failed.
-	ErrNotPublished = errors.New("roster version is not published")
+	// ErrNoPublishedRoster: no version has been published yet
+	// (adequacy.ErrNoCurrentVersion).
+	ErrNoPublishedRoster = adequacy.ErrNoCurrentVersion
+	// ErrNoSuchVersion: no roster version has that id
+	// (adequacy.ErrUnknownVersion).
+	ErrNoSuchVersion = adequacy.ErrUnknownVersion
+	// ErrNotPublished: the version exists but is loading or failed; it
+	// is also adequacy.ErrVersionNotServable.
+	ErrNotPublished = adequacy.NewVersionError(adequacy.VersionNotServable, errors.New("roster version is not published"))
 	// ErrRetired: the version was published, then retired; only its
-	// record remains.
-	ErrRetired = errors.New("roster version is retired: its providers were deleted")
+	// record remains. It is also adequacy.ErrVersionNotServable.
+	ErrRetired = adequacy.NewVersionError(adequacy.VersionNotServable, errors.New("roster version is retired: its providers were deleted"))
 	// ErrEmptyRoster: a roster with no valid rows is never published.
 	ErrEmptyRoster = errors.New("roster has no valid rows")
 	// ErrShrink is adequacy.ErrShrink, wrapped by *adequacy.ShrinkError

@@ -29,10 +29,11 @@ type LoadOptions struct {
 	// MaxBadRows: more bad rows than this fail the load; 0 allows none,
 	// negative means no limit. Bad rows are never loaded, always reported.
 	MaxBadRows int
-	// MaxShrink is the shrink guard: the largest fraction by which any
-	// discipline's participating providers may fall against the current
-	// version (adequacy.DefaultMaxShrink is 0.2); 0 allows no fall.
-	MaxShrink float64
+	// MaxShrink is the shrink guard: how far any discipline's
+	// participating providers may fall against the current version. The
+	// zero value is adequacy.DefaultMaxShrink (20%);
+	// adequacy.MaxShrink(0) allows no fall, adequacy.NoShrinkLimit any.
+	MaxShrink adequacy.ShrinkLimit
 	// Force publishes past the shrink guard; the version records it.
 	Force bool
 	// OnBadRow, if set, is called with each bad row's errors as they are
@@ -211,7 +212,7 @@ func loadVersion(ctx context.Context, conn *pgx.Conn, id int64, r io.Reader, opt
 	res.Previous = prev
 	if prev != nil {
 		res.Shrinks = adequacy.Shrinks(prev.Stats(), stats)
-		if err := adequacy.CheckShrink(prev.Stats(), stats, opts.MaxShrink); err != nil {
+		if err := opts.MaxShrink.Check(prev.Stats(), stats); err != nil {
 			if !opts.Force {
 				return fmt.Errorf("against version %d: %w (force to publish anyway)", prev.ID, err)
 			}

@@ -69,9 +69,6 @@ func load(t testing.TB, pool *pgxpool.Pool, csv []byte, opts LoadOptions) *LoadR
 	if opts.Source == "" {
 		opts.Source = "test.csv"
 	}
-	if opts.MaxShrink == 0 {
-		opts.MaxShrink = adequacy.DefaultMaxShrink
-	}
 	opts.Counties = counties()
 	res, err := Load(context.Background(), pool, bytes.NewReader(csv), opts)
 	if err != nil {
@@ -282,7 +279,7 @@ func TestLoadBadRows(t *testing.T) {
 
 	// Over the limit: nothing publishes, every bad row is still reported,
 	// the version is failed with the reason, the previous stays current.
-	res, err = Load(ctx, pool, bytes.NewReader(bad), LoadOptions{Source: "roster_bad.csv", MaxBadRows: 3, MaxShrink: 1, Counties: counties()})
+	res, err = Load(ctx, pool, bytes.NewReader(bad), LoadOptions{Source: "roster_bad.csv", MaxBadRows: 3, MaxShrink: adequacy.NoShrinkLimit, Counties: counties()})
 	var br *data.BadRows
 	if !errors.As(err, &br) || !errors.Is(err, data.ErrTooManyBadRows) {
 		t.Fatalf("err = %v, want *data.BadRows", err)
@@ -379,7 +376,7 @@ func TestShrinkGuard(t *testing.T) {
 
 	// 7 of every 10 PT kept: −30%.
 	cut := shrunk(t, adequacy.PT, 7, 10)
-	res, err := Load(ctx, pool, bytes.NewReader(cut), LoadOptions{Source: "cut.csv", MaxShrink: 0.2})
+	res, err := Load(ctx, pool, bytes.NewReader(cut), LoadOptions{Source: "cut.csv", MaxShrink: adequacy.MaxShrink(0.2)})
 	var se *adequacy.ShrinkError
 	if !errors.As(err, &se) || !errors.Is(err, ErrShrink) {
 		t.Fatalf("err = %v, want *adequacy.ShrinkError", err)
@@ -398,13 +395,13 @@ func TestShrinkGuard(t *testing.T) {
 	assertNoPartition(t, pool, refused.ID)
 
 	// Within the limit (−10%) it publishes.
-	res = load(t, pool, shrunk(t, adequacy.PT, 9, 10), LoadOptions{MaxShrink: 0.2})
+	res = load(t, pool, shrunk(t, adequacy.PT, 9, 10), LoadOptions{MaxShrink: adequacy.MaxShrink(0.2)})
 	if res.Version.Forced || res.Previous.ID != first.ID || res.Shrinks[adequacy.PT].Fraction() < 0.09 {
 		t.Errorf("−10%%: %+v shrinks %+v", res.Version, res.Shrinks)
 	}
 
 	// Forced, the −30% roster publishes.
-	res = load(t, pool, cut, LoadOptions{MaxShrink: 0.2, Force: true})
+	res = load(t, pool, cut, LoadOptions{MaxShrink: adequacy.MaxShrink(0.2), Force: true})
 	if !res.Version.Forced || currentID(t, pool) != res.Version.ID {
 		t.Errorf("forced: %+v", res.Version)
 	}
@@ -641,7 +638,7 @@ func TestServerStoppedMidLoad(t *testing.T) {
 	first := load(t, pool, csv, LoadOptions{}).Version
 
 	var stopErr error
-	_, err := Load(ctx, pool, bytes.NewReader(csv), LoadOptions{Source: "crash.csv", MaxShrink: 0.2, Counties: counties(),
+	_, err := Load(ctx, pool, bytes.NewReader(csv), LoadOptions{Source: "crash.csv", MaxShrink: adequacy.MaxShrink(0.2), Counties: counties(),
 		afterRow: func(n int) {
 			if n == 2000 {
 				stopErr = c.Stop("immediate")
@@ -699,7 +696,7 @@ func TestLoadCancelled(t *testing.T) {
 	first := load(t, pool, sampleCSV(t), LoadOptions{}).Version
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	res, err := Load(ctx, pool, bytes.NewReader(sampleCSV(t)), LoadOptions{MaxShrink: 0.2, afterRow: func(n int) {
+	res, err := Load(ctx, pool, bytes.NewReader(sampleCSV(t)), LoadOptions{MaxShrink: adequacy.MaxShrink(0.2), afterRow: func(n int) {
 		if n == 1000 {
 			cancel()
 		}
@@ -725,7 +722,7 @@ func TestConcurrentLoads(t *testing.T) {
 	results := make([]*LoadResult, 3)
 	for i := range results {
 		wg.Go(func() {
-			res, err := Load(context.Background(), pool, bytes.NewReader(csv), LoadOptions{MaxShrink: 0.2, Counties: counties()})
+			res, err := Load(context.Background(), pool, bytes.NewReader(csv), LoadOptions{MaxShrink: adequacy.MaxShrink(0.2), Counties: counties()})
 			if err != nil {
 				t.Errorf("load %d: %v", i, err)
 			}

@@ -73,11 +73,12 @@ func (v *Version) Stats() adequacy.NetworkStats {
 // Label is the roster version string of version id: "pg:<id>".
 func Label(id int64) string { return "pg:" + strconv.FormatInt(id, 10) }
 
-// ParseVersion accepts a version id as "42" or "pg:42".
+// ParseVersion accepts a version id as "42" or "pg:42"; anything else is
+// adequacy.ErrBadVersion.
 func ParseVersion(s string) (int64, error) {
 	id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(s), "pg:"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("roster version %q: want an id such as 42 or pg:42", s)
+		return 0, adequacy.NewVersionError(adequacy.VersionBad, fmt.Errorf("roster version %q: want an id such as 42 or pg:42", s))
 	}
 	return id, nil
 }
@@ -235,7 +236,7 @@ func List(ctx context.Context, pool *pgxpool.Pool, opts ListOptions) ([]Version,
 
 // PublishOptions control SetCurrent.
 type PublishOptions struct {
-	MaxShrink float64 // see LoadOptions.MaxShrink
+	MaxShrink adequacy.ShrinkLimit // see LoadOptions.MaxShrink; zero = the default
 	Force     bool
 }
 
@@ -274,7 +275,7 @@ func setCurrent(ctx context.Context, pool *pgxpool.Pool, id int64, opts PublishO
 		return nil, err
 	}
 	if cur != nil && !opts.Force {
-		if err := adequacy.CheckShrink(cur.Stats(), v.Stats(), opts.MaxShrink); err != nil {
+		if err := opts.MaxShrink.Check(cur.Stats(), v.Stats()); err != nil {
 			return nil, err
 		}
 	}

@@ -155,6 +155,9 @@ document.querySelectorAll("table.sortable").forEach(function(t){
 // WriteSummary prints the short summary for a terminal.
 func WriteSummary(w io.Writer, r *adequacy.GapReport, rejected int, picks []adequacy.RecruitPick) {
 	fmt.Fprintf(w, "gap report: profile %s %s, roster %s, as of %s\n", r.Profile.Name, r.Profile.Version, r.RosterVersion, r.AsOf)
+	if r.ProfileExpired {
+		fmt.Fprintf(w, "standards carried forward: profile %s %s ended %s and no later version is loaded\n", r.Profile.Name, r.Profile.Version, r.Profile.Effective.To)
+	}
 	fmt.Fprintf(w, "members: %d evaluated, %d rejected\n", r.Members, rejected)
 	for _, t := range r.Totals {
 		verdict := "PASS"

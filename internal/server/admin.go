@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/serving"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
@@ -18,9 +19,13 @@ import (
 // defaultDiffPage is GetRosterDiff's page size when the request gives none.
 const defaultDiffPage = 20
 
+// ErrNoReloader: the server serves a file roster; reloads need a version
+// store (geoaccessd --db).
+var ErrNoReloader = errors.New("roster reloads are not configured: start geoaccessd with --db")
+
 // ReloadRoster implements AdequacyService.
 func (s *service) ReloadRoster(ctx context.Context, req *pb.ReloadRosterRequest) (*pb.ReloadRosterResponse, error) {
-	rl := s.roster.reloader.Load()
+	rl := s.reloader.Load()
 	if rl == nil {
 		return nil, status.Error(codes.FailedPrecondition, ErrNoReloader.Error())
 	}
@@ -40,19 +45,21 @@ func (s *service) ReloadRoster(ctx context.Context, req *pb.ReloadRosterRequest)
 
 // reloadErrorStatus maps a failed reload to a status. Every message ends
 // by saying which roster still serves.
-func reloadErrorStatus(err error, st RosterStatus) *status.Status {
+func reloadErrorStatus(err error, st serving.RosterStatus) *status.Status {
 	msg := err.Error() + "; still serving " + servingName(st)
-	switch {
-	case errors.Is(err, ErrBadVersion):
+	switch adequacy.VersionCodeOf(err) {
+	case adequacy.VersionBad:
 		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "version",
 			Description: `want "current", a version id such as 42, or pg:42`}}}
 		return withDetails(status.New(codes.InvalidArgument, msg), br)
-	case errors.Is(err, ErrUnknownVersion):
+	case adequacy.VersionUnknown:
 		return status.New(codes.NotFound, msg)
-	case errors.Is(err, ErrShrink):
-		return status.New(codes.FailedPrecondition, msg+" (force overrides the shrink guard)")
-	case errors.Is(err, ErrVersionNotServable), errors.Is(err, ErrNoCurrentVersion), errors.Is(err, ErrInvalidRoster):
+	case adequacy.VersionNotServable, adequacy.VersionNoneCurrent, adequacy.VersionInvalidRows:
 		return status.New(codes.FailedPrecondition, msg)
+	}
+	switch {
+	case errors.Is(err, adequacy.ErrShrink):
+		return status.New(codes.FailedPrecondition, msg+" (force overrides the shrink guard)")
 	case errors.Is(err, context.Canceled):
 		return status.New(codes.Canceled, msg)
 	case errors.Is(err, context.DeadlineExceeded):
@@ -62,7 +69,7 @@ func reloadErrorStatus(err error, st RosterStatus) *status.Status {
 	return status.New(codes.Unavailable, msg)
 }
 
-func servingName(st RosterStatus) string {
+func servingName(st serving.RosterStatus) string {
 	if !st.Loaded {
 		return "nothing (no roster loaded)"
 	}
@@ -72,15 +79,15 @@ func servingName(st RosterStatus) string {
 // GetRosterDiff implements AdequacyService.
 func (s *service) GetRosterDiff(_ context.Context, req *pb.GetRosterDiffRequest) (*pb.GetRosterDiffResponse, error) {
 	n := int(req.GetPageSize())
-	if n < 0 || n > MaxDiffRows {
+	if n < 0 || n > serving.MaxDiffRows {
 		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "page_size",
-			Description: fmt.Sprintf("must be 0 (meaning %d) to %d", defaultDiffPage, MaxDiffRows)}}}
-		return nil, withDetails(status.Newf(codes.InvalidArgument, "invalid request: page_size: %d is not between 0 and %d", n, MaxDiffRows), br).Err()
+			Description: fmt.Sprintf("must be 0 (meaning %d) to %d", defaultDiffPage, serving.MaxDiffRows)}}}
+		return nil, withDetails(status.Newf(codes.InvalidArgument, "invalid request: page_size: %d is not between 0 and %d", n, serving.MaxDiffRows), br).Err()
 	}
 	if n == 0 {
 		n = defaultDiffPage
 	}
-	rl := s.roster.reloader.Load()
+	rl := s.reloader.Load()
 	if rl == nil {
 		return nil, status.Error(codes.FailedPrecondition, ErrNoReloader.Error())
 	}
@@ -104,7 +111,7 @@ func (s *service) GetRosterDiff(_ context.Context, req *pb.GetRosterDiffRequest)
 	return out, nil
 }
 
-func diffSummaryProto(d *RosterDiff) *pb.RosterDiffSummary {
+func diffSummaryProto(d *serving.RosterDiff) *pb.RosterDiffSummary {
 	out := &pb.RosterDiffSummary{OldVersion: d.Old, NewVersion: d.New, MoveMiles: d.MoveMiles, Time: timestamp(d.Time),
 		Total: diffCountsProto(d.Total)}
 	for _, disc := range adequacy.Disciplines {

@@ -18,6 +18,7 @@ func checkResponse(ds []adequacy.Decision) *pb.CheckAccessResponse {
 	if len(ds) > 0 {
 		d := &ds[0]
 		out.Profile, out.ProfileVersion, out.RosterVersion, out.AsOf = d.Profile, d.ProfileVersion, d.RosterVersion, d.AsOf.String()
+		out.ProfileExpired, out.ProfileEffectiveTo = d.ProfileExpired, d.ProfileEnd.String()
 	}
 	return out
 }
@@ -164,7 +165,8 @@ func ruleSourceProto(s string) pb.RuleSource {
 func negotiationResponse(g *adequacy.GateResult) *pb.EvaluateNegotiationResponse {
 	d := &g.GeoAccess
 	out := &pb.EvaluateNegotiationResponse{Supported: g.Supported, Summary: g.Summary, GeoAccess: decisionProto(d),
-		Profile: d.Profile, ProfileVersion: d.ProfileVersion, RosterVersion: d.RosterVersion, AsOf: d.AsOf.String()}
+		Profile: d.Profile, ProfileVersion: d.ProfileVersion, RosterVersion: d.RosterVersion, AsOf: d.AsOf.String(),
+		ProfileExpired: d.ProfileExpired, ProfileEffectiveTo: d.ProfileEnd.String()}
 	out.Criteria = make([]*pb.Criterion, len(g.Criteria))
 	for i := range g.Criteria {
 		out.Criteria[i] = criterionProto(&g.Criteria[i])

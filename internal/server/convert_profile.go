@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/serving"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
@@ -78,7 +79,7 @@ func creditProto(c *adequacy.Credit) *pb.Credit {
 	return out
 }
 
-func rosterStatusProto(st RosterStatus) *pb.RosterStatus {
+func rosterStatusProto(st serving.RosterStatus) *pb.RosterStatus {
 	out := &pb.RosterStatus{Loaded: st.Loaded, Version: st.Version, Source: st.Source, LoadedAt: timestamp(st.LoadedAt),
 		TotalProviders: int64(st.Stats.Total), NextReload: timestamp(st.NextReload), Pinned: st.Pinned}
 	if st.Loaded {

@@ -51,6 +51,7 @@ func checkRequest(m checkFields, today adequacy.Date) domainRequest {
 		dr.req.Disciplines[i] = dd
 	}
 	dr.req.AsOf = dr.asOf(m.GetAsOf(), today)
+	dr.req.AsOfToday = m.GetAsOf() == ""
 	return dr
 }
 
@@ -124,6 +125,7 @@ func negotiationRequest(m *pb.EvaluateNegotiationRequest, today adequacy.Date) (
 		req.ProviderAt = &geo.Point{Lat: loc.GetLatitude(), Lon: loc.GetLongitude()}
 	}
 	req.AsOf = dr.asOf(m.GetAsOf(), today)
+	req.AsOfToday = m.GetAsOf() == ""
 	return req, dr.faults
 }
 

@@ -2,9 +2,12 @@
 // the geoaccess.v1 protocol messages and the adequacy domain (in small
 // named functions), the mapping of domain errors to gRPC status codes with
 // field violations, the batch pipeline with its pluggable chunk decider,
-// the roster holder that swaps a freshly built network in without failing
-// a call, and the interceptors for bearer-token authorisation, metrics and
-// logs.
+// the admin RPCs that hand reloads to a serving.Reloader, and the
+// interceptors for bearer-token authorisation, metrics and logs.
+//
+// The roster it serves is held by internal/serving (Server.Roster, a
+// serving.Holder; Server.SetReloader). It imports no database driver: a
+// test keeps it so.
 //
 // Logs never carry member data: no coordinates, addresses, ZIP codes or
 // member references; only the method, the status code, the duration,

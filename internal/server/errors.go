@@ -94,8 +94,8 @@ func invalidStatus(bad *adequacy.InvalidRequest, rename func(string) string) *st
 }
 
 // unknownProfileStatus is GetProfile's NOT_FOUND.
-func unknownProfileStatus(name string, err error) *status.Status {
-	br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "name", Description: err.Error()}}}
+func unknownProfileStatus(field, name string, err error) *status.Status {
+	br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: err.Error()}}}
 	ri := &errdetails.ResourceInfo{ResourceType: profileResource, ResourceName: name, Description: err.Error()}
 	return withDetails(status.New(codes.NotFound, err.Error()), br, ri)
 }

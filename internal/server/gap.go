@@ -30,6 +30,13 @@ func (s *service) GapReport(req *pb.GapReportRequest, stream pb.AdequacyService_
 	if err != nil && !errors.Is(err, adequacy.ErrNoMembers) { // no member at all still gets its summary and rejections
 		return errorStatus(err, nil, nil).Err()
 	}
+	if rep.Members > 0 {
+		carried := 0
+		if rep.ProfileExpired {
+			carried = rep.Members * len(rep.Disciplines)
+		}
+		infoOf(stream.Context()).useProfile(rep.Profile.Name, carried)
+	}
 	for _, r := range rep.Rejected {
 		rejected = append(rejected, &pb.RejectedMember{MemberRef: r.MemberID, Field: r.Field, Reason: r.Reason})
 	}
@@ -44,7 +51,8 @@ func (s *service) GapReport(req *pb.GapReportRequest, stream pb.AdequacyService_
 
 func gapOptions(req *pb.GapReportRequest, today adequacy.Date) (adequacy.GapOptions, []adequacy.FieldViolation) {
 	dr := domainRequest{}
-	opts := adequacy.GapOptions{Profile: req.GetProfile(), Credits: req.GetCredits(), AsOf: dr.asOf(req.GetAsOf(), today)}
+	opts := adequacy.GapOptions{Profile: req.GetProfile(), Credits: req.GetCredits(), AsOf: dr.asOf(req.GetAsOf(), today),
+		AsOfToday: req.GetAsOf() == ""}
 	for i, d := range req.GetDisciplines() {
 		dd, ok := disciplineFromProto(d)
 		if !ok {
@@ -148,7 +156,8 @@ func sendGapReport(stream pb.AdequacyService_GapReportServer, rep *adequacy.GapR
 
 func gapSummaryProto(rep *adequacy.GapReport, rejected int) *pb.GapSummary {
 	s := &pb.GapSummary{Profile: rep.Profile.Name, ProfileVersion: rep.Profile.Version, RosterVersion: rep.RosterVersion,
-		AsOf: rep.AsOf.String(), MembersEvaluated: int64(rep.Members), MembersRejected: int64(rejected), CountyTable: rep.CountySource}
+		AsOf: rep.AsOf.String(), MembersEvaluated: int64(rep.Members), MembersRejected: int64(rejected), CountyTable: rep.CountySource,
+		ProfileExpired: rep.ProfileExpired, ProfileEffectiveTo: rep.Profile.Effective.To.String()}
 	for _, t := range rep.Totals {
 		s.Totals = append(s.Totals, &pb.DisciplineTotal{Discipline: disciplineProto(t.Discipline), Members: int64(t.Members), Served: int64(t.Served),
 			Counties: int64(t.Counties), CountiesPass: int64(t.CountiesPass), CountiesMinPass: int64(t.CountiesMinPass)})

@@ -22,6 +22,7 @@ type callInfo struct {
 	decisions [4]int // by adequacy.Discipline
 	items     int    // batch items answered
 	roster    string // roster version the answers rest on
+	profiles  []profileUse
 }
 
 type callInfoKey struct{}
@@ -43,6 +44,25 @@ func (ci *callInfo) addDecisions(ds []adequacy.Decision) {
 	if len(ds) > 0 {
 		ci.roster = ds[0].RosterVersion
 	}
+	for i := range ds {
+		n := 0
+		if ds[i].ProfileExpired {
+			n = 1
+		}
+		ci.useProfile(ds[i].Profile, n)
+	}
+}
+
+// useProfile records that the call used a profile, carrying it past its
+// end in n decisions.
+func (ci *callInfo) useProfile(name string, carried int) {
+	for i := range ci.profiles {
+		if ci.profiles[i].name == name {
+			ci.profiles[i].carried += carried
+			return
+		}
+	}
+	ci.profiles = append(ci.profiles, profileUse{name, carried})
 }
 
 // disciplineAttr renders counts as "PT=1" or "DC=10 PT=12".
@@ -64,6 +84,7 @@ func (ci *callInfo) disciplineAttr() string {
 type interceptors struct {
 	log     *slog.Logger
 	metrics *metrics
+	expiry  *expiryWatch
 	tokens  *Tokens         // nil: no authentication
 	admin   map[string]bool // extra admin methods (tests)
 }
@@ -118,6 +139,7 @@ func (ic *interceptors) observe(ctx context.Context, method string, err error, s
 	code := status.Code(err)
 	ic.metrics.observeCall(method, code, d)
 	ic.metrics.observeDecisions(&ci.decisions)
+	ic.expiry.use(ci.profiles)
 	level := levelFor(code)
 	if !ic.log.Enabled(ctx, level) {
 		return

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/serving"
 )
 
 // metrics are the service's Prometheus metrics, on a registry of their own
@@ -89,7 +90,7 @@ func (m *metrics) rosterAge() float64 {
 }
 
 // rosterChanged follows the holder (see Holder.OnChange).
-func (m *metrics) rosterChanged(st RosterStatus) {
+func (m *metrics) rosterChanged(st serving.RosterStatus) {
 	outcome := "success"
 	if !st.LastReload.Success {
 		outcome = "failure"

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/serving"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
@@ -28,7 +30,7 @@ import (
 type Config struct {
 	// Engine is the decision engine without a network: geography, county
 	// table and profiles. Required. Rosters are loaded with
-	// Server.Roster().Load.
+	// Server.Roster().Load or by a reloader (Server.SetReloader).
 	Engine *adequacy.Engine
 	// Location is the time zone of the default as-of date; nil = UTC.
 	Location *time.Location
@@ -51,6 +53,10 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Now is the clock; nil = time.Now.
 	Now func() time.Time
+	// ExpiryWarning: warn when a standards profile in use has less than
+	// this left; 0 = DefaultExpiryWarning. (What a request for today does
+	// past a profile's end is Engine.Expiry.)
+	ExpiryWarning time.Duration
 }
 
 // Keepalive configures keepalive; zero fields take the defaults shown.
@@ -72,11 +78,14 @@ const (
 // Server is the geoaccess gRPC server: AdequacyService, health and
 // reflection, with metrics for a separate HTTP listener.
 type Server struct {
-	grpc    *grpc.Server
-	health  *health.Server
-	roster  *Holder
-	metrics *metrics
-	log     *slog.Logger
+	grpc       *grpc.Server
+	health     *health.Server
+	roster     *serving.Holder
+	svc        *service
+	metrics    *metrics
+	expiry     *expiryWatch
+	stopExpiry context.CancelFunc
+	log        *slog.Logger
 }
 
 // HealthService is the service name health reports besides "" (the whole
@@ -95,16 +104,20 @@ func New(cfg Config) (*Server, error) {
 	cfg = withDefaults(cfg)
 	s := &Server{log: cfg.Logger, health: health.NewServer()}
 	s.metrics = newMetrics(cfg.Registry, cfg.Now)
-	s.roster = NewHolder(cfg.Engine, cfg.Now)
+	s.expiry = newExpiryWatch(cfg, cfg.Registry)
+	s.roster = serving.NewHolder(cfg.Engine, cfg.Now)
 	s.roster.OnChange(s.metrics.rosterChanged)
 	s.roster.OnChange(s.rosterChanged)
 	s.grpc = grpc.NewServer(serverOptions(cfg, s)...)
-	svc := &service{roster: s.roster, loc: cfg.Location, now: cfg.Now, batch: cfg.Batch, metrics: s.metrics}
-	pb.RegisterAdequacyServiceServer(s.grpc, svc)
+	s.svc = &service{roster: s.roster, loc: cfg.Location, now: cfg.Now, batch: cfg.Batch, metrics: s.metrics, expiry: s.expiry}
+	pb.RegisterAdequacyServiceServer(s.grpc, s.svc)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	s.health.SetServingStatus(HealthService, healthpb.HealthCheckResponse_NOT_SERVING)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopExpiry = cancel
+	go s.expiry.run(ctx)
 	return s, nil
 }
 
@@ -126,6 +139,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.ExpiryWarning <= 0 {
+		cfg.ExpiryWarning = DefaultExpiryWarning
 	}
 	cfg.Keepalive = cfg.Keepalive.withDefaults()
 	cfg.Batch = cfg.Batch.withDefaults()
@@ -150,7 +166,7 @@ func serverOptions(cfg Config, s *Server) []grpc.ServerOption {
 	for _, m := range cfg.AdminMethods {
 		admin[m] = true
 	}
-	ic := &interceptors{log: cfg.Logger, metrics: s.metrics, tokens: cfg.Tokens, admin: admin}
+	ic := &interceptors{log: cfg.Logger, metrics: s.metrics, expiry: s.expiry, tokens: cfg.Tokens, admin: admin}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary),
 		grpc.ChainStreamInterceptor(ic.stream),
@@ -176,7 +192,7 @@ func streamWorkers() int { return 32 * runtime.GOMAXPROCS(0) }
 
 // rosterChanged moves health to SERVING once a roster serves. A failed
 // reload leaves health as it was: the previous roster still serves.
-func (s *Server) rosterChanged(st RosterStatus) {
+func (s *Server) rosterChanged(st serving.RosterStatus) {
 	if st.Loaded {
 		s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 		s.health.SetServingStatus(HealthService, healthpb.HealthCheckResponse_SERVING)
@@ -190,8 +206,30 @@ func (s *Server) rosterChanged(st RosterStatus) {
 	}
 }
 
-// Roster is the holder of the serving roster.
-func (s *Server) Roster() *Holder { return s.roster }
+// Roster is the holder of the serving roster: load rosters with its
+// Load, or keep it in step with a version store with a
+// serving.Reloader (SetReloader).
+func (s *Server) Roster() *serving.Holder { return s.roster }
+
+// SetReloader hands the server the reloader that keeps its roster in
+// step with a version store (geoaccessd --db): the admin RPCs
+// ReloadRoster and GetRosterDiff use it, and its metrics join the
+// server's. rl must reload this server's holder (Roster()); a server
+// takes one reloader. Without one, the admin RPCs answer
+// FAILED_PRECONDITION (ErrNoReloader).
+func (s *Server) SetReloader(rl *serving.Reloader) error {
+	if rl.Holder() != s.roster {
+		return errors.New("server: the reloader keeps another holder than Roster() in step")
+	}
+	if s.svc.reloader.Load() != nil {
+		return errors.New("server: a reloader is already set")
+	}
+	if err := s.metrics.reg.Register(rl.Collector()); err != nil {
+		return fmt.Errorf("server: reload metrics: %w", err)
+	}
+	s.svc.reloader.Store(rl)
+	return nil
+}
 
 // Serve serves gRPC on lis until Shutdown.
 func (s *Server) Serve(lis net.Listener) error {
@@ -208,6 +246,7 @@ func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 // accepted, calls in flight may finish within grace, then the rest are
 // cut off. It reports whether every call finished in time.
 func (s *Server) Shutdown(grace time.Duration) bool {
+	s.stopExpiry()
 	s.health.Shutdown()
 	done := make(chan struct{})
 	go func() {

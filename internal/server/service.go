@@ -2,20 +2,24 @@ package server
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/serving"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
 // service implements geoaccess.v1.AdequacyService.
 type service struct {
 	pb.UnimplementedAdequacyServiceServer
-	roster  *Holder
-	loc     *time.Location // for the default as-of date
-	now     func() time.Time
-	batch   BatchConfig
-	metrics *metrics
+	roster   *serving.Holder
+	reloader atomic.Pointer[serving.Reloader] // set by Server.SetReloader: the admin RPCs
+	loc      *time.Location                   // for the default as-of date
+	now      func() time.Time
+	batch    BatchConfig
+	metrics  *metrics
+	expiry   *expiryWatch
 }
 
 // engine is the serving engine, or UNAVAILABLE before the first roster.
@@ -63,11 +67,17 @@ func (s *service) EvaluateNegotiation(ctx context.Context, req *pb.EvaluateNegot
 // roster is loaded.
 func (s *service) ListProfiles(context.Context, *pb.ListProfilesRequest) (*pb.ListProfilesResponse, error) {
 	base := s.roster.Base()
-	out := &pb.ListProfilesResponse{DefaultProfile: base.DefaultProfile}
+	out := &pb.ListProfilesResponse{DefaultProfile: base.DefaultProfile, ExpiryPolicy: expiryPolicyProto(base.Expiry)}
 	for _, p := range base.Profiles.All() {
-		out.Profiles = append(out.Profiles, profileSummaryProto(p))
+		out.Profiles = append(out.Profiles, s.profileSummary(p))
 	}
 	return out, nil
+}
+
+func (s *service) profileSummary(p *adequacy.Profile) *pb.ProfileSummary {
+	out := profileSummaryProto(p)
+	out.State, out.DaysLeft = s.expiry.versionState(p)
+	return out
 }
 
 // GetProfile implements AdequacyService.
@@ -77,15 +87,31 @@ func (s *service) GetProfile(_ context.Context, req *pb.GetProfileRequest) (*pb.
 	if name == "" {
 		name = base.DefaultProfile
 	}
-	p, err := base.Profiles.Get(name)
-	if err != nil {
-		return nil, unknownProfileStatus(name, err).Err()
+	var p *adequacy.Profile
+	var err error
+	field := "name"
+	if v := req.GetVersion(); v != "" {
+		field = "version"
+		p, err = base.Profiles.Version(name, v)
+	} else if ch, cerr := base.Profiles.Choose(name, s.today(), true, adequacy.CarryForward); cerr == nil {
+		p = ch.Profile
+	} else {
+		p, err = base.Profiles.Get(name) // every version starts later: the latest
 	}
-	return &pb.GetProfileResponse{Profile: profileProto(p)}, nil
+	if err != nil {
+		if _, nameErr := base.Profiles.Versions(name); nameErr != nil {
+			field = "name"
+		}
+		return nil, unknownProfileStatus(field, name, err).Err()
+	}
+	out := profileProto(p)
+	out.Summary = s.profileSummary(p)
+	return &pb.GetProfileResponse{Profile: out}, nil
 }
 
 // GetRosterStatus implements AdequacyService; it answers before any
 // roster is loaded too (loaded = false, and the last attempt's outcome).
 func (s *service) GetRosterStatus(context.Context, *pb.GetRosterStatusRequest) (*pb.GetRosterStatusResponse, error) {
-	return &pb.GetRosterStatusResponse{Status: rosterStatusProto(s.roster.Status())}, nil
+	return &pb.GetRosterStatusResponse{Status: rosterStatusProto(s.roster.Status()), Standards: s.expiry.standings(),
+		ExpiryPolicy: expiryPolicyProto(s.roster.Base().Expiry)}, nil
 }

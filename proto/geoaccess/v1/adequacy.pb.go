@@ -502,6 +502,123 @@ func (CriterionOutcome) EnumDescriptor() ([]byte, []int) {
 	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{7}
 }
 
+// ProfileState is where a profile version stands on a day.
+type ProfileState int32
+
+const (
+	// Not set.
+	ProfileState_PROFILE_STATE_UNSPECIFIED ProfileState = 0
+	// In effect: requests for today use it.
+	ProfileState_PROFILE_STATE_IN_EFFECT ProfileState = 1
+	// Starts after today.
+	ProfileState_PROFILE_STATE_UPCOMING ProfileState = 2
+	// Ended; another version, or none, answers for today.
+	ProfileState_PROFILE_STATE_ENDED ProfileState = 3
+	// Ended, and no later version is in effect: requests for today carry it
+	// forward (EXPIRY_POLICY_CARRY_FORWARD) or fail (EXPIRY_POLICY_FAIL).
+	ProfileState_PROFILE_STATE_EXPIRED_IN_USE ProfileState = 4
+)
+
+// Enum value maps for ProfileState.
+var (
+	ProfileState_name = map[int32]string{
+		0: "PROFILE_STATE_UNSPECIFIED",
+		1: "PROFILE_STATE_IN_EFFECT",
+		2: "PROFILE_STATE_UPCOMING",
+		3: "PROFILE_STATE_ENDED",
+		4: "PROFILE_STATE_EXPIRED_IN_USE",
+	}
+	ProfileState_value = map[string]int32{
+		"PROFILE_STATE_UNSPECIFIED":    0,
+		"PROFILE_STATE_IN_EFFECT":      1,
+		"PROFILE_STATE_UPCOMING":       2,
+		"PROFILE_STATE_ENDED":          3,
+		"PROFILE_STATE_EXPIRED_IN_USE": 4,
+	}
+)
+
+func (x ProfileState) Enum() *ProfileState {
+	p := new(ProfileState)
+	*p = x
+	return p
+}
+
+func (x ProfileState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProfileState) Descriptor() protoreflect.EnumDescriptor {
+	return file_geoaccess_v1_adequacy_proto_enumTypes[8].Descriptor()
+}
+
+func (ProfileState) Type() protoreflect.EnumType {
+	return &file_geoaccess_v1_adequacy_proto_enumTypes[8]
+}
+
+func (x ProfileState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProfileState.Descriptor instead.
+func (ProfileState) EnumDescriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{8}
+}
+
+// ExpiryPolicy says what a request for today does when no version of its
+// profile is in effect. A request that names its as_of is never carried.
+type ExpiryPolicy int32
+
+const (
+	// Not set.
+	ExpiryPolicy_EXPIRY_POLICY_UNSPECIFIED ExpiryPolicy = 0
+	// Decide with the version that ended most recently and flag the answer
+	// (profile_expired).
+	ExpiryPolicy_EXPIRY_POLICY_CARRY_FORWARD ExpiryPolicy = 1
+	// Refuse the request with INVALID_ARGUMENT on as_of.
+	ExpiryPolicy_EXPIRY_POLICY_FAIL ExpiryPolicy = 2
+)
+
+// Enum value maps for ExpiryPolicy.
+var (
+	ExpiryPolicy_name = map[int32]string{
+		0: "EXPIRY_POLICY_UNSPECIFIED",
+		1: "EXPIRY_POLICY_CARRY_FORWARD",
+		2: "EXPIRY_POLICY_FAIL",
+	}
+	ExpiryPolicy_value = map[string]int32{
+		"EXPIRY_POLICY_UNSPECIFIED":   0,
+		"EXPIRY_POLICY_CARRY_FORWARD": 1,
+		"EXPIRY_POLICY_FAIL":          2,
+	}
+)
+
+func (x ExpiryPolicy) Enum() *ExpiryPolicy {
+	p := new(ExpiryPolicy)
+	*p = x
+	return p
+}
+
+func (x ExpiryPolicy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ExpiryPolicy) Descriptor() protoreflect.EnumDescriptor {
+	return file_geoaccess_v1_adequacy_proto_enumTypes[9].Descriptor()
+}
+
+func (ExpiryPolicy) Type() protoreflect.EnumType {
+	return &file_geoaccess_v1_adequacy_proto_enumTypes[9]
+}
+
+func (x ExpiryPolicy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ExpiryPolicy.Descriptor instead.
+func (ExpiryPolicy) EnumDescriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{9}
+}
+
 // TimeModelKind names a way of obtaining travel minutes.
 type TimeModelKind int32
 
@@ -539,11 +656,11 @@ func (x TimeModelKind) String() string {
 }
 
 func (TimeModelKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_geoaccess_v1_adequacy_proto_enumTypes[8].Descriptor()
+	return file_geoaccess_v1_adequacy_proto_enumTypes[10].Descriptor()
 }
 
 func (TimeModelKind) Type() protoreflect.EnumType {
-	return &file_geoaccess_v1_adequacy_proto_enumTypes[8]
+	return &file_geoaccess_v1_adequacy_proto_enumTypes[10]
 }
 
 func (x TimeModelKind) Number() protoreflect.EnumNumber {
@@ -552,7 +669,7 @@ func (x TimeModelKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TimeModelKind.Descriptor instead.
 func (TimeModelKind) EnumDescriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{8}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{10}
 }
 
 // MinimumRule selects how a discipline's minimum provider count is
@@ -593,11 +710,11 @@ func (x MinimumRule) String() string {
 }
 
 func (MinimumRule) Descriptor() protoreflect.EnumDescriptor {
-	return file_geoaccess_v1_adequacy_proto_enumTypes[9].Descriptor()
+	return file_geoaccess_v1_adequacy_proto_enumTypes[11].Descriptor()
 }
 
 func (MinimumRule) Type() protoreflect.EnumType {
-	return &file_geoaccess_v1_adequacy_proto_enumTypes[9]
+	return &file_geoaccess_v1_adequacy_proto_enumTypes[11]
 }
 
 func (x MinimumRule) Number() protoreflect.EnumNumber {
@@ -606,7 +723,7 @@ func (x MinimumRule) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use MinimumRule.Descriptor instead.
 func (MinimumRule) EnumDescriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{9}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{11}
 }
 
 // CreditCondition says when a credit applies.
@@ -643,11 +760,11 @@ func (x CreditCondition) String() string {
 }
 
 func (CreditCondition) Descriptor() protoreflect.EnumDescriptor {
-	return file_geoaccess_v1_adequacy_proto_enumTypes[10].Descriptor()
+	return file_geoaccess_v1_adequacy_proto_enumTypes[12].Descriptor()
 }
 
 func (CreditCondition) Type() protoreflect.EnumType {
-	return &file_geoaccess_v1_adequacy_proto_enumTypes[10]
+	return &file_geoaccess_v1_adequacy_proto_enumTypes[12]
 }
 
 func (x CreditCondition) Number() protoreflect.EnumNumber {
@@ -656,7 +773,7 @@ func (x CreditCondition) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CreditCondition.Descriptor instead.
 func (CreditCondition) EnumDescriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{10}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{12}
 }
 
 // ReloadResult is what a reload did.
@@ -696,11 +813,11 @@ func (x ReloadResult) String() string {
 }
 
 func (ReloadResult) Descriptor() protoreflect.EnumDescriptor {
-	return file_geoaccess_v1_adequacy_proto_enumTypes[11].Descriptor()
+	return file_geoaccess_v1_adequacy_proto_enumTypes[13].Descriptor()
 }
 
 func (ReloadResult) Type() protoreflect.EnumType {
-	return &file_geoaccess_v1_adequacy_proto_enumTypes[11]
+	return &file_geoaccess_v1_adequacy_proto_enumTypes[13]
 }
 
 func (x ReloadResult) Number() protoreflect.EnumNumber {
@@ -709,7 +826,7 @@ func (x ReloadResult) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ReloadResult.Descriptor instead.
 func (ReloadResult) EnumDescriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{11}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{13}
 }
 
 // LatLng is a point in WGS84 degrees.
@@ -884,9 +1001,17 @@ type CheckAccessResponse struct {
 	// The roster version the decisions rest on.
 	RosterVersion string `protobuf:"bytes,4,opt,name=roster_version,json=rosterVersion,proto3" json:"roster_version,omitempty"`
 	// The as-of date applied, YYYY-MM-DD.
-	AsOf          string `protobuf:"bytes,5,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AsOf string `protobuf:"bytes,5,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// True when no loaded version of the profile is in effect on as_of (the
+	// server's today, as_of not given) and profile_version, which ended on
+	// profile_effective_to, was carried forward (geoaccessd
+	// --profile-expiry carry-forward). A named as_of is never carried.
+	ProfileExpired bool `protobuf:"varint,6,opt,name=profile_expired,json=profileExpired,proto3" json:"profile_expired,omitempty"`
+	// The applied profile version's last day, YYYY-MM-DD; empty when
+	// open-ended.
+	ProfileEffectiveTo string `protobuf:"bytes,7,opt,name=profile_effective_to,json=profileEffectiveTo,proto3" json:"profile_effective_to,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *CheckAccessResponse) Reset() {
@@ -950,6 +1075,20 @@ func (x *CheckAccessResponse) GetRosterVersion() string {
 func (x *CheckAccessResponse) GetAsOf() string {
 	if x != nil {
 		return x.AsOf
+	}
+	return ""
+}
+
+func (x *CheckAccessResponse) GetProfileExpired() bool {
+	if x != nil {
+		return x.ProfileExpired
+	}
+	return false
+}
+
+func (x *CheckAccessResponse) GetProfileEffectiveTo() string {
+	if x != nil {
+		return x.ProfileEffectiveTo
 	}
 	return ""
 }
@@ -2017,9 +2156,17 @@ type EvaluateNegotiationResponse struct {
 	// The roster version the decision rests on.
 	RosterVersion string `protobuf:"bytes,7,opt,name=roster_version,json=rosterVersion,proto3" json:"roster_version,omitempty"`
 	// The as-of date applied, YYYY-MM-DD.
-	AsOf          string `protobuf:"bytes,8,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AsOf string `protobuf:"bytes,8,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// True when no loaded version of the profile is in effect on as_of (the
+	// server's today, as_of not given) and profile_version, which ended on
+	// profile_effective_to, was carried forward (geoaccessd
+	// --profile-expiry carry-forward). A named as_of is never carried.
+	ProfileExpired bool `protobuf:"varint,9,opt,name=profile_expired,json=profileExpired,proto3" json:"profile_expired,omitempty"`
+	// The applied profile version's last day, YYYY-MM-DD; empty when
+	// open-ended.
+	ProfileEffectiveTo string `protobuf:"bytes,10,opt,name=profile_effective_to,json=profileEffectiveTo,proto3" json:"profile_effective_to,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *EvaluateNegotiationResponse) Reset() {
@@ -2108,6 +2255,20 @@ func (x *EvaluateNegotiationResponse) GetAsOf() string {
 	return ""
 }
 
+func (x *EvaluateNegotiationResponse) GetProfileExpired() bool {
+	if x != nil {
+		return x.ProfileExpired
+	}
+	return false
+}
+
+func (x *EvaluateNegotiationResponse) GetProfileEffectiveTo() string {
+	if x != nil {
+		return x.ProfileEffectiveTo
+	}
+	return ""
+}
+
 // ListProfilesRequest has no parameters.
 type ListProfilesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2152,8 +2313,11 @@ type ListProfilesResponse struct {
 	Profiles []*ProfileSummary `protobuf:"bytes,1,rep,name=profiles,proto3" json:"profiles,omitempty"`
 	// The profile used when a request names none.
 	DefaultProfile string `protobuf:"bytes,2,opt,name=default_profile,json=defaultProfile,proto3" json:"default_profile,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// What a request for today does when no version of its profile is in
+	// effect.
+	ExpiryPolicy  ExpiryPolicy `protobuf:"varint,3,opt,name=expiry_policy,json=expiryPolicy,proto3,enum=geoaccess.v1.ExpiryPolicy" json:"expiry_policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListProfilesResponse) Reset() {
@@ -2200,6 +2364,13 @@ func (x *ListProfilesResponse) GetDefaultProfile() string {
 	return ""
 }
 
+func (x *ListProfilesResponse) GetExpiryPolicy() ExpiryPolicy {
+	if x != nil {
+		return x.ExpiryPolicy
+	}
+	return ExpiryPolicy_EXPIRY_POLICY_UNSPECIFIED
+}
+
 // ProfileSummary identifies a profile; GetProfile gives its tables.
 type ProfileSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2216,7 +2387,12 @@ type ProfileSummary struct {
 	// Last day the profile applies, YYYY-MM-DD; empty when open-ended.
 	EffectiveTo string `protobuf:"bytes,6,opt,name=effective_to,json=effectiveTo,proto3" json:"effective_to,omitempty"`
 	// The disciplines the profile has standards for.
-	Disciplines   []Discipline `protobuf:"varint,7,rep,packed,name=disciplines,proto3,enum=geoaccess.v1.Discipline" json:"disciplines,omitempty"`
+	Disciplines []Discipline `protobuf:"varint,7,rep,packed,name=disciplines,proto3,enum=geoaccess.v1.Discipline" json:"disciplines,omitempty"`
+	// Where this version stands today, in the server's time zone.
+	State ProfileState `protobuf:"varint,8,opt,name=state,proto3,enum=geoaccess.v1.ProfileState" json:"state,omitempty"`
+	// Days from today through effective_to, today included: 0 on the day
+	// after it, negative later. Unset when open-ended.
+	DaysLeft      *int32 `protobuf:"varint,9,opt,name=days_left,json=daysLeft,proto3,oneof" json:"days_left,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2300,18 +2476,120 @@ func (x *ProfileSummary) GetDisciplines() []Discipline {
 	return nil
 }
 
+func (x *ProfileSummary) GetState() ProfileState {
+	if x != nil {
+		return x.State
+	}
+	return ProfileState_PROFILE_STATE_UNSPECIFIED
+}
+
+func (x *ProfileSummary) GetDaysLeft() int32 {
+	if x != nil && x.DaysLeft != nil {
+		return *x.DaysLeft
+	}
+	return 0
+}
+
+// ProfileStanding is where one profile stands today.
+type ProfileStanding struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The profile's name.
+	Profile string `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
+	// The version answering requests for today; empty when every version
+	// starts later.
+	VersionInUse string `protobuf:"bytes,2,opt,name=version_in_use,json=versionInUse,proto3" json:"version_in_use,omitempty"`
+	// True when no version is in effect today: version_in_use has ended.
+	Expired bool `protobuf:"varint,3,opt,name=expired,proto3" json:"expired,omitempty"`
+	// The last day loaded versions cover without a break from today
+	// (version_in_use's end when expired), YYYY-MM-DD; empty when open-ended.
+	LastDay string `protobuf:"bytes,4,opt,name=last_day,json=lastDay,proto3" json:"last_day,omitempty"`
+	// Days from today through last_day, today included: 0 on the day after
+	// it, negative later. Unset when open-ended.
+	DaysLeft      *int32 `protobuf:"varint,5,opt,name=days_left,json=daysLeft,proto3,oneof" json:"days_left,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProfileStanding) Reset() {
+	*x = ProfileStanding{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProfileStanding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProfileStanding) ProtoMessage() {}
+
+func (x *ProfileStanding) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProfileStanding.ProtoReflect.Descriptor instead.
+func (*ProfileStanding) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ProfileStanding) GetProfile() string {
+	if x != nil {
+		return x.Profile
+	}
+	return ""
+}
+
+func (x *ProfileStanding) GetVersionInUse() string {
+	if x != nil {
+		return x.VersionInUse
+	}
+	return ""
+}
+
+func (x *ProfileStanding) GetExpired() bool {
+	if x != nil {
+		return x.Expired
+	}
+	return false
+}
+
+func (x *ProfileStanding) GetLastDay() string {
+	if x != nil {
+		return x.LastDay
+	}
+	return ""
+}
+
+func (x *ProfileStanding) GetDaysLeft() int32 {
+	if x != nil && x.DaysLeft != nil {
+		return *x.DaysLeft
+	}
+	return 0
+}
+
 // GetProfileRequest names a profile.
 type GetProfileRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The profile's name; empty means the server's default.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The version, e.g. "2026.1"; empty means the version in effect today
+	// (or the one a request for today would carry forward), else the latest.
+	Version       string `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetProfileRequest) Reset() {
 	*x = GetProfileRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[17]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2323,7 +2601,7 @@ func (x *GetProfileRequest) String() string {
 func (*GetProfileRequest) ProtoMessage() {}
 
 func (x *GetProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[17]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2336,12 +2614,19 @@ func (x *GetProfileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProfileRequest.ProtoReflect.Descriptor instead.
 func (*GetProfileRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{17}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetProfileRequest) GetName() string {
 	if x != nil {
 		return x.Name
+	}
+	return ""
+}
+
+func (x *GetProfileRequest) GetVersion() string {
+	if x != nil {
+		return x.Version
 	}
 	return ""
 }
@@ -2357,7 +2642,7 @@ type GetProfileResponse struct {
 
 func (x *GetProfileResponse) Reset() {
 	*x = GetProfileResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[18]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2369,7 +2654,7 @@ func (x *GetProfileResponse) String() string {
 func (*GetProfileResponse) ProtoMessage() {}
 
 func (x *GetProfileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[18]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2382,7 +2667,7 @@ func (x *GetProfileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProfileResponse.ProtoReflect.Descriptor instead.
 func (*GetProfileResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{18}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetProfileResponse) GetProfile() *Profile {
@@ -2416,7 +2701,7 @@ type Profile struct {
 
 func (x *Profile) Reset() {
 	*x = Profile{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[19]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2428,7 +2713,7 @@ func (x *Profile) String() string {
 func (*Profile) ProtoMessage() {}
 
 func (x *Profile) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[19]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2441,7 +2726,7 @@ func (x *Profile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Profile.ProtoReflect.Descriptor instead.
 func (*Profile) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{19}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Profile) GetSummary() *ProfileSummary {
@@ -2501,7 +2786,7 @@ type CountingRules struct {
 
 func (x *CountingRules) Reset() {
 	*x = CountingRules{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[20]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2513,7 +2798,7 @@ func (x *CountingRules) String() string {
 func (*CountingRules) ProtoMessage() {}
 
 func (x *CountingRules) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[20]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2526,7 +2811,7 @@ func (x *CountingRules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountingRules.ProtoReflect.Descriptor instead.
 func (*CountingRules) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{20}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CountingRules) GetInPersonOnly() bool {
@@ -2567,7 +2852,7 @@ type TimeModel struct {
 
 func (x *TimeModel) Reset() {
 	*x = TimeModel{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[21]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2579,7 +2864,7 @@ func (x *TimeModel) String() string {
 func (*TimeModel) ProtoMessage() {}
 
 func (x *TimeModel) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[21]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2592,7 +2877,7 @@ func (x *TimeModel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimeModel.ProtoReflect.Descriptor instead.
 func (*TimeModel) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{21}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TimeModel) GetKind() TimeModelKind {
@@ -2636,7 +2921,7 @@ type CountyTypeValue struct {
 
 func (x *CountyTypeValue) Reset() {
 	*x = CountyTypeValue{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[22]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2648,7 +2933,7 @@ func (x *CountyTypeValue) String() string {
 func (*CountyTypeValue) ProtoMessage() {}
 
 func (x *CountyTypeValue) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[22]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2661,7 +2946,7 @@ func (x *CountyTypeValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountyTypeValue.ProtoReflect.Descriptor instead.
 func (*CountyTypeValue) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{22}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CountyTypeValue) GetCountyType() CountyType {
@@ -2698,7 +2983,7 @@ type DisciplineStandards struct {
 
 func (x *DisciplineStandards) Reset() {
 	*x = DisciplineStandards{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[23]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2710,7 +2995,7 @@ func (x *DisciplineStandards) String() string {
 func (*DisciplineStandards) ProtoMessage() {}
 
 func (x *DisciplineStandards) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[23]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2723,7 +3008,7 @@ func (x *DisciplineStandards) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisciplineStandards.ProtoReflect.Descriptor instead.
 func (*DisciplineStandards) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{23}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DisciplineStandards) GetDiscipline() Discipline {
@@ -2781,7 +3066,7 @@ type Standard struct {
 
 func (x *Standard) Reset() {
 	*x = Standard{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[24]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2793,7 +3078,7 @@ func (x *Standard) String() string {
 func (*Standard) ProtoMessage() {}
 
 func (x *Standard) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[24]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2806,7 +3091,7 @@ func (x *Standard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Standard.ProtoReflect.Descriptor instead.
 func (*Standard) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{24}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Standard) GetCountyType() CountyType {
@@ -2863,7 +3148,7 @@ type Credit struct {
 
 func (x *Credit) Reset() {
 	*x = Credit{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[25]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2875,7 +3160,7 @@ func (x *Credit) String() string {
 func (*Credit) ProtoMessage() {}
 
 func (x *Credit) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[25]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2888,7 +3173,7 @@ func (x *Credit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Credit.ProtoReflect.Descriptor instead.
 func (*Credit) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{25}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Credit) GetName() string {
@@ -2943,7 +3228,7 @@ type ReloadRosterRequest struct {
 
 func (x *ReloadRosterRequest) Reset() {
 	*x = ReloadRosterRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2955,7 +3240,7 @@ func (x *ReloadRosterRequest) String() string {
 func (*ReloadRosterRequest) ProtoMessage() {}
 
 func (x *ReloadRosterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2968,7 +3253,7 @@ func (x *ReloadRosterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRosterRequest.ProtoReflect.Descriptor instead.
 func (*ReloadRosterRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{26}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReloadRosterRequest) GetVersion() string {
@@ -3002,7 +3287,7 @@ type ReloadRosterResponse struct {
 
 func (x *ReloadRosterResponse) Reset() {
 	*x = ReloadRosterResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3014,7 +3299,7 @@ func (x *ReloadRosterResponse) String() string {
 func (*ReloadRosterResponse) ProtoMessage() {}
 
 func (x *ReloadRosterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3027,7 +3312,7 @@ func (x *ReloadRosterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRosterResponse.ProtoReflect.Descriptor instead.
 func (*ReloadRosterResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{27}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReloadRosterResponse) GetResult() ReloadResult {
@@ -3063,7 +3348,7 @@ type GetRosterDiffRequest struct {
 
 func (x *GetRosterDiffRequest) Reset() {
 	*x = GetRosterDiffRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3075,7 +3360,7 @@ func (x *GetRosterDiffRequest) String() string {
 func (*GetRosterDiffRequest) ProtoMessage() {}
 
 func (x *GetRosterDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3088,7 +3373,7 @@ func (x *GetRosterDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRosterDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetRosterDiffRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{28}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetRosterDiffRequest) GetPageSize() int32 {
@@ -3120,7 +3405,7 @@ type GetRosterDiffResponse struct {
 
 func (x *GetRosterDiffResponse) Reset() {
 	*x = GetRosterDiffResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3132,7 +3417,7 @@ func (x *GetRosterDiffResponse) String() string {
 func (*GetRosterDiffResponse) ProtoMessage() {}
 
 func (x *GetRosterDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3145,7 +3430,7 @@ func (x *GetRosterDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRosterDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetRosterDiffResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{29}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetRosterDiffResponse) GetSummary() *RosterDiffSummary {
@@ -3205,7 +3490,7 @@ type RosterDiffSummary struct {
 
 func (x *RosterDiffSummary) Reset() {
 	*x = RosterDiffSummary{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3217,7 +3502,7 @@ func (x *RosterDiffSummary) String() string {
 func (*RosterDiffSummary) ProtoMessage() {}
 
 func (x *RosterDiffSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3230,7 +3515,7 @@ func (x *RosterDiffSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RosterDiffSummary.ProtoReflect.Descriptor instead.
 func (*RosterDiffSummary) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{30}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RosterDiffSummary) GetOldVersion() string {
@@ -3288,7 +3573,7 @@ type DisciplineDiffCounts struct {
 
 func (x *DisciplineDiffCounts) Reset() {
 	*x = DisciplineDiffCounts{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3300,7 +3585,7 @@ func (x *DisciplineDiffCounts) String() string {
 func (*DisciplineDiffCounts) ProtoMessage() {}
 
 func (x *DisciplineDiffCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3313,7 +3598,7 @@ func (x *DisciplineDiffCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisciplineDiffCounts.ProtoReflect.Descriptor instead.
 func (*DisciplineDiffCounts) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{31}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DisciplineDiffCounts) GetDiscipline() Discipline {
@@ -3351,7 +3636,7 @@ type DiffCounts struct {
 
 func (x *DiffCounts) Reset() {
 	*x = DiffCounts{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3363,7 +3648,7 @@ func (x *DiffCounts) String() string {
 func (*DiffCounts) ProtoMessage() {}
 
 func (x *DiffCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3376,7 +3661,7 @@ func (x *DiffCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffCounts.ProtoReflect.Descriptor instead.
 func (*DiffCounts) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{32}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *DiffCounts) GetAdded() int64 {
@@ -3456,7 +3741,7 @@ type RosterProvider struct {
 
 func (x *RosterProvider) Reset() {
 	*x = RosterProvider{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3468,7 +3753,7 @@ func (x *RosterProvider) String() string {
 func (*RosterProvider) ProtoMessage() {}
 
 func (x *RosterProvider) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3481,7 +3766,7 @@ func (x *RosterProvider) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RosterProvider.ProtoReflect.Descriptor instead.
 func (*RosterProvider) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{33}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RosterProvider) GetNpi() string {
@@ -3615,7 +3900,7 @@ type RosterChange struct {
 
 func (x *RosterChange) Reset() {
 	*x = RosterChange{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3627,7 +3912,7 @@ func (x *RosterChange) String() string {
 func (*RosterChange) ProtoMessage() {}
 
 func (x *RosterChange) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3640,7 +3925,7 @@ func (x *RosterChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RosterChange.ProtoReflect.Descriptor instead.
 func (*RosterChange) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{34}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RosterChange) GetOld() *RosterProvider {
@@ -3680,7 +3965,7 @@ type GetRosterStatusRequest struct {
 
 func (x *GetRosterStatusRequest) Reset() {
 	*x = GetRosterStatusRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3692,7 +3977,7 @@ func (x *GetRosterStatusRequest) String() string {
 func (*GetRosterStatusRequest) ProtoMessage() {}
 
 func (x *GetRosterStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3705,21 +3990,27 @@ func (x *GetRosterStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRosterStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetRosterStatusRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{35}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{36}
 }
 
 // GetRosterStatusResponse is the roster status.
 type GetRosterStatusResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The serving roster and the last (re)load outcome.
-	Status        *RosterStatus `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Status *RosterStatus `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	// Where each standards profile stands today: the version answering
+	// requests for today and how long loaded versions cover.
+	Standards []*ProfileStanding `protobuf:"bytes,2,rep,name=standards,proto3" json:"standards,omitempty"`
+	// What a request for today does when no version of its profile is in
+	// effect.
+	ExpiryPolicy  ExpiryPolicy `protobuf:"varint,3,opt,name=expiry_policy,json=expiryPolicy,proto3,enum=geoaccess.v1.ExpiryPolicy" json:"expiry_policy,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetRosterStatusResponse) Reset() {
 	*x = GetRosterStatusResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3731,7 +4022,7 @@ func (x *GetRosterStatusResponse) String() string {
 func (*GetRosterStatusResponse) ProtoMessage() {}
 
 func (x *GetRosterStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3744,7 +4035,7 @@ func (x *GetRosterStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRosterStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetRosterStatusResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{36}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetRosterStatusResponse) GetStatus() *RosterStatus {
@@ -3752,6 +4043,20 @@ func (x *GetRosterStatusResponse) GetStatus() *RosterStatus {
 		return x.Status
 	}
 	return nil
+}
+
+func (x *GetRosterStatusResponse) GetStandards() []*ProfileStanding {
+	if x != nil {
+		return x.Standards
+	}
+	return nil
+}
+
+func (x *GetRosterStatusResponse) GetExpiryPolicy() ExpiryPolicy {
+	if x != nil {
+		return x.ExpiryPolicy
+	}
+	return ExpiryPolicy_EXPIRY_POLICY_UNSPECIFIED
 }
 
 // RosterStatus describes the serving roster and the last (re)load.
@@ -3783,7 +4088,7 @@ type RosterStatus struct {
 
 func (x *RosterStatus) Reset() {
 	*x = RosterStatus{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3795,7 +4100,7 @@ func (x *RosterStatus) String() string {
 func (*RosterStatus) ProtoMessage() {}
 
 func (x *RosterStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3808,7 +4113,7 @@ func (x *RosterStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RosterStatus.ProtoReflect.Descriptor instead.
 func (*RosterStatus) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{37}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RosterStatus) GetLoaded() bool {
@@ -3892,7 +4197,7 @@ type DisciplineCount struct {
 
 func (x *DisciplineCount) Reset() {
 	*x = DisciplineCount{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3904,7 +4209,7 @@ func (x *DisciplineCount) String() string {
 func (*DisciplineCount) ProtoMessage() {}
 
 func (x *DisciplineCount) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3917,7 +4222,7 @@ func (x *DisciplineCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisciplineCount.ProtoReflect.Descriptor instead.
 func (*DisciplineCount) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{38}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DisciplineCount) GetDiscipline() Discipline {
@@ -3968,7 +4273,7 @@ type ReloadOutcome struct {
 
 func (x *ReloadOutcome) Reset() {
 	*x = ReloadOutcome{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3980,7 +4285,7 @@ func (x *ReloadOutcome) String() string {
 func (*ReloadOutcome) ProtoMessage() {}
 
 func (x *ReloadOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3993,7 +4298,7 @@ func (x *ReloadOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadOutcome.ProtoReflect.Descriptor instead.
 func (*ReloadOutcome) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{39}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ReloadOutcome) GetTime() *timestamppb.Timestamp {
@@ -4054,7 +4359,7 @@ type GapReportRequest struct {
 
 func (x *GapReportRequest) Reset() {
 	*x = GapReportRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4066,7 +4371,7 @@ func (x *GapReportRequest) String() string {
 func (*GapReportRequest) ProtoMessage() {}
 
 func (x *GapReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4079,7 +4384,7 @@ func (x *GapReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapReportRequest.ProtoReflect.Descriptor instead.
 func (*GapReportRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{40}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *GapReportRequest) GetMembers() []*GapMember {
@@ -4142,7 +4447,7 @@ type GapMember struct {
 
 func (x *GapMember) Reset() {
 	*x = GapMember{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[41]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4154,7 +4459,7 @@ func (x *GapMember) String() string {
 func (*GapMember) ProtoMessage() {}
 
 func (x *GapMember) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[41]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4167,7 +4472,7 @@ func (x *GapMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapMember.ProtoReflect.Descriptor instead.
 func (*GapMember) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{41}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GapMember) GetMemberRef() string {
@@ -4222,7 +4527,7 @@ type RecruitmentCandidate struct {
 
 func (x *RecruitmentCandidate) Reset() {
 	*x = RecruitmentCandidate{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[42]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4234,7 +4539,7 @@ func (x *RecruitmentCandidate) String() string {
 func (*RecruitmentCandidate) ProtoMessage() {}
 
 func (x *RecruitmentCandidate) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[42]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4247,7 +4552,7 @@ func (x *RecruitmentCandidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecruitmentCandidate.ProtoReflect.Descriptor instead.
 func (*RecruitmentCandidate) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{42}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *RecruitmentCandidate) GetNpi() string {
@@ -4318,7 +4623,7 @@ type GapReportResponse struct {
 
 func (x *GapReportResponse) Reset() {
 	*x = GapReportResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[43]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4330,7 +4635,7 @@ func (x *GapReportResponse) String() string {
 func (*GapReportResponse) ProtoMessage() {}
 
 func (x *GapReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[43]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4343,7 +4648,7 @@ func (x *GapReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapReportResponse.ProtoReflect.Descriptor instead.
 func (*GapReportResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{43}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *GapReportResponse) GetRow() isGapReportResponse_Row {
@@ -4455,14 +4760,22 @@ type GapSummary struct {
 	// Totals by discipline.
 	Totals []*DisciplineTotal `protobuf:"bytes,7,rep,name=totals,proto3" json:"totals,omitempty"`
 	// Where the county designations and official limits come from.
-	CountyTable   string `protobuf:"bytes,8,opt,name=county_table,json=countyTable,proto3" json:"county_table,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CountyTable string `protobuf:"bytes,8,opt,name=county_table,json=countyTable,proto3" json:"county_table,omitempty"`
+	// True when no loaded version of the profile is in effect on as_of (the
+	// server's today, as_of not given) and profile_version, which ended on
+	// profile_effective_to, was carried forward (geoaccessd
+	// --profile-expiry carry-forward). A named as_of is never carried.
+	ProfileExpired bool `protobuf:"varint,9,opt,name=profile_expired,json=profileExpired,proto3" json:"profile_expired,omitempty"`
+	// The applied profile version's last day, YYYY-MM-DD; empty when
+	// open-ended.
+	ProfileEffectiveTo string `protobuf:"bytes,10,opt,name=profile_effective_to,json=profileEffectiveTo,proto3" json:"profile_effective_to,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *GapSummary) Reset() {
 	*x = GapSummary{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[44]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4474,7 +4787,7 @@ func (x *GapSummary) String() string {
 func (*GapSummary) ProtoMessage() {}
 
 func (x *GapSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[44]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4487,7 +4800,7 @@ func (x *GapSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapSummary.ProtoReflect.Descriptor instead.
 func (*GapSummary) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{44}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GapSummary) GetProfile() string {
@@ -4546,6 +4859,20 @@ func (x *GapSummary) GetCountyTable() string {
 	return ""
 }
 
+func (x *GapSummary) GetProfileExpired() bool {
+	if x != nil {
+		return x.ProfileExpired
+	}
+	return false
+}
+
+func (x *GapSummary) GetProfileEffectiveTo() string {
+	if x != nil {
+		return x.ProfileEffectiveTo
+	}
+	return ""
+}
+
 // DisciplineTotal sums one discipline over a gap report.
 type DisciplineTotal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4567,7 +4894,7 @@ type DisciplineTotal struct {
 
 func (x *DisciplineTotal) Reset() {
 	*x = DisciplineTotal{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[45]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4579,7 +4906,7 @@ func (x *DisciplineTotal) String() string {
 func (*DisciplineTotal) ProtoMessage() {}
 
 func (x *DisciplineTotal) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[45]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4592,7 +4919,7 @@ func (x *DisciplineTotal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisciplineTotal.ProtoReflect.Descriptor instead.
 func (*DisciplineTotal) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{45}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DisciplineTotal) GetDiscipline() Discipline {
@@ -4684,7 +5011,7 @@ type CountyAdequacy struct {
 
 func (x *CountyAdequacy) Reset() {
 	*x = CountyAdequacy{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[46]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4696,7 +5023,7 @@ func (x *CountyAdequacy) String() string {
 func (*CountyAdequacy) ProtoMessage() {}
 
 func (x *CountyAdequacy) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[46]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4709,7 +5036,7 @@ func (x *CountyAdequacy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountyAdequacy.ProtoReflect.Descriptor instead.
 func (*CountyAdequacy) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{46}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CountyAdequacy) GetCountyFips() string {
@@ -4857,7 +5184,7 @@ type UnservedMember struct {
 
 func (x *UnservedMember) Reset() {
 	*x = UnservedMember{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[47]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4869,7 +5196,7 @@ func (x *UnservedMember) String() string {
 func (*UnservedMember) ProtoMessage() {}
 
 func (x *UnservedMember) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[47]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4882,7 +5209,7 @@ func (x *UnservedMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnservedMember.ProtoReflect.Descriptor instead.
 func (*UnservedMember) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{47}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *UnservedMember) GetMemberRef() string {
@@ -4945,7 +5272,7 @@ type RecruitmentTarget struct {
 
 func (x *RecruitmentTarget) Reset() {
 	*x = RecruitmentTarget{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[48]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4957,7 +5284,7 @@ func (x *RecruitmentTarget) String() string {
 func (*RecruitmentTarget) ProtoMessage() {}
 
 func (x *RecruitmentTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[48]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4970,7 +5297,7 @@ func (x *RecruitmentTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecruitmentTarget.ProtoReflect.Descriptor instead.
 func (*RecruitmentTarget) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{48}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RecruitmentTarget) GetRank() int64 {
@@ -5044,7 +5371,7 @@ type RejectedMember struct {
 
 func (x *RejectedMember) Reset() {
 	*x = RejectedMember{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[49]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5056,7 +5383,7 @@ func (x *RejectedMember) String() string {
 func (*RejectedMember) ProtoMessage() {}
 
 func (x *RejectedMember) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[49]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5069,7 +5396,7 @@ func (x *RejectedMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectedMember.ProtoReflect.Descriptor instead.
 func (*RejectedMember) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{49}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RejectedMember) GetMemberRef() string {
@@ -5109,13 +5436,15 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\vdisciplines\x18\x04 \x03(\x0e2\x18.geoaccess.v1.DisciplineR\vdisciplines\x12\x18\n" +
 	"\aprofile\x18\x05 \x01(\tR\aprofile\x12\x13\n" +
 	"\x05as_of\x18\x06 \x01(\tR\x04asOf\x12\f\n" +
-	"\x01k\x18\a \x01(\x05R\x01k\"\xd0\x01\n" +
+	"\x01k\x18\a \x01(\x05R\x01k\"\xab\x02\n" +
 	"\x13CheckAccessResponse\x12:\n" +
 	"\tdecisions\x18\x01 \x03(\v2\x1c.geoaccess.v1.AccessDecisionR\tdecisions\x12\x18\n" +
 	"\aprofile\x18\x02 \x01(\tR\aprofile\x12'\n" +
 	"\x0fprofile_version\x18\x03 \x01(\tR\x0eprofileVersion\x12%\n" +
 	"\x0eroster_version\x18\x04 \x01(\tR\rrosterVersion\x12\x13\n" +
-	"\x05as_of\x18\x05 \x01(\tR\x04asOf\"\xb1\x04\n" +
+	"\x05as_of\x18\x05 \x01(\tR\x04asOf\x12'\n" +
+	"\x0fprofile_expired\x18\x06 \x01(\bR\x0eprofileExpired\x120\n" +
+	"\x14profile_effective_to\x18\a \x01(\tR\x12profileEffectiveTo\"\xb1\x04\n" +
 	"\x0eAccessDecision\x128\n" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
@@ -5221,7 +5550,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\battested\x18\x04 \x01(\bH\x00R\battested\x88\x01\x01\x128\n" +
 	"\aoutcome\x18\x05 \x01(\x0e2\x1e.geoaccess.v1.CriterionOutcomeR\aoutcome\x12\x16\n" +
 	"\x06detail\x18\x06 \x01(\tR\x06detailB\v\n" +
-	"\t_attested\"\xc6\x02\n" +
+	"\t_attested\"\xa1\x03\n" +
 	"\x1bEvaluateNegotiationResponse\x12\x1c\n" +
 	"\tsupported\x18\x01 \x01(\bR\tsupported\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x123\n" +
@@ -5231,11 +5560,15 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\aprofile\x18\x05 \x01(\tR\aprofile\x12'\n" +
 	"\x0fprofile_version\x18\x06 \x01(\tR\x0eprofileVersion\x12%\n" +
 	"\x0eroster_version\x18\a \x01(\tR\rrosterVersion\x12\x13\n" +
-	"\x05as_of\x18\b \x01(\tR\x04asOf\"\x15\n" +
-	"\x13ListProfilesRequest\"y\n" +
+	"\x05as_of\x18\b \x01(\tR\x04asOf\x12'\n" +
+	"\x0fprofile_expired\x18\t \x01(\bR\x0eprofileExpired\x120\n" +
+	"\x14profile_effective_to\x18\n" +
+	" \x01(\tR\x12profileEffectiveTo\"\x15\n" +
+	"\x13ListProfilesRequest\"\xba\x01\n" +
 	"\x14ListProfilesResponse\x128\n" +
 	"\bprofiles\x18\x01 \x03(\v2\x1c.geoaccess.v1.ProfileSummaryR\bprofiles\x12'\n" +
-	"\x0fdefault_profile\x18\x02 \x01(\tR\x0edefaultProfile\"\xf2\x01\n" +
+	"\x0fdefault_profile\x18\x02 \x01(\tR\x0edefaultProfile\x12?\n" +
+	"\rexpiry_policy\x18\x03 \x01(\x0e2\x1a.geoaccess.v1.ExpiryPolicyR\fexpiryPolicy\"\xd4\x02\n" +
 	"\x0eProfileSummary\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x18\n" +
@@ -5243,9 +5576,22 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x06source\x18\x04 \x01(\tR\x06source\x12%\n" +
 	"\x0eeffective_from\x18\x05 \x01(\tR\reffectiveFrom\x12!\n" +
 	"\feffective_to\x18\x06 \x01(\tR\veffectiveTo\x12:\n" +
-	"\vdisciplines\x18\a \x03(\x0e2\x18.geoaccess.v1.DisciplineR\vdisciplines\"'\n" +
+	"\vdisciplines\x18\a \x03(\x0e2\x18.geoaccess.v1.DisciplineR\vdisciplines\x120\n" +
+	"\x05state\x18\b \x01(\x0e2\x1a.geoaccess.v1.ProfileStateR\x05state\x12 \n" +
+	"\tdays_left\x18\t \x01(\x05H\x00R\bdaysLeft\x88\x01\x01B\f\n" +
+	"\n" +
+	"_days_left\"\xb6\x01\n" +
+	"\x0fProfileStanding\x12\x18\n" +
+	"\aprofile\x18\x01 \x01(\tR\aprofile\x12$\n" +
+	"\x0eversion_in_use\x18\x02 \x01(\tR\fversionInUse\x12\x18\n" +
+	"\aexpired\x18\x03 \x01(\bR\aexpired\x12\x19\n" +
+	"\blast_day\x18\x04 \x01(\tR\alastDay\x12 \n" +
+	"\tdays_left\x18\x05 \x01(\x05H\x00R\bdaysLeft\x88\x01\x01B\f\n" +
+	"\n" +
+	"_days_left\"A\n" +
 	"\x11GetProfileRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"E\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\"E\n" +
 	"\x12GetProfileResponse\x12/\n" +
 	"\aprofile\x18\x01 \x01(\v2\x15.geoaccess.v1.ProfileR\aprofile\"\xe3\x02\n" +
 	"\aProfile\x126\n" +
@@ -5354,9 +5700,11 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x03new\x18\x02 \x01(\v2\x1c.geoaccess.v1.RosterProviderR\x03new\x12\x14\n" +
 	"\x05miles\x18\x03 \x01(\x01R\x05miles\x12\x16\n" +
 	"\x06fields\x18\x04 \x03(\tR\x06fields\"\x18\n" +
-	"\x16GetRosterStatusRequest\"M\n" +
+	"\x16GetRosterStatusRequest\"\xcb\x01\n" +
 	"\x17GetRosterStatusResponse\x122\n" +
-	"\x06status\x18\x01 \x01(\v2\x1a.geoaccess.v1.RosterStatusR\x06status\"\x84\x03\n" +
+	"\x06status\x18\x01 \x01(\v2\x1a.geoaccess.v1.RosterStatusR\x06status\x12;\n" +
+	"\tstandards\x18\x02 \x03(\v2\x1d.geoaccess.v1.ProfileStandingR\tstandards\x12?\n" +
+	"\rexpiry_policy\x18\x03 \x01(\x0e2\x1a.geoaccess.v1.ExpiryPolicyR\fexpiryPolicy\"\x84\x03\n" +
 	"\fRosterStatus\x12\x16\n" +
 	"\x06loaded\x18\x01 \x01(\bR\x06loaded\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x127\n" +
@@ -5415,7 +5763,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\bunserved\x18\x03 \x01(\v2\x1c.geoaccess.v1.UnservedMemberH\x00R\bunserved\x12C\n" +
 	"\vrecruitment\x18\x04 \x01(\v2\x1f.geoaccess.v1.RecruitmentTargetH\x00R\vrecruitment\x12:\n" +
 	"\brejected\x18\x05 \x01(\v2\x1c.geoaccess.v1.RejectedMemberH\x00R\brejectedB\x05\n" +
-	"\x03row\"\xbd\x02\n" +
+	"\x03row\"\x98\x03\n" +
 	"\n" +
 	"GapSummary\x12\x18\n" +
 	"\aprofile\x18\x01 \x01(\tR\aprofile\x12'\n" +
@@ -5425,7 +5773,10 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x11members_evaluated\x18\x05 \x01(\x03R\x10membersEvaluated\x12)\n" +
 	"\x10members_rejected\x18\x06 \x01(\x03R\x0fmembersRejected\x125\n" +
 	"\x06totals\x18\a \x03(\v2\x1d.geoaccess.v1.DisciplineTotalR\x06totals\x12!\n" +
-	"\fcounty_table\x18\b \x01(\tR\vcountyTable\"\xea\x01\n" +
+	"\fcounty_table\x18\b \x01(\tR\vcountyTable\x12'\n" +
+	"\x0fprofile_expired\x18\t \x01(\bR\x0eprofileExpired\x120\n" +
+	"\x14profile_effective_to\x18\n" +
+	" \x01(\tR\x12profileEffectiveTo\"\xea\x01\n" +
 	"\x0fDisciplineTotal\x128\n" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
@@ -5537,7 +5888,17 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x16CRITERION_OUTCOME_PASS\x10\x01\x12\x1a\n" +
 	"\x16CRITERION_OUTCOME_FAIL\x10\x02\x12\"\n" +
 	"\x1eCRITERION_OUTCOME_NOT_ATTESTED\x10\x03\x12\x1f\n" +
-	"\x1bCRITERION_OUTCOME_UNDECIDED\x10\x04*s\n" +
+	"\x1bCRITERION_OUTCOME_UNDECIDED\x10\x04*\xa1\x01\n" +
+	"\fProfileState\x12\x1d\n" +
+	"\x19PROFILE_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17PROFILE_STATE_IN_EFFECT\x10\x01\x12\x1a\n" +
+	"\x16PROFILE_STATE_UPCOMING\x10\x02\x12\x17\n" +
+	"\x13PROFILE_STATE_ENDED\x10\x03\x12 \n" +
+	"\x1cPROFILE_STATE_EXPIRED_IN_USE\x10\x04*f\n" +
+	"\fExpiryPolicy\x12\x1d\n" +
+	"\x19EXPIRY_POLICY_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bEXPIRY_POLICY_CARRY_FORWARD\x10\x01\x12\x16\n" +
+	"\x12EXPIRY_POLICY_FAIL\x10\x02*s\n" +
 	"\rTimeModelKind\x12\x1f\n" +
 	"\x1bTIME_MODEL_KIND_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cTIME_MODEL_KIND_COUNTY_RATIO\x10\x01\x12\x1f\n" +
@@ -5577,8 +5938,8 @@ func file_geoaccess_v1_adequacy_proto_rawDescGZIP() []byte {
 	return file_geoaccess_v1_adequacy_proto_rawDescData
 }
 
-var file_geoaccess_v1_adequacy_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
-var file_geoaccess_v1_adequacy_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_geoaccess_v1_adequacy_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
+var file_geoaccess_v1_adequacy_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_geoaccess_v1_adequacy_proto_goTypes = []any{
 	(Discipline)(0),                     // 0: geoaccess.v1.Discipline
 	(CountyType)(0),                     // 1: geoaccess.v1.CountyType
@@ -5588,172 +5949,179 @@ var file_geoaccess_v1_adequacy_proto_goTypes = []any{
 	(RuleSource)(0),                     // 5: geoaccess.v1.RuleSource
 	(CriterionKind)(0),                  // 6: geoaccess.v1.CriterionKind
 	(CriterionOutcome)(0),               // 7: geoaccess.v1.CriterionOutcome
-	(TimeModelKind)(0),                  // 8: geoaccess.v1.TimeModelKind
-	(MinimumRule)(0),                    // 9: geoaccess.v1.MinimumRule
-	(CreditCondition)(0),                // 10: geoaccess.v1.CreditCondition
-	(ReloadResult)(0),                   // 11: geoaccess.v1.ReloadResult
-	(*LatLng)(nil),                      // 12: geoaccess.v1.LatLng
-	(*CheckAccessRequest)(nil),          // 13: geoaccess.v1.CheckAccessRequest
-	(*CheckAccessResponse)(nil),         // 14: geoaccess.v1.CheckAccessResponse
-	(*AccessDecision)(nil),              // 15: geoaccess.v1.AccessDecision
-	(*County)(nil),                      // 16: geoaccess.v1.County
-	(*Rule)(nil),                        // 17: geoaccess.v1.Rule
-	(*NearbyProvider)(nil),              // 18: geoaccess.v1.NearbyProvider
-	(*CheckAccessBatchRequest)(nil),     // 19: geoaccess.v1.CheckAccessBatchRequest
-	(*CheckAccessBatchResponse)(nil),    // 20: geoaccess.v1.CheckAccessBatchResponse
-	(*EvaluateNegotiationRequest)(nil),  // 21: geoaccess.v1.EvaluateNegotiationRequest
-	(*RequestedProvider)(nil),           // 22: geoaccess.v1.RequestedProvider
-	(*Attestations)(nil),                // 23: geoaccess.v1.Attestations
-	(*Criterion)(nil),                   // 24: geoaccess.v1.Criterion
-	(*EvaluateNegotiationResponse)(nil), // 25: geoaccess.v1.EvaluateNegotiationResponse
-	(*ListProfilesRequest)(nil),         // 26: geoaccess.v1.ListProfilesRequest
-	(*ListProfilesResponse)(nil),        // 27: geoaccess.v1.ListProfilesResponse
-	(*ProfileSummary)(nil),              // 28: geoaccess.v1.ProfileSummary
-	(*GetProfileRequest)(nil),           // 29: geoaccess.v1.GetProfileRequest
-	(*GetProfileResponse)(nil),          // 30: geoaccess.v1.GetProfileResponse
-	(*Profile)(nil),                     // 31: geoaccess.v1.Profile
-	(*CountingRules)(nil),               // 32: geoaccess.v1.CountingRules
-	(*TimeModel)(nil),                   // 33: geoaccess.v1.TimeModel
-	(*CountyTypeValue)(nil),             // 34: geoaccess.v1.CountyTypeValue
-	(*DisciplineStandards)(nil),         // 35: geoaccess.v1.DisciplineStandards
-	(*Standard)(nil),                    // 36: geoaccess.v1.Standard
-	(*Credit)(nil),                      // 37: geoaccess.v1.Credit
-	(*ReloadRosterRequest)(nil),         // 38: geoaccess.v1.ReloadRosterRequest
-	(*ReloadRosterResponse)(nil),        // 39: geoaccess.v1.ReloadRosterResponse
-	(*GetRosterDiffRequest)(nil),        // 40: geoaccess.v1.GetRosterDiffRequest
-	(*GetRosterDiffResponse)(nil),       // 41: geoaccess.v1.GetRosterDiffResponse
-	(*RosterDiffSummary)(nil),           // 42: geoaccess.v1.RosterDiffSummary
-	(*DisciplineDiffCounts)(nil),        // 43: geoaccess.v1.DisciplineDiffCounts
-	(*DiffCounts)(nil),                  // 44: geoaccess.v1.DiffCounts
-	(*RosterProvider)(nil),              // 45: geoaccess.v1.RosterProvider
-	(*RosterChange)(nil),                // 46: geoaccess.v1.RosterChange
-	(*GetRosterStatusRequest)(nil),      // 47: geoaccess.v1.GetRosterStatusRequest
-	(*GetRosterStatusResponse)(nil),     // 48: geoaccess.v1.GetRosterStatusResponse
-	(*RosterStatus)(nil),                // 49: geoaccess.v1.RosterStatus
-	(*DisciplineCount)(nil),             // 50: geoaccess.v1.DisciplineCount
-	(*ReloadOutcome)(nil),               // 51: geoaccess.v1.ReloadOutcome
-	(*GapReportRequest)(nil),            // 52: geoaccess.v1.GapReportRequest
-	(*GapMember)(nil),                   // 53: geoaccess.v1.GapMember
-	(*RecruitmentCandidate)(nil),        // 54: geoaccess.v1.RecruitmentCandidate
-	(*GapReportResponse)(nil),           // 55: geoaccess.v1.GapReportResponse
-	(*GapSummary)(nil),                  // 56: geoaccess.v1.GapSummary
-	(*DisciplineTotal)(nil),             // 57: geoaccess.v1.DisciplineTotal
-	(*CountyAdequacy)(nil),              // 58: geoaccess.v1.CountyAdequacy
-	(*UnservedMember)(nil),              // 59: geoaccess.v1.UnservedMember
-	(*RecruitmentTarget)(nil),           // 60: geoaccess.v1.RecruitmentTarget
-	(*RejectedMember)(nil),              // 61: geoaccess.v1.RejectedMember
-	(*status.Status)(nil),               // 62: google.rpc.Status
-	(*timestamppb.Timestamp)(nil),       // 63: google.protobuf.Timestamp
+	(ProfileState)(0),                   // 8: geoaccess.v1.ProfileState
+	(ExpiryPolicy)(0),                   // 9: geoaccess.v1.ExpiryPolicy
+	(TimeModelKind)(0),                  // 10: geoaccess.v1.TimeModelKind
+	(MinimumRule)(0),                    // 11: geoaccess.v1.MinimumRule
+	(CreditCondition)(0),                // 12: geoaccess.v1.CreditCondition
+	(ReloadResult)(0),                   // 13: geoaccess.v1.ReloadResult
+	(*LatLng)(nil),                      // 14: geoaccess.v1.LatLng
+	(*CheckAccessRequest)(nil),          // 15: geoaccess.v1.CheckAccessRequest
+	(*CheckAccessResponse)(nil),         // 16: geoaccess.v1.CheckAccessResponse
+	(*AccessDecision)(nil),              // 17: geoaccess.v1.AccessDecision
+	(*County)(nil),                      // 18: geoaccess.v1.County
+	(*Rule)(nil),                        // 19: geoaccess.v1.Rule
+	(*NearbyProvider)(nil),              // 20: geoaccess.v1.NearbyProvider
+	(*CheckAccessBatchRequest)(nil),     // 21: geoaccess.v1.CheckAccessBatchRequest
+	(*CheckAccessBatchResponse)(nil),    // 22: geoaccess.v1.CheckAccessBatchResponse
+	(*EvaluateNegotiationRequest)(nil),  // 23: geoaccess.v1.EvaluateNegotiationRequest
+	(*RequestedProvider)(nil),           // 24: geoaccess.v1.RequestedProvider
+	(*Attestations)(nil),                // 25: geoaccess.v1.Attestations
+	(*Criterion)(nil),                   // 26: geoaccess.v1.Criterion
+	(*EvaluateNegotiationResponse)(nil), // 27: geoaccess.v1.EvaluateNegotiationResponse
+	(*ListProfilesRequest)(nil),         // 28: geoaccess.v1.ListProfilesRequest
+	(*ListProfilesResponse)(nil),        // 29: geoaccess.v1.ListProfilesResponse
+	(*ProfileSummary)(nil),              // 30: geoaccess.v1.ProfileSummary
+	(*ProfileStanding)(nil),             // 31: geoaccess.v1.ProfileStanding
+	(*GetProfileRequest)(nil),           // 32: geoaccess.v1.GetProfileRequest
+	(*GetProfileResponse)(nil),          // 33: geoaccess.v1.GetProfileResponse
+	(*Profile)(nil),                     // 34: geoaccess.v1.Profile
+	(*CountingRules)(nil),               // 35: geoaccess.v1.CountingRules
+	(*TimeModel)(nil),                   // 36: geoaccess.v1.TimeModel
+	(*CountyTypeValue)(nil),             // 37: geoaccess.v1.CountyTypeValue
+	(*DisciplineStandards)(nil),         // 38: geoaccess.v1.DisciplineStandards
+	(*Standard)(nil),                    // 39: geoaccess.v1.Standard
+	(*Credit)(nil),                      // 40: geoaccess.v1.Credit
+	(*ReloadRosterRequest)(nil),         // 41: geoaccess.v1.ReloadRosterRequest
+	(*ReloadRosterResponse)(nil),        // 42: geoaccess.v1.ReloadRosterResponse
+	(*GetRosterDiffRequest)(nil),        // 43: geoaccess.v1.GetRosterDiffRequest
+	(*GetRosterDiffResponse)(nil),       // 44: geoaccess.v1.GetRosterDiffResponse
+	(*RosterDiffSummary)(nil),           // 45: geoaccess.v1.RosterDiffSummary
+	(*DisciplineDiffCounts)(nil),        // 46: geoaccess.v1.DisciplineDiffCounts
+	(*DiffCounts)(nil),                  // 47: geoaccess.v1.DiffCounts
+	(*RosterProvider)(nil),              // 48: geoaccess.v1.RosterProvider
+	(*RosterChange)(nil),                // 49: geoaccess.v1.RosterChange
+	(*GetRosterStatusRequest)(nil),      // 50: geoaccess.v1.GetRosterStatusRequest
+	(*GetRosterStatusResponse)(nil),     // 51: geoaccess.v1.GetRosterStatusResponse
+	(*RosterStatus)(nil),                // 52: geoaccess.v1.RosterStatus
+	(*DisciplineCount)(nil),             // 53: geoaccess.v1.DisciplineCount
+	(*ReloadOutcome)(nil),               // 54: geoaccess.v1.ReloadOutcome
+	(*GapReportRequest)(nil),            // 55: geoaccess.v1.GapReportRequest
+	(*GapMember)(nil),                   // 56: geoaccess.v1.GapMember
+	(*RecruitmentCandidate)(nil),        // 57: geoaccess.v1.RecruitmentCandidate
+	(*GapReportResponse)(nil),           // 58: geoaccess.v1.GapReportResponse
+	(*GapSummary)(nil),                  // 59: geoaccess.v1.GapSummary
+	(*DisciplineTotal)(nil),             // 60: geoaccess.v1.DisciplineTotal
+	(*CountyAdequacy)(nil),              // 61: geoaccess.v1.CountyAdequacy
+	(*UnservedMember)(nil),              // 62: geoaccess.v1.UnservedMember
+	(*RecruitmentTarget)(nil),           // 63: geoaccess.v1.RecruitmentTarget
+	(*RejectedMember)(nil),              // 64: geoaccess.v1.RejectedMember
+	(*status.Status)(nil),               // 65: google.rpc.Status
+	(*timestamppb.Timestamp)(nil),       // 66: google.protobuf.Timestamp
 }
 var file_geoaccess_v1_adequacy_proto_depIdxs = []int32{
-	12, // 0: geoaccess.v1.CheckAccessRequest.location:type_name -> geoaccess.v1.LatLng
+	14, // 0: geoaccess.v1.CheckAccessRequest.location:type_name -> geoaccess.v1.LatLng
 	0,  // 1: geoaccess.v1.CheckAccessRequest.disciplines:type_name -> geoaccess.v1.Discipline
-	15, // 2: geoaccess.v1.CheckAccessResponse.decisions:type_name -> geoaccess.v1.AccessDecision
+	17, // 2: geoaccess.v1.CheckAccessResponse.decisions:type_name -> geoaccess.v1.AccessDecision
 	0,  // 3: geoaccess.v1.AccessDecision.discipline:type_name -> geoaccess.v1.Discipline
 	2,  // 4: geoaccess.v1.AccessDecision.status:type_name -> geoaccess.v1.AccessStatus
-	16, // 5: geoaccess.v1.AccessDecision.county:type_name -> geoaccess.v1.County
-	17, // 6: geoaccess.v1.AccessDecision.rule:type_name -> geoaccess.v1.Rule
-	18, // 7: geoaccess.v1.AccessDecision.nearest:type_name -> geoaccess.v1.NearbyProvider
+	18, // 5: geoaccess.v1.AccessDecision.county:type_name -> geoaccess.v1.County
+	19, // 6: geoaccess.v1.AccessDecision.rule:type_name -> geoaccess.v1.Rule
+	20, // 7: geoaccess.v1.AccessDecision.nearest:type_name -> geoaccess.v1.NearbyProvider
 	3,  // 8: geoaccess.v1.AccessDecision.location_source:type_name -> geoaccess.v1.LocationSource
 	1,  // 9: geoaccess.v1.County.type:type_name -> geoaccess.v1.CountyType
 	4,  // 10: geoaccess.v1.County.source:type_name -> geoaccess.v1.CountySource
 	1,  // 11: geoaccess.v1.Rule.county_type:type_name -> geoaccess.v1.CountyType
 	5,  // 12: geoaccess.v1.Rule.source:type_name -> geoaccess.v1.RuleSource
-	12, // 13: geoaccess.v1.CheckAccessBatchRequest.location:type_name -> geoaccess.v1.LatLng
+	14, // 13: geoaccess.v1.CheckAccessBatchRequest.location:type_name -> geoaccess.v1.LatLng
 	0,  // 14: geoaccess.v1.CheckAccessBatchRequest.disciplines:type_name -> geoaccess.v1.Discipline
-	14, // 15: geoaccess.v1.CheckAccessBatchResponse.result:type_name -> geoaccess.v1.CheckAccessResponse
-	62, // 16: geoaccess.v1.CheckAccessBatchResponse.error:type_name -> google.rpc.Status
-	12, // 17: geoaccess.v1.EvaluateNegotiationRequest.location:type_name -> geoaccess.v1.LatLng
+	16, // 15: geoaccess.v1.CheckAccessBatchResponse.result:type_name -> geoaccess.v1.CheckAccessResponse
+	65, // 16: geoaccess.v1.CheckAccessBatchResponse.error:type_name -> google.rpc.Status
+	14, // 17: geoaccess.v1.EvaluateNegotiationRequest.location:type_name -> geoaccess.v1.LatLng
 	0,  // 18: geoaccess.v1.EvaluateNegotiationRequest.discipline:type_name -> geoaccess.v1.Discipline
-	22, // 19: geoaccess.v1.EvaluateNegotiationRequest.provider:type_name -> geoaccess.v1.RequestedProvider
-	23, // 20: geoaccess.v1.EvaluateNegotiationRequest.attestations:type_name -> geoaccess.v1.Attestations
-	12, // 21: geoaccess.v1.RequestedProvider.location:type_name -> geoaccess.v1.LatLng
+	24, // 19: geoaccess.v1.EvaluateNegotiationRequest.provider:type_name -> geoaccess.v1.RequestedProvider
+	25, // 20: geoaccess.v1.EvaluateNegotiationRequest.attestations:type_name -> geoaccess.v1.Attestations
+	14, // 21: geoaccess.v1.RequestedProvider.location:type_name -> geoaccess.v1.LatLng
 	6,  // 22: geoaccess.v1.Criterion.kind:type_name -> geoaccess.v1.CriterionKind
 	7,  // 23: geoaccess.v1.Criterion.outcome:type_name -> geoaccess.v1.CriterionOutcome
-	24, // 24: geoaccess.v1.EvaluateNegotiationResponse.criteria:type_name -> geoaccess.v1.Criterion
-	15, // 25: geoaccess.v1.EvaluateNegotiationResponse.geo_access:type_name -> geoaccess.v1.AccessDecision
-	28, // 26: geoaccess.v1.ListProfilesResponse.profiles:type_name -> geoaccess.v1.ProfileSummary
-	0,  // 27: geoaccess.v1.ProfileSummary.disciplines:type_name -> geoaccess.v1.Discipline
-	31, // 28: geoaccess.v1.GetProfileResponse.profile:type_name -> geoaccess.v1.Profile
-	28, // 29: geoaccess.v1.Profile.summary:type_name -> geoaccess.v1.ProfileSummary
-	32, // 30: geoaccess.v1.Profile.counting:type_name -> geoaccess.v1.CountingRules
-	33, // 31: geoaccess.v1.Profile.time_model:type_name -> geoaccess.v1.TimeModel
-	35, // 32: geoaccess.v1.Profile.disciplines:type_name -> geoaccess.v1.DisciplineStandards
-	37, // 33: geoaccess.v1.Profile.credits:type_name -> geoaccess.v1.Credit
-	8,  // 34: geoaccess.v1.TimeModel.kind:type_name -> geoaccess.v1.TimeModelKind
-	34, // 35: geoaccess.v1.TimeModel.minutes_per_mile:type_name -> geoaccess.v1.CountyTypeValue
-	1,  // 36: geoaccess.v1.CountyTypeValue.county_type:type_name -> geoaccess.v1.CountyType
-	0,  // 37: geoaccess.v1.DisciplineStandards.discipline:type_name -> geoaccess.v1.Discipline
-	36, // 38: geoaccess.v1.DisciplineStandards.standards:type_name -> geoaccess.v1.Standard
-	9,  // 39: geoaccess.v1.DisciplineStandards.minimum_rule:type_name -> geoaccess.v1.MinimumRule
-	34, // 40: geoaccess.v1.DisciplineStandards.minimum_ratio_per_1000:type_name -> geoaccess.v1.CountyTypeValue
-	1,  // 41: geoaccess.v1.Standard.county_type:type_name -> geoaccess.v1.CountyType
-	0,  // 42: geoaccess.v1.Credit.disciplines:type_name -> geoaccess.v1.Discipline
-	10, // 43: geoaccess.v1.Credit.applies_when:type_name -> geoaccess.v1.CreditCondition
-	11, // 44: geoaccess.v1.ReloadRosterResponse.result:type_name -> geoaccess.v1.ReloadResult
-	49, // 45: geoaccess.v1.ReloadRosterResponse.status:type_name -> geoaccess.v1.RosterStatus
-	42, // 46: geoaccess.v1.ReloadRosterResponse.diff:type_name -> geoaccess.v1.RosterDiffSummary
-	42, // 47: geoaccess.v1.GetRosterDiffResponse.summary:type_name -> geoaccess.v1.RosterDiffSummary
-	45, // 48: geoaccess.v1.GetRosterDiffResponse.added:type_name -> geoaccess.v1.RosterProvider
-	45, // 49: geoaccess.v1.GetRosterDiffResponse.removed:type_name -> geoaccess.v1.RosterProvider
-	46, // 50: geoaccess.v1.GetRosterDiffResponse.moved:type_name -> geoaccess.v1.RosterChange
-	46, // 51: geoaccess.v1.GetRosterDiffResponse.changed:type_name -> geoaccess.v1.RosterChange
-	63, // 52: geoaccess.v1.RosterDiffSummary.time:type_name -> google.protobuf.Timestamp
-	43, // 53: geoaccess.v1.RosterDiffSummary.counts:type_name -> geoaccess.v1.DisciplineDiffCounts
-	44, // 54: geoaccess.v1.RosterDiffSummary.total:type_name -> geoaccess.v1.DiffCounts
-	0,  // 55: geoaccess.v1.DisciplineDiffCounts.discipline:type_name -> geoaccess.v1.Discipline
-	44, // 56: geoaccess.v1.DisciplineDiffCounts.counts:type_name -> geoaccess.v1.DiffCounts
-	0,  // 57: geoaccess.v1.RosterProvider.discipline:type_name -> geoaccess.v1.Discipline
-	12, // 58: geoaccess.v1.RosterProvider.location:type_name -> geoaccess.v1.LatLng
-	45, // 59: geoaccess.v1.RosterChange.old:type_name -> geoaccess.v1.RosterProvider
-	45, // 60: geoaccess.v1.RosterChange.new:type_name -> geoaccess.v1.RosterProvider
-	49, // 61: geoaccess.v1.GetRosterStatusResponse.status:type_name -> geoaccess.v1.RosterStatus
-	63, // 62: geoaccess.v1.RosterStatus.loaded_at:type_name -> google.protobuf.Timestamp
-	50, // 63: geoaccess.v1.RosterStatus.counts:type_name -> geoaccess.v1.DisciplineCount
-	51, // 64: geoaccess.v1.RosterStatus.last_reload:type_name -> geoaccess.v1.ReloadOutcome
-	63, // 65: geoaccess.v1.RosterStatus.next_reload:type_name -> google.protobuf.Timestamp
-	0,  // 66: geoaccess.v1.DisciplineCount.discipline:type_name -> geoaccess.v1.Discipline
-	63, // 67: geoaccess.v1.ReloadOutcome.time:type_name -> google.protobuf.Timestamp
-	53, // 68: geoaccess.v1.GapReportRequest.members:type_name -> geoaccess.v1.GapMember
-	0,  // 69: geoaccess.v1.GapReportRequest.disciplines:type_name -> geoaccess.v1.Discipline
-	54, // 70: geoaccess.v1.GapReportRequest.candidates:type_name -> geoaccess.v1.RecruitmentCandidate
-	12, // 71: geoaccess.v1.GapMember.location:type_name -> geoaccess.v1.LatLng
-	0,  // 72: geoaccess.v1.RecruitmentCandidate.discipline:type_name -> geoaccess.v1.Discipline
-	12, // 73: geoaccess.v1.RecruitmentCandidate.location:type_name -> geoaccess.v1.LatLng
-	56, // 74: geoaccess.v1.GapReportResponse.summary:type_name -> geoaccess.v1.GapSummary
-	58, // 75: geoaccess.v1.GapReportResponse.county:type_name -> geoaccess.v1.CountyAdequacy
-	59, // 76: geoaccess.v1.GapReportResponse.unserved:type_name -> geoaccess.v1.UnservedMember
-	60, // 77: geoaccess.v1.GapReportResponse.recruitment:type_name -> geoaccess.v1.RecruitmentTarget
-	61, // 78: geoaccess.v1.GapReportResponse.rejected:type_name -> geoaccess.v1.RejectedMember
-	57, // 79: geoaccess.v1.GapSummary.totals:type_name -> geoaccess.v1.DisciplineTotal
-	0,  // 80: geoaccess.v1.DisciplineTotal.discipline:type_name -> geoaccess.v1.Discipline
-	1,  // 81: geoaccess.v1.CountyAdequacy.county_type:type_name -> geoaccess.v1.CountyType
-	0,  // 82: geoaccess.v1.CountyAdequacy.discipline:type_name -> geoaccess.v1.Discipline
-	0,  // 83: geoaccess.v1.UnservedMember.discipline:type_name -> geoaccess.v1.Discipline
-	0,  // 84: geoaccess.v1.RecruitmentTarget.discipline:type_name -> geoaccess.v1.Discipline
-	13, // 85: geoaccess.v1.AdequacyService.CheckAccess:input_type -> geoaccess.v1.CheckAccessRequest
-	19, // 86: geoaccess.v1.AdequacyService.CheckAccessBatch:input_type -> geoaccess.v1.CheckAccessBatchRequest
-	21, // 87: geoaccess.v1.AdequacyService.EvaluateNegotiation:input_type -> geoaccess.v1.EvaluateNegotiationRequest
-	38, // 88: geoaccess.v1.AdequacyService.ReloadRoster:input_type -> geoaccess.v1.ReloadRosterRequest
-	40, // 89: geoaccess.v1.AdequacyService.GetRosterDiff:input_type -> geoaccess.v1.GetRosterDiffRequest
-	26, // 90: geoaccess.v1.AdequacyService.ListProfiles:input_type -> geoaccess.v1.ListProfilesRequest
-	29, // 91: geoaccess.v1.AdequacyService.GetProfile:input_type -> geoaccess.v1.GetProfileRequest
-	47, // 92: geoaccess.v1.AdequacyService.GetRosterStatus:input_type -> geoaccess.v1.GetRosterStatusRequest
-	52, // 93: geoaccess.v1.AdequacyService.GapReport:input_type -> geoaccess.v1.GapReportRequest
-	14, // 94: geoaccess.v1.AdequacyService.CheckAccess:output_type -> geoaccess.v1.CheckAccessResponse
-	20, // 95: geoaccess.v1.AdequacyService.CheckAccessBatch:output_type -> geoaccess.v1.CheckAccessBatchResponse
-	25, // 96: geoaccess.v1.AdequacyService.EvaluateNegotiation:output_type -> geoaccess.v1.EvaluateNegotiationResponse
-	39, // 97: geoaccess.v1.AdequacyService.ReloadRoster:output_type -> geoaccess.v1.ReloadRosterResponse
-	41, // 98: geoaccess.v1.AdequacyService.GetRosterDiff:output_type -> geoaccess.v1.GetRosterDiffResponse
-	27, // 99: geoaccess.v1.AdequacyService.ListProfiles:output_type -> geoaccess.v1.ListProfilesResponse
-	30, // 100: geoaccess.v1.AdequacyService.GetProfile:output_type -> geoaccess.v1.GetProfileResponse
-	48, // 101: geoaccess.v1.AdequacyService.GetRosterStatus:output_type -> geoaccess.v1.GetRosterStatusResponse
-	55, // 102: geoaccess.v1.AdequacyService.GapReport:output_type -> geoaccess.v1.GapReportResponse
-	94, // [94:103] is the sub-list for method output_type
-	85, // [85:94] is the sub-list for method input_type
-	85, // [85:85] is the sub-list for extension type_name
-	85, // [85:85] is the sub-list for extension extendee
-	0,  // [0:85] is the sub-list for field type_name
+	26, // 24: geoaccess.v1.EvaluateNegotiationResponse.criteria:type_name -> geoaccess.v1.Criterion
+	17, // 25: geoaccess.v1.EvaluateNegotiationResponse.geo_access:type_name -> geoaccess.v1.AccessDecision
+	30, // 26: geoaccess.v1.ListProfilesResponse.profiles:type_name -> geoaccess.v1.ProfileSummary
+	9,  // 27: geoaccess.v1.ListProfilesResponse.expiry_policy:type_name -> geoaccess.v1.ExpiryPolicy
+	0,  // 28: geoaccess.v1.ProfileSummary.disciplines:type_name -> geoaccess.v1.Discipline
+	8,  // 29: geoaccess.v1.ProfileSummary.state:type_name -> geoaccess.v1.ProfileState
+	34, // 30: geoaccess.v1.GetProfileResponse.profile:type_name -> geoaccess.v1.Profile
+	30, // 31: geoaccess.v1.Profile.summary:type_name -> geoaccess.v1.ProfileSummary
+	35, // 32: geoaccess.v1.Profile.counting:type_name -> geoaccess.v1.CountingRules
+	36, // 33: geoaccess.v1.Profile.time_model:type_name -> geoaccess.v1.TimeModel
+	38, // 34: geoaccess.v1.Profile.disciplines:type_name -> geoaccess.v1.DisciplineStandards
+	40, // 35: geoaccess.v1.Profile.credits:type_name -> geoaccess.v1.Credit
+	10, // 36: geoaccess.v1.TimeModel.kind:type_name -> geoaccess.v1.TimeModelKind
+	37, // 37: geoaccess.v1.TimeModel.minutes_per_mile:type_name -> geoaccess.v1.CountyTypeValue
+	1,  // 38: geoaccess.v1.CountyTypeValue.county_type:type_name -> geoaccess.v1.CountyType
+	0,  // 39: geoaccess.v1.DisciplineStandards.discipline:type_name -> geoaccess.v1.Discipline
+	39, // 40: geoaccess.v1.DisciplineStandards.standards:type_name -> geoaccess.v1.Standard
+	11, // 41: geoaccess.v1.DisciplineStandards.minimum_rule:type_name -> geoaccess.v1.MinimumRule
+	37, // 42: geoaccess.v1.DisciplineStandards.minimum_ratio_per_1000:type_name -> geoaccess.v1.CountyTypeValue
+	1,  // 43: geoaccess.v1.Standard.county_type:type_name -> geoaccess.v1.CountyType
+	0,  // 44: geoaccess.v1.Credit.disciplines:type_name -> geoaccess.v1.Discipline
+	12, // 45: geoaccess.v1.Credit.applies_when:type_name -> geoaccess.v1.CreditCondition
+	13, // 46: geoaccess.v1.ReloadRosterResponse.result:type_name -> geoaccess.v1.ReloadResult
+	52, // 47: geoaccess.v1.ReloadRosterResponse.status:type_name -> geoaccess.v1.RosterStatus
+	45, // 48: geoaccess.v1.ReloadRosterResponse.diff:type_name -> geoaccess.v1.RosterDiffSummary
+	45, // 49: geoaccess.v1.GetRosterDiffResponse.summary:type_name -> geoaccess.v1.RosterDiffSummary
+	48, // 50: geoaccess.v1.GetRosterDiffResponse.added:type_name -> geoaccess.v1.RosterProvider
+	48, // 51: geoaccess.v1.GetRosterDiffResponse.removed:type_name -> geoaccess.v1.RosterProvider
+	49, // 52: geoaccess.v1.GetRosterDiffResponse.moved:type_name -> geoaccess.v1.RosterChange
+	49, // 53: geoaccess.v1.GetRosterDiffResponse.changed:type_name -> geoaccess.v1.RosterChange
+	66, // 54: geoaccess.v1.RosterDiffSummary.time:type_name -> google.protobuf.Timestamp
+	46, // 55: geoaccess.v1.RosterDiffSummary.counts:type_name -> geoaccess.v1.DisciplineDiffCounts
+	47, // 56: geoaccess.v1.RosterDiffSummary.total:type_name -> geoaccess.v1.DiffCounts
+	0,  // 57: geoaccess.v1.DisciplineDiffCounts.discipline:type_name -> geoaccess.v1.Discipline
+	47, // 58: geoaccess.v1.DisciplineDiffCounts.counts:type_name -> geoaccess.v1.DiffCounts
+	0,  // 59: geoaccess.v1.RosterProvider.discipline:type_name -> geoaccess.v1.Discipline
+	14, // 60: geoaccess.v1.RosterProvider.location:type_name -> geoaccess.v1.LatLng
+	48, // 61: geoaccess.v1.RosterChange.old:type_name -> geoaccess.v1.RosterProvider
+	48, // 62: geoaccess.v1.RosterChange.new:type_name -> geoaccess.v1.RosterProvider
+	52, // 63: geoaccess.v1.GetRosterStatusResponse.status:type_name -> geoaccess.v1.RosterStatus
+	31, // 64: geoaccess.v1.GetRosterStatusResponse.standards:type_name -> geoaccess.v1.ProfileStanding
+	9,  // 65: geoaccess.v1.GetRosterStatusResponse.expiry_policy:type_name -> geoaccess.v1.ExpiryPolicy
+	66, // 66: geoaccess.v1.RosterStatus.loaded_at:type_name -> google.protobuf.Timestamp
+	53, // 67: geoaccess.v1.RosterStatus.counts:type_name -> geoaccess.v1.DisciplineCount
+	54, // 68: geoaccess.v1.RosterStatus.last_reload:type_name -> geoaccess.v1.ReloadOutcome
+	66, // 69: geoaccess.v1.RosterStatus.next_reload:type_name -> google.protobuf.Timestamp
+	0,  // 70: geoaccess.v1.DisciplineCount.discipline:type_name -> geoaccess.v1.Discipline
+	66, // 71: geoaccess.v1.ReloadOutcome.time:type_name -> google.protobuf.Timestamp
+	56, // 72: geoaccess.v1.GapReportRequest.members:type_name -> geoaccess.v1.GapMember
+	0,  // 73: geoaccess.v1.GapReportRequest.disciplines:type_name -> geoaccess.v1.Discipline
+	57, // 74: geoaccess.v1.GapReportRequest.candidates:type_name -> geoaccess.v1.RecruitmentCandidate
+	14, // 75: geoaccess.v1.GapMember.location:type_name -> geoaccess.v1.LatLng
+	0,  // 76: geoaccess.v1.RecruitmentCandidate.discipline:type_name -> geoaccess.v1.Discipline
+	14, // 77: geoaccess.v1.RecruitmentCandidate.location:type_name -> geoaccess.v1.LatLng
+	59, // 78: geoaccess.v1.GapReportResponse.summary:type_name -> geoaccess.v1.GapSummary
+	61, // 79: geoaccess.v1.GapReportResponse.county:type_name -> geoaccess.v1.CountyAdequacy
+	62, // 80: geoaccess.v1.GapReportResponse.unserved:type_name -> geoaccess.v1.UnservedMember
+	63, // 81: geoaccess.v1.GapReportResponse.recruitment:type_name -> geoaccess.v1.RecruitmentTarget
+	64, // 82: geoaccess.v1.GapReportResponse.rejected:type_name -> geoaccess.v1.RejectedMember
+	60, // 83: geoaccess.v1.GapSummary.totals:type_name -> geoaccess.v1.DisciplineTotal
+	0,  // 84: geoaccess.v1.DisciplineTotal.discipline:type_name -> geoaccess.v1.Discipline
+	1,  // 85: geoaccess.v1.CountyAdequacy.county_type:type_name -> geoaccess.v1.CountyType
+	0,  // 86: geoaccess.v1.CountyAdequacy.discipline:type_name -> geoaccess.v1.Discipline
+	0,  // 87: geoaccess.v1.UnservedMember.discipline:type_name -> geoaccess.v1.Discipline
+	0,  // 88: geoaccess.v1.RecruitmentTarget.discipline:type_name -> geoaccess.v1.Discipline
+	15, // 89: geoaccess.v1.AdequacyService.CheckAccess:input_type -> geoaccess.v1.CheckAccessRequest
+	21, // 90: geoaccess.v1.AdequacyService.CheckAccessBatch:input_type -> geoaccess.v1.CheckAccessBatchRequest
+	23, // 91: geoaccess.v1.AdequacyService.EvaluateNegotiation:input_type -> geoaccess.v1.EvaluateNegotiationRequest
+	41, // 92: geoaccess.v1.AdequacyService.ReloadRoster:input_type -> geoaccess.v1.ReloadRosterRequest
+	43, // 93: geoaccess.v1.AdequacyService.GetRosterDiff:input_type -> geoaccess.v1.GetRosterDiffRequest
+	28, // 94: geoaccess.v1.AdequacyService.ListProfiles:input_type -> geoaccess.v1.ListProfilesRequest
+	32, // 95: geoaccess.v1.AdequacyService.GetProfile:input_type -> geoaccess.v1.GetProfileRequest
+	50, // 96: geoaccess.v1.AdequacyService.GetRosterStatus:input_type -> geoaccess.v1.GetRosterStatusRequest
+	55, // 97: geoaccess.v1.AdequacyService.GapReport:input_type -> geoaccess.v1.GapReportRequest
+	16, // 98: geoaccess.v1.AdequacyService.CheckAccess:output_type -> geoaccess.v1.CheckAccessResponse
+	22, // 99: geoaccess.v1.AdequacyService.CheckAccessBatch:output_type -> geoaccess.v1.CheckAccessBatchResponse
+	27, // 100: geoaccess.v1.AdequacyService.EvaluateNegotiation:output_type -> geoaccess.v1.EvaluateNegotiationResponse
+	42, // 101: geoaccess.v1.AdequacyService.ReloadRoster:output_type -> geoaccess.v1.ReloadRosterResponse
+	44, // 102: geoaccess.v1.AdequacyService.GetRosterDiff:output_type -> geoaccess.v1.GetRosterDiffResponse
+	29, // 103: geoaccess.v1.AdequacyService.ListProfiles:output_type -> geoaccess.v1.ListProfilesResponse
+	33, // 104: geoaccess.v1.AdequacyService.GetProfile:output_type -> geoaccess.v1.GetProfileResponse
+	51, // 105: geoaccess.v1.AdequacyService.GetRosterStatus:output_type -> geoaccess.v1.GetRosterStatusResponse
+	58, // 106: geoaccess.v1.AdequacyService.GapReport:output_type -> geoaccess.v1.GapReportResponse
+	98, // [98:107] is the sub-list for method output_type
+	89, // [89:98] is the sub-list for method input_type
+	89, // [89:89] is the sub-list for extension type_name
+	89, // [89:89] is the sub-list for extension extendee
+	0,  // [0:89] is the sub-list for field type_name
 }
 
 func init() { file_geoaccess_v1_adequacy_proto_init() }
@@ -5767,22 +6135,24 @@ func file_geoaccess_v1_adequacy_proto_init() {
 	}
 	file_geoaccess_v1_adequacy_proto_msgTypes[11].OneofWrappers = []any{}
 	file_geoaccess_v1_adequacy_proto_msgTypes[12].OneofWrappers = []any{}
-	file_geoaccess_v1_adequacy_proto_msgTypes[43].OneofWrappers = []any{
+	file_geoaccess_v1_adequacy_proto_msgTypes[16].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[17].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[44].OneofWrappers = []any{
 		(*GapReportResponse_Summary)(nil),
 		(*GapReportResponse_County)(nil),
 		(*GapReportResponse_Unserved)(nil),
 		(*GapReportResponse_Recruitment)(nil),
 		(*GapReportResponse_Rejected)(nil),
 	}
-	file_geoaccess_v1_adequacy_proto_msgTypes[46].OneofWrappers = []any{}
 	file_geoaccess_v1_adequacy_proto_msgTypes[47].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[48].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_geoaccess_v1_adequacy_proto_rawDesc), len(file_geoaccess_v1_adequacy_proto_rawDesc)),
-			NumEnums:      12,
-			NumMessages:   50,
+			NumEnums:      14,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

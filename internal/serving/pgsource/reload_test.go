@@ -1,4 +1,4 @@
-package server_test
+package pgsource_test
 
 import (
 	"bytes"
@@ -27,6 +27,8 @@ import (
 	"github.com/geoaccess/geoaccess/geo"
 	"github.com/geoaccess/geoaccess/internal/pgtest"
 	"github.com/geoaccess/geoaccess/internal/server"
+	"github.com/geoaccess/geoaccess/internal/serving"
+	"github.com/geoaccess/geoaccess/internal/serving/pgsource"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
@@ -46,16 +48,19 @@ func migratedPool(t testing.TB) *pgxpool.Pool {
 	return pool
 }
 
-// publish loads providers as a new published version and returns its id.
-// maxShrink 0 takes the loader's default guard.
-func publish(t testing.TB, pool *pgxpool.Pool, ps []adequacy.Provider, maxShrink float64) int64 {
+// publish loads providers as a new published version past the loader's
+// default guard and returns its id.
+func publish(t testing.TB, pool *pgxpool.Pool, ps []adequacy.Provider) int64 {
+	t.Helper()
+	return publishWith(t, pool, ps, adequacy.ShrinkLimit{})
+}
+
+// publishWith is publish with the loader's guard at maxShrink.
+func publishWith(t testing.TB, pool *pgxpool.Pool, ps []adequacy.Provider, maxShrink adequacy.ShrinkLimit) int64 {
 	t.Helper()
 	var b bytes.Buffer
 	if err := data.WriteRoster(&b, ps); err != nil {
 		t.Fatal(err)
-	}
-	if maxShrink == 0 {
-		maxShrink = adequacy.DefaultMaxShrink
 	}
 	res, err := pg.Load(context.Background(), pool, &b, pg.LoadOptions{Source: "test.csv", MaxShrink: maxShrink})
 	if err != nil {
@@ -141,9 +146,9 @@ func (rs *rosters) shrunk() []adequacy.Provider {
 // reloadServer is a server reloading from a version source.
 type reloadServer struct {
 	srv    *server.Server
-	rl     *server.Reloader
+	rl     *serving.Reloader
 	addr   string
-	events chan server.RosterStatus // every load attempt (Holder.OnChange)
+	events chan serving.RosterStatus // every load attempt (Holder.OnChange)
 }
 
 const readerTok, adminTok = "reader-token-0123456789ab", "admin-token-0123456789ab"
@@ -160,14 +165,24 @@ func bearer(ctx context.Context, tok string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
 }
 
+// attach wires a reloader from src to srv, as geoaccessd does.
+func attach(t testing.TB, srv *server.Server, src serving.VersionSource, cfg serving.ReloadConfig) *serving.Reloader {
+	t.Helper()
+	rl := serving.NewReloader(srv.Roster(), src, cfg)
+	if err := srv.SetReloader(rl); err != nil {
+		t.Fatal(err)
+	}
+	return rl
+}
+
 // startReloading serves src with token auth, starts the reloader (Start
 // must succeed) and runs it until the test ends.
-func startReloading(t *testing.T, src server.VersionSource, cfg server.ReloadConfig) *reloadServer {
+func startReloading(t *testing.T, src serving.VersionSource, cfg serving.ReloadConfig) *reloadServer {
 	t.Helper()
-	srv, addr := startServer(t, server.Config{Tokens: tokens(t)}, true)
-	rs := &reloadServer{srv: srv, addr: addr, events: make(chan server.RosterStatus, 1000)}
-	srv.Roster().OnChange(func(st server.RosterStatus) { rs.events <- st })
-	rs.rl = srv.NewReloader(src, cfg)
+	srv, addr := startServer(t, server.Config{Tokens: tokens(t)})
+	rs := &reloadServer{srv: srv, addr: addr, events: make(chan serving.RosterStatus, 1000)}
+	srv.Roster().OnChange(func(st serving.RosterStatus) { rs.events <- st })
+	rs.rl = attach(t, srv, src, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := rs.rl.Start(ctx); err != nil {
 		cancel()
@@ -181,7 +196,7 @@ func startReloading(t *testing.T, src server.VersionSource, cfg server.ReloadCon
 
 // await returns the first load attempt that satisfies ok. The limit only
 // keeps a broken test from hanging; nothing is timed.
-func (rs *reloadServer) await(t *testing.T, what string, ok func(server.RosterStatus) bool) server.RosterStatus {
+func (rs *reloadServer) await(t *testing.T, what string, ok func(serving.RosterStatus) bool) serving.RosterStatus {
 	t.Helper()
 	limit := time.After(45 * time.Second)
 	for {
@@ -196,12 +211,12 @@ func (rs *reloadServer) await(t *testing.T, what string, ok func(server.RosterSt
 	}
 }
 
-func loadedVersion(v string) func(server.RosterStatus) bool {
-	return func(st server.RosterStatus) bool { return st.LastReload.Success && st.Version == v }
+func loadedVersion(v string) func(serving.RosterStatus) bool {
+	return func(st serving.RosterStatus) bool { return st.LastReload.Success && st.Version == v }
 }
 
-func failedVersion(v string) func(server.RosterStatus) bool {
-	return func(st server.RosterStatus) bool { return !st.LastReload.Success && st.LastReload.Version == v }
+func failedVersion(v string) func(serving.RosterStatus) bool {
+	return func(st serving.RosterStatus) bool { return !st.LastReload.Success && st.LastReload.Version == v }
 }
 
 // checkPT asks for the PT decision at the member location.
@@ -251,8 +266,8 @@ func healthOf(t *testing.T, addr string) healthpb.HealthCheckResponse_ServingSta
 func TestReloadFromPostgres(t *testing.T) {
 	pool := migratedPool(t)
 	rs := twoRosters()
-	a := pg.Label(publish(t, pool, rs.a, 0))
-	s := startReloading(t, &server.PGSource{Pool: pool}, server.ReloadConfig{})
+	a := pg.Label(publish(t, pool, rs.a))
+	s := startReloading(t, &pgsource.Source{Pool: pool}, serving.ReloadConfig{})
 	c := client(t, s.addr)
 	ctx := ctxFor(t)
 	r, err := checkPT(ctx, c, rs)
@@ -266,7 +281,7 @@ func TestReloadFromPostgres(t *testing.T) {
 		t.Fatalf("diff before any reload: %v, want NotFound", err)
 	}
 
-	b := pg.Label(publish(t, pool, rs.b, 0))
+	b := pg.Label(publish(t, pool, rs.b))
 	s.await(t, "B is served", loadedVersion(b))
 	if r, err = checkPT(ctx, c, rs); err != nil || consistent(r, rs, a, b) != nil || r.RosterVersion != b {
 		t.Fatalf("after the publish: %v %v %v", r.GetRosterVersion(), err, consistent(r, rs, a, b))
@@ -281,7 +296,7 @@ func TestReloadFromPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := d.Summary
-	if sum.OldVersion != a || sum.NewVersion != b || sum.MoveMiles != server.DefaultMoveMiles {
+	if sum.OldVersion != a || sum.NewVersion != b || sum.MoveMiles != serving.DefaultMoveMiles {
 		t.Errorf("summary %v", sum)
 	}
 	want := map[pb.Discipline]string{
@@ -333,9 +348,9 @@ func TestReloadFromPostgres(t *testing.T) {
 func TestReloadRosterRPC(t *testing.T) {
 	pool := migratedPool(t)
 	rs := twoRosters()
-	a := pg.Label(publish(t, pool, rs.a, 0))
-	b := pg.Label(publish(t, pool, rs.b, 0))
-	s := startReloading(t, &server.PGSource{Pool: pool}, server.ReloadConfig{})
+	a := pg.Label(publish(t, pool, rs.a))
+	b := pg.Label(publish(t, pool, rs.b))
+	s := startReloading(t, &pgsource.Source{Pool: pool}, serving.ReloadConfig{})
 	c := client(t, s.addr)
 	ctx := ctxFor(t)
 	if v := s.srv.Roster().Status().Version; v != b {
@@ -374,7 +389,7 @@ func TestReloadRosterRPC(t *testing.T) {
 	}
 
 	// A publish the shrink guard refuses (the loader allowed it).
-	shr := pg.Label(publish(t, pool, rs.shrunk(), 0.5))
+	shr := pg.Label(publishWith(t, pool, rs.shrunk(), adequacy.MaxShrink(0.5)))
 	st := s.await(t, "the shrunk version is refused", failedVersion(shr))
 	if st.Version != b || !strings.Contains(st.LastReload.Err, "shrinks too much") || !strings.Contains(st.LastReload.Err, "PT participating") {
 		t.Fatalf("after the refusal: %+v", st)
@@ -409,9 +424,9 @@ func TestReloadRosterRPC(t *testing.T) {
 func TestSwapUnderLoad(t *testing.T) {
 	pool := migratedPool(t)
 	rs := twoRosters()
-	a := pg.Label(publish(t, pool, rs.a, 0))
-	b := pg.Label(publish(t, pool, rs.b, 0))
-	s := startReloading(t, &server.PGSource{Pool: pool}, server.ReloadConfig{})
+	a := pg.Label(publish(t, pool, rs.a))
+	b := pg.Label(publish(t, pool, rs.b))
+	s := startReloading(t, &pgsource.Source{Pool: pool}, serving.ReloadConfig{})
 	c := client(t, s.addr)
 	ctx := ctxFor(t)
 	var stop atomic.Bool
@@ -521,14 +536,15 @@ func injectInvalid(t *testing.T, pool *pgxpool.Pool, from int64) int64 {
 func TestInvalidVersionAndRestart(t *testing.T) {
 	pool := migratedPool(t)
 	rs := twoRosters()
-	aID := publish(t, pool, rs.a, 0)
+	aID := publish(t, pool, rs.a)
 	a := pg.Label(aID)
 	var logs syncBuffer
-	srv, addr := startServer(t, server.Config{Tokens: tokens(t), Logger: jsonLogger(&logs)}, true)
-	events := make(chan server.RosterStatus, 100)
-	srv.Roster().OnChange(func(st server.RosterStatus) { events <- st })
+	log := jsonLogger(&logs)
+	srv, addr := startServer(t, server.Config{Tokens: tokens(t), Logger: log})
+	events := make(chan serving.RosterStatus, 100)
+	srv.Roster().OnChange(func(st serving.RosterStatus) { events <- st })
 	s := &reloadServer{srv: srv, addr: addr, events: events}
-	s.rl = srv.NewReloader(&server.PGSource{Pool: pool}, server.ReloadConfig{})
+	s.rl = attach(t, srv, &pgsource.Source{Pool: pool}, serving.ReloadConfig{Logger: log})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := s.rl.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -556,7 +572,7 @@ func TestInvalidVersionAndRestart(t *testing.T) {
 	}
 
 	// A restart: a new server on the same database.
-	s2 := startReloading(t, &server.PGSource{Pool: pool}, server.ReloadConfig{})
+	s2 := startReloading(t, &pgsource.Source{Pool: pool}, serving.ReloadConfig{})
 	st = s2.srv.Roster().Status()
 	if st.Version != a || st.LastReload.Success || st.LastReload.Version != bad {
 		t.Fatalf("restarted: %+v", st)
@@ -569,12 +585,12 @@ func TestInvalidVersionAndRestart(t *testing.T) {
 // failingSource stops the database server in the middle of a reload:
 // after the version check, before the roster is read.
 type failingSource struct {
-	pg         *server.PGSource // not embedded: not a Watcher, so retries alone must recover
+	pg         *pgsource.Source // not embedded: not a Watcher, so retries alone must recover
 	mu         sync.Mutex
 	beforeRead func()
 }
 
-func (f *failingSource) Read(ctx context.Context, v server.VersionInfo) (*adequacy.Roster, error) {
+func (f *failingSource) Read(ctx context.Context, v serving.VersionInfo) (*adequacy.Roster, error) {
 	f.mu.Lock()
 	hook := f.beforeRead
 	f.beforeRead = nil
@@ -585,13 +601,13 @@ func (f *failingSource) Read(ctx context.Context, v server.VersionInfo) (*adequa
 	return f.pg.Read(ctx, v)
 }
 
-func (f *failingSource) Current(ctx context.Context) (server.VersionInfo, error) {
+func (f *failingSource) Current(ctx context.Context) (serving.VersionInfo, error) {
 	return f.pg.Current(ctx)
 }
-func (f *failingSource) Lookup(ctx context.Context, v string) (server.VersionInfo, error) {
+func (f *failingSource) Lookup(ctx context.Context, v string) (serving.VersionInfo, error) {
 	return f.pg.Lookup(ctx, v)
 }
-func (f *failingSource) Published(ctx context.Context, n int) ([]server.VersionInfo, error) {
+func (f *failingSource) Published(ctx context.Context, n int) ([]serving.VersionInfo, error) {
 	return f.pg.Published(ctx, n)
 }
 func (f *failingSource) Name() string { return "postgres" }
@@ -613,10 +629,10 @@ func TestDatabaseDownDuringReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := twoRosters()
-	a := pg.Label(publish(t, pool, rs.a, 0))
-	src := &failingSource{pg: &server.PGSource{Pool: pool}}
-	s := startReloading(t, src, server.ReloadConfig{Backoff: server.Backoff{Min: 50 * time.Millisecond, Max: 400 * time.Millisecond}})
-	b := pg.Label(publish(t, pool, rs.b, 0))
+	a := pg.Label(publish(t, pool, rs.a))
+	src := &failingSource{pg: &pgsource.Source{Pool: pool}}
+	s := startReloading(t, src, serving.ReloadConfig{Backoff: serving.Backoff{Min: 50 * time.Millisecond, Max: 400 * time.Millisecond}})
+	b := pg.Label(publish(t, pool, rs.b))
 	src.mu.Lock()
 	src.beforeRead = func() {
 		if err := cl.Stop("immediate"); err != nil {
@@ -637,7 +653,7 @@ func TestDatabaseDownDuringReload(t *testing.T) {
 		t.Fatalf("with the database down: %v %v", r, err)
 	}
 	// Retries fail while it is down.
-	s.await(t, "a retry fails", func(st server.RosterStatus) bool {
+	s.await(t, "a retry fails", func(st serving.RosterStatus) bool {
 		return !st.LastReload.Success && strings.Contains(st.LastReload.Loader, "retry")
 	})
 	m := scrape(t, s.srv)
@@ -662,7 +678,7 @@ func TestDatabaseDownDuringReload(t *testing.T) {
 	if m := scrape(t, s.srv); !strings.Contains(m, "geoaccess_roster_reload_consecutive_failures 0") {
 		t.Error("the failure count was not reset")
 	}
-	s2 := startReloading(t, &server.PGSource{Pool: pool}, server.ReloadConfig{})
+	s2 := startReloading(t, &pgsource.Source{Pool: pool}, serving.ReloadConfig{})
 	if v := s2.srv.Roster().Status().Version; v != b {
 		t.Fatalf("restarted on %s, want %s", v, b)
 	}

@@ -1,4 +1,4 @@
-package server
+package serving
 
 import (
 	"context"
@@ -10,22 +10,25 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/geoaccess/geoaccess/adequacy"
 )
 
 // VersionSource is a store of published roster versions that a server
-// reloads from: PostgreSQL (PGSource) in geoaccessd, anything in tests.
+// reloads from: PostgreSQL (package pgsource) in geoaccessd, anything in
+// tests.
 // Versions are immutable: a label always reads the same roster.
 type VersionSource interface {
 	// Name is the loader name that statuses and logs show ("postgres").
 	Name() string
 	// Current is the version the store says should serve now. It is
 	// cheap (no providers are read): every trigger calls it first.
-	// ErrNoCurrentVersion when none is published.
+	// adequacy.ErrNoCurrentVersion when none is published.
 	Current(ctx context.Context) (VersionInfo, error)
 	// Lookup resolves a caller's version string ("42", "pg:42") to a
-	// servable version: ErrBadVersion, ErrUnknownVersion or
-	// ErrVersionNotServable when it cannot.
+	// servable version, or an *adequacy.VersionError (VersionBad,
+	// VersionUnknown, VersionNotServable) saying why it cannot.
 	Lookup(ctx context.Context, version string) (VersionInfo, error)
 	// Read reads a version's roster.
 	Read(ctx context.Context, v VersionInfo) (*adequacy.Roster, error)
@@ -51,54 +54,6 @@ type VersionInfo struct {
 	// too; an operator has already accepted the shrink.
 	Forced bool
 }
-
-// Sentinel errors of reloads; the admin RPC maps them to status codes.
-// The version errors (all but transient ones) are final for that
-// version: a reload is not retried until the store names another.
-var (
-	// ErrNoReloader: the server serves a file roster; reloads need a
-	// version store (geoaccessd --db).
-	ErrNoReloader = errors.New("roster reloads are not configured: start geoaccessd with --db")
-	// ErrBadVersion: the version string is not a version ("42", "pg:42"
-	// or "current").
-	ErrBadVersion = errors.New("not a roster version")
-	// ErrUnknownVersion: no version has that id.
-	ErrUnknownVersion = errors.New("no such roster version")
-	// ErrVersionNotServable: the version exists but is loading, failed or
-	// retired.
-	ErrVersionNotServable = errors.New("roster version cannot be served")
-	// ErrNoCurrentVersion: nothing is published yet.
-	ErrNoCurrentVersion = errors.New("no roster version is published")
-	// ErrInvalidRoster: the version's rows cannot be indexed (a location
-	// out of range, an unknown discipline, a bad NPI): it was stored
-	// without the loader's validation.
-	ErrInvalidRoster = errors.New("roster has invalid rows")
-	// ErrShrink: the shrink guard refused the version (wrapped by
-	// *adequacy.ShrinkError); force overrides.
-	ErrShrink = adequacy.ErrShrink
-)
-
-// finalErr reports whether err is about the version itself, so retrying
-// the same version cannot help.
-func finalErr(err error) bool {
-	for _, e := range []error{ErrBadVersion, ErrUnknownVersion, ErrVersionNotServable, ErrNoCurrentVersion, ErrInvalidRoster, ErrShrink} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
-
-// sentinelError gives a source's error a sentinel without repeating the
-// sentinel's text in the message.
-type sentinelError struct{ sentinel, err error }
-
-func (e *sentinelError) Error() string   { return e.err.Error() }
-func (e *sentinelError) Unwrap() []error { return []error{e.sentinel, e.err} }
-
-// WithSentinel returns err, which also matches sentinel with errors.Is;
-// for VersionSource implementations.
-func WithSentinel(sentinel, err error) error { return &sentinelError{sentinel, err} }
 
 // Trigger is what started a reload.
 type Trigger string
@@ -151,14 +106,16 @@ func (b Backoff) Delay(n int, rnd func() float64) time.Duration {
 
 // ReloadConfig configures a Reloader; zero values take the defaults.
 type ReloadConfig struct {
-	// MaxShrink is the shrink guard: the largest fraction by which any
-	// discipline's participating providers may fall in one reload
-	// (adequacy.CheckShrink); 0 = adequacy.DefaultMaxShrink (20%). Use
-	// NoShrinkLimit to allow any fall.
-	MaxShrink float64
+	// Logger receives the reload logs; nil = none.
+	Logger *slog.Logger
+	// MaxShrink is the shrink guard: how far any discipline's
+	// participating providers may fall in one reload. The zero value is
+	// adequacy.DefaultMaxShrink (20%); adequacy.MaxShrink(0) allows no
+	// fall, adequacy.NoShrinkLimit any.
+	MaxShrink adequacy.ShrinkLimit
 	// MoveMiles is the diff's move threshold (adequacy.DiffRosters);
-	// 0 = DefaultMoveMiles. Negative means 0: every shift is a move.
-	MoveMiles float64
+	// nil = DefaultMoveMiles, a pointer to 0 makes every shift a move.
+	MoveMiles *float64
 	// Daily, when set, reloads every day at this wall-clock time in
 	// Location (see NextDaily).
 	Daily    *ClockTime
@@ -174,9 +131,6 @@ type ReloadConfig struct {
 	FallbackVersions int
 }
 
-// NoShrinkLimit as ReloadConfig.MaxShrink turns the shrink guard off.
-const NoShrinkLimit = 1.0
-
 // DefaultMoveMiles is the diff's default move threshold: 0.1 statute
 // mile (about 160 m), as in "geoaccess roster diff". Re-geocoding moves a
 // site a few metres; a tenth of a mile is far below any time-distance
@@ -190,11 +144,11 @@ const DefaultMoveMiles = 0.1
 const MaxDiffRows = 1000
 
 func (c ReloadConfig) withDefaults() ReloadConfig {
-	if c.MaxShrink <= 0 {
-		c.MaxShrink = adequacy.DefaultMaxShrink
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.MoveMiles == 0 {
-		c.MoveMiles = DefaultMoveMiles
+	if c.MoveMiles == nil {
+		c.MoveMiles = new(DefaultMoveMiles)
 	}
 	if c.Location == nil {
 		c.Location = time.UTC
@@ -215,7 +169,11 @@ func (c ReloadConfig) withDefaults() ReloadConfig {
 // roster only when that differs from the serving one. The new network is
 // built beside the serving one, checked by the shrink guard, and swapped
 // in atomically (Holder); on any failure the serving roster stays and
-// health is unchanged. Reloads run one at a time; automatic triggers that
+// health is unchanged. The errors that refuse a version are adequacy's
+// (*adequacy.VersionError, adequacy.ErrShrink): they are final for that
+// version (adequacy.VersionFinal), so automatic triggers do not read it
+// again until the store names another; other errors are retried with
+// backoff. Reloads run one at a time; automatic triggers that
 // arrive during one are coalesced into a single check after it.
 type Reloader struct {
 	h   *Holder
@@ -250,16 +208,22 @@ type ReloadResult struct {
 	Diff   *RosterDiff  // when Loaded and a roster served before
 }
 
-// NewReloader attaches a reloader to the server: its admin RPCs work from
-// then on. Call Start, then Run.
-func (s *Server) NewReloader(src VersionSource, cfg ReloadConfig) *Reloader {
-	r := &Reloader{h: s.roster, src: src, cfg: cfg.withDefaults(), log: s.log,
+// NewReloader returns a reloader that keeps h in step with src. Hand it
+// to the gRPC server (server.SetReloader: the admin RPCs and the reload
+// metrics), then call Start, then Run.
+func NewReloader(h *Holder, src VersionSource, cfg ReloadConfig) *Reloader {
+	cfg = cfg.withDefaults()
+	return &Reloader{h: h, src: src, cfg: cfg, log: cfg.Logger, m: newReloadMetrics(h),
 		sem: make(chan struct{}, 1), kick: make(chan Trigger, 1),
 		rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15))}
-	r.m = newReloadMetrics(s.metrics.reg, s.roster)
-	s.roster.reloader.Store(r)
-	return r
 }
+
+// Holder is the holder the reloader keeps in step.
+func (r *Reloader) Holder() *Holder { return r.h }
+
+// Collector is the reloader's Prometheus metrics, for the server's
+// registry.
+func (r *Reloader) Collector() prometheus.Collector { return r.m }
 
 // Notify asks for a reload check, as a notification from the store does.
 // It never blocks: a check already pending absorbs it.
@@ -290,10 +254,10 @@ func (r *Reloader) Start(ctx context.Context) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrNoCurrentVersion):
+	case errors.Is(err, adequacy.ErrNoCurrentVersion):
 		r.log.Warn("no roster version is published yet: not serving until one is", slog.String("loader", r.src.Name()))
 		return nil
-	case !finalErr(err) || r.cfg.FallbackVersions < 0:
+	case !adequacy.VersionFinal(err) || r.cfg.FallbackVersions < 0:
 		return err
 	}
 	failed := r.h.Status().LastReload
@@ -313,7 +277,7 @@ func (r *Reloader) Start(ctx context.Context) error {
 		// Serve the fallback, but report the current version's failure:
 		// that is what needs an operator. (Its refusal is remembered, so
 		// triggers do not read it again until another is published.)
-		r.h.last.Store(&failed)
+		r.h.Record(failed)
 		r.log.Error("current roster version cannot be served: serving an earlier one", slog.String("version_tried", failed.Version),
 			slog.String("roster_version", v.Label), slog.String("error", logSafe(err)))
 		return nil
@@ -396,7 +360,7 @@ func later(a, b time.Time) time.Time {
 // auto runs an automatic reload and says whether and when to retry it.
 func (r *Reloader) auto(ctx context.Context, t Trigger) (retry bool, wait time.Duration) {
 	_, err := r.reload(ctx, reloadRequest{trigger: t})
-	if err == nil || finalErr(err) || ctx.Err() != nil {
+	if err == nil || adequacy.VersionFinal(err) || ctx.Err() != nil {
 		return false, 0
 	}
 	r.sem <- struct{}{}
@@ -442,7 +406,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 	notify := false
 	defer func() {
 		if notify {
-			r.h.notify()
+			r.h.Notify()
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
@@ -452,7 +416,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 	named := req.version != ""
 	loader := r.src.Name() + " (" + string(req.trigger) + ")"
 	serving := r.h.Status().Version
-	if automatic && r.h.pinned.Load() {
+	if automatic && r.h.Status().Pinned {
 		r.m.reload(req.trigger, "skipped", 0)
 		r.log.Debug("roster reload skipped: pinned by an admin reload", slog.String("trigger", string(req.trigger)), slog.String("roster_version", serving))
 		return ReloadResult{Status: r.h.Status()}, nil
@@ -465,11 +429,11 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 		v, err = r.src.Current(ctx)
 	}
 	if err != nil {
-		if errors.Is(err, ErrNoCurrentVersion) && automatic {
+		if errors.Is(err, adequacy.ErrNoCurrentVersion) && automatic {
 			r.m.reload(req.trigger, "unchanged", 0)
 			return ReloadResult{Status: r.h.Status()}, nil // nothing to serve yet, nothing wrong
 		}
-		r.h.last.Store(&ReloadOutcome{Time: time.Now().UTC(), Loader: loader, Err: err.Error(), Version: v.Label})
+		r.h.Record(ReloadOutcome{Time: time.Now().UTC(), Loader: loader, Err: err.Error(), Version: v.Label})
 		notify = true
 		r.failed(req, v.Label, serving, err, start)
 		return ReloadResult{Status: r.h.Status()}, err
@@ -479,12 +443,12 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 	if v.Label == serving && !(named && req.force) {
 		// Nothing to read. The check itself succeeded: a past failure is
 		// over, and an admin reload still (un)pins.
-		r.h.pinned.Store(pin)
+		r.h.SetPinned(pin)
 		r.m.pinned(pin)
 		r.failures = 0
 		r.m.failures.Set(0)
 		// Not a load: observers are not told.
-		r.h.last.Store(&ReloadOutcome{Time: time.Now().UTC(), Success: true, Loader: loader, Version: v.Label})
+		r.h.Record(ReloadOutcome{Time: time.Now().UTC(), Success: true, Loader: loader, Version: v.Label})
 		r.m.reload(req.trigger, "unchanged", 0)
 		r.m.success(time.Now())
 		r.log.Debug("roster reload: already serving", slog.String("trigger", string(req.trigger)), slog.String("roster_version", v.Label))
@@ -498,18 +462,18 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 
 	guard := r.cfg.MaxShrink
 	if req.force || v.Forced {
-		guard = NoShrinkLimit
+		guard = adequacy.NoShrinkLimit
 	}
 	notify = true
-	prev, next, err := r.h.swap(ctx, loader, v.Label, func(ctx context.Context) (*adequacy.Roster, error) { return r.src.Read(ctx, v) },
+	prev, next, err := r.h.Swap(ctx, loader, v.Label, func(ctx context.Context) (*adequacy.Roster, error) { return r.src.Read(ctx, v) },
 		func(old, new *adequacy.Network) error {
-			if old == nil || guard >= NoShrinkLimit {
+			if old == nil || guard.Off() {
 				return nil
 			}
-			return adequacy.CheckShrink(old.Stats(), new.Stats(), guard)
+			return guard.Check(old.Stats(), new.Stats())
 		})
 	if err != nil {
-		if finalErr(err) {
+		if adequacy.VersionFinal(err) {
 			r.rejected = v.Label
 		}
 		r.failed(req, v.Label, serving, err, start)
@@ -521,14 +485,14 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 	}
 	r.failures = 0
 	r.m.failures.Set(0)
-	r.h.pinned.Store(pin)
+	r.h.SetPinned(pin)
 	r.m.pinned(pin)
 	r.m.reload(req.trigger, "loaded", took)
 	r.m.success(time.Now())
 	res = ReloadResult{Loaded: true}
 	attrs := []any{slog.String("trigger", string(req.trigger)), slog.String("roster_version", next.Version()),
 		slog.String("previous_version", serving), slog.Int("providers", next.Stats().Total),
-		slog.Float64("reload_ms", float64(took.Microseconds())/1000), slog.Bool("forced", guard >= NoShrinkLimit && prev != nil),
+		slog.Float64("reload_ms", float64(took.Microseconds())/1000), slog.Bool("forced", guard.Off() && prev != nil),
 		slog.Bool("pinned", pin)}
 	if prev != nil {
 		res.Diff = r.keepDiff(prev.Roster, next.Roster)
@@ -546,7 +510,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 // failed reports a failed reload in metrics and logs.
 func (r *Reloader) failed(req reloadRequest, tried, serving string, err error, start time.Time) {
 	outcome := "failed"
-	if finalErr(err) {
+	if adequacy.VersionFinal(err) {
 		outcome = "refused"
 	}
 	r.m.reload(req.trigger, outcome, time.Since(start))
@@ -559,8 +523,8 @@ func (r *Reloader) failed(req reloadRequest, tried, serving string, err error, s
 // quote the provider's NPI and coordinates; the log says only that, and
 // GetRosterStatus (and the admin RPC's error) carry the detail.
 func logSafe(err error) string {
-	if errors.Is(err, ErrInvalidRoster) {
-		return ErrInvalidRoster.Error() + " (details in GetRosterStatus)"
+	if errors.Is(err, adequacy.ErrInvalidRoster) {
+		return adequacy.ErrInvalidRoster.Error() + " (details in GetRosterStatus)"
 	}
 	return err.Error()
 }
@@ -569,7 +533,7 @@ func logSafe(err error) string {
 // MaxDiffRows rows of each kind, copied so that the full diff's slices
 // (and nothing of the old roster but those rows) stay reachable.
 func (r *Reloader) keepDiff(old, new *adequacy.Roster) *RosterDiff {
-	d := adequacy.DiffRosters(old, new, max(r.cfg.MoveMiles, 0))
+	d := adequacy.DiffRosters(old, new, *r.cfg.MoveMiles)
 	kept := &RosterDiff{RosterDiff: d, Time: time.Now().UTC()}
 	kept.Added = clip(d.Added)
 	kept.Removed = clip(d.Removed)
@@ -597,65 +561,4 @@ func diffAttrs(d *adequacy.RosterDiff) []any {
 	}
 	return []any{slog.Int("added", d.Total.Added), slog.Int("removed", d.Total.Removed), slog.Int("moved", d.Total.Moved),
 		slog.Int("changed", d.Total.Changed), slog.Int("unchanged", d.Total.Unchanged), slog.String("by_discipline", b.String())}
-}
-
-// swap is Load with a check between building the new network and
-// swapping it in (the shrink guard), returning the networks served
-// before and after. tried is the version being loaded, for the outcome.
-// Unlike Load it leaves telling the observers to the caller.
-func (h *Holder) swap(ctx context.Context, name, tried string, load func(context.Context) (*adequacy.Roster, error),
-	check func(old, new *adequacy.Network) error) (prev, next *adequacy.Network, err error) {
-	h.loadMu.Lock()
-	defer h.loadMu.Unlock()
-	if cur := h.cur.Load(); cur != nil {
-		prev = cur.engine.Network
-	}
-	s, err := h.buildChecked(ctx, name, load)
-	if err == nil {
-		err = check(prev, s.engine.Network)
-	}
-	out := ReloadOutcome{Time: h.now().UTC(), Loader: name, Success: err == nil, Version: tried}
-	if err != nil {
-		out.Err = err.Error()
-	} else {
-		out.Version = s.status.Version
-		next = s.engine.Network
-		h.cur.Store(s)
-	}
-	h.last.Store(&out)
-	return prev, next, err
-}
-
-// buildChecked reads a roster and indexes it beside the serving one; a
-// roster the network refuses (an invalid row) is marked ErrInvalidRoster.
-func (h *Holder) buildChecked(ctx context.Context, name string, load func(context.Context) (*adequacy.Roster, error)) (*serving, error) {
-	r, err := load(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load roster from %s: %w", name, err)
-	}
-	if r == nil {
-		return nil, fmt.Errorf("load roster from %s: no roster", name)
-	}
-	n, err := adequacy.NewNetwork(r)
-	if err != nil {
-		return nil, WithSentinel(ErrInvalidRoster, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
-	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("%w: %w", ErrLoadCanceled, ctx.Err())
-	}
-	return h.serving(r, n, name), nil
-}
-
-// serving wraps a built network as what the holder serves.
-func (h *Holder) serving(r *adequacy.Roster, n *adequacy.Network, name string) *serving {
-	src := r.Source
-	if src == "" {
-		src = name
-	}
-	loadedAt := r.LoadedAt
-	if loadedAt.IsZero() {
-		loadedAt = h.now().UTC()
-	}
-	st := RosterStatus{Loaded: true, Version: r.Version, Source: src, LoadedAt: loadedAt, Stats: n.Stats()}
-	return &serving{engine: h.base.WithNetwork(n), status: st}
 }

@@ -1,9 +1,12 @@
-package adequacy
+package data
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/geoaccess/geoaccess/adequacy"
 )
 
 const minimalProfile = `name: test
@@ -28,18 +31,18 @@ func TestParseMinimalProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := p.Disciplines[PT].ByType[Rural]
+	s := p.Disciplines[adequacy.PT].ByType[adequacy.Rural]
 	if s.MaxMinutes != 75 || s.MaxMiles != 60 || s.ProvidersRequired != 1 || s.ServedShare != 0.85 {
 		t.Errorf("rural PT = %+v", s)
 	}
 	if !p.Counting.InPersonOnly || p.Counting.AcceptingNewPatients || !p.Counting.EffectiveOnAsOf {
 		t.Errorf("counting defaults = %+v", p.Counting)
 	}
-	if _, ok := p.Time.(CountyRatio); !ok {
+	if _, ok := p.Time.(adequacy.CountyRatio); !ok {
 		t.Errorf("default time model = %T", p.Time)
 	}
-	if p.Covers(DC) || !p.Covers(PT) {
-		t.Errorf("covers DC=%v PT=%v", p.Covers(DC), p.Covers(PT))
+	if p.Covers(adequacy.DC) || !p.Covers(adequacy.PT) {
+		t.Errorf("covers DC=%v PT=%v", p.Covers(adequacy.DC), p.Covers(adequacy.PT))
 	}
 }
 
@@ -52,8 +55,8 @@ func TestProfileJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Disciplines[OT].ByType[Metro].MaxMiles != 30 {
-		t.Errorf("metro OT = %+v", p.Disciplines[OT].ByType[Metro])
+	if p.Disciplines[adequacy.OT].ByType[adequacy.Metro].MaxMiles != 30 {
+		t.Errorf("metro OT = %+v", p.Disciplines[adequacy.OT].ByType[adequacy.Metro])
 	}
 }
 
@@ -64,7 +67,7 @@ func TestProfileErrors(t *testing.T) {
 	}{
 		{"empty", "", "profile bad.yaml: file is empty"},
 		{"not yaml", "name: [", "profile bad.yaml: "},
-		{"unknown field", strings.Replace(minimalProfile, "source: test", "source: test\nsorce: typo", 1), "line 4: field sorce not found"},
+		{"unknown field", strings.Replace(minimalProfile, "source: test", "source: test\nsorce: typo", 1), "line 4, sorce: unknown field sorce"},
 		{"missing name", strings.Replace(minimalProfile, "name: test\n", "", 1), "name: is required"},
 		{"bad name", strings.Replace(minimalProfile, "name: test", "name: Test Profile", 1), `profile bad.yaml, line 1, name: "Test Profile" must be lower-case`},
 		{"missing version", strings.Replace(minimalProfile, "version: \"1\"\n", "", 1), "version: is required"},
@@ -72,7 +75,7 @@ func TestProfileErrors(t *testing.T) {
 		{"reversed dates", strings.Replace(minimalProfile, "to: 2026-12-31", "to: 2025-12-31", 1), "effective.to: 2025-12-31 is before effective.from 2026-01-01"},
 		{"unknown discipline", strings.Replace(minimalProfile, "  PT:", "  XX:", 1), `line 8, disciplines.XX: unknown discipline "XX"`},
 		{"negative miles", strings.Replace(minimalProfile, "max_miles: 30}", "max_miles: -30}", 1), "line 11, disciplines.PT.standards.metro.max_miles: -30 must be a positive number of miles"},
-		{"miles as text", strings.Replace(minimalProfile, "max_miles: 30}", "max_miles: thirty}", 1), "line 11: cannot unmarshal !!str `thirty` into float64"},
+		{"miles as text", strings.Replace(minimalProfile, "max_miles: 30}", "max_miles: thirty}", 1), `line 11, disciplines.PT.standards.metro.max_miles: "thirty" where a number is expected`},
 		{"missing county type", strings.Replace(minimalProfile, "      ceac: {max_minutes: 110, max_miles: 100}\n", "", 1), "disciplines.PT.standards: needs a standard for ceac"},
 		{"unknown county type", strings.Replace(minimalProfile, "ceac: {max_minutes", "frontier: {max_minutes", 1), `disciplines.PT.standards.frontier: unknown county type "frontier"`},
 		{"no limits", strings.Replace(minimalProfile, "{max_minutes: 45, max_miles: 30}", "{providers_required: 1}", 1), "disciplines.PT.standards.metro: needs max_miles and/or max_minutes"},
@@ -84,6 +87,9 @@ func TestProfileErrors(t *testing.T) {
 		{"speed table incomplete", minimalProfile + "time_model: {kind: speed_table, minutes_per_mile: {metro: 1.5}}\n", "time_model.minutes_per_mile: needs a value for large_metro"},
 		{"too many required", strings.Replace(minimalProfile, "{max_minutes: 45, max_miles: 30}", "{max_minutes: 45, max_miles: 30, providers_required: 500}", 1), "providers_required: 500 must be between 1 and 100"},
 		{"bad credit", minimalProfile + "credits: [{name: con, points: 150}]\n", "credits.0.points: 150 must be between 0 and 100"},
+		{"list for a mapping", strings.Replace(minimalProfile, "minimum_count: {rule: fixed, count: 1}", "minimum_count: [fixed]", 1), "line 15, disciplines.PT.minimum_count: a list where a mapping is expected"},
+		{"text for a count", strings.Replace(minimalProfile, "count: 1}", "count: one}", 1), `line 15, disciplines.PT.minimum_count.count: "one" where a whole number is expected`},
+		{"text for a flag", minimalProfile + "counting: {in_person_only: maybe}\n", `counting.in_person_only: "maybe" where true or false is expected`},
 		{"no disciplines", "name: x\nversion: \"1\"\nsource: s\neffective: {from: 2026-01-01}\n", "disciplines: at least one discipline is required"},
 	}
 	for _, tc := range tests {
@@ -102,6 +108,31 @@ func TestProfileErrors(t *testing.T) {
 	}
 }
 
+// goWords are the decoder's Go type names and jargon, which a profile
+// author should never see.
+var goWords = regexp.MustCompile(`\b(float64|int|uint8|string|bool|map\[|\[\]|data\.raw|adequacy\.|unmarshal|!!)`)
+
+// quoted matches the file's own values echoed in an error.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+func TestProfileErrorsNameNoGoTypes(t *testing.T) {
+	for _, edit := range []string{
+		strings.Replace(minimalProfile, "max_miles: 30}", "max_miles: [30]}", 1),
+		strings.Replace(minimalProfile, "source: test", "source: {a: b}", 1),
+		strings.Replace(minimalProfile, "defaults:", "defaults: 7\nx:", 1),
+		minimalProfile + "credits: {name: x}\n",
+		minimalProfile + "credits: [{name: con, points: lots}]\n",
+	} {
+		_, err := ParseProfile("bad.yaml", []byte(edit))
+		if err == nil {
+			t.Fatalf("accepted:\n%s", edit)
+		}
+		if goWords.MatchString(err.Error()) {
+			t.Errorf("error %q names Go types", err)
+		}
+	}
+}
+
 func FuzzParseProfile(f *testing.F) {
 	f.Add([]byte(minimalProfile))
 	f.Add([]byte("name: x\n"))
@@ -114,6 +145,9 @@ func FuzzParseProfile(f *testing.F) {
 		}
 		if err != nil && !errors.Is(err, ErrInvalidProfile) {
 			t.Fatalf("error %v does not wrap ErrInvalidProfile", err)
+		}
+		if err != nil && goWords.MatchString(quoted.ReplaceAllString(err.Error(), `""`)) {
+			t.Fatalf("error %q names Go types", err)
 		}
 	})
 }

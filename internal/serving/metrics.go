@@ -1,4 +1,4 @@
-package server
+package serving
 
 import (
 	"time"
@@ -6,7 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// reloadMetrics are a Reloader's metrics, on the server's registry.
+// reloadMetrics are a Reloader's metrics: a prometheus.Collector that
+// the server registers with its own (Reloader.Collector).
 type reloadMetrics struct {
 	reloads     *prometheus.CounterVec // trigger, outcome
 	duration    prometheus.Histogram
@@ -14,13 +15,14 @@ type reloadMetrics struct {
 	failures    prometheus.Gauge
 	pinnedG     prometheus.Gauge
 	listener    prometheus.Gauge
+	next        prometheus.GaugeFunc
 }
 
 // reloadBuckets span a small roster's milliseconds to a national
 // roster's read on a busy database.
 var reloadBuckets = []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300}
 
-func newReloadMetrics(reg *prometheus.Registry, h *Holder) *reloadMetrics {
+func newReloadMetrics(h *Holder) *reloadMetrics {
 	m := &reloadMetrics{
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "geoaccess_roster_reloads_total",
 			Help: "Roster reload checks by trigger (start, schedule, notify, retry, admin) and outcome (loaded, unchanged, refused, failed, skipped)."},
@@ -36,15 +38,32 @@ func newReloadMetrics(reg *prometheus.Registry, h *Holder) *reloadMetrics {
 		listener: prometheus.NewGauge(prometheus.GaugeOpts{Name: "geoaccess_roster_listener_up",
 			Help: "1 while the LISTEN connection for roster publishes is up."}),
 	}
-	next := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "geoaccess_roster_next_reload_timestamp_seconds",
+	m.next = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "geoaccess_roster_next_reload_timestamp_seconds",
 		Help: "When the next scheduled roster reload is due, Unix seconds; 0 when none is scheduled."}, func() float64 {
-		if n := h.next.Load(); n != 0 {
-			return float64(n) / 1e9
+		if t := h.Status().NextReload; !t.IsZero() {
+			return float64(t.UnixNano()) / 1e9
 		}
 		return 0
 	})
-	reg.MustRegister(m.reloads, m.duration, m.lastSuccess, m.failures, m.pinnedG, m.listener, next)
 	return m
+}
+
+func (m *reloadMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.reloads, m.duration, m.lastSuccess, m.failures, m.pinnedG, m.listener, m.next}
+}
+
+// Describe implements prometheus.Collector.
+func (m *reloadMetrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.collectors() {
+		c.Describe(ch)
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *reloadMetrics) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.collectors() {
+		c.Collect(ch)
+	}
 }
 
 // reload counts one reload check; took is zero for checks that read

@@ -1,11 +1,10 @@
-package server_test
+package pgsource_test
 
 import (
 	"bufio"
 	"context"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -18,40 +17,9 @@ import (
 	"github.com/geoaccess/geoaccess/data/synth"
 	"github.com/geoaccess/geoaccess/internal/memtest"
 	"github.com/geoaccess/geoaccess/internal/server"
+	"github.com/geoaccess/geoaccess/internal/serving"
+	"github.com/geoaccess/geoaccess/internal/serving/pgsource"
 )
-
-// TestOldRosterCollectable: after a reload, nothing of the server keeps
-// the old network: once its last user lets go, the garbage collector
-// frees it (runtime.AddCleanup runs).
-func TestOldRosterCollectable(t *testing.T) {
-	srv, err := server.New(server.Config{Engine: baseEngine(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := &memSource{versions: map[string]*adequacy.Roster{"v1": fixture.roster, "v2": fixture.roster}, current: "v1"}
-	rl := srv.NewReloader(src, server.ReloadConfig{})
-	ctx := context.Background()
-	if err := rl.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	freed := make(chan struct{})
-	runtime.AddCleanup(srv.Roster().Engine().Network, func(struct{}) { close(freed) }, struct{}{})
-	src.setCurrent("v2")
-	if _, err := rl.Reload(ctx, "current", false); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; ; i++ {
-		runtime.GC()
-		select {
-		case <-freed:
-			return
-		case <-time.After(10 * time.Millisecond):
-		}
-		if i == 500 {
-			t.Fatal("the old network is still reachable after the reload")
-		}
-	}
-}
 
 const benchProviders = 1_000_000
 
@@ -99,7 +67,7 @@ func benchVersions(b *testing.B, pool *pgxpool.Pool) (string, string) {
 		}
 		bw.Flush()
 		f.Seek(0, 0)
-		res, err := pg.Load(context.Background(), pool, bufio.NewReader(f), pg.LoadOptions{Source: filepath.Base(path), MaxShrink: adequacy.DefaultMaxShrink})
+		res, err := pg.Load(context.Background(), pool, bufio.NewReader(f), pg.LoadOptions{Source: filepath.Base(path)})
 		f.Close()
 		if err != nil {
 			b.Fatal(err)
@@ -136,7 +104,7 @@ func BenchmarkReloadSwap1M(b *testing.B) {
 	// this run's roster on the heap (not yet tracked down): run with
 	// -count 1 and compare processes.
 	b.Cleanup(func() { srv.Shutdown(0) })
-	rl := srv.NewReloader(&server.PGSource{Pool: pool}, server.ReloadConfig{})
+	rl := attach(b, srv, &pgsource.Source{Pool: pool}, serving.ReloadConfig{})
 	ctx := context.Background()
 	if _, err := rl.Reload(ctx, va, false); err != nil {
 		b.Fatal(err)
@@ -163,7 +131,7 @@ func BenchmarkReloadSwap1M(b *testing.B) {
 		b.StopTimer()
 		d := res.Diff.Total
 		added, removed, moved, changed = d.Added, d.Removed, d.Moved, d.Changed
-		res = server.ReloadResult{}
+		res = serving.ReloadResult{}
 		memtest.Settle()
 		after := memtest.HeapLive()
 		b.StartTimer()

@@ -1,4 +1,4 @@
-package server_test
+package serving_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
-	"github.com/geoaccess/geoaccess/internal/server"
+	"github.com/geoaccess/geoaccess/internal/serving"
 )
 
 func chicago(t testing.TB) *time.Location {
@@ -58,11 +58,11 @@ func TestNextDaily(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			at, err := server.ParseClockTime(tt.at)
+			at, err := serving.ParseClockTime(tt.at)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := server.NextDaily(utc(tt.after), at, loc)
+			got := serving.NextDaily(utc(tt.after), at, loc)
 			if want := utc(tt.want); !got.Equal(want) {
 				t.Errorf("NextDaily(%s, %s) = %s (%s), want %s (%s)", tt.after, tt.at, got.UTC().Format(time.RFC3339),
 					got.In(loc).Format("2006-01-02 15:04 MST"), want.Format(time.RFC3339), want.In(loc).Format("2006-01-02 15:04 MST"))
@@ -76,11 +76,11 @@ func TestNextDaily(t *testing.T) {
 // (03:00), and once per local day.
 func TestNextDailyYear(t *testing.T) {
 	loc := chicago(t)
-	at := server.ClockTime{Hour: 2}
-	prev := server.NextDaily(time.Date(2026, 1, 1, 0, 0, 0, 0, loc), at, loc)
+	at := serving.ClockTime{Hour: 2}
+	prev := serving.NextDaily(time.Date(2026, 1, 1, 0, 0, 0, 0, loc), at, loc)
 	days := map[string]bool{}
 	for range 800 {
-		next := server.NextDaily(prev, at, loc)
+		next := serving.NextDaily(prev, at, loc)
 		gap := next.Sub(prev)
 		if gap != 23*time.Hour && gap != 24*time.Hour && gap != 25*time.Hour {
 			t.Fatalf("%s → %s: %v apart", prev, next, gap)
@@ -99,20 +99,20 @@ func TestNextDailyYear(t *testing.T) {
 }
 
 func TestParseClockTime(t *testing.T) {
-	for in, want := range map[string]server.ClockTime{"02:00": {2, 0}, "2:05": {2, 5}, "23:59": {23, 59}, "00:00": {0, 0}} {
-		if got, err := server.ParseClockTime(in); err != nil || got != want {
+	for in, want := range map[string]serving.ClockTime{"02:00": {2, 0}, "2:05": {2, 5}, "23:59": {23, 59}, "00:00": {0, 0}} {
+		if got, err := serving.ParseClockTime(in); err != nil || got != want {
 			t.Errorf("%q: %v %v", in, got, err)
 		}
 	}
 	for _, in := range []string{"", "2", "24:00", "12:60", "1:2", "ab:cd", "-1:00", "02:00:00"} {
-		if _, err := server.ParseClockTime(in); !errors.Is(err, server.ErrClockTime) {
+		if _, err := serving.ParseClockTime(in); !errors.Is(err, serving.ErrClockTime) {
 			t.Errorf("%q: %v", in, err)
 		}
 	}
 }
 
 func TestBackoffDelay(t *testing.T) {
-	b := server.Backoff{Min: time.Second, Max: 10 * time.Second}
+	b := serving.Backoff{Min: time.Second, Max: 10 * time.Second}
 	for n, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 4: 8 * time.Second, 5: 10 * time.Second, 100: 10 * time.Second} {
 		lo, hi := b.Delay(n, func() float64 { return 0 }), b.Delay(n, func() float64 { return 0.999999 })
 		if lo != want/2 || hi < want*99/100 || hi >= want {
@@ -137,25 +137,25 @@ func (m *memSource) setCurrent(v string) {
 	m.current = v
 }
 
-func (m *memSource) Current(context.Context) (server.VersionInfo, error) {
+func (m *memSource) Current(context.Context) (serving.VersionInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.current == "" {
-		return server.VersionInfo{}, server.ErrNoCurrentVersion
+		return serving.VersionInfo{}, adequacy.ErrNoCurrentVersion
 	}
-	return server.VersionInfo{Label: m.current}, nil
+	return serving.VersionInfo{Label: m.current}, nil
 }
 
-func (m *memSource) Lookup(_ context.Context, v string) (server.VersionInfo, error) {
+func (m *memSource) Lookup(_ context.Context, v string) (serving.VersionInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.versions[v]; !ok {
-		return server.VersionInfo{}, server.ErrUnknownVersion
+		return serving.VersionInfo{}, adequacy.ErrUnknownVersion
 	}
-	return server.VersionInfo{Label: v}, nil
+	return serving.VersionInfo{Label: v}, nil
 }
 
-func (m *memSource) Read(_ context.Context, v server.VersionInfo) (*adequacy.Roster, error) {
+func (m *memSource) Read(_ context.Context, v serving.VersionInfo) (*adequacy.Roster, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.reads++
@@ -164,21 +164,17 @@ func (m *memSource) Read(_ context.Context, v server.VersionInfo) (*adequacy.Ros
 	return &r, nil
 }
 
-func (m *memSource) Published(context.Context, int) ([]server.VersionInfo, error) { return nil, nil }
+func (m *memSource) Published(context.Context, int) ([]serving.VersionInfo, error) { return nil, nil }
 
 // TestScheduledReload: the nightly reload fires at 02:00 America/Chicago
 // on a fake clock (testing/synctest), reads only when the store's current
 // version changed, and schedules the next night.
 func TestScheduledReload(t *testing.T) {
-	base := baseEngine(t)
-	srv, err := server.New(server.Config{Engine: base})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := serving.NewHolder(baseEngine(t), nil)
 	loc := chicago(t)
 	synctest.Test(t, func(t *testing.T) {
 		src := &memSource{versions: map[string]*adequacy.Roster{"v1": fixture.roster, "v2": fixture.roster}, current: "v1"}
-		rl := srv.NewReloader(src, server.ReloadConfig{Daily: &server.ClockTime{Hour: 2}, Location: loc})
+		rl := serving.NewReloader(h, src, serving.ReloadConfig{Daily: &serving.ClockTime{Hour: 2}, Location: loc})
 		ctx, cancel := context.WithCancel(context.Background())
 		if err := rl.Start(ctx); err != nil {
 			t.Fatal(err)
@@ -186,8 +182,8 @@ func TestScheduledReload(t *testing.T) {
 		done := make(chan struct{})
 		go func() { rl.Run(ctx); close(done) }()
 		synctest.Wait()
-		first := srv.Roster().Status().NextReload
-		if want := server.NextDaily(time.Now(), server.ClockTime{Hour: 2}, loc); !first.Equal(want) {
+		first := h.Status().NextReload
+		if want := serving.NextDaily(time.Now(), serving.ClockTime{Hour: 2}, loc); !first.Equal(want) {
 			t.Fatalf("next reload %v, want %v", first, want)
 		}
 		// The first night: nothing new, nothing read.
@@ -196,7 +192,7 @@ func TestScheduledReload(t *testing.T) {
 		if src.reads != 1 {
 			t.Fatalf("%d reads after an unchanged night, want 1", src.reads)
 		}
-		second := srv.Roster().Status().NextReload
+		second := h.Status().NextReload
 		if second.Sub(first) < 23*time.Hour || second.Sub(first) > 25*time.Hour {
 			t.Fatalf("next reload %v after %v", second, first)
 		}
@@ -204,18 +200,18 @@ func TestScheduledReload(t *testing.T) {
 		src.setCurrent("v2")
 		time.Sleep(time.Until(second) - time.Minute)
 		synctest.Wait()
-		if v := srv.Roster().Status().Version; v != "v1" {
+		if v := h.Status().Version; v != "v1" {
 			t.Fatalf("serving %s before the night", v)
 		}
 		time.Sleep(2 * time.Minute)
 		synctest.Wait()
-		st := srv.Roster().Status()
+		st := h.Status()
 		if st.Version != "v2" || !st.LastReload.Success || !strings.Contains(st.LastReload.Loader, "schedule") || src.reads != 2 {
 			t.Fatalf("after the second night: %+v, %d reads", st, src.reads)
 		}
 		cancel()
 		<-done
-		if !srv.Roster().Status().NextReload.IsZero() {
+		if !h.Status().NextReload.IsZero() {
 			t.Error("a reload is still announced after Run ended")
 		}
 	})

@@ -1,0 +1,215 @@
+package serving
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+)
+
+// RosterStatus describes the serving roster and the last load attempt.
+type RosterStatus struct {
+	Loaded     bool // a roster is serving
+	Version    string
+	Source     string
+	LoadedAt   time.Time
+	Stats      adequacy.NetworkStats
+	LastReload ReloadOutcome
+	NextReload time.Time // zero: no reload scheduled
+	Pinned     bool      // an admin reload of a named version pinned it (see Reloader)
+}
+
+// ReloadOutcome is how one load or reload attempt went.
+type ReloadOutcome struct {
+	Time    time.Time // zero: no attempt yet
+	Success bool
+	Err     string
+	Loader  string // the name given to Load
+	Version string // the roster version loaded; on failure the one tried, if known
+}
+
+// LoadFunc reads a roster: from a file, the embedded sample, a version
+// store.
+type LoadFunc func(context.Context) (*adequacy.Roster, error)
+
+// serving is an engine with its network and what is known about it; it
+// is replaced whole, never changed.
+type serving struct {
+	engine *adequacy.Engine
+	status RosterStatus
+}
+
+// Holder keeps the engine that serves calls. A load builds the new network
+// beside the serving one and swaps an atomic pointer, so calls in flight
+// finish on the network they started with and no call ever fails for a
+// reload.
+//
+// Load is the whole of a one-off load. A Reloader drives the holder
+// through the rest of its exported methods: Swap (a load with a check,
+// observers not yet told), Record (an attempt that read nothing), Notify,
+// SetPinned and SetNextReload.
+type Holder struct {
+	base *adequacy.Engine // county table, geography and profiles; no network
+	now  func() time.Time
+
+	cur    atomic.Pointer[serving]
+	last   atomic.Pointer[ReloadOutcome]
+	next   atomic.Int64 // Unix nanoseconds of the next scheduled reload; 0 = none
+	pinned atomic.Bool
+
+	loadMu    sync.Mutex // one load at a time
+	obsMu     sync.Mutex
+	observers []func(RosterStatus)
+}
+
+// NewHolder returns a holder with no roster: Engine returns nil until the
+// first successful Load.
+func NewHolder(base *adequacy.Engine, now func() time.Time) *Holder {
+	if now == nil {
+		now = time.Now
+	}
+	return &Holder{base: base, now: now}
+}
+
+// Base is the engine without a network: profiles and geography, which
+// serve before any roster is loaded.
+func (h *Holder) Base() *adequacy.Engine { return h.base }
+
+// Engine returns the serving engine, or nil when no roster is loaded.
+func (h *Holder) Engine() *adequacy.Engine {
+	if s := h.cur.Load(); s != nil {
+		return s.engine
+	}
+	return nil
+}
+
+// Status reports the serving roster and the last load attempt. It never
+// waits for a load in progress.
+func (h *Holder) Status() RosterStatus {
+	var st RosterStatus
+	if s := h.cur.Load(); s != nil {
+		st = s.status
+	}
+	if o := h.last.Load(); o != nil {
+		st.LastReload = *o
+	}
+	if n := h.next.Load(); n != 0 {
+		st.NextReload = time.Unix(0, n)
+	}
+	st.Pinned = h.pinned.Load()
+	return st
+}
+
+// SetNextReload records when the next scheduled reload is due (zero: none).
+func (h *Holder) SetNextReload(t time.Time) {
+	var n int64
+	if !t.IsZero() {
+		n = t.UnixNano()
+	}
+	h.next.Store(n)
+}
+
+// SetPinned records whether an admin reload pinned the serving roster.
+func (h *Holder) SetPinned(p bool) { h.pinned.Store(p) }
+
+// Record sets the last attempt's outcome without loading anything: a
+// version check that failed, or found the serving version current.
+// Observers are not told (see Notify).
+func (h *Holder) Record(o ReloadOutcome) { h.last.Store(&o) }
+
+// OnChange registers fn to be called with the status after every load
+// attempt, successful or not (health and metrics follow the roster this
+// way). fn must not call Load.
+func (h *Holder) OnChange(fn func(RosterStatus)) {
+	h.obsMu.Lock()
+	defer h.obsMu.Unlock()
+	h.observers = append(h.observers, fn)
+}
+
+// Notify calls the OnChange observers with the current status. Load
+// notifies by itself; a caller of Swap or Record notifies once its
+// attempt is complete.
+func (h *Holder) Notify() {
+	st := h.Status()
+	h.obsMu.Lock()
+	obs := append([]func(RosterStatus){}, h.observers...)
+	h.obsMu.Unlock()
+	for _, fn := range obs {
+		fn(st)
+	}
+}
+
+// ErrLoadCanceled is returned by Load when its context ends before the
+// new roster could be swapped in.
+var ErrLoadCanceled = errors.New("roster load canceled")
+
+// Load reads a roster with load, indexes it and swaps it in. On any error
+// the serving roster (if any) stays; the outcome is recorded either way
+// and the observers are told. name says what was loaded from ("file",
+// "embedded sample", "postgres"). Loads are serialised.
+func (h *Holder) Load(ctx context.Context, name string, load LoadFunc) error {
+	_, _, err := h.Swap(ctx, name, "", load, nil)
+	h.Notify()
+	return err
+}
+
+// Swap is Load with a check between building the new network and
+// swapping it in (a reloader's shrink guard; nil: none), returning the
+// networks served before and after. version is the version being loaded,
+// for the outcome of a failure. Unlike Load it leaves telling the
+// observers to the caller (Notify). A roster the network refuses (an
+// invalid row) fails with adequacy.ErrInvalidRoster.
+func (h *Holder) Swap(ctx context.Context, name, version string, load LoadFunc,
+	check func(old, new *adequacy.Network) error) (prev, next *adequacy.Network, err error) {
+	h.loadMu.Lock()
+	defer h.loadMu.Unlock()
+	if cur := h.cur.Load(); cur != nil {
+		prev = cur.engine.Network
+	}
+	s, err := h.build(ctx, name, load)
+	if err == nil && check != nil {
+		err = check(prev, s.engine.Network)
+	}
+	out := ReloadOutcome{Time: h.now().UTC(), Loader: name, Success: err == nil, Version: version}
+	if err != nil {
+		out.Err = err.Error()
+	} else {
+		out.Version = s.status.Version
+		next = s.engine.Network
+		h.cur.Store(s)
+	}
+	h.last.Store(&out)
+	return prev, next, err
+}
+
+// build reads a roster and indexes it beside the serving one.
+func (h *Holder) build(ctx context.Context, name string, load LoadFunc) (*serving, error) {
+	r, err := load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load roster from %s: %w", name, err)
+	}
+	if r == nil {
+		return nil, fmt.Errorf("load roster from %s: no roster", name)
+	}
+	n, err := adequacy.NewNetwork(r)
+	if err != nil {
+		return nil, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w: %w", ErrLoadCanceled, ctx.Err())
+	}
+	src := r.Source
+	if src == "" {
+		src = name
+	}
+	loadedAt := r.LoadedAt
+	if loadedAt.IsZero() {
+		loadedAt = h.now().UTC()
+	}
+	st := RosterStatus{Loaded: true, Version: r.Version, Source: src, LoadedAt: loadedAt, Stats: n.Stats()}
+	return &serving{engine: h.base.WithNetwork(n), status: st}, nil
+}

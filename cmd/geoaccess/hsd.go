@@ -37,6 +37,7 @@ func hsdExport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("hsd export", hsdUsage, stderr)
 	var ff filingFlags
 	ff.register(fs, "member CSV standing for the beneficiaries (member_id, then lat and lon or zip, optional county_fips); without it, the ZIP points of the service area's counties")
+	xlsx := fs.Bool("xlsx", true, "also write the .xlsx twins of the tables (-xlsx=false skips them: for a large plan they take longer than the rest of the export)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile here (for performance work)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -68,7 +69,7 @@ func hsdExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	x := &report.HSDExport{Tables: tables, Area: fl.area, Preview: fl.rep.Preview(fl.area), Census: fl.census, NotListed: unlisted}
+	x := &report.HSDExport{Tables: tables, Area: fl.area, Preview: fl.rep.Preview(fl.area), Census: fl.census, NotListed: unlisted, NoXLSX: !*xlsx}
 	phase("rows and edits")
 	sum, err := report.WriteHSD(ff.out, x)
 	if err != nil {
@@ -119,7 +120,7 @@ func hsdSummary(fl *filing, sum report.HSDSummary, unlisted int, out string) []s
 	lines := []string{
 		fl.censusLine(),
 		fl.areaLine(),
-		fmt.Sprintf("hsd_provider.csv: %d rows; hsd_facility.csv: %d rows (and their .xlsx twins)", sum.ProviderRows, sum.FacilityRows),
+		fmt.Sprintf("hsd_provider.csv: %d rows; hsd_facility.csv: %d rows%s", sum.ProviderRows, sum.FacilityRows, map[bool]string{true: " (and their .xlsx twins)", false: " (no .xlsx twins: -xlsx=false)"}[sum.XLSX]),
 		fmt.Sprintf("field edits: %d failures on %d rows (hsd_errors.csv)", sum.Errors, sum.RowsWithErrors),
 	}
 	var cols []string

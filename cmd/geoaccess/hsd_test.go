@@ -154,3 +154,16 @@ func TestExceptionsCLI(t *testing.T) {
 		t.Errorf("rejected_candidates.csv: %q", bad)
 	}
 }
+
+func TestHSDExportNoXLSX(t *testing.T) {
+	dir := t.TempDir()
+	mustCLI(t, "hsd", "export", "--roster", sampleRosterPath, "--out", dir, "--as-of", "2026-11-24", "--service-area", "fips:36061")
+	// The twins of the first run go: they would not match the new CSVs.
+	out := mustCLI(t, "hsd", "export", "--roster", sampleRosterPath, "--out", dir, "--as-of", "2026-11-24", "--service-area", "fips:36061", "-xlsx=false")
+	if !strings.Contains(out, "(no .xlsx twins: -xlsx=false)") {
+		t.Errorf("stdout:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hsd_facility.xlsx")); err == nil {
+		t.Error("hsd_facility.xlsx written with -xlsx=false")
+	}
+}

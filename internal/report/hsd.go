@@ -120,6 +120,9 @@ type HSDExport struct {
 	// "ZIP points".
 	Census    string
 	NotListed []adequacy.UnlistedProvider
+	// NoXLSX leaves the .xlsx twins out: for a large plan they cost more
+	// than everything else together (docs/benchmarks.md).
+	NoXLSX bool
 }
 
 // HSDSummary counts what WriteHSD wrote.
@@ -129,6 +132,7 @@ type HSDSummary struct {
 	RowsWithErrors             int            // rows with at least one
 	ErrorsByColumn             map[string]int // "hsd_facility.csv: Facility Service Zip Code" → count
 	PreviewRows, PreviewPass   int
+	XLSX                       bool // the .xlsx twins were written
 }
 
 type hsdTable struct {
@@ -150,16 +154,13 @@ var hsdTables = func() []hsdTable {
 	return ts
 }()
 
-// skipXLSX leaves the xlsx twins out (for the benchmark's comparison).
-var skipXLSX bool
-
 // WriteHSD writes the HSD export: hsd_provider.csv and hsd_facility.csv
-// with their .xlsx twins, hsd_errors.csv (every field edit a row fails:
+// with their .xlsx twins (unless NoXLSX), hsd_errors.csv (every field edit a row fails:
 // file, spreadsheet row, column, value, reason), hsd_preview.csv and
 // hsd_not_listed.csv. Rows that fail an edit are written like the others.
 func WriteHSD(dir string, x *HSDExport) (HSDSummary, error) {
 	h := x.Tables
-	sum := HSDSummary{ProviderRows: len(h.Rows[adequacy.ProviderTable]), FacilityRows: len(h.Rows[adequacy.FacilityTable]), ErrorsByColumn: map[string]int{}}
+	sum := HSDSummary{ProviderRows: len(h.Rows[adequacy.ProviderTable]), FacilityRows: len(h.Rows[adequacy.FacilityTable]), ErrorsByColumn: map[string]int{}, XLSX: !x.NoXLSX}
 	var steps []func() error
 	for _, t := range hsdTables {
 		n := len(h.Rows[t.t])
@@ -177,8 +178,8 @@ func WriteHSD(dir string, x *HSDExport) (HSDSummary, error) {
 				return w.close(err)
 			},
 			func() error {
-				if skipXLSX {
-					return nil
+				if x.NoXLSX {
+					return removeStale(dir, t.file+".xlsx")
 				}
 				return writeXLSX(dir, t.file+".xlsx", t.sheet, headers(t.cols), n, func(i int, dst []string) []string {
 					r := h.Row(t.t, i)

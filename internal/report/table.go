@@ -37,6 +37,25 @@ func createOut(dir, name string) (*os.File, error) {
 	return f, nil
 }
 
+// removeStale removes dir/name, a regular file left by an earlier run, so
+// that it cannot be taken for this run's.
+func removeStale(dir, name string) error {
+	path := filepath.Join(dir, name)
+	st, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("remove %s: %w", name, err)
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("remove %s: %s is not a regular file (a link or a folder); remove it first", name, path)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove %s: %w", name, err)
+	}
+	return nil
+}
+
 // neutralize keeps a field from being read as a formula when the CSV is
 // opened in a spreadsheet (OWASP, CSV injection): a field starting with
 // =, +, -, @, tab or carriage return gets a leading apostrophe, unless it

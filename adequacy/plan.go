@@ -76,13 +76,13 @@ func NewPlans(version, source string, ps []Plan, profiles *Profiles) (*Plans, er
 		p := ps[i]
 		switch {
 		case !planID.MatchString(p.ID):
-			return nil, fmt.Errorf("plans: plan %d: id %q must be letters, digits, '.', '_' or '-' (at most 64)", i+1, cut(p.ID, 64))
+			return nil, fmt.Errorf("plans: plan %d: id %q must be letters, digits, '.', '_' or '-' (at most 64)", i+1, ExcerptN(p.ID, 64))
 		case r.byID[p.ID] != nil:
 			return nil, fmt.Errorf("plans: plan %s is defined twice", p.ID)
 		case len(p.Networks) == 0:
 			return nil, fmt.Errorf("plans: plan %s names no network", p.ID)
 		case !slices.Contains(ProductLines, p.ProductLine):
-			return nil, fmt.Errorf("plans: plan %s: product line %q (want %s)", p.ID, cut(string(p.ProductLine), 32), productLineList())
+			return nil, fmt.Errorf("plans: plan %s: product line %q (want %s)", p.ID, ExcerptN(string(p.ProductLine), 32), productLineList())
 		}
 		if profiles != nil {
 			if _, err := profiles.Versions(p.Profile); err != nil {
@@ -97,7 +97,7 @@ func NewPlans(version, source string, ps []Plan, profiles *Profiles) (*Plans, er
 		p.ServiceArea = slices.Clone(p.ServiceArea)
 		for _, f := range p.ServiceArea {
 			if !validFIPS(f) {
-				return nil, fmt.Errorf("plans: plan %s: service area county %q must be a 5-digit FIPS code", p.ID, cut(f, 16))
+				return nil, fmt.Errorf("plans: plan %s: service area county %q must be a 5-digit FIPS code", p.ID, ExcerptN(f, 16))
 			}
 		}
 		sort.Strings(p.ServiceArea)
@@ -124,7 +124,7 @@ func (r *Plans) Get(id string) (*Plan, error) {
 			return p, nil
 		}
 	}
-	return nil, fmt.Errorf("%w %q", ErrUnknownPlan, cut(id, 64))
+	return nil, fmt.Errorf("%w %q", ErrUnknownPlan, ExcerptN(id, 64))
 }
 
 // All returns the plans in id order.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data/csvsafe"
 	"github.com/geoaccess/geoaccess/geo"
 )
 
@@ -103,7 +104,7 @@ func ReadCountyCodes(r io.Reader) ([]string, error) {
 			continue
 		}
 		first, _, _ := strings.Cut(s, ",")
-		first = strings.Trim(strings.TrimSpace(first), `"`)
+		first = csvsafe.Unescape(strings.Trim(strings.TrimSpace(first), `"`))
 		if len(out) == 0 && prefix == "" && first != "" && (first[0] < '0' || first[0] > '9') && !strings.Contains(first, ":") {
 			switch normHeader(first) {
 			case "ssa", "ssa_county_code", "ssacd", "ssa_state_county_code", "ssa_state/county_code":

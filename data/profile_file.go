@@ -167,14 +167,14 @@ func decodeError(file string, root *yaml.Node, err error) error {
 	if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
 		line := atoiOr(m[1])
 		path := pathAt(root, line, m[2], true)
-		return &ProfileError{Profile: file, Line: line, Path: path, Msg: fmt.Sprintf("unknown field %s", cut(m[2], 40))}
+		return &ProfileError{Profile: file, Line: line, Path: path, Msg: fmt.Sprintf("unknown field %s", adequacy.ExcerptN(m[2], 40))}
 	}
 	if m := wrongKindRE.FindStringSubmatch(msg); m != nil {
 		line := atoiOr(m[1])
 		path := pathAt(root, line, m[3], false)
 		got := yamlKind(m[2])
 		if m[3] != "" {
-			got = fmt.Sprintf("%q", cut(m[3], 40))
+			got = fmt.Sprintf("%q", adequacy.ExcerptN(m[3], 40))
 		}
 		return &ProfileError{Profile: file, Line: line, Path: path, Msg: fmt.Sprintf("%s where %s is expected", got, goKind(m[4]))}
 	}
@@ -186,14 +186,6 @@ func atoiOr(s string) int {
 	n := 0
 	fmt.Sscanf(s, "%d", &n) //nolint:errcheck // the regexp matched digits
 	return n
-}
-
-// cut shortens a value echoed in an error.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 func yamlKind(tag string) string {
@@ -325,7 +317,7 @@ func (v *validator) profile(r *rawProfile) *adequacy.Profile {
 	case r.Name == "":
 		v.fail("name", "is required")
 	case !profileName.MatchString(r.Name):
-		v.fail("name", "%q must be lower-case letters, digits and hyphens", r.Name)
+		v.fail("name", "%q must be lower-case letters, digits and hyphens", adequacy.Excerpt(r.Name))
 	}
 	if r.Version == "" {
 		v.fail("version", "is required")
@@ -339,7 +331,7 @@ func (v *validator) profile(r *rawProfile) *adequacy.Profile {
 	case "official":
 		p.OfficialCountyStandards = true
 	default:
-		v.fail("county_standards", "%q must be official or base", r.CountyStandards)
+		v.fail("county_standards", "%q must be official or base", adequacy.Excerpt(r.CountyStandards))
 	}
 	p.Counting = adequacy.Counting{
 		InPersonOnly:         boolOr(r.Counting.InPersonOnly, true),
@@ -520,7 +512,7 @@ func (v *validator) minimum(path string, r rawMinimum) adequacy.MinimumCount {
 		}
 		m.Ratio = v.byType(path+".ratio_per_1000", r.Ratio, true)
 	default:
-		v.fail(path+".rule", "%q must be none, fixed or ratio_per_1000", r.Rule)
+		v.fail(path+".rule", "%q must be none, fixed or ratio_per_1000", adequacy.Excerpt(r.Rule))
 	}
 	return m
 }
@@ -550,7 +542,7 @@ func (v *validator) timeModel(r rawTimeModel, p *adequacy.Profile) adequacy.Time
 		}
 		return adequacy.SpeedTable{MinutesPerMile: mpm}
 	}
-	v.fail("time_model.kind", "%q must be county_ratio or speed_table", r.Kind)
+	v.fail("time_model.kind", "%q must be county_ratio or speed_table", adequacy.Excerpt(r.Kind))
 	return nil
 }
 
@@ -576,7 +568,7 @@ func (v *validator) credit(path string, r rawCredit) adequacy.Credit {
 	case "certificate_of_need":
 		c.AppliesWhen = adequacy.CreditCertificateOfNeed
 	default:
-		v.fail(path+".applies_when", "%q must be requested or certificate_of_need", r.AppliesWhen)
+		v.fail(path+".applies_when", "%q must be requested or certificate_of_need", adequacy.Excerpt(r.AppliesWhen))
 	}
 	return c
 }

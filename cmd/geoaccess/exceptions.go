@@ -32,6 +32,19 @@ func runExceptions(args []string, stdout, stderr io.Writer) error {
 	if *nearest < 1 || *nearest > 100 {
 		return fmt.Errorf("%w: --nearest must be 1 to 100", errUsage)
 	}
+	if ff.ef.roster == "" && ff.ef.db == "" {
+		return fmt.Errorf("%w: give the contracted network with --roster FILE or --db URL", errUsage)
+	}
+	dst, err := ff.output("exceptions", report.ExceptionFiles(), []string{report.ExceptionsDir}, *candidates)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			dst.Abort()
+		}
+	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	fl, err := ff.prepare(ctx, "exceptions", stderr)
@@ -48,19 +61,23 @@ func runExceptions(args []string, stdout, stderr io.Writer) error {
 	}
 	rctx := report.ExceptionContext{Profile: fl.rep.Profile, AsOf: fl.rep.AsOf, RosterVersion: fl.rep.RosterVersion,
 		CountySource: fl.rep.CountySource, Area: fl.area, Census: "Member file"}
-	packets, err := report.WriteExceptions(ff.out, exs, rctx)
+	packets, err := report.WriteExceptions(dst.Dir(), exs, rctx)
 	if err != nil {
 		return err
 	}
-	if err := report.WriteRejected(ff.out, fl.rejected); err != nil {
+	if err := report.WriteRejected(dst.Dir(), fl.rejected); err != nil {
 		return err
 	}
 	rc := make([]report.RejectedCandidate, len(bad))
 	for i, e := range bad {
 		rc[i] = report.RejectedCandidate{Line: e.Line, NPI: e.Key, Column: e.Column, Value: e.Value, Reason: e.Reason}
 	}
-	if err := report.WriteRejectedCandidates(ff.out, rc); err != nil {
+	if err := report.WriteRejectedCandidates(dst.Dir(), rc); err != nil {
 		return err
+	}
+	committed = true
+	if err := dst.Commit(); err != nil {
+		return fmt.Errorf("exceptions: %w", err)
 	}
 	fmt.Fprintln(stdout, fl.censusLine())
 	fmt.Fprintln(stdout, fl.areaLine())

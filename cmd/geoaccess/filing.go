@@ -35,6 +35,24 @@ func (f *filingFlags) register(fs *flag.FlagSet, membersHelp string) {
 	f.ef.register(fs)
 }
 
+// output refuses a symlinked --out and inputs the command would overwrite,
+// before anything is read or written; the files go into a fresh directory
+// beside it, which Commit swaps in.
+func (f *filingFlags) output(cmd string, files, dirs []string, extra ...string) (*report.Output, error) {
+	if f.out == "" {
+		return nil, fmt.Errorf("%w: --out is required", errUsage)
+	}
+	inputs := append([]string{f.members, f.ef.roster, f.ef.countyTable}, f.ef.profileFiles...)
+	if st, err := os.Stat(f.serviceArea); f.serviceArea != "" && err == nil && st.Mode().IsRegular() {
+		inputs = append(inputs, f.serviceArea)
+	}
+	dst, err := report.NewOutputFor(f.out, files, dirs, append(inputs, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: --out: %w", cmd, err)
+	}
+	return dst, nil
+}
+
 // filing is a gap report over the plan's census, with its service area.
 type filing struct {
 	eng      *adequacy.Engine
@@ -48,18 +66,12 @@ type filing struct {
 // prepare checks the flags, loads the engine and the members, resolves the
 // service area and runs the gap report the filing rests on.
 func (f *filingFlags) prepare(ctx context.Context, cmd string, stderr io.Writer) (*filing, error) {
-	if f.out == "" {
-		return nil, fmt.Errorf("%w: --out is required", errUsage)
-	}
 	if f.ef.roster == "" && f.ef.db == "" {
 		return nil, fmt.Errorf("%w: give the contracted network with --roster FILE or --db URL", errUsage)
 	}
 	asOf, today, err := f.ef.date()
 	if err != nil {
 		return nil, err
-	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
 	prog := newProgress(stderr)
 	type read struct {

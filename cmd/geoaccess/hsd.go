@@ -42,6 +42,19 @@ func hsdExport(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	if ff.ef.roster == "" && ff.ef.db == "" {
+		return fmt.Errorf("%w: give the contracted network with --roster FILE or --db URL", errUsage)
+	}
+	dst, err := ff.output("hsd export", report.HSDFiles(), nil, *cpuprofile)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			dst.Abort()
+		}
+	}()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -71,18 +84,22 @@ func hsdExport(args []string, stdout, stderr io.Writer) error {
 	}
 	x := &report.HSDExport{Tables: tables, Area: fl.area, Preview: fl.rep.Preview(fl.area), Census: fl.census, NotListed: unlisted, NoXLSX: !*xlsx}
 	phase("rows and edits")
-	sum, err := report.WriteHSD(ff.out, x)
+	sum, err := report.WriteHSD(dst.Dir(), x)
 	if err != nil {
 		return err
 	}
 	if ff.members != "" {
-		if err := report.WriteRejected(ff.out, fl.rejected); err != nil {
+		if err := report.WriteRejected(dst.Dir(), fl.rejected); err != nil {
 			return err
 		}
 	}
 	lines := hsdSummary(fl, sum, len(unlisted), ff.out)
-	if err := report.WriteHSDReadme(ff.out, append(hsdReadmeHead(fl), lines...)); err != nil {
+	if err := report.WriteHSDReadme(dst.Dir(), append(hsdReadmeHead(fl), lines...)); err != nil {
 		return err
+	}
+	committed = true
+	if err := dst.Commit(); err != nil {
+		return fmt.Errorf("hsd export: %w", err)
 	}
 	phase("write files")
 	for _, l := range lines {

@@ -153,12 +153,42 @@ func TestExceptionsCLI(t *testing.T) {
 	if bad := csvRows(t, filepath.Join(dir, "rejected_candidates.csv")); len(bad) < 2 || !strings.Contains(bad[len(bad)-1][4], "must be declined") {
 		t.Errorf("rejected_candidates.csv: %q", bad)
 	}
+
+	// Run again with a service area of one county: the packets folder is
+	// this run's alone; a file beside the report's stays.
+	if err := os.WriteFile(filepath.Join(dir, ExceptionsStale), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, "exceptions", "--members", sampleMembersPath, "--roster", sampleRosterPath, "--candidates", "../../data/assets/sample/candidates.csv",
+		"--out", dir, "--as-of", "2026-11-24", "--service-area", "ssa:45410")
+	rows = csvRows(t, filepath.Join(dir, "exceptions.csv"))
+	ents, _ := os.ReadDir(filepath.Join(dir, "exceptions"))
+	if len(ents) != len(rows)-1 {
+		t.Errorf("%d files in exceptions/, %d rows in exceptions.csv", len(ents), len(rows)-1)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "notes.txt")); err != nil {
+		t.Error("a file that is not the report's was removed")
+	}
+	// An input inside the report's folder is refused, not overwritten.
+	if code, _, errOut := cli(t, "exceptions", "--members", sampleMembersPath, "--roster", sampleRosterPath, "--candidates", filepath.Join(dir, "exceptions.csv"),
+		"--out", dir); code != 1 || !strings.Contains(errOut, "which the report would overwrite or remove") {
+		t.Errorf("candidates file in --out: exit %d %s", code, errOut)
+	}
 }
+
+// ExceptionsStale is a packet an earlier run left.
+const ExceptionsStale = "exceptions/99999-049.html"
 
 func TestHSDExportNoXLSX(t *testing.T) {
 	dir := t.TempDir()
 	mustCLI(t, "hsd", "export", "--roster", sampleRosterPath, "--out", dir, "--as-of", "2026-11-24", "--service-area", "fips:36061")
 	// The twins of the first run go: they would not match the new CSVs.
+	if _, err := os.Stat(filepath.Join(dir, "hsd_facility.xlsx")); err != nil {
+		t.Fatal(err)
+	}
 	out := mustCLI(t, "hsd", "export", "--roster", sampleRosterPath, "--out", dir, "--as-of", "2026-11-24", "--service-area", "fips:36061", "-xlsx=false")
 	if !strings.Contains(out, "(no .xlsx twins: -xlsx=false)") {
 		t.Errorf("stdout:\n%s", out)

@@ -42,6 +42,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/geoaccess/geoaccess/adequacy"
 )
 
 // Bounds on a workbook. The CY2026 reference file is 2.9 MB: 38 parts,
@@ -162,7 +164,7 @@ func quoteList(names []string) string {
 	}
 	q := make([]string, len(names))
 	for i, n := range names {
-		q[i] = strconv.Quote(n)
+		q[i] = strconv.Quote(adequacy.Excerpt(n))
 	}
 	return strings.Join(q, ", ")
 }
@@ -490,7 +492,7 @@ func checkSheetXML(name string, d *xmlScan, sst []int32, budget *int64) error {
 				if ref := attr(t, "r"); ref != "" {
 					n, err := strconv.Atoi(ref)
 					if err != nil || n < 1 || n > maxRows {
-						return malformedf("xlsx part %s: row number %q is not 1–%d", name, short(ref), maxRows)
+						return malformedf("xlsx part %s: row number %q is not 1–%d", name, adequacy.Excerpt(ref), maxRows)
 					}
 					num = n
 				}
@@ -503,7 +505,7 @@ func checkSheetXML(name string, d *xmlScan, sst []int32, budget *int64) error {
 				if ref := attr(t, "r"); ref != "" {
 					c, r, ok := parseCellRef(ref)
 					if !ok || r != rowNum {
-						return malformedf("%s: cell reference %q is not a cell of this row", where(), short(ref))
+						return malformedf("%s: cell reference %q is not a cell of this row", where(), adequacy.Excerpt(ref))
 					}
 					col = c
 				}
@@ -512,7 +514,7 @@ func checkSheetXML(name string, d *xmlScan, sst []int32, budget *int64) error {
 				}
 				if s := attr(t, "s"); s != "" {
 					if _, err := strconv.Atoi(s); err != nil {
-						return malformedf("%s: cell %s has style %q, not a number", where(), colName(col), short(s))
+						return malformedf("%s: cell %s has style %q, not a number", where(), colName(col), adequacy.Excerpt(s))
 					}
 				}
 				lastCol, inCell, cellRef, cellType, v = col, true, colName(col)+strconv.Itoa(rowNum), attr(t, "t"), v[:0]
@@ -568,7 +570,7 @@ func checkCell(ref, typ string, v []byte, txt *textCounter, sst []int32, budget 
 			return nil // excelize reads an empty reference as an empty cell
 		}
 		if err != nil || i < 0 || i >= len(sst) {
-			return malformedf("%s: cell %s: %q is not an index into the %d shared strings", where(), ref, short(s), len(sst))
+			return malformedf("%s: cell %s: %q is not an index into the %d shared strings", where(), ref, adequacy.Excerpt(s), len(sst))
 		}
 		if *budget -= int64(sst[i]); *budget < 0 {
 			return malformedf("%s: cell %s: the workbook's references to shared strings add up to more than %s of text", where(), ref, mib(maxReferencedBytes))
@@ -591,16 +593,4 @@ func attr(t xml.StartElement, local string) string {
 		}
 	}
 	return ""
-}
-
-// short cuts a value from the file to a length fit for a message.
-func short(s string) string {
-	if len(s) <= 40 {
-		return s
-	}
-	i := 40
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
 }

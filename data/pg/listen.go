@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/geoaccess/geoaccess/adequacy"
 )
 
 // ListenOptions control Listen.
@@ -100,7 +102,7 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, fn func(int64), opts Li
 		id, perr := strconv.ParseInt(n.Payload, 10, 64)
 		if perr != nil {
 			if opts.OnError != nil {
-				opts.OnError(fmt.Errorf("listen %s: payload %q is not a version id", Channel, n.Payload))
+				opts.OnError(fmt.Errorf("listen %s: payload %q is not a version id", Channel, adequacy.Excerpt(n.Payload)))
 			}
 			continue
 		}

@@ -7,11 +7,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data/csvsafe"
 )
 
 // ExceptionsDir is the folder of the printable packets.
@@ -42,30 +42,20 @@ func packetName(ssa string, x *adequacy.Exception) string {
 	return ssa + "-" + x.Row.Discipline.CMSSpecialty() + ".html"
 }
 
-var packetFile = regexp.MustCompile(`^(\d{5}|fips\d{5})-\d{3}\.html$`)
+// ExceptionFiles are the files the exceptions command owns in its
+// directory, and ExceptionsDir the folder (replaced whole by each run).
+func ExceptionFiles() []string {
+	return []string{"exceptions.csv", "rejected.csv", "rejected_candidates.csv"}
+}
 
 // WriteExceptions writes exceptions.csv (one row per failing SSA county ×
-// specialty) and a printable packet for each in exceptions/. Packets left
-// from an earlier run in exceptions/ are removed first, so the folder
+// specialty) and a printable packet for each in exceptions/, which it
+// creates: write into a fresh directory (NewOutputFor), so the folder
 // holds this run's packets only.
 func WriteExceptions(dir string, exs []adequacy.Exception, ctx ExceptionContext) (int, error) {
 	pdir := filepath.Join(dir, ExceptionsDir)
-	if st, err := os.Lstat(pdir); err == nil && !st.IsDir() {
-		return 0, fmt.Errorf("write %s: %s exists and is not a folder", ExceptionsDir, pdir)
-	}
-	if err := os.MkdirAll(pdir, 0o755); err != nil {
+	if err := os.Mkdir(pdir, 0o755); err != nil {
 		return 0, fmt.Errorf("write %s: %w", ExceptionsDir, err)
-	}
-	old, err := os.ReadDir(pdir)
-	if err != nil {
-		return 0, fmt.Errorf("write %s: %w", ExceptionsDir, err)
-	}
-	for _, e := range old {
-		if e.Type().IsRegular() && packetFile.MatchString(e.Name()) {
-			if err := os.Remove(filepath.Join(pdir, e.Name())); err != nil {
-				return 0, fmt.Errorf("write %s: %w", ExceptionsDir, err)
-			}
-		}
 	}
 	w, err := createCSV(dir, "exceptions.csv", ExceptionHeader)
 	if err != nil {
@@ -80,7 +70,7 @@ func WriteExceptions(dir string, exs []adequacy.Exception, ctx ExceptionContext)
 				return packets, w.close(err)
 			}
 			packets++
-			if err = w.row(exceptionRecord(ssa, x, ExceptionsDir+"/"+name)); err != nil {
+			if err = w.row(exceptionRecord(ssa, x, ExceptionsDir+"/"+name)...); err != nil {
 				return packets, w.close(err)
 			}
 		}
@@ -88,21 +78,22 @@ func WriteExceptions(dir string, exs []adequacy.Exception, ctx ExceptionContext)
 	return packets, w.close(nil)
 }
 
-func exceptionRecord(ssa string, x *adequacy.Exception, packet string) []string {
+func exceptionRecord(ssa string, x *adequacy.Exception, packet string) []csvsafe.Cell {
 	r, c := &x.Row, x.Row.County
 	by := map[adequacy.ContractStatus]int{}
 	for _, n := range x.Candidates {
 		by[n.Candidate.Status]++
 	}
-	npi, name, mi := "", "", ""
+	npi, name, mi := "", "", milesCell(math.NaN())
 	if len(x.Nearest) > 0 {
-		npi, name, mi = x.Nearest[0].Provider.NPI, x.Nearest[0].Provider.Name, miles(x.Nearest[0].Miles)
+		npi, name, mi = x.Nearest[0].Provider.NPI, x.Nearest[0].Provider.Name, milesCell(x.Nearest[0].Miles)
 	}
-	return []string{ssa, c.FIPS, c.State, c.Name, c.Designation.Type.String(), r.Discipline.CMSSpecialty(), r.Discipline.Name(),
-		limit(x.Rule.MaxMiles), limit(x.Rule.MaxMinutes), itoa(r.Members), itoa(r.Served), pct(r.ServedPct), pct(r.RequiredPct),
-		yn(r.Pass), itoa(r.Counted), itoa(r.MinRequired), yn(r.MinPass), itoa(x.Unserved), itoa(len(x.Cells)), npi, name, mi,
-		itoa(len(x.Candidates)), itoa(by[adequacy.StatusDeclined]), itoa(by[adequacy.StatusNotCredentialed]),
-		itoa(by[adequacy.StatusClosedPanel]), itoa(by[adequacy.StatusNoResponse]), itoa(by[adequacy.StatusOther]), packet}
+	t, n := csvsafe.Text, csvsafe.Int
+	return []csvsafe.Cell{t(ssa), t(c.FIPS), t(c.State), t(c.Name), t(c.Designation.Type.String()), t(r.Discipline.CMSSpecialty()), t(r.Discipline.Name()),
+		csvsafe.Number(limit(x.Rule.MaxMiles)), csvsafe.Number(limit(x.Rule.MaxMinutes)), n(r.Members), n(r.Served), pct(r.ServedPct), pct(r.RequiredPct),
+		t(yn(r.Pass)), n(r.Counted), n(r.MinRequired), t(yn(r.MinPass)), n(x.Unserved), n(len(x.Cells)), t(npi), t(name), mi,
+		n(len(x.Candidates)), n(by[adequacy.StatusDeclined]), n(by[adequacy.StatusNotCredentialed]),
+		n(by[adequacy.StatusClosedPanel]), n(by[adequacy.StatusNoResponse]), n(by[adequacy.StatusOther]), t(packet)}
 }
 
 func limit(x float64) string {
@@ -139,7 +130,7 @@ func writePacket(pdir, name, ssa string, x *adequacy.Exception, ctx ExceptionCon
 }
 
 var packetTemplate = template.Must(template.New("packet").Funcs(template.FuncMap{
-	"pct":   pct,
+	"pct":   func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) },
 	"miles": miles,
 	"coord": func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) },
 	"lim": func(x float64, unit string) string {
@@ -251,7 +242,7 @@ func WriteRejectedCandidates(dir string, rows []RejectedCandidate) error {
 		return err
 	}
 	for _, r := range rows {
-		if err = w.row([]string{itoa(r.Line), r.NPI, r.Column, r.Value, r.Reason}); err != nil {
+		if err = w.row(csvsafe.Int(r.Line), csvsafe.Text(r.NPI), csvsafe.Text(r.Column), csvsafe.Text(r.Value), csvsafe.Text(r.Reason)); err != nil {
 			break
 		}
 	}

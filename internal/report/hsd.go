@@ -3,11 +3,11 @@ package report
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data/csvsafe"
 )
 
 // HSDColumn is a column of an HSD table: its header and the field it
@@ -111,6 +111,13 @@ const (
 	HSDFacilityFile = "hsd_facility"
 )
 
+// HSDFiles are the names of every file the HSD export may write into its
+// directory: the files it owns there (see NewOutputFor).
+func HSDFiles() []string {
+	return []string{HSDProviderFile + ".csv", HSDProviderFile + ".xlsx", HSDFacilityFile + ".csv", HSDFacilityFile + ".xlsx",
+		"hsd_errors.csv", "hsd_preview.csv", "hsd_not_listed.csv", "rejected.csv", "README.txt"}
+}
+
 // HSDExport is what WriteHSD writes.
 type HSDExport struct {
 	Tables  *adequacy.HSDTables
@@ -173,13 +180,13 @@ func WriteHSD(dir string, x *HSDExport) (HSDSummary, error) {
 				err = w.rowsParallel(n, func(i int, b []byte) []byte {
 					r := h.Row(t.t, i)
 					var cells [16]string
-					return appendRecord(b, hsdCells(t.cols, &r, cells[:0]))
+					return appendTexts(b, hsdCells(t.cols, &r, cells[:0])...)
 				})
 				return w.close(err)
 			},
 			func() error {
 				if x.NoXLSX {
-					return removeStale(dir, t.file+".xlsx")
+					return nil
 				}
 				return writeXLSX(dir, t.file+".xlsx", t.sheet, headers(t.cols), n, func(i int, dst []string) []string {
 					r := h.Row(t.t, i)
@@ -199,7 +206,7 @@ func WriteHSD(dir string, x *HSDExport) (HSDSummary, error) {
 				if p.Pass {
 					sum.PreviewPass++
 				}
-				if err = w.row(previewRecord(p, x.Census)); err != nil {
+				if err = w.row(previewRecord(p, x.Census)...); err != nil {
 					break
 				}
 			}
@@ -212,7 +219,7 @@ func WriteHSD(dir string, x *HSDExport) (HSDSummary, error) {
 			}
 			for _, n := range x.NotListed {
 				p := n.Provider
-				if err = w.row([]string{p.NPI, p.Name, p.Discipline.CMSSpecialty(), p.CountyFIPS, n.Reason}); err != nil {
+				if err = w.row(csvsafe.Texts(p.NPI, p.Name, p.Discipline.CMSSpecialty(), p.CountyFIPS, n.Reason)...); err != nil {
 					break
 				}
 			}
@@ -246,14 +253,15 @@ func writeHSDErrors(dir string, x *HSDExport, sum *HSDSummary) error {
 			}
 			r := h.Row(t.t, i)
 			local := counts{rows: 1, errors: len(edits), byCol: map[string]int{}}
-			row := strconv.Itoa(i + 2)
 			for _, e := range edits {
 				name := t.header[e.Field]
 				if name == "" {
 					name = e.Field.String()
 				}
 				local.byCol[name]++
-				b = appendRecord(b, []string{file, row, name, clip(r.Value(e.Field)), e.Reason})
+				b = csvsafe.AppendText(b, file)
+				b = csvsafe.AppendInt(append(b, ','), int64(i+2))
+				b = appendTexts(append(b, ','), name, clip(r.Value(e.Field)), e.Reason)
 			}
 			mu.Lock()
 			total.rows += local.rows
@@ -289,11 +297,13 @@ var PreviewHeader = []string{"ssa_county_code", "state", "county", "county_fips"
 	"census", "members", "served", "served_pct", "required_pct", "time_distance_met", "providers_counted", "minimum_required",
 	"minimum_met", "pass", "note"}
 
-func previewRecord(p adequacy.PreviewRow, census string) []string {
+func previewRecord(p adequacy.PreviewRow, census string) []csvsafe.Cell {
 	c := p.County
-	rec := []string{p.SSA, c.State, c.Name, c.FIPS, c.Designation.Type.String(), p.Discipline.CMSSpecialty(), p.Discipline.Name(), census}
+	t := csvsafe.Text
+	rec := csvsafe.Texts(p.SSA, c.State, c.Name, c.FIPS, c.Designation.Type.String(), p.Discipline.CMSSpecialty(), p.Discipline.Name(), census)
 	if !p.HasMembers {
-		return append(rec, "0", "0", "", "", "", "", "", "", "", "no one of the census lives in this county: CMS will judge it on its own sample")
+		return append(rec, csvsafe.Int(0), csvsafe.Int(0), t(""), t(""), t(""), t(""), t(""), t(""), t(""),
+			t("no one of the census lives in this county: CMS will judge it on its own sample"))
 	}
 	r := p.Row
 	note := ""
@@ -307,8 +317,8 @@ func previewRecord(p adequacy.PreviewRow, census string) []string {
 		}
 		note = strings.Join(why, "; ")
 	}
-	return append(rec, itoa(r.Members), itoa(r.Served), pct(r.ServedPct), pct(r.RequiredPct), yn(p.TimeDistanceMet), itoa(r.Counted),
-		itoa(r.MinRequired), yn(p.MinimumMet), yn(p.Pass), note)
+	return append(rec, csvsafe.Int(r.Members), csvsafe.Int(r.Served), pct(r.ServedPct), pct(r.RequiredPct), t(yn(p.TimeDistanceMet)),
+		csvsafe.Int(r.Counted), csvsafe.Int(r.MinRequired), t(yn(p.MinimumMet)), t(yn(p.Pass)), t(note))
 }
 
 // WriteHSDReadme writes README.txt: what the folder holds and how it was

@@ -11,15 +11,16 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/geoaccess/geoaccess/data/csvsafe"
 )
 
 // The filing files (the HSD export, exception requests) are written here,
-// in one place: CSV through csvTable, every field neutralised against
-// spreadsheet formulas, and the xlsx twins through excelize.
+// in one place: CSV through csvTable (data/csvsafe: no formula left live),
+// and the xlsx twins through excelize.
 
 // createOut creates dir/name for writing, refusing to follow a symbolic
 // link or to replace anything but a regular file.
@@ -37,51 +38,15 @@ func createOut(dir, name string) (*os.File, error) {
 	return f, nil
 }
 
-// removeStale removes dir/name, a regular file left by an earlier run, so
-// that it cannot be taken for this run's.
-func removeStale(dir, name string) error {
-	path := filepath.Join(dir, name)
-	st, err := os.Lstat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("remove %s: %w", name, err)
-	case !st.Mode().IsRegular():
-		return fmt.Errorf("remove %s: %s is not a regular file (a link or a folder); remove it first", name, path)
-	}
-	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("remove %s: %w", name, err)
-	}
-	return nil
-}
-
-// neutralize keeps a field from being read as a formula when the CSV is
-// opened in a spreadsheet (OWASP, CSV injection): a field starting with
-// =, +, -, @, tab or carriage return gets a leading apostrophe, unless it
-// is a number ("-73.99" stays a number).
-func neutralize(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '@', '\t', '\r':
-	case '+', '-':
-		if _, err := strconv.ParseFloat(s, 64); err == nil {
-			return s
-		}
-	default:
-		return s
-	}
-	return "'" + s
-}
-
-// csvTable writes one CSV file, quoting exactly as encoding/csv does.
+// csvTable writes one CSV file through csvsafe: text cells that could
+// start a formula are neutralised, numbers stay numbers. Rows come one at
+// a time (row) or, for millions of them, formatted in parallel
+// (rowsParallel).
 type csvTable struct {
 	name string
 	f    *os.File
-	w    *bufio.Writer
-	buf  []byte
+	bw   *bufio.Writer
+	cw   *csvsafe.Writer
 	rows int
 }
 
@@ -90,51 +55,42 @@ func createCSV(dir, name string, header []string) (*csvTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &csvTable{name: name, f: f, w: bufio.NewWriterSize(f, 1<<16)}
-	if err := t.row(header); err != nil {
+	t := &csvTable{name: name, f: f, bw: bufio.NewWriterSize(f, 1<<16)}
+	t.cw = csvsafe.NewWriter(t.bw)
+	if err := t.cw.WriteText(header...); err != nil {
 		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("write %s: %w", name, err)
 	}
-	t.rows = 0
 	return t, nil
 }
 
 // row writes one record.
-func (t *csvTable) row(fields []string) error {
-	b := appendRecord(t.buf[:0], fields)
-	t.buf = b
+func (t *csvTable) row(cells ...csvsafe.Cell) error {
 	t.rows++
-	if _, err := t.w.Write(b); err != nil {
+	if err := t.cw.Write(cells...); err != nil {
 		return fmt.Errorf("write %s: %w", t.name, err)
 	}
 	return nil
 }
 
-// close flushes and closes the file; the first error wins.
-func (t *csvTable) close(err error) error {
-	if ferr := t.w.Flush(); err == nil && ferr != nil {
-		err = fmt.Errorf("write %s: %w", t.name, ferr)
-	}
-	if cerr := t.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("write %s: %w", t.name, cerr)
-	}
-	return err
-}
-
-// appendRecord appends one CSV record, every field neutralised.
-func appendRecord(b []byte, fields []string) []byte {
+// appendTexts appends a record of text cells, as csvsafe writes them.
+func appendTexts(b []byte, fields ...string) []byte {
 	for i, s := range fields {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendField(b, neutralize(s))
+		b = csvsafe.AppendText(b, s)
 	}
 	return append(b, '\n')
 }
 
 // rowsParallel writes n rows formatted by format (which appends row i's
-// record to b) in chunks on every processor, in order.
+// record, made with csvsafe's Append functions, to b) in chunks on every
+// processor, in order.
 func (t *csvTable) rowsParallel(n int, format func(i int, b []byte) []byte) error {
+	if err := t.cw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", t.name, err)
+	}
 	const chunk = 8192
 	parts := make([]chan []byte, (n+chunk-1)/chunk)
 	for i := range parts {
@@ -161,12 +117,26 @@ func (t *csvTable) rowsParallel(n int, format func(i int, b []byte) []byte) erro
 		}
 	}()
 	for _, c := range parts {
-		if _, err := t.w.Write(<-c); err != nil {
+		if _, err := t.bw.Write(<-c); err != nil {
 			return fmt.Errorf("write %s: %w", t.name, err)
 		}
 	}
 	t.rows += n
 	return nil
+}
+
+// close flushes and closes the file; the first error wins.
+func (t *csvTable) close(err error) error {
+	if ferr := t.cw.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write %s: %w", t.name, ferr)
+	}
+	if ferr := t.bw.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write %s: %w", t.name, ferr)
+	}
+	if cerr := t.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("write %s: %w", t.name, cerr)
+	}
+	return err
 }
 
 // xlsxMaxRows and xlsxMaxCellChars are a worksheet's limits.

@@ -58,7 +58,7 @@ func ParseContractStatus(s string) (ContractStatus, error) {
 			return ContractStatus(i), nil
 		}
 	}
-	return StatusUnknown, fmt.Errorf("%w %q (want declined, not credentialed, closed panel, no response or other)", ErrContractStatus, short(s))
+	return StatusUnknown, fmt.Errorf("%w %q (want declined, not credentialed, closed panel, no response or other)", ErrContractStatus, Excerpt(s))
 }
 
 // Candidate is a provider the plan does not contract with, and what came

@@ -125,7 +125,7 @@ func NewServiceArea(t *Counties, codes []string, basis string) (*ServiceArea, er
 		isFIPS := err == nil
 		switch {
 		case !validFIPS(v) || (kind != "" && kind != "ssa" && kind != "fips"):
-			bad = append(bad, fmt.Sprintf("%q is not a county code (5 digits, optionally ssa: or fips:)", short(code)))
+			bad = append(bad, fmt.Sprintf("%q is not a county code (5 digits, optionally ssa: or fips:)", Excerpt(code)))
 		case kind == "ssa" && isSSA:
 			a.addSSA(v, bySSACounty)
 		case kind == "fips" && isFIPS:
@@ -569,7 +569,7 @@ func ssaEdit(ssa string, a *ServiceArea) (HSDEdit, bool) {
 	case ssa == "":
 		return HSDEdit{FieldSSA, "no SSA county code: the county table has no CMS county for this county"}, true
 	case !a.HasSSA(ssa):
-		return HSDEdit{FieldSSA, fmt.Sprintf("SSA county %s is outside the service area (%s)", short(ssa), a.Basis)}, true
+		return HSDEdit{FieldSSA, fmt.Sprintf("SSA county %s is outside the service area (%s)", Excerpt(ssa), a.Basis)}, true
 	}
 	return HSDEdit{}, false
 }
@@ -584,9 +584,9 @@ func (r *HSDRecord) fieldEdits() []HSDEdit {
 		add(FieldNPI, "not a valid NPI: %v", err)
 	}
 	if name, ok := hsdSpecialties[r.Table&1][r.SpecialtyCode]; !ok {
-		add(FieldSpecialtyCode, "specialty code %q is not a code of the %s table (%s)", short(r.SpecialtyCode), r.Table, knownCodes(r.Table))
+		add(FieldSpecialtyCode, "specialty code %q is not a code of the %s table (%s)", Excerpt(r.SpecialtyCode), r.Table, knownCodes(r.Table))
 	} else if r.Specialty != name {
-		add(FieldSpecialty, "specialty %q does not match code %s (%s)", short(r.Specialty), r.SpecialtyCode, name)
+		add(FieldSpecialty, "specialty %q does not match code %s (%s)", Excerpt(r.Specialty), r.SpecialtyCode, name)
 	}
 	if r.Street == "" {
 		add(FieldStreet, "the service street address is empty")
@@ -598,7 +598,7 @@ func (r *HSDRecord) fieldEdits() []HSDEdit {
 	case r.State == "":
 		add(FieldState, "the service state is empty")
 	case !isUSPSState(r.State):
-		add(FieldState, "%q is not a two-letter state code", short(r.State))
+		add(FieldState, "%q is not a two-letter state code", Excerpt(r.State))
 	case r.LocationState == "":
 		add(FieldState, "the service location lies in no county, so its state cannot be checked")
 	case r.State != r.LocationState:
@@ -608,7 +608,7 @@ func (r *HSDRecord) fieldEdits() []HSDEdit {
 	case r.ZIP == "":
 		add(FieldZIP, "the service ZIP code is empty")
 	case len(r.ZIP) != 5 || !allDigits(r.ZIP):
-		add(FieldZIP, "%q is not a 5-digit ZIP code", short(r.ZIP))
+		add(FieldZIP, "%q is not a 5-digit ZIP code", Excerpt(r.ZIP))
 	}
 	// Specialty and specialty code come before the street in field order;
 	// the NPI before both. Sort for the fields' order.
@@ -629,17 +629,6 @@ func isUSPSState(s string) bool {
 	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
 }
 
-// short cuts a value from the input to a length fit for a message.
-func short(s string) string {
-	if len(s) <= 40 {
-		return s
-	}
-	i := 40
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i] + "…"
-}
 
 // PreviewRow is CMS's view of one SSA county × specialty: the gap
 // report's numbers for the county polygon it belongs to.

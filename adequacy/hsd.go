@@ -416,18 +416,20 @@ type hsdBuilder struct {
 	ssa    map[*County][]string
 	keys   [2][]hsdKey
 	states map[string]string // county FIPS → state
+	rank   map[string]uint64 // SSA code → its place in codes (first seen)
+	codes  []string
 }
 
+// hsdKey orders a row: k1 is the SSA code's rank << 8 | the discipline
+// (whose order is the specialty codes'), then the NPI, then roster order.
 type hsdKey struct {
-	ssa    string
-	code   Discipline
-	npi    uint64
-	pos    int
-	record int32
+	k1, npi     uint64
+	pos, record int32
 }
 
 func newHSDBuilder(a *ServiceArea, t *Counties, hint int) *hsdBuilder {
-	return &hsdBuilder{h: &HSDTables{}, area: a, t: t, recOf: make(map[int]int32, hint/4), ssa: map[*County][]string{}, states: map[string]string{}}
+	return &hsdBuilder{h: &HSDTables{}, area: a, t: t, recOf: make(map[int]int32, hint/4), ssa: map[*County][]string{}, states: map[string]string{},
+		rank: map[string]uint64{}}
 }
 
 func (b *hsdBuilder) add(c *County, d Discipline, pos int, p *Provider) {
@@ -447,7 +449,13 @@ func (b *hsdBuilder) add(c *County, d Discipline, pos int, p *Provider) {
 	}
 	t := HSDTableOf(d) & 1
 	for _, s := range codes {
-		b.keys[t] = append(b.keys[t], hsdKey{s, d, b.npi[rec], b.pos[rec], rec})
+		r, ok := b.rank[s]
+		if !ok {
+			r = uint64(len(b.codes))
+			b.rank[s] = r
+			b.codes = append(b.codes, s)
+		}
+		b.keys[t] = append(b.keys[t], hsdKey{r<<8 | uint64(d), b.npi[rec], int32(b.pos[rec]), rec})
 	}
 }
 
@@ -475,18 +483,28 @@ func (b *hsdBuilder) finish() *HSDTables {
 	for i := range h.Records {
 		h.edits[i] = h.Records[i].fieldEdits()
 	}
+	// Ranks in SSA-code order, so that the keys sort as integers.
+	sorted := slices.Clone(b.codes)
+	slices.Sort(sorted)
+	order := make([]uint64, len(b.codes))
+	for i, c := range sorted {
+		order[b.rank[c]] = uint64(i)
+	}
 	var wg sync.WaitGroup
 	for t := range b.keys {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			ks := b.keys[t]
+			for i := range ks {
+				ks[i].k1 = order[ks[i].k1>>8]<<8 | ks[i].k1&0xff
+			}
 			slices.SortFunc(ks, func(x, y hsdKey) int {
-				return cmp.Or(strings.Compare(x.ssa, y.ssa), cmp.Compare(x.code, y.code), cmp.Compare(x.npi, y.npi), cmp.Compare(x.pos, y.pos))
+				return cmp.Or(cmp.Compare(x.k1, y.k1), cmp.Compare(x.npi, y.npi), cmp.Compare(x.pos, y.pos))
 			})
 			rows := make([]HSDRow, len(ks))
 			for i, k := range ks {
-				rows[i] = HSDRow{SSA: k.ssa, Record: k.record}
+				rows[i] = HSDRow{SSA: sorted[k.k1>>8], Record: k.record}
 			}
 			h.Rows[t] = rows
 		}()
@@ -628,7 +646,6 @@ func knownCodes(t HSDTable) string {
 func isUSPSState(s string) bool {
 	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
 }
-
 
 // PreviewRow is CMS's view of one SSA county × specialty: the gap
 // report's numbers for the county polygon it belongs to.

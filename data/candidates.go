@@ -36,10 +36,17 @@ var candidateColumns = func() map[string][]string {
 // the error return is for the file as a whole (no header, a missing
 // column).
 func ReadCandidates(r io.Reader, counties *geo.CountyMap) ([]adequacy.Candidate, []RowError, error) {
+	v, err := Vocabulary()
+	if err != nil {
+		return nil, nil, err
+	}
 	rr, err := newRowReader(r, candidateColumns, []string{"npi", "discipline", "lat", "lon", "contract_status"})
 	if err != nil {
 		return nil, nil, fmt.Errorf("candidates: %w", err)
 	}
+	// The roster's row parser, over these columns. Its warnings (about
+	// designations and services) do not concern a candidate.
+	rd := &RosterReader{rr: rr, counties: counties, vocab: v, lists: newLists(), oneNet: normHeader(rr.colName("networks")) == "network"}
 	var out []adequacy.Candidate
 	var bad []RowError
 	seen := map[dupKey]int{}
@@ -55,7 +62,7 @@ func ReadCandidates(r io.Reader, counties *geo.CountyMap) ([]adequacy.Candidate,
 			bad = append(bad, *rowErr)
 			continue
 		}
-		p, errs := parseProvider(rr, counties)
+		p, errs, _ := rd.parseProvider()
 		e := &rowErrs{rr: rr, key: p.NPI, errs: errs}
 		// parseProvider read participating with the roster's default, Y.
 		p.Participating = p.Participating && rr.get("participating") != ""

@@ -150,36 +150,43 @@ func decodeProfile(file string, b []byte) (*adequacy.Profile, *rawProfile, error
 	return p, &raw, nil
 }
 
-// The decoder's messages name Go types; decodeError rewrites the two kinds
-// a profile file meets (an unknown field, a value of the wrong kind) in the
-// file's own terms, with the field's path.
+// The decoder's messages name Go types; decodePlace rewrites the two kinds
+// a file meets (an unknown field, a value of the wrong kind) in the file's
+// own terms, with the field's path. Every YAML/JSON reader here (profiles,
+// the services vocabulary) reports through it.
 var (
 	unknownFieldRE = regexp.MustCompile(`^line (\d+): field (.+) not found in type \S+$`)
 	wrongKindRE    = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+) (?:`(.*)` )?into (\\S+)$")
 )
 
 func decodeError(file string, root *yaml.Node, err error) error {
+	line, path, msg := decodePlace(root, err, "profile")
+	return &ProfileError{Profile: file, Line: line, Path: path, Msg: msg}
+}
+
+// decodePlace turns a decoder error into the line, the field path and a
+// message without Go type names; format names the file's format ("profile")
+// for errors it cannot place.
+func decodePlace(root *yaml.Node, err error, format string) (line int, path, msg string) {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) || len(te.Errors) == 0 {
-		return &ProfileError{Profile: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return 0, "", strings.TrimPrefix(err.Error(), "yaml: ")
 	}
-	msg := te.Errors[0]
-	if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
-		line := atoiOr(m[1])
-		path := pathAt(root, line, m[2], true)
-		return &ProfileError{Profile: file, Line: line, Path: path, Msg: fmt.Sprintf("unknown field %s", adequacy.ExcerptN(m[2], 40))}
+	first := te.Errors[0]
+	if m := unknownFieldRE.FindStringSubmatch(first); m != nil {
+		line = atoiOr(m[1])
+		return line, pathAt(root, line, m[2], true), fmt.Sprintf("unknown field %s", adequacy.ExcerptN(m[2], 40))
 	}
-	if m := wrongKindRE.FindStringSubmatch(msg); m != nil {
-		line := atoiOr(m[1])
-		path := pathAt(root, line, m[3], false)
+	if m := wrongKindRE.FindStringSubmatch(first); m != nil {
+		line = atoiOr(m[1])
 		got := yamlKind(m[2])
 		if m[3] != "" {
 			got = fmt.Sprintf("%q", adequacy.ExcerptN(m[3], 40))
 		}
-		return &ProfileError{Profile: file, Line: line, Path: path, Msg: fmt.Sprintf("%s where %s is expected", got, goKind(m[4]))}
+		return line, pathAt(root, line, m[3], false), fmt.Sprintf("%s where %s is expected", got, goKind(m[4]))
 	}
-	// Any other decoder message: keep its line, drop Go's words.
-	return &ProfileError{Profile: file, Msg: "the file does not have the profile format"}
+	// Any other decoder message: drop Go's words.
+	return 0, "", "the file does not have the " + format + " format"
 }
 
 func atoiOr(s string) int {

@@ -235,6 +235,13 @@ func TestRosterCLI(t *testing.T) {
 	if !strings.Contains(out, "roster pg:1") || !strings.Contains(out, "members: 2 evaluated") {
 		t.Errorf("gap --db: %s", out)
 	}
+	// hsd export and exceptions too.
+	hsdDir := filepath.Join(dir, "hsd")
+	out = mustCLI(t, "hsd", "export", "--db", db, "--members", members, "--out", hsdDir, "--as-of", "2026-11-24")
+	if readme := string(mustReadFile(t, filepath.Join(hsdDir, "README.txt"))); !strings.Contains(out, "hsd_facility.csv: ") ||
+		!strings.Contains(readme, "roster: pg:1") {
+		t.Errorf("hsd export --db: %s\n%s", out, readme)
+	}
 	if code, _, errOut := cli(t, "check", "--db", db, "--roster", samplePath, "--zip", "10001", "--discipline", "PT"); code != 2 || !strings.Contains(errOut, "not both") {
 		t.Errorf("--db with --roster: exit %d %s", code, errOut)
 	}

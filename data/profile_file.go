@@ -150,36 +150,52 @@ func decodeProfile(file string, b []byte) (*adequacy.Profile, *rawProfile, error
 	return p, &raw, nil
 }
 
-// The decoder's messages name Go types; decodeError rewrites the two kinds
-// a profile file meets (an unknown field, a value of the wrong kind) in the
-// file's own terms, with the field's path.
+// The decoder's messages name Go types; decodeProblem rewrites the kinds
+// a file meets (an unknown field, a value of the wrong kind, a key given
+// twice) in the file's own terms, with the field's path.
 var (
 	unknownFieldRE = regexp.MustCompile(`^line (\d+): field (.+) not found in type \S+$`)
 	wrongKindRE    = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+) (?:`(.*)` )?into (\\S+)$")
+	duplicateKeyRE = regexp.MustCompile(`^line (\d+): mapping key "(.*)" already defined at line (\d+)$`)
 )
 
+// decodeError is decodeProblem as a *ProfileError.
 func decodeError(file string, root *yaml.Node, err error) error {
+	line, path, msg := decodeProblem(root, err, "the file does not have the profile format")
+	return &ProfileError{Profile: file, Line: line, Path: path, Msg: msg}
+}
+
+// decodeProblem places a decoder error in the file: its line (0 when
+// unknown), the dotted path of the field, and a message without Go's
+// words; other is the message for anything it does not recognise.
+func decodeProblem(root *yaml.Node, err error, other string) (line int, path, msg string) {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) || len(te.Errors) == 0 {
-		return &ProfileError{Profile: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return 0, "", strings.TrimPrefix(err.Error(), "yaml: ")
 	}
-	msg := te.Errors[0]
-	if m := unknownFieldRE.FindStringSubmatch(msg); m != nil {
+	first := te.Errors[0]
+	if m := unknownFieldRE.FindStringSubmatch(first); m != nil {
 		line := atoiOr(m[1])
-		path := pathAt(root, line, m[2], true)
-		return &ProfileError{Profile: file, Line: line, Path: path, Msg: fmt.Sprintf("unknown field %s", cut(m[2], 40))}
+		return line, pathAt(root, line, m[2], true), fmt.Sprintf("unknown field %s", cut(m[2], 40))
 	}
-	if m := wrongKindRE.FindStringSubmatch(msg); m != nil {
+	if m := wrongKindRE.FindStringSubmatch(first); m != nil {
 		line := atoiOr(m[1])
-		path := pathAt(root, line, m[3], false)
 		got := yamlKind(m[2])
 		if m[3] != "" {
 			got = fmt.Sprintf("%q", cut(m[3], 40))
 		}
-		return &ProfileError{Profile: file, Line: line, Path: path, Msg: fmt.Sprintf("%s where %s is expected", got, goKind(m[4]))}
+		path := ""
+		if root.Kind == yaml.MappingNode { // else the file itself is of the wrong kind
+			path = pathAt(root, line, m[3], false)
+		}
+		return line, path, fmt.Sprintf("%s where %s is expected", got, goKind(m[4]))
 	}
-	// Any other decoder message: keep its line, drop Go's words.
-	return &ProfileError{Profile: file, Msg: "the file does not have the profile format"}
+	if m := duplicateKeyRE.FindStringSubmatch(first); m != nil {
+		line := atoiOr(m[1])
+		return line, pathAt(root, line, m[2], true), fmt.Sprintf("%s is given twice (first on line %s)", cut(m[2], 40), m[3])
+	}
+	// Any other decoder message: drop Go's words.
+	return 0, "", other
 }
 
 func atoiOr(s string) int {

@@ -300,6 +300,14 @@ func effectiveText(r adequacy.DateRange) string {
 	return r.String()
 }
 
+// plans is "1 plan" or "n plans".
+func plans(n int) string {
+	if n == 1 {
+		return "1 plan"
+	}
+	return fmt.Sprintf("%d plans", n)
+}
+
 // countiesTable is the county table that names service-area counties.
 func countiesTable() (*adequacy.Counties, error) {
 	ct, err := data.EmbeddedCounties()

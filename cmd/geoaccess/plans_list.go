@@ -38,7 +38,7 @@ func plansList(args []string, stdout, stderr io.Writer) error {
 		}
 		return writeJSON(stdout, out)
 	}
-	fmt.Fprintf(stdout, "%s: %d plans\n\n", reg.describe(), reg.Len())
+	fmt.Fprintf(stdout, "%s: %s\n\n", reg.describe(), plans(reg.Len()))
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tPRODUCT LINE\tPROFILE\tNETWORKS\tSERVICE AREA\tEFFECTIVE")
 	for _, p := range reg.All() {

@@ -57,7 +57,7 @@ func plansLoad(args []string, stdout, stderr io.Writer) error {
 	v := res.Version
 	switch {
 	case lerr == nil:
-		fmt.Fprintf(stdout, "%d plans validated; published version %d (%s) at %s", v.Plans, v.ID, v.Label, utc(v.PublishedAt))
+		fmt.Fprintf(stdout, "%s validated; published version %d (%s) at %s", plans(v.Plans), v.ID, v.Label, utc(v.PublishedAt))
 		if res.Previous != nil {
 			fmt.Fprintf(stdout, ", replacing version %d", res.Previous.ID)
 		}

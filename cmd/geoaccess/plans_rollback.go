@@ -51,7 +51,7 @@ func plansRollback(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "plans version %d is already current\n", v.ID)
 		return nil
 	}
-	fmt.Fprintf(stdout, "plans version %d (%s, %d plans) is current", v.ID, v.Label, v.Plans)
+	fmt.Fprintf(stdout, "plans version %d (%s, %s) is current", v.ID, v.Label, plans(v.Plans))
 	if prev != nil {
 		fmt.Fprintf(stdout, ", replacing version %d", prev.ID)
 	}

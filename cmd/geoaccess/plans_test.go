@@ -179,7 +179,7 @@ func TestPlansDBCLI(t *testing.T) {
 	custom := writeFile(t, dir, "custom.yaml", customPlans)
 	profile := customProfile(t, dir)
 	wantAll(t, "load custom", mustCLI(t, "plans", "load", custom, "--db", db, "--profile-file", profile, "--source", "contract-2026"),
-		"1 plans validated; published version 4 (pg:4)", "replacing version 1")
+		"1 plan validated; published version 4 (pg:4)", "replacing version 1")
 	if code, _, errOut := cli(t, "plans", "list", "--db", db); code != 1 || !strings.Contains(errOut, `plan acme-custom: profile: unknown profile "acme-contract"`) || !strings.Contains(errOut, "may need --profile-file") {
 		t.Errorf("list without the profile: exit %d, %s", code, errOut)
 	}
@@ -205,7 +205,7 @@ func TestPlansDBCLI(t *testing.T) {
 			t.Errorf("%s: exit %d, want %d and %q\n%s%s", strings.Join(tc.args[:3], " "), code, tc.code, tc.want, out, errOut)
 		}
 	}
-	wantAll(t, "rollback with the profile", mustCLI(t, "plans", "rollback", "4", "--db", db, "--profile-file", profile), "plans version 4 (pg:4, 1 plans) is current")
+	wantAll(t, "rollback with the profile", mustCLI(t, "plans", "rollback", "4", "--db", db, "--profile-file", profile), "plans version 4 (pg:4, 1 plan) is current")
 	var vs []struct {
 		ID      int64 `json:"id"`
 		Current bool  `json:"current"`

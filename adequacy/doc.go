@@ -1,5 +1,6 @@
 // Package adequacy owns the geo-access policy: disciplines, county types
-// and their designation rule, standards profiles, the participating
+// and their designation rule, standards profiles, client plans (their
+// profiles, networks, service areas and dates: Plans), the participating
 // network, the per-member decision, gap reports with recruitment ranking,
 // and the negotiation gate; and, for rosters that change, their diffs, the
 // shrink guard and the roster-version errors that version stores return

@@ -63,28 +63,29 @@ func TestLoadExamplePlans(t *testing.T) {
 	for _, p := range reg.All() {
 		ids = append(ids, p.ID)
 	}
-	if !slices.Equal(ids, []string{"acme-ma", "lonestar-star", "northwind-ppo"}) {
+	if !slices.Equal(ids, []string{"acme-ma", "acme-ppo", "acme-star"}) {
 		t.Fatalf("ids = %v", ids)
 	}
 	ma, _ := reg.Get("acme-ma")
 	nyTX := append(countiesOf(t, "NY"), countiesOf(t, "TX")...)
 	slices.Sort(nyTX)
 	if ma.Name != "Acme Medicare Advantage" || ma.ProductLine != adequacy.MedicareAdvantage || ma.Profile != "cms-ma" || ma.ProfileVersion != "2026.1" ||
-		!slices.Equal(ma.Networks, []string{"ACME-MA", "ACME-PPO"}) || !slices.Equal(ma.ServiceArea, nyTX) ||
+		!slices.Equal(ma.Networks, []string{"ACME-MA"}) || !slices.Equal(ma.ServiceArea, nyTX) ||
 		ma.Effective.String() != "2026-01-01 to 2026-12-31" {
 		t.Errorf("acme-ma = %+v", ma)
 	}
-	star, _ := reg.Get("lonestar-star")
+	star, _ := reg.Get("acme-star")
 	tx := slices.DeleteFunc(countiesOf(t, "TX"), func(f string) bool { return f == "48141" })
 	if star.ProductLine != adequacy.Medicaid || star.Profile != "tx-medicaid" || !slices.Equal(star.ServiceArea, tx) ||
+		!slices.Equal(star.Networks, []string{"ACME-MA", "ACME-MCD"}) ||
 		star.InServiceArea("48141") || !star.InServiceArea("48201") || star.InServiceArea("36061") || !star.Effective.To.IsZero() {
-		t.Errorf("lonestar-star = %+v", star)
+		t.Errorf("acme-star = %+v", star)
 	}
-	nw, _ := reg.Get("northwind-ppo")
-	if !slices.Equal(nw.ServiceArea, []string{"02020", "36047", "36061", "36081"}) || !nw.Effective.From.IsZero() || !nw.HasNetwork("ACME-PPO") {
-		t.Errorf("northwind-ppo = %+v", nw)
+	nw, _ := reg.Get("acme-ppo")
+	if !slices.Equal(nw.ServiceArea, []string{"02020", "36047", "36061", "36081"}) || !nw.Effective.From.IsZero() || !nw.HasNetwork("ACME-COMM") {
+		t.Errorf("acme-ppo = %+v", nw)
 	}
-	if got := reg.Networks(); !slices.Equal(got, []string{"ACME-MA", "ACME-PPO", "LONESTAR-MEDICAID"}) {
+	if got := reg.Networks(); !slices.Equal(got, []string{"ACME-COMM", "ACME-MA", "ACME-MCD"}) {
 		t.Errorf("networks = %v", got)
 	}
 }

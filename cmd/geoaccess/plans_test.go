@@ -59,9 +59,9 @@ func TestPlansFileCLI(t *testing.T) {
 	dir := t.TempDir()
 	out := mustCLI(t, "plans", "list", "--plans-file", examplePlansPath)
 	wantAll(t, "list", out, "plans file:", "3 plans",
-		"acme-ma        Acme Medicare Advantage           medicare_advantage  cms-ma 2026.1       ACME-MA, ACME-PPO            316 counties (NY, TX)          2026-01-01 to 2026-12-31",
-		"lonestar-star  Lone Star Health STAR (Medicaid)  medicaid            tx-medicaid         ACME-PPO, LONESTAR-MEDICAID  253 counties (TX part)         from 2026-01-01",
-		"northwind-ppo  Northwind Commercial PPO          commercial          commercial-example  ACME-PPO                     4 counties (AK part, NY part)  always")
+		"acme-ma    Acme Medicare Advantage     medicare_advantage  cms-ma 2026.1       ACME-MA            316 counties (NY, TX)          2026-01-01 to 2026-12-31",
+		"acme-ppo   Acme Commercial PPO         commercial          commercial-example  ACME-COMM          4 counties (AK part, NY part)  always",
+		"acme-star  Acme Texas STAR (Medicaid)  medicaid            tx-medicaid         ACME-MA, ACME-MCD  253 counties (TX part)         from 2026-01-01")
 
 	var lj struct {
 		Version string `json:"version"`
@@ -78,14 +78,14 @@ func TestPlansFileCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(lj.Plans) != 3 || !strings.HasPrefix(lj.Version, "file:") || lj.Plans[0].ServiceArea.Counties != 316 ||
-		lj.Plans[2].ServiceArea.Counties != 4 || lj.Plans[2].Effective != nil || lj.Plans[0].Effective.To != "2026-12-31" {
+		lj.Plans[1].ServiceArea.Counties != 4 || lj.Plans[1].Effective != nil || lj.Plans[0].Effective.To != "2026-12-31" {
 		t.Errorf("list --json = %+v", lj)
 	}
 
-	out = mustCLI(t, "plans", "show", "lonestar-star", "--plans-file", examplePlansPath)
-	wantAll(t, "show", out, "plan          lonestar-star", "profile       tx-medicaid, the version in effect on the as-of date (loaded: 2026.1",
-		"networks      ACME-PPO, LONESTAR-MEDICAID", "TX: 253 of 254 counties, all but:\n  El Paso (48141)")
-	out = mustCLI(t, "plans", "show", "--plans-file", examplePlansPath, "northwind-ppo")
+	out = mustCLI(t, "plans", "show", "acme-star", "--plans-file", examplePlansPath)
+	wantAll(t, "show", out, "plan          acme-star", "profile       tx-medicaid, the version in effect on the as-of date (loaded: 2026.1",
+		"networks      ACME-MA, ACME-MCD", "TX: 253 of 254 counties, all but:\n  El Paso (48141)")
+	out = mustCLI(t, "plans", "show", "--plans-file", examplePlansPath, "acme-ppo")
 	wantAll(t, "show", out, "AK: 1 of 29 counties:\n  Anchorage (02020)", "NY: 3 of 62 counties:\n  Kings (36047), New York (36061), Queens (36081)")
 	out = mustCLI(t, "plans", "show", "acme-ma", "--plans-file", examplePlansPath, "--counties")
 	wantAll(t, "show --counties", out, "profile       cms-ma, pinned to version 2026.1", "NY: all 62 counties:\n  Albany (36001), Allegany (36003)", "El Paso (48141)")
@@ -143,7 +143,7 @@ func TestPlansDBCLI(t *testing.T) {
 	out := mustCLI(t, "plans", "load", examplePlansPath, "--db", db)
 	wantAll(t, "load", out, "3 plans validated; published version 1 (pg:1)", "listeners notified", "sha256 ")
 	out = mustCLI(t, "plans", "list", "--db", db)
-	wantAll(t, "list --db", out, "plans pg:1 (published, current, published ", "from example.yaml: 3 plans", "lonestar-star  Lone Star Health STAR (Medicaid)")
+	wantAll(t, "list --db", out, "plans pg:1 (published, current, published ", "from example.yaml: 3 plans", "acme-star  Acme Texas STAR (Medicaid)")
 	// DATABASE_URL is the default database.
 	t.Setenv("DATABASE_URL", db)
 	wantAll(t, "show from $DATABASE_URL", mustCLI(t, "plans", "show", "acme-ma"), "from          plans pg:1 (published, current")

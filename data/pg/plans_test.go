@@ -149,8 +149,8 @@ func TestPlansVersionsAndRollback(t *testing.T) {
 	ps := profiles(t)
 	b1 := examplePlans(t)
 	v1 := loadPlans(t, pool, "v1.yaml", b1).Version.ID
-	// The next contract year: northwind leaves, acme-ma adds a network.
-	b2 := []byte(strings.Replace(string(b1[:strings.Index(string(b1), "  # A commercial plan")]), "[ACME-MA, ACME-PPO]", "[ACME-MA, ACME-PPO, ACME-NEW]", 1))
+	// The next contract year: acme-ppo leaves, acme-ma adds a network.
+	b2 := []byte(strings.Replace(string(b1[:strings.Index(string(b1), "  # A commercial plan")]), "networks: [ACME-MA]\n", "networks: [ACME-MA, ACME-NEW]\n", 1))
 	res2 := loadPlans(t, pool, "v2.yaml", b2)
 	v2 := res2.Version.ID
 	if res2.Previous == nil || res2.Previous.ID != v1 || res2.Version.Plans != 2 {
@@ -164,8 +164,8 @@ func TestPlansVersionsAndRollback(t *testing.T) {
 	if cur.Version != Label(v2) || cur.Len() != 2 || !ma.HasNetwork("ACME-NEW") {
 		t.Errorf("current after v2: %s, %d plans, acme-ma %v", cur.Version, cur.Len(), ma.Networks)
 	}
-	if _, err := cur.Get("northwind-ppo"); !errors.Is(err, adequacy.ErrUnknownPlan) {
-		t.Errorf("northwind-ppo in v2: %v", err)
+	if _, err := cur.Get("acme-ppo"); !errors.Is(err, adequacy.ErrUnknownPlan) {
+		t.Errorf("acme-ppo in v2: %v", err)
 	}
 	old, _, err := PlansVersion(ctx, pool, v1, ps)
 	if err != nil || old.Len() != 3 {
@@ -236,12 +236,12 @@ func TestPlansBadFilePublishesNothing(t *testing.T) {
 	bad := []byte(strings.Replace(string(examplePlans(t)), "profile: tx-medicaid", "profile: tx-medicaid-2031", 1))
 	res, err := LoadPlans(ctx, pool, "bad.yaml", bad, PlansLoadOptions{Profiles: ps})
 	var pe *data.PlansError
-	if !errors.As(err, &pe) || !errors.Is(err, data.ErrInvalidPlans) || pe.Path != "plans.1.profile" || pe.Line != 24 {
+	if !errors.As(err, &pe) || !errors.Is(err, data.ErrInvalidPlans) || pe.Path != "plans.1.profile" || pe.Line != 26 {
 		t.Fatalf("err = %v (%+v)", err, pe)
 	}
 	v := res.Version
 	if v == nil || v.Status != StatusFailed || v.Current || !v.PublishedAt.IsZero() || v.Plans != 0 ||
-		!strings.Contains(v.Error, `plans bad.yaml, line 24, plans.1.profile: unknown profile "tx-medicaid-2031"`) || v.SHA256 == "" {
+		!strings.Contains(v.Error, `plans bad.yaml, line 26, plans.1.profile: unknown profile "tx-medicaid-2031"`) || v.SHA256 == "" {
 		t.Errorf("failed version = %+v", v)
 	}
 	if res.Previous == nil || res.Previous.ID != v1 || res.Plans != nil {

@@ -81,7 +81,7 @@ func PlansVersion(b []byte) string {
 
 // LoadPlans reads a plans file (YAML or JSON; see docs/plans.md) and
 // validates it against the loaded profiles: every plan's profile (and
-// pinned profile_version) must be one of them. State codes in service
+// pinned profile_version) must be one of them (nil profiles: not checked). State codes in service
 // areas expand to their counties in counties (nil: the embedded county
 // table). The registry's Version is PlansVersion of the file, its Source
 // the file name. Every error about the file's content is a *PlansError

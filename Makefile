@@ -10,10 +10,17 @@ BUF           := github.com/bufbuild/buf/cmd/buf@v1.75.0
 GRPCURL       := github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4
 GHZ           := github.com/bojand/ghz/cmd/ghz@v0.93.0
 BENCHSTAT     := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+# Kubernetes manifests are checked against the API schemas kubectl-validate
+# embeds (the real apiserver OpenAPI, strict about unknown fields), for
+# this Kubernetes version: the newest it embeds.
+KUBECTL_VALIDATE_VERSION := v0.0.4
+KUBECTL_VALIDATE := sigs.k8s.io/kubectl-validate@$(KUBECTL_VALIDATE_VERSION)
+K8S_VERSION   := 1.30
+DEPLOY_TOOLS  := $(shell $(GO) env GOPATH)/tools/kubectl-validate@$(KUBECTL_VALIDATE_VERSION)
 
 BIN := bin
 
-.PHONY: all build run check test test-short bench lint fmt vet tools fuzz clean proto proto-check proto-lint proto-plugins
+.PHONY: all build run check test test-short bench lint fmt vet tools fuzz clean proto proto-check proto-lint proto-plugins deploy-check deploy-tools
 
 all: build
 
@@ -94,6 +101,16 @@ proto-check: proto-plugins proto-lint
 	for f in $$(cat "$$tmp/want.list"); do \
 	  diff -u -I '^// 	protoc ' "proto/$$f" "$$tmp/$$f" || { echo "proto-check: proto/$$f is out of date: run make proto"; exit 1; }; \
 	done && echo "proto-check: generated code is up to date"
+
+# deploy-tools: kubectl-validate at the pinned version (a large build: the
+# first install takes minutes; later ones find it in place).
+deploy-tools:
+	@test -x $(DEPLOY_TOOLS)/kubectl-validate || { echo "go install $(KUBECTL_VALIDATE)"; GOBIN=$(DEPLOY_TOOLS) $(GO) install $(KUBECTL_VALIDATE); }
+
+## deploy-check: deploy/kubernetes against the Kubernetes $(K8S_VERSION) API schemas, docker-compose.yaml against the Compose specification, the Dockerfile through BuildKit's checks (CI)
+deploy-check: deploy-tools
+	$(DEPLOY_TOOLS)/kubectl-validate --version $(K8S_VERSION) $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
+	cd deploy/check && $(GO) run . compose ../../docker-compose.yaml && $(GO) run . dockerfile ../../Dockerfile
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '\.pb\.go$$')

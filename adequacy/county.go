@@ -72,7 +72,7 @@ func NewCounties(source string, cs []County) (*Counties, error) {
 	for i := range cs {
 		c := cs[i]
 		if !validFIPS(c.FIPS) {
-			return nil, fmt.Errorf("county table: row %d: FIPS %q must be 5 digits", i+1, c.FIPS)
+			return nil, fmt.Errorf("county table: row %d: FIPS %q must be 5 digits", i+1, Excerpt(c.FIPS))
 		}
 		if _, dup := t.byFIPS[c.FIPS]; dup {
 			return nil, fmt.Errorf("county table: row %d: FIPS %s appears twice", i+1, c.FIPS)
@@ -99,9 +99,9 @@ func (t *Counties) Lookup(fips string) (*County, error) {
 		return c, nil
 	}
 	if !validFIPS(fips) {
-		return nil, fmt.Errorf("%w %q: a county FIPS code is 5 digits", ErrUnknownCounty, fips)
+		return nil, fmt.Errorf("%w %q: a county FIPS code is 5 digits", ErrUnknownCounty, Excerpt(fips))
 	}
-	return nil, fmt.Errorf("%w %s", ErrUnknownCounty, fips)
+	return nil, fmt.Errorf("%w %s", ErrUnknownCounty, Excerpt(fips))
 }
 
 // Len is the number of counties.

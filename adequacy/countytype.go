@@ -63,7 +63,7 @@ func ParseCountyType(s string) (CountyType, error) {
 			return t, nil
 		}
 	}
-	return 0, fmt.Errorf("%w %q (want Large Metro, Metro, Micro, Rural or CEAC)", ErrUnknownCountyType, s)
+	return 0, fmt.Errorf("%w %q (want Large Metro, Metro, Micro, Rural or CEAC)", ErrUnknownCountyType, Excerpt(s))
 }
 
 // MarshalText implements encoding.TextMarshaler.

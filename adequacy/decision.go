@@ -292,42 +292,60 @@ func (e *Engine) profileFor(name string) (*Profile, error) {
 // locate resolves the member's point and county, adding violations for
 // bad input; a point in no county is not a caller error but makes the
 // decisions indeterminate.
+//
+// Every wrong field is reported, not only the first: a latitude and a
+// longitude both out of range, a malformed ZIP beside a point, a county
+// FIPS code the table lacks beside a bad location.
 func (e *Engine) locate(m Member, counties *Counties, bad *InvalidRequest) *located {
 	l := &located{}
+	ok := true
+	fail := func(field, reason string) { bad.add(field, reason); ok = false }
 	switch {
 	case m.Point != nil:
 		pt := *m.Point
-		if err := pt.Validate(); err != nil {
-			field := "location.latitude"
-			if errors.Is(err, geo.ErrLongitude) {
-				field = "location.longitude"
+		if err := geo.CheckLat(pt.Lat); err != nil {
+			fail("location.latitude", err.Error())
+		}
+		if err := geo.CheckLon(pt.Lon); err != nil {
+			fail("location.longitude", err.Error())
+		}
+		if m.ZIP != "" {
+			if _, err := geo.NormalizeZIP(m.ZIP); err != nil {
+				fail("zip", zipReason(err, m.ZIP))
 			}
-			bad.add(field, err.Error())
-			return nil
 		}
 		l.point, l.ev = pt, LocationEvidence{Source: "point", ZIP: m.ZIP}
 	case m.ZIP != "":
 		z, err := e.ZIPs.Lookup(m.ZIP)
 		if err != nil {
-			bad.add("zip", err.Error())
-			return nil
+			fail("zip", zipReason(err, m.ZIP))
 		}
 		l.point, l.ev = z.Point, LocationEvidence{Source: "zip", ZIP: z.Code, Approximate: true}
 	default:
-		bad.add("location", "a location (latitude and longitude) or a ZIP code is required")
-		return nil
+		fail("location", "a location (latitude and longitude) or a ZIP code is required")
 	}
 	if m.CountyFIPS != "" {
 		c, err := counties.Lookup(m.CountyFIPS)
 		if err != nil {
-			bad.add("county_fips", err.Error())
-			return nil
+			fail("county_fips", err.Error())
 		}
 		l.county, l.cev.Source = c, "given"
-		return l
 	}
-	e.findCounty(l, m, counties)
+	if !ok {
+		return nil
+	}
+	if l.county == nil {
+		e.findCounty(l, m, counties)
+	}
 	return l
+}
+
+// zipReason is why a ZIP code was refused, quoting what the caller sent.
+func zipReason(err error, zip string) string {
+	if errors.Is(err, geo.ErrMalformedZIP) {
+		return fmt.Sprintf("%v (got %q)", err, Excerpt(zip))
+	}
+	return err.Error()
 }
 
 func (e *Engine) findCounty(l *located, m Member, counties *Counties) {

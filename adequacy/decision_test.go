@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
@@ -416,4 +417,78 @@ func FuzzDecide(f *testing.F) {
 			t.Fatalf("odd decision %+v", ds)
 		}
 	})
+}
+
+// Every wrong location field is reported, not only the first.
+func TestDecideReportsEveryLocationFault(t *testing.T) {
+	eng := engine(t, nil)
+	tests := []struct {
+		name   string
+		member adequacy.Member
+		fields []string
+	}{
+		{"latitude and longitude", adequacy.Member{Point: pt(91, 200)}, []string{"location.latitude", "location.longitude"}},
+		{"NaN both", adequacy.Member{Point: pt(math.NaN(), math.Inf(-1))}, []string{"location.latitude", "location.longitude"}},
+		{"longitude and county", adequacy.Member{Point: pt(40, -181), CountyFIPS: "99999"}, []string{"location.longitude", "county_fips"}},
+		{"point and malformed ZIP", adequacy.Member{Point: pt(40.75, -73.99), ZIP: "1000"}, []string{"zip"}},
+		{"all four", adequacy.Member{Point: pt(-95, 190), ZIP: "x", CountyFIPS: "NYC"}, []string{"location.latitude", "location.longitude", "zip", "county_fips"}},
+		{"unknown ZIP and county", adequacy.Member{ZIP: "00000", CountyFIPS: "99999"}, []string{"zip", "county_fips"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := eng.Decide(adequacy.Request{Member: tc.member, Disciplines: []adequacy.Discipline{adequacy.PT}, AsOf: asOf})
+			var ir *adequacy.InvalidRequest
+			if !errors.As(err, &ir) {
+				t.Fatalf("err = %v, want *InvalidRequest", err)
+			}
+			var got []string
+			for _, v := range ir.Violations {
+				got = append(got, v.Field)
+			}
+			if !slices.Equal(got, tc.fields) {
+				t.Errorf("fields %v, want %v (%v)", got, tc.fields, err)
+			}
+		})
+	}
+	// The negotiation gate: the provider's and the member's faults at once.
+	_, err := eng.Negotiate(adequacy.NegotiationRequest{Member: adequacy.Member{Point: pt(91, 0)}, Discipline: adequacy.PT, AsOf: asOf,
+		ProviderNPI: "1234567893", ProviderAt: pt(-91, 181)})
+	var ir *adequacy.InvalidRequest
+	if !errors.As(err, &ir) {
+		t.Fatalf("negotiation: %v", err)
+	}
+	var got []string
+	for _, v := range ir.Violations {
+		got = append(got, v.Field)
+	}
+	if want := []string{"provider.location.latitude", "provider.location.longitude", "location.latitude"}; !slices.Equal(got, want) {
+		t.Errorf("negotiation fields %v, want %v", got, want)
+	}
+}
+
+// A caller's value comes back in an error cut to a short prefix, however
+// long it is.
+func TestErrorsEchoAnExcerpt(t *testing.T) {
+	eng := engine(t, nil)
+	long := strings.Repeat("é", 2<<20) // 4 MB
+	_, err := eng.Decide(adequacy.Request{Member: adequacy.Member{ZIP: long, CountyFIPS: long}, Profile: long,
+		Disciplines: []adequacy.Discipline{adequacy.PT}, AsOf: asOf})
+	if err == nil || len(err.Error()) > 1000 {
+		t.Fatalf("error of %d bytes", len(err.Error()))
+	}
+	if !strings.Contains(err.Error(), `"`+strings.Repeat("é", 30)+`…"`) || !utf8.ValidString(err.Error()) {
+		t.Errorf("no excerpt of the value: %v", err)
+	}
+	for _, fn := range []func(string) error{
+		func(s string) error { _, err := adequacy.ParseDiscipline(s); return err },
+		func(s string) error { _, err := adequacy.ParseDate(s); return err },
+		func(s string) error { _, err := adequacy.ParseCountyType(s); return err },
+	} {
+		if err := fn(long); err == nil || len(err.Error()) > 300 {
+			t.Errorf("error of %d bytes", len(err.Error()))
+		}
+	}
+	if got := adequacy.Excerpt("short"); got != "short" {
+		t.Errorf("Excerpt(short) = %q", got)
+	}
 }

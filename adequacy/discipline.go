@@ -81,7 +81,7 @@ func ParseDiscipline(s string) (Discipline, error) {
 	case "SPEECH THERAPIST", "SPEECH-LANGUAGE PATHOLOGY", "SLP":
 		return ST, nil
 	}
-	return 0, fmt.Errorf("%w %q (want DC, PT, OT or ST)", ErrUnknownDiscipline, s)
+	return 0, fmt.Errorf("%w %q (want DC, PT, OT or ST)", ErrUnknownDiscipline, Excerpt(s))
 }
 
 // MarshalText implements encoding.TextMarshaler.

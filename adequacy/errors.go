@@ -3,6 +3,7 @@ package adequacy
 import (
 	"errors"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel errors callers branch on.
@@ -14,6 +15,11 @@ var (
 	ErrUnknownProfile = errors.New("unknown profile")
 	// ErrNoRoster: no roster is loaded yet (gRPC Unavailable).
 	ErrNoRoster = errors.New("no roster is loaded")
+	// ErrEmptyRoster: the roster has no participating provider who sees
+	// members in person, so every member would be unserved and every
+	// negotiation supported. Such a roster is never served; see
+	// NetworkStats.Servable.
+	ErrEmptyRoster = errors.New("roster has no participating providers")
 )
 
 // FieldViolation names one wrong field of a request and why.
@@ -62,4 +68,29 @@ func (e *InvalidRequest) orNil() error {
 		return nil
 	}
 	return e
+}
+
+// MaxExcerpt is how many bytes of a caller's or a file's value an error
+// message or a log line quotes: enough to recognise the value, never
+// megabytes of it.
+const MaxExcerpt = 60
+
+// Excerpt is what an error message may quote of a value it did not make
+// (a request field, a CSV cell, a header line): s itself when at most
+// MaxExcerpt bytes, otherwise its first MaxExcerpt bytes, cut on a rune
+// boundary, and "…". Every echo of outside text in geoaccess's errors
+// and logs goes through it.
+func Excerpt(s string) string { return ExcerptN(s, MaxExcerpt) }
+
+// ExcerptN is Excerpt with room for n bytes, for a list of names (a
+// header) where a little more helps.
+func ExcerptN(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

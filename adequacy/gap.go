@@ -268,7 +268,7 @@ func claimedCredits(p *Profile, names []string) (map[string]bool, error) {
 			}
 		}
 		if !found {
-			return nil, &InvalidRequest{Violations: []FieldViolation{{fmt.Sprintf("credits[%d]", i), fmt.Sprintf("profile %s has no credit %q that can be claimed", p.Name, n)}}}
+			return nil, &InvalidRequest{Violations: []FieldViolation{{fmt.Sprintf("credits[%d]", i), fmt.Sprintf("profile %s has no credit %q that can be claimed", p.Name, Excerpt(n))}}}
 		}
 		out[n] = true
 	}
@@ -279,11 +279,10 @@ func claimedCredits(p *Profile, names []string) (map[string]bool, error) {
 // spatial order. Members that cannot be placed are rejected with why.
 func (ev *gapEval) locate(members []GapMember) []Rejection {
 	type placed struct {
-		loc   gapLoc
-		key   uint64
-		c     *County
-		rej   string
-		field string
+		loc gapLoc
+		key uint64
+		c   *County
+		rej []FieldViolation // every wrong field, or the reason it has no county
 	}
 	out := make([]placed, len(members))
 	parallel(len(members), 4096, func(lo, hi int) {
@@ -298,9 +297,9 @@ func (ev *gapEval) locate(members []GapMember) []Rejection {
 			l := ev.e.locate(mem, ev.e.countiesFor(ev.p), bad)
 			switch {
 			case len(bad.Violations) > 0:
-				out[i].field, out[i].rej = bad.Violations[0].Field, bad.Violations[0].Reason
+				out[i].rej = bad.Violations
 			case l.county == nil:
-				out[i].rej = l.reason
+				out[i].rej = []FieldViolation{{Reason: l.reason}}
 			default:
 				out[i] = placed{loc: gapLoc{point: l.point, src: int32(i)}, key: geo.SpatialKey(l.point), c: l.county}
 			}
@@ -314,8 +313,10 @@ func (ev *gapEval) locate(members []GapMember) []Rejection {
 	}
 	order := make([]keyed, 0, len(out))
 	for i := range out {
-		if out[i].rej != "" {
-			rej = append(rej, Rejection{Line: members[i].Line, MemberID: members[i].ID, Field: out[i].field, Reason: out[i].rej})
+		if out[i].rej != nil {
+			for _, v := range out[i].rej { // one rejection per wrong field
+				rej = append(rej, Rejection{Line: members[i].Line, MemberID: members[i].ID, Field: v.Field, Reason: v.Reason})
+			}
 			continue
 		}
 		ci, ok := countyIx[out[i].c]

@@ -1,6 +1,7 @@
 package adequacy
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/geoaccess/geoaccess/geo"
@@ -216,14 +217,21 @@ func (e *Engine) Negotiate(req NegotiationRequest) (GateResult, error) {
 		bad.add("provider.npi", err.Error())
 	}
 	if req.ProviderAt != nil {
-		if err := req.ProviderAt.Validate(); err != nil {
-			bad.add("provider.location", err.Error())
+		if err := geo.CheckLat(req.ProviderAt.Lat); err != nil {
+			bad.add("provider.location.latitude", err.Error())
+		}
+		if err := geo.CheckLon(req.ProviderAt.Lon); err != nil {
+			bad.add("provider.location.longitude", err.Error())
 		}
 	}
+	ds, err := e.Decide(Request{Member: req.Member, Disciplines: []Discipline{req.Discipline}, Profile: req.Profile, AsOf: req.AsOf, AsOfToday: req.AsOfToday})
 	if len(bad.Violations) > 0 {
+		// The member's faults too: every wrong field at once.
+		if ir := (*InvalidRequest)(nil); errors.As(err, &ir) {
+			bad.Violations = append(bad.Violations, ir.Violations...)
+		}
 		return GateResult{}, bad
 	}
-	ds, err := e.Decide(Request{Member: req.Member, Disciplines: []Discipline{req.Discipline}, Profile: req.Profile, AsOf: req.AsOf, AsOfToday: req.AsOfToday})
 	if err != nil {
 		return GateResult{}, err
 	}
@@ -243,12 +251,12 @@ func (e *Engine) Negotiate(req NegotiationRequest) (GateResult, error) {
 // first nine.
 func validNPI(s string) error {
 	if len(s) != 10 {
-		return fmt.Errorf("an NPI is 10 digits (got %q)", s)
+		return fmt.Errorf("an NPI is 10 digits (got %q)", Excerpt(s))
 	}
 	sum := 24
 	for i := 0; i < 10; i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return fmt.Errorf("an NPI is 10 digits (got %q)", s)
+			return fmt.Errorf("an NPI is 10 digits (got %q)", Excerpt(s))
 		}
 	}
 	for i := 0; i < 9; i++ {

@@ -45,6 +45,50 @@ type NetworkStats struct {
 	Total            int
 }
 
+// CountProviders counts providers by discipline as NewNetwork does,
+// without validating or indexing them.
+func CountProviders(ps []Provider) NetworkStats {
+	var s NetworkStats
+	s.Total = len(ps)
+	for i := range ps {
+		p := &ps[i]
+		if !p.Discipline.Valid() {
+			continue
+		}
+		if !p.Participating {
+			s.NonParticipating[p.Discipline]++
+			continue
+		}
+		s.Participating[p.Discipline]++
+		if p.TelehealthOnly {
+			s.TelehealthOnly[p.Discipline]++
+		}
+	}
+	return s
+}
+
+// Servable says whether a roster with these counts may be served: it
+// needs at least one participating provider who is not telehealth-only,
+// in any discipline. Otherwise every member would be unserved and every
+// negotiation with a non-participating provider supported, so the error
+// wraps ErrEmptyRoster and says what the roster has.
+func (s NetworkStats) Servable() error {
+	par, tele := 0, 0
+	for d := range numDisciplines {
+		par += s.Participating[d]
+		tele += s.TelehealthOnly[d]
+	}
+	switch {
+	case par > tele:
+		return nil
+	case s.Total == 0:
+		return fmt.Errorf("%w: it has no providers at all", ErrEmptyRoster)
+	case par == 0:
+		return fmt.Errorf("%w: none of its %d providers participates", ErrEmptyRoster, s.Total)
+	}
+	return fmt.Errorf("%w: its %d participating providers are all telehealth-only", ErrEmptyRoster, par)
+}
+
 // NewNetwork indexes a roster. The roster must already be validated (the
 // readers in package data do that); NewNetwork still refuses invalid
 // locations and disciplines rather than index them.
@@ -62,7 +106,7 @@ func NewNetwork(r *Roster) (*Network, error) {
 		}
 		npi, err := strconv.ParseUint(p.NPI, 10, 64)
 		if err != nil || len(p.NPI) != 10 {
-			return nil, fmt.Errorf("network: provider %q (row %d): an NPI is 10 digits", p.NPI, i+1)
+			return nil, fmt.Errorf("network: provider %q (row %d): an NPI is 10 digits", Excerpt(p.NPI), i+1)
 		}
 		n.byNPI[i] = npiPos{npi, int32(i)}
 		if !p.Participating {

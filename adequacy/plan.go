@@ -123,11 +123,11 @@ func NewPlans(version, source string, ps []Plan, profiles *Profiles) (*Plans, er
 	for i := range ps {
 		p := ps[i]
 		fail := func(field, format string, args ...any) error {
-			return &PlanError{Index: i, ID: cut(p.ID, 64), Field: field, Err: fmt.Errorf(format, args...)}
+			return &PlanError{Index: i, ID: ExcerptN(p.ID, 64), Field: field, Err: fmt.Errorf(format, args...)}
 		}
 		switch {
 		case !planID.MatchString(p.ID):
-			return nil, fail("id", "%q must be letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64)", cut(p.ID, 64))
+			return nil, fail("id", "%q must be letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64)", ExcerptN(p.ID, 64))
 		case r.byID[p.ID] != nil:
 			return nil, fail("id", "%s is defined twice", p.ID)
 		case strings.TrimSpace(p.Name) == "":
@@ -137,7 +137,7 @@ func NewPlans(version, source string, ps []Plan, profiles *Profiles) (*Plans, er
 		case strings.ContainsFunc(p.Name, unicode.IsControl):
 			return nil, fail("name", "must not contain control characters")
 		case !slices.Contains(ProductLines, p.ProductLine):
-			return nil, fail("product_line", "%q must be one of %s", cut(string(p.ProductLine), 32), productLineList())
+			return nil, fail("product_line", "%q must be one of %s", ExcerptN(string(p.ProductLine), 32), productLineList())
 		case p.Profile == "":
 			return nil, fail("profile", "is required")
 		case len(p.Networks) == 0:
@@ -145,11 +145,11 @@ func NewPlans(version, source string, ps []Plan, profiles *Profiles) (*Plans, er
 		}
 		if profiles != nil {
 			if _, err := profiles.Versions(p.Profile); err != nil {
-				return nil, &PlanError{Index: i, ID: cut(p.ID, 64), Field: "profile", Err: err}
+				return nil, &PlanError{Index: i, ID: ExcerptN(p.ID, 64), Field: "profile", Err: err}
 			}
 			if p.ProfileVersion != "" {
 				if _, err := profiles.Version(p.Profile, p.ProfileVersion); err != nil {
-					return nil, &PlanError{Index: i, ID: cut(p.ID, 64), Field: "profile_version", Err: err}
+					return nil, &PlanError{Index: i, ID: ExcerptN(p.ID, 64), Field: "profile_version", Err: err}
 				}
 			}
 		}
@@ -157,7 +157,7 @@ func NewPlans(version, source string, ps []Plan, profiles *Profiles) (*Plans, er
 		for j, n := range p.Networks {
 			switch {
 			case !networkID.MatchString(n):
-				return nil, fail(fmt.Sprintf("networks.%d", j), "%q must be 1 to 64 letters, digits, spaces or . _ - / & + ( ), starting with a letter or digit (no ';' or ',')", cut(n, 64))
+				return nil, fail(fmt.Sprintf("networks.%d", j), "%q must be 1 to 64 letters, digits, spaces or . _ - / & + ( ), starting with a letter or digit (no ';' or ',')", ExcerptN(n, 64))
 			case seen[n]:
 				return nil, fail(fmt.Sprintf("networks.%d", j), "%s is listed twice", n)
 			}
@@ -168,7 +168,7 @@ func NewPlans(version, source string, ps []Plan, profiles *Profiles) (*Plans, er
 		p.ServiceArea = slices.Clone(p.ServiceArea)
 		for j, f := range p.ServiceArea {
 			if !validFIPS(f) {
-				return nil, fail(fmt.Sprintf("service_area.%d", j), "county %q must be a 5-digit FIPS code", cut(f, 16))
+				return nil, fail(fmt.Sprintf("service_area.%d", j), "county %q must be a 5-digit FIPS code", ExcerptN(f, 16))
 			}
 		}
 		sort.Strings(p.ServiceArea)
@@ -198,7 +198,7 @@ func (r *Plans) Get(id string) (*Plan, error) {
 			return p, nil
 		}
 	}
-	return nil, fmt.Errorf("%w %q", ErrUnknownPlan, cut(id, 64))
+	return nil, fmt.Errorf("%w %q", ErrUnknownPlan, ExcerptN(id, 64))
 }
 
 // Len is the number of plans.

@@ -61,7 +61,7 @@ func (r *Profiles) Versions(name string) ([]*Profile, error) {
 	if vs, ok := r.byName[name]; ok {
 		return vs, nil
 	}
-	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownProfile, cut(name, 64), strings.Join(r.names, ", "))
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownProfile, ExcerptN(name, 64), strings.Join(r.names, ", "))
 }
 
 // Version returns one version of a profile by its version string.
@@ -77,7 +77,7 @@ func (r *Profiles) Version(name, version string) (*Profile, error) {
 		}
 		known = append(known, p.Version)
 	}
-	return nil, fmt.Errorf("%w: %s has no version %q (loaded: %s)", ErrUnknownProfile, name, cut(version, 64), strings.Join(known, ", "))
+	return nil, fmt.Errorf("%w: %s has no version %q (loaded: %s)", ErrUnknownProfile, name, ExcerptN(version, 64), strings.Join(known, ", "))
 }
 
 // Names returns the profile names in order.
@@ -138,7 +138,7 @@ func ParseExpiryPolicy(s string) (ExpiryPolicy, error) {
 			return ExpiryPolicy(i), nil
 		}
 	}
-	return 0, fmt.Errorf("profile expiry policy %q: want carry-forward or fail", cut(s, 32))
+	return 0, fmt.Errorf("profile expiry policy %q: want carry-forward or fail", ExcerptN(s, 32))
 }
 
 // ErrProfileNotInEffect: no loaded version of the profile is in effect on
@@ -242,12 +242,4 @@ func (r *Profiles) StandingOn(name string, day Date) (Standing, error) {
 		st.LastDay = vs[i+1].Effective.To
 	}
 	return st, nil
-}
-
-// cut shortens a caller's value echoed in an error.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

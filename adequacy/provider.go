@@ -74,7 +74,7 @@ var ErrBadDate = errors.New("date must be YYYY-MM-DD")
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return Date{}, fmt.Errorf("%w (got %q)", ErrBadDate, s)
+		return Date{}, fmt.Errorf("%w (got %q)", ErrBadDate, Excerpt(s))
 	}
 	return DateOf(t), nil
 }

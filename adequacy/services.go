@@ -158,7 +158,7 @@ func (v *Vocabulary) LookupService(code string) (*Service, error) {
 	for i, s := range v.sOrder {
 		codes[i] = s.Code
 	}
-	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownService, cut(code, 64), strings.Join(codes, ", "))
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownService, ExcerptN(code, 64), strings.Join(codes, ", "))
 }
 
 // Designations lists the designations in vocabulary order.

@@ -20,7 +20,7 @@ const (
 	// VersionUnknown: no version has that id.
 	VersionUnknown
 	// VersionNotServable: the version exists but is loading, failed or
-	// retired.
+	// retired, or has no participating in-person provider (ErrEmptyRoster).
 	VersionNotServable
 	// VersionNoneCurrent: the store has no current version: nothing is
 	// published yet.

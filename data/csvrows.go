@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data/csvsafe"
 )
 
 // RowError is one problem with one field (or a whole row) of a CSV file.
@@ -16,7 +19,7 @@ type RowError struct {
 	Line   int    // 1-based line of the file
 	Key    string // the row's identifier (member_id, npi) when it has one
 	Column string // header name; "" when the whole row is wrong
-	Value  string // the offending text, when short enough to show
+	Value  string // the offending text, cut to adequacy.MaxExcerpt bytes
 	Reason string
 }
 
@@ -36,6 +39,10 @@ func (e RowError) Error() string {
 
 // ErrTooManyBadRows is returned when a file has more bad rows than allowed.
 var ErrTooManyBadRows = errors.New("too many bad rows")
+
+// ErrEmptyRoster is adequacy.ErrEmptyRoster: a roster with no
+// participating in-person provider, which is never served.
+var ErrEmptyRoster = adequacy.ErrEmptyRoster
 
 // BadRows reports a file's bad rows; it wraps ErrTooManyBadRows.
 type BadRows struct {
@@ -100,7 +107,7 @@ func newRowReader(r io.Reader, aliases map[string][]string, required []string) (
 			for _, a := range names {
 				if n == a {
 					if j, dup := seen[canon]; dup {
-						return nil, fmt.Errorf("line 1: columns %q and %q both give %s", head[j], h, canon)
+						return nil, fmt.Errorf("line 1: columns %q and %q both give %s", adequacy.Excerpt(head[j]), adequacy.Excerpt(h), canon)
 					}
 					seen[canon] = i
 					rr.cols[canon] = i
@@ -115,7 +122,7 @@ func newRowReader(r io.Reader, aliases map[string][]string, required []string) (
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("line 1: %w: %s (header has: %s)", ErrMissingColumn, strings.Join(missing, ", "), strings.Join(head, ", "))
+		return nil, fmt.Errorf("line 1: %w: %s (header has: %s)", ErrMissingColumn, strings.Join(missing, ", "), headerExcerpt(head))
 	}
 	return rr, nil
 }
@@ -143,13 +150,15 @@ func (rr *rowReader) next() (*RowError, error) {
 	return nil, nil
 }
 
-// get returns a column's trimmed value, "" when the column is absent.
+// get returns a column's trimmed value, "" when the column is absent. A
+// cell neutralised against spreadsheet formulas (csvsafe, as this
+// project's writers do) reads as the value it stands for.
 func (rr *rowReader) get(canon string) string {
 	i, ok := rr.cols[canon]
 	if !ok {
 		return ""
 	}
-	return strings.TrimSpace(rr.rec[i])
+	return strings.TrimSpace(csvsafe.Unescape(strings.TrimSpace(rr.rec[i])))
 }
 
 // colName is the column's header as the file spells it.
@@ -168,10 +177,25 @@ type rowErrs struct {
 }
 
 func (e *rowErrs) add(canon, value, reason string) {
-	if len(value) > 60 {
-		value = value[:60] + "…"
+	e.errs = append(e.errs, RowError{Line: e.rr.line, Key: e.key, Column: adequacy.Excerpt(e.rr.colName(canon)), Value: adequacy.Excerpt(value), Reason: reason})
+}
+
+// maxHeaderExcerpt bounds the header an error quotes: a line of a few
+// dozen column names, never a megabyte line.
+const maxHeaderExcerpt = 300
+
+// headerExcerpt is the header as an error may show it: each name cut
+// (adequacy.Excerpt), the whole cut at maxHeaderExcerpt bytes.
+func headerExcerpt(head []string) string {
+	names := make([]string, 0, min(len(head), 40))
+	for _, h := range head[:min(len(head), 40)] {
+		names = append(names, adequacy.Excerpt(h))
 	}
-	e.errs = append(e.errs, RowError{Line: e.rr.line, Key: e.key, Column: e.rr.colName(canon), Value: value, Reason: reason})
+	s := strings.Join(names, ", ")
+	if len(head) > len(names) {
+		s += fmt.Sprintf(", … (%d columns)", len(head))
+	}
+	return adequacy.ExcerptN(s, maxHeaderExcerpt)
 }
 
 func (e *rowErrs) float(canon string) float64 {

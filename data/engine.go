@@ -75,8 +75,21 @@ func SampleRoster() (*adequacy.Roster, error) {
 // SampleMembers returns the embedded sample member file's contents.
 func SampleMembers() ([]byte, error) { return assets.ReadFile("assets/sample/members.csv") }
 
-// ReadRosterFile reads a roster CSV file, placing providers in counties.
+// ReadRosterFile reads a roster CSV file to serve, placing providers in
+// counties. A roster with no participating in-person provider fails with
+// ErrEmptyRoster.
 func ReadRosterFile(path string, maxBadRows int) (*adequacy.Roster, *RosterReport, error) {
+	return readRosterFile(path, RosterOptions{MaxBadRows: maxBadRows})
+}
+
+// ReadCandidatesFile reads a roster-shaped CSV of recruitment candidates
+// (non-participating providers), placing them in counties. Bad rows are
+// reported and skipped, however many.
+func ReadCandidatesFile(path string) (*adequacy.Roster, *RosterReport, error) {
+	return readRosterFile(path, RosterOptions{MaxBadRows: -1, AllowNoParticipating: true})
+}
+
+func readRosterFile(path string, opts RosterOptions) (*adequacy.Roster, *RosterReport, error) {
 	g, err := EmbeddedGeography()
 	if err != nil {
 		return nil, nil, err
@@ -86,5 +99,6 @@ func ReadRosterFile(path string, maxBadRows int) (*adequacy.Roster, *RosterRepor
 		return nil, nil, fmt.Errorf("read roster: %w", err)
 	}
 	defer f.Close()
-	return ReadRoster(f, RosterOptions{Source: filepath.Base(path), Counties: g.Counties, MaxBadRows: maxBadRows})
+	opts.Source, opts.Counties = filepath.Base(path), g.Counties
+	return ReadRoster(f, opts)
 }

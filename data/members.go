@@ -1,7 +1,6 @@
 package data
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -39,7 +38,7 @@ func NewMemberReader(r io.Reader) (*MemberReader, error) {
 	_, lon := rr.cols["lon"]
 	_, zip := rr.cols["zip"]
 	if lat != lon || (!lat && !zip) {
-		return nil, fmt.Errorf("members: line 1: %w: want lat and lon, or zip (header has: %v)", ErrMissingColumn, rr.header)
+		return nil, fmt.Errorf("members: line 1: %w: want lat and lon, or zip (header has: %s)", ErrMissingColumn, headerExcerpt(rr.header))
 	}
 	return &MemberReader{rr: rr, seen: map[string]int{}}, nil
 }
@@ -79,17 +78,11 @@ func parseMemberRow(rr *rowReader) (adequacy.GapMember, []RowError) {
 	lat, lon := rr.get("lat"), rr.get("lon")
 	switch {
 	case lat != "" || lon != "":
-		m.Point = geo.Point{Lat: parseCoord(e, "lat", lat), Lon: parseCoord(e, "lon", lon)}
-		m.HasPoint = len(e.errs) == 0
-		if m.HasPoint {
-			if err := m.Point.Validate(); err != nil {
-				col, val := "lat", lat
-				if errors.Is(err, geo.ErrLongitude) {
-					col, val = "lon", lon
-				}
-				e.add(col, val, err.Error())
-			}
-		}
+		// Every wrong coordinate is reported: missing, not a number, or
+		// out of range.
+		n := len(e.errs)
+		m.Point = geo.Point{Lat: parseCoord(e, "lat", lat, geo.CheckLat), Lon: parseCoord(e, "lon", lon, geo.CheckLon)}
+		m.HasPoint = len(e.errs) == n
 	case m.ZIP == "":
 		e.add("lat", "", "a location is required: lat and lon, or zip")
 	}
@@ -106,7 +99,7 @@ func parseMemberRow(rr *rowReader) (adequacy.GapMember, []RowError) {
 	return m, e.errs
 }
 
-func parseCoord(e *rowErrs, col, s string) float64 {
+func parseCoord(e *rowErrs, col, s string, check func(float64) error) float64 {
 	if s == "" {
 		e.add(col, "", "is required when the other coordinate is given")
 		return 0
@@ -114,6 +107,8 @@ func parseCoord(e *rowErrs, col, s string) float64 {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		e.add(col, s, "is not a number")
+	} else if err := check(v); err != nil {
+		e.add(col, s, err.Error())
 	}
 	return v
 }

@@ -214,7 +214,7 @@ func (v *plansValidator) serviceArea(path string, r *rawServiceArea) []string {
 		fips, ok := v.state(code)
 		switch {
 		case !ok:
-			v.fail(sp, "%q is not a state or territory code of the county table (NY, TX, PR, …)", cut(s, 16))
+			v.fail(sp, "%q is not a state or territory code of the county table (NY, TX, PR, …)", adequacy.ExcerptN(s, 16))
 		case seenState[code]:
 			v.fail(sp, "%s is listed twice", code)
 		}
@@ -266,7 +266,7 @@ func (v *plansValidator) county(path, f string) (*adequacy.County, bool) {
 		if len(f) == 4 && strings.Trim(f, "0123456789") == "" {
 			hint = fmt.Sprintf(` (quote it, "0%s": a number loses its leading zero)`, f)
 		}
-		v.fail(path, "%q must be a 5-digit county FIPS code%s", cut(f, 16), hint)
+		v.fail(path, "%q must be a 5-digit county FIPS code%s", adequacy.ExcerptN(f, 16), hint)
 		return nil, false
 	}
 	c, err := v.counties.Lookup(f)
@@ -296,12 +296,12 @@ func (v *plansValidator) effective(path string, r rawRange) adequacy.DateRange {
 		v.fail(path, "give from and/or to (YYYY-MM-DD), or leave effective out: always in effect")
 	}
 	if r.From != "" {
-		if out.From, err = adequacy.ParseDate(cut(r.From, 32)); err != nil {
+		if out.From, err = adequacy.ParseDate(adequacy.ExcerptN(r.From, 32)); err != nil {
 			v.fail(path+".from", "%v", err)
 		}
 	}
 	if r.To != "" {
-		if out.To, err = adequacy.ParseDate(cut(r.To, 32)); err != nil {
+		if out.To, err = adequacy.ParseDate(adequacy.ExcerptN(r.To, 32)); err != nil {
 			v.fail(path+".to", "%v", err)
 		}
 	}

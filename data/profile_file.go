@@ -176,13 +176,13 @@ func decodeProblem(root *yaml.Node, err error, other string) (line int, path, ms
 	first := te.Errors[0]
 	if m := unknownFieldRE.FindStringSubmatch(first); m != nil {
 		line := atoiOr(m[1])
-		return line, pathAt(root, line, m[2], true), fmt.Sprintf("unknown field %s", cut(m[2], 40))
+		return line, pathAt(root, line, m[2], true), fmt.Sprintf("unknown field %s", adequacy.ExcerptN(m[2], 40))
 	}
 	if m := wrongKindRE.FindStringSubmatch(first); m != nil {
 		line := atoiOr(m[1])
 		got := yamlKind(m[2])
 		if m[3] != "" {
-			got = fmt.Sprintf("%q", cut(m[3], 40))
+			got = fmt.Sprintf("%q", adequacy.ExcerptN(m[3], 40))
 		}
 		path := ""
 		if root.Kind == yaml.MappingNode { // else the file itself is of the wrong kind
@@ -192,7 +192,7 @@ func decodeProblem(root *yaml.Node, err error, other string) (line int, path, ms
 	}
 	if m := duplicateKeyRE.FindStringSubmatch(first); m != nil {
 		line := atoiOr(m[1])
-		return line, pathAt(root, line, m[2], true), fmt.Sprintf("%s is given twice (first on line %s)", cut(m[2], 40), m[3])
+		return line, pathAt(root, line, m[2], true), fmt.Sprintf("%s is given twice (first on line %s)", adequacy.ExcerptN(m[2], 40), m[3])
 	}
 	// Any other decoder message: drop Go's words.
 	return 0, "", other
@@ -202,14 +202,6 @@ func atoiOr(s string) int {
 	n := 0
 	fmt.Sscanf(s, "%d", &n) //nolint:errcheck // the regexp matched digits
 	return n
-}
-
-// cut shortens a value echoed in an error.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 func yamlKind(tag string) string {
@@ -341,7 +333,7 @@ func (v *validator) profile(r *rawProfile) *adequacy.Profile {
 	case r.Name == "":
 		v.fail("name", "is required")
 	case !profileName.MatchString(r.Name):
-		v.fail("name", "%q must be lower-case letters, digits and hyphens", r.Name)
+		v.fail("name", "%q must be lower-case letters, digits and hyphens", adequacy.Excerpt(r.Name))
 	}
 	if r.Version == "" {
 		v.fail("version", "is required")
@@ -355,7 +347,7 @@ func (v *validator) profile(r *rawProfile) *adequacy.Profile {
 	case "official":
 		p.OfficialCountyStandards = true
 	default:
-		v.fail("county_standards", "%q must be official or base", r.CountyStandards)
+		v.fail("county_standards", "%q must be official or base", adequacy.Excerpt(r.CountyStandards))
 	}
 	p.Counting = adequacy.Counting{
 		InPersonOnly:         boolOr(r.Counting.InPersonOnly, true),
@@ -536,7 +528,7 @@ func (v *validator) minimum(path string, r rawMinimum) adequacy.MinimumCount {
 		}
 		m.Ratio = v.byType(path+".ratio_per_1000", r.Ratio, true)
 	default:
-		v.fail(path+".rule", "%q must be none, fixed or ratio_per_1000", r.Rule)
+		v.fail(path+".rule", "%q must be none, fixed or ratio_per_1000", adequacy.Excerpt(r.Rule))
 	}
 	return m
 }
@@ -566,7 +558,7 @@ func (v *validator) timeModel(r rawTimeModel, p *adequacy.Profile) adequacy.Time
 		}
 		return adequacy.SpeedTable{MinutesPerMile: mpm}
 	}
-	v.fail("time_model.kind", "%q must be county_ratio or speed_table", r.Kind)
+	v.fail("time_model.kind", "%q must be county_ratio or speed_table", adequacy.Excerpt(r.Kind))
 	return nil
 }
 
@@ -592,7 +584,7 @@ func (v *validator) credit(path string, r rawCredit) adequacy.Credit {
 	case "certificate_of_need":
 		c.AppliesWhen = adequacy.CreditCertificateOfNeed
 	default:
-		v.fail(path+".applies_when", "%q must be requested or certificate_of_need", r.AppliesWhen)
+		v.fail(path+".applies_when", "%q must be requested or certificate_of_need", adequacy.Excerpt(r.AppliesWhen))
 	}
 	return c
 }

@@ -8,6 +8,8 @@ import (
 	"hash"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
@@ -51,7 +53,12 @@ type RosterOptions struct {
 	// negative = no limit. Bad rows are always reported, never dropped
 	// silently.
 	MaxBadRows int
-	Now        func() time.Time
+	// AllowNoParticipating reads a file that need not be servable, such
+	// as recruitment candidates (non-participating providers). Without
+	// it a roster with no participating in-person provider fails with
+	// ErrEmptyRoster: it would leave every member unserved.
+	AllowNoParticipating bool
+	Now                  func() time.Time
 }
 
 // RosterReport says what a roster read did with each row.
@@ -61,10 +68,18 @@ type RosterReport struct {
 	Errors   []RowError // every problem found, bad rows only
 	Bad      int        // rows rejected
 	SHA256   string
-	// Unplaced counts providers whose point is in no county polygon and
-	// who have no county_fips: accepted, with an empty county.
+	// Unplaced counts providers whose point is in no county polygon (nor
+	// within a mile of one) and who have no county_fips: accepted, with an
+	// empty county, and always reported — such a point is usually a
+	// geocoding fault (0,0, or latitude and longitude swapped). Counted
+	// only when the reader is given the county polygons.
 	Unplaced int
+	// UnplacedLines are the lines of the first MaxListedUnplaced of them.
+	UnplacedLines []int
 }
+
+// MaxListedUnplaced bounds RosterReport.UnplacedLines.
+const MaxListedUnplaced = 20
 
 // RosterReader streams a roster CSV row by row: each row becomes a
 // validated provider or a list of errors, never silently dropped.
@@ -118,8 +133,11 @@ func (rd *RosterReader) Next() (p adequacy.Provider, line int, errs []RowError, 
 		return adequacy.Provider{}, rd.rr.line, errs, nil
 	}
 	rd.Report.Accepted++
-	if p.CountyFIPS == "" {
+	if p.CountyFIPS == "" && rd.counties != nil {
 		rd.Report.Unplaced++
+		if len(rd.Report.UnplacedLines) < MaxListedUnplaced {
+			rd.Report.UnplacedLines = append(rd.Report.UnplacedLines, rd.rr.line)
+		}
 	}
 	return p, rd.rr.line, nil, nil
 }
@@ -127,7 +145,9 @@ func (rd *RosterReader) Next() (p adequacy.Provider, line int, errs []RowError, 
 // ReadRoster reads a roster CSV (see docs/roster-csv.md). Columns are found
 // by header name; unknown columns are ignored. Every bad row is reported
 // with line, column and reason; if there are more than opts.MaxBadRows the
-// read fails with *BadRows and no roster.
+// read fails with *BadRows and no roster. A roster with no participating
+// in-person provider (a header and nothing else, say) fails with an error
+// wrapping ErrEmptyRoster unless opts.AllowNoParticipating.
 func ReadRoster(r io.Reader, opts RosterOptions) (*adequacy.Roster, *RosterReport, error) {
 	rd, err := NewRosterReader(r, opts.Counties)
 	if err != nil {
@@ -149,6 +169,11 @@ func ReadRoster(r io.Reader, opts RosterOptions) (*adequacy.Roster, *RosterRepor
 	rep := &rd.Report
 	if opts.MaxBadRows >= 0 && rep.Bad > opts.MaxBadRows {
 		return nil, rep, &BadRows{File: opts.Source, Rows: rep.Rows, Bad: rep.Bad, Limit: opts.MaxBadRows, Errors: rep.Errors}
+	}
+	if !opts.AllowNoParticipating {
+		if err := adequacy.CountProviders(providers).Servable(); err != nil {
+			return nil, rep, fmt.Errorf("roster %s: %w (%d rows read, %d bad)", opts.Source, err, rep.Rows, rep.Bad)
+		}
 	}
 	now := time.Now
 	if opts.Now != nil {
@@ -179,14 +204,19 @@ func parseProvider(rr *rowReader, counties *geo.CountyMap) (adequacy.Provider, [
 	} else {
 		p.Discipline = d
 	}
-	p.Location = geo.Point{Lat: e.float("lat"), Lon: e.float("lon")}
-	if len(e.errs) == 0 {
-		if err := p.Location.Validate(); err != nil {
-			col := "lat"
-			if errors.Is(err, geo.ErrLongitude) {
-				col = "lon"
-			}
-			e.add(col, rr.get(col), err.Error())
+	// Every wrong coordinate is reported: not a number, or out of range.
+	n := len(e.errs)
+	p.Location.Lat = e.float("lat")
+	if len(e.errs) == n {
+		if err := geo.CheckLat(p.Location.Lat); err != nil {
+			e.add("lat", rr.get("lat"), err.Error())
+		}
+	}
+	n = len(e.errs)
+	p.Location.Lon = e.float("lon")
+	if len(e.errs) == n {
+		if err := geo.CheckLon(p.Location.Lon); err != nil {
+			e.add("lon", rr.get("lon"), err.Error())
 		}
 	}
 	p.Name = rr.get("name")
@@ -268,4 +298,22 @@ func ValidNPI(s string) error {
 		return fmt.Errorf("%w: check digit is %c, want %c", ErrBadNPI, s[9], want)
 	}
 	return nil
+}
+
+// UnplacedNote says which accepted providers are in no county, or "" when
+// none is: for the report of a load, a log line or a warning.
+func (r *RosterReport) UnplacedNote() string {
+	if r == nil || r.Unplaced == 0 {
+		return ""
+	}
+	lines := make([]string, len(r.UnplacedLines))
+	for i, l := range r.UnplacedLines {
+		lines[i] = strconv.Itoa(l)
+	}
+	more := ""
+	if r.Unplaced > len(r.UnplacedLines) {
+		more = ", …"
+	}
+	return fmt.Sprintf("%d providers are in no county (lines %s%s): loaded without a county; check their coordinates",
+		r.Unplaced, strings.Join(lines, ", "), more)
 }

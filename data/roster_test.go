@@ -3,13 +3,16 @@ package data
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/geo"
 )
 
 func geography(t testing.TB) *Geography {
@@ -151,4 +154,99 @@ func FuzzReadRoster(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Names and addresses a spreadsheet would take for formulas are
+// neutralised by WriteRoster and read back unchanged; the coordinates
+// stay numbers.
+func TestRosterRoundTripHostile(t *testing.T) {
+	hostile := []string{"=cmd|' /C calc'!A0", "-5", "+1", "@SUM(A1)", "'quoted", "''=x", "O'Brien"}
+	var ps []adequacy.Provider
+	for i, h := range hostile {
+		ps = append(ps, adequacy.Provider{NPI: "1234567893", Discipline: adequacy.Disciplines[i%4], Name: h, Network: h,
+			Location: geo.Point{Lat: 40 + float64(i)/100, Lon: -73.99}, Address: adequacy.Address{Line1: h, City: "New York"},
+			CountyFIPS: "36061", Participating: true, AcceptingNewPatients: true})
+	}
+	var buf bytes.Buffer
+	if err := WriteRoster(&buf, ps); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"'=cmd|' /C calc'!A0"`, `"'-5"`, `"''quoted"`, `"'''=x"`, ",O'Brien,", ",-73.99,"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the file lacks %s:\n%s", want, buf.String())
+		}
+	}
+	r, rep, err := ReadRoster(&buf, RosterOptions{})
+	if err != nil {
+		t.Fatal(err, rep.Errors)
+	}
+	if !reflect.DeepEqual(r.Providers, ps) {
+		t.Errorf("round trip differs:\n%+v\n%+v", r.Providers, ps)
+	}
+}
+
+// Every wrong coordinate of a row is reported, not only the first.
+func TestReadRosterReportsBothCoordinates(t *testing.T) {
+	in := "npi,discipline,lat,lon\n1234567893,PT,95.5,-200\n1234567890,XX,-91,181\n"
+	_, rep, err := ReadRoster(strings.NewReader(in), RosterOptions{MaxBadRows: -1, AllowNoParticipating: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range rep.Errors {
+		got = append(got, fmt.Sprintf("%d %s", e.Line, e.Column))
+	}
+	want := []string{"2 lat", "2 lon", "3 npi", "3 discipline", "3 lat", "3 lon"}
+	if !slices.Equal(got, want) {
+		t.Errorf("errors at %v, want %v", got, want)
+	}
+}
+
+// A roster with no participating in-person provider is refused with
+// ErrEmptyRoster — it would leave every member unserved — unless the file
+// is meant to hold candidates.
+func TestReadRosterEmpty(t *testing.T) {
+	tests := []struct{ name, csv, want string }{
+		{"header only", "npi,discipline,lat,lon\n", "no providers at all"},
+		{"header and blank lines", "npi,discipline,lat,lon\n\n\n", "no providers at all"},
+		{"only bad rows", "npi,discipline,lat,lon\n1234567890,PT,40.75,-73.99\n", "no providers at all"},
+		{"none participating", "npi,discipline,lat,lon,participating\n1234567893,PT,40.75,-73.99,N\n", "none of its 1 providers participates"},
+		{"all telehealth-only", "npi,discipline,lat,lon,telehealth_only\n1234567893,PT,40.75,-73.99,Y\n", "all telehealth-only"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, rep, err := ReadRoster(strings.NewReader(tc.csv), RosterOptions{Source: "empty.csv", MaxBadRows: -1})
+			if !errors.Is(err, ErrEmptyRoster) || !errors.Is(err, adequacy.ErrEmptyRoster) || !strings.Contains(err.Error(), tc.want) ||
+				!strings.HasPrefix(err.Error(), "roster empty.csv: roster has no participating providers") {
+				t.Errorf("err = %v, want ErrEmptyRoster saying %q", err, tc.want)
+			}
+			if rep == nil {
+				t.Error("no report: the bad rows would be lost")
+			}
+			if _, _, err := ReadRoster(strings.NewReader(tc.csv), RosterOptions{MaxBadRows: -1, AllowNoParticipating: true}); err != nil {
+				t.Errorf("as candidates: %v", err)
+			}
+		})
+	}
+	// One participating in-person provider among others is enough.
+	if _, _, err := ReadRoster(strings.NewReader("npi,discipline,lat,lon,telehealth_only\n1234567893,PT,40.75,-73.99,Y\n1234567893,DC,40.75,-73.99,N\n"),
+		RosterOptions{}); err != nil {
+		t.Errorf("servable roster: %v", err)
+	}
+}
+
+// Providers in no county are accepted without one, counted and listed by
+// line (the first MaxListedUnplaced), with or without a bad-row limit.
+func TestReadRosterUnplaced(t *testing.T) {
+	in := "npi,discipline,lat,lon\n1234567893,PT,40.75,-73.99\n1234567893,PT,0,0\n1234567893,OT,30,-40\n"
+	for _, limit := range []int{-1, 0} {
+		r, rep, err := ReadRoster(strings.NewReader(in), RosterOptions{Counties: geography(t).Counties, MaxBadRows: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Providers) != 3 || rep.Unplaced != 2 || !slices.Equal(rep.UnplacedLines, []int{3, 4}) ||
+			rep.UnplacedNote() != "2 providers are in no county (lines 3, 4): loaded without a county; check their coordinates" {
+			t.Errorf("limit %d: %d providers, unplaced %d at %v: %q", limit, len(r.Providers), rep.Unplaced, rep.UnplacedLines, rep.UnplacedNote())
+		}
+	}
 }

@@ -20,12 +20,29 @@ var (
 
 // Validate reports whether p is a usable WGS84 location. The error wraps
 // ErrLatitude or ErrLongitude so callers can name the offending field.
+// It reports the latitude when both are wrong; CheckLat and CheckLon
+// check one each, for callers that report every wrong field.
 func (p Point) Validate() error {
-	if math.IsNaN(p.Lat) || math.IsInf(p.Lat, 0) || p.Lat < -90 || p.Lat > 90 {
-		return fmt.Errorf("%w (got %v)", ErrLatitude, p.Lat)
+	if err := CheckLat(p.Lat); err != nil {
+		return err
 	}
-	if math.IsNaN(p.Lon) || math.IsInf(p.Lon, 0) || p.Lon < -180 || p.Lon > 180 {
-		return fmt.Errorf("%w (got %v)", ErrLongitude, p.Lon)
+	return CheckLon(p.Lon)
+}
+
+// CheckLat reports whether lat is a usable latitude; the error wraps
+// ErrLatitude.
+func CheckLat(lat float64) error {
+	if math.IsNaN(lat) || math.IsInf(lat, 0) || lat < -90 || lat > 90 {
+		return fmt.Errorf("%w (got %v)", ErrLatitude, lat)
+	}
+	return nil
+}
+
+// CheckLon reports whether lon is a usable longitude; the error wraps
+// ErrLongitude.
+func CheckLon(lon float64) error {
+	if math.IsNaN(lon) || math.IsInf(lon, 0) || lon < -180 || lon > 180 {
+		return fmt.Errorf("%w (got %v)", ErrLongitude, lon)
 	}
 	return nil
 }

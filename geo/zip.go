@@ -24,7 +24,7 @@ type ZIPs struct {
 var ErrUnknownZIP = errors.New("unknown ZIP code")
 
 // ErrMalformedZIP is returned for anything but five digits (ZIP+4 is
-// accepted and truncated).
+// accepted and truncated), without the value.
 var ErrMalformedZIP = errors.New("a ZIP code is 5 digits")
 
 // NewZIPs validates and indexes ZIP points.
@@ -48,7 +48,9 @@ func NormalizeZIP(s string) (string, error) {
 		s = s[:5]
 	}
 	if len(s) != 5 || !digits(s) {
-		return "", fmt.Errorf("%w (got %q)", ErrMalformedZIP, s)
+		// The value is not echoed: it is the caller's, of any length, and
+		// the caller knows where it came from.
+		return "", ErrMalformedZIP
 	}
 	return s, nil
 }

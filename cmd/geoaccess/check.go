@@ -112,6 +112,9 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 			for _, re := range rep.Errors {
 				fmt.Fprintf(stderr, "geoaccess: roster %s: skipped %v\n", e.roster, re)
 			}
+			if note := rep.UnplacedNote(); note != "" {
+				fmt.Fprintf(stderr, "geoaccess: roster %s: %s\n", e.roster, note)
+			}
 		}
 	}
 	if err != nil {

@@ -28,7 +28,7 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	var ef engineFlags
 	var credits cliflag.Multi
 	members := fs.String("members", "", "member CSV: member_id, then lat and lon or zip, optional county_fips (required)")
-	out := fs.String("out", "", "directory for the report files (created if needed; required)")
+	out := fs.String("out", "", "directory for the report files (created if needed; required): its report files are replaced, other files left alone")
 	profile := fs.String("profile", data.DefaultProfile, "standards profile")
 	candidates := fs.String("candidates", "", "roster-shaped CSV of non-participating providers to rank for recruitment")
 	detail := fs.Bool("detail", false, "also write member_access.csv: every member × discipline")
@@ -39,6 +39,22 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	if *members == "" || *out == "" {
+		return fmt.Errorf("%w: --members and --out are required", errUsage)
+	}
+	// Refuse a symlinked --out, and inputs the report would overwrite,
+	// before anything is read or written; write beside it, then swap.
+	inputs := append([]string{*members, *candidates, ef.roster, ef.countyTable, *cpuprofile}, ef.profileFiles...)
+	dst, err := report.NewOutput(*out, inputs...)
+	if err != nil {
+		return fmt.Errorf("gap: --out: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			dst.Abort()
+		}
+	}()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -51,11 +67,7 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	phase := phaseTimer(stderr)
-	if *members == "" || *out == "" {
-		return fmt.Errorf("%w: --members and --out are required", errUsage)
-	}
 	opts := adequacy.GapOptions{Profile: *profile, Detail: *detail, Credits: credits}
-	var err error
 	if opts.AsOf, opts.AsOfToday, err = ef.date(); err != nil {
 		return err
 	}
@@ -63,9 +75,6 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 		if opts.Disciplines, err = parseDisciplines(*disc); err != nil {
 			return err
 		}
-	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return fmt.Errorf("gap: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -110,8 +119,12 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	phase("recruit")
-	if err := writeGapFiles(*out, eng, rep, rejected, picks, *detail); err != nil {
+	if err := writeGapFiles(dst.Dir(), eng, rep, rejected, picks, *detail); err != nil {
 		return err
+	}
+	committed = true
+	if err := dst.Commit(); err != nil {
+		return fmt.Errorf("gap: %w", err)
 	}
 	phase("write files")
 	report.WriteSummary(stdout, rep, len(rejected), picks)
@@ -145,7 +158,7 @@ func readMembers(path string, prog *progress) ([]adequacy.GapMember, []report.Re
 }
 
 func recruit(ctx context.Context, rep *adequacy.GapReport, path string, stderr io.Writer) ([]adequacy.RecruitPick, error) {
-	cands, crep, err := data.ReadRosterFile(path, -1)
+	cands, crep, err := data.ReadCandidatesFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("gap: candidates: %w", err)
 	}

@@ -41,9 +41,13 @@ type loadJSON struct {
 	MaxBad    int            `json:"max_bad_rows"`
 	SHA256    string         `json:"sha256,omitempty"`
 	Errors    []rowErrorJSON `json:"errors"`
-	Shrinks   []shrinkJSON   `json:"shrinks,omitempty"`
-	Retired   []int64        `json:"retired,omitempty"`
-	Error     string         `json:"error,omitempty"`
+	// Unplaced providers are in no county: loaded, and listed (the first
+	// lines) so their coordinates get checked.
+	Unplaced      int          `json:"unplaced"`
+	UnplacedLines []int        `json:"unplaced_lines,omitempty"`
+	Shrinks       []shrinkJSON `json:"shrinks,omitempty"`
+	Retired       []int64      `json:"retired,omitempty"`
+	Error         string       `json:"error,omitempty"`
 }
 
 func rosterLoad(args []string, stdout, stderr io.Writer) error {
@@ -106,7 +110,8 @@ func rosterLoad(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		out := loadJSON{Published: lerr == nil, Version: res.Version, Previous: res.Previous, Rows: res.Report.Rows,
 			Accepted: res.Report.Accepted, Bad: res.Report.Bad, MaxBad: *maxBad, SHA256: res.Report.SHA256,
-			Errors: []rowErrorJSON{}, Retired: retired, Error: errText(errors.Join(lerr, rerr))}
+			Errors: []rowErrorJSON{}, Unplaced: res.Report.Unplaced, UnplacedLines: res.Report.UnplacedLines,
+			Retired: retired, Error: errText(errors.Join(lerr, rerr))}
 		for _, e := range res.Report.Errors {
 			out.Errors = append(out.Errors, rowErrorJSON(e))
 		}
@@ -138,6 +143,9 @@ func writeLoadText(w io.Writer, res *pg.LoadResult, maxBad int, lerr error) {
 		limit = "none"
 	}
 	fmt.Fprintf(w, "%d rows read, %d accepted, %d bad (limit %s)\n", rep.Rows, rep.Accepted, rep.Bad, limit)
+	if note := rep.UnplacedNote(); note != "" {
+		fmt.Fprintln(w, note)
+	}
 	if rep.SHA256 != "" {
 		fmt.Fprintf(w, "sha256 %s\n", rep.SHA256)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -228,4 +229,35 @@ func TestRosterCLI(t *testing.T) {
 	if code, _, errOut := cli(t, "check", "--db", db, "--roster", samplePath, "--zip", "10001", "--discipline", "PT"); code != 2 || !strings.Contains(errOut, "not both") {
 		t.Errorf("--db with --roster: exit %d %s", code, errOut)
 	}
+
+	// Providers in no county (at 0,0; in mid-Atlantic) are loaded without
+	// one, counted and listed by line, with or without a bad-row limit.
+	ocean := filepath.Join(dir, "ocean.csv")
+	os.WriteFile(ocean, append(mustRead(t, samplePath), "1234567893,PT,,0,0,,,,,,,,Y,N,Y,,\n1234567893,OT,,30,-40,,,,,,,,Y,N,Y,,\n"...), 0o644)
+	for _, limit := range []string{"-1", "0"} {
+		out := mustCLI(t, "roster", "load", ocean, "--db", db, "--max-bad-rows", limit, "--force")
+		if !strings.Contains(out, "2 providers are in no county (lines 5002, 5003): loaded without a county") {
+			t.Errorf("--max-bad-rows %s: unplaced rows not reported:\n%s", limit, out)
+		}
+	}
+	var uj struct {
+		Unplaced      int   `json:"unplaced"`
+		UnplacedLines []int `json:"unplaced_lines"`
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, "roster", "load", ocean, "--db", db, "--max-bad-rows", "-1", "--force", "--json")), &uj); err != nil ||
+		uj.Unplaced != 2 || !slices.Equal(uj.UnplacedLines, []int{5002, 5003}) {
+		t.Errorf("load --json: %+v, %v", uj, err)
+	}
+	if code, _, errOut := cli(t, "check", "--roster", ocean, "--zip", "10001", "--discipline", "PT"); code != 0 || !strings.Contains(errOut, "2 providers are in no county") {
+		t.Errorf("check --roster: exit %d, %s", code, errOut)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

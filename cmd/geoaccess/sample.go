@@ -1,13 +1,12 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
+	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/data/synth"
 )
@@ -68,7 +67,11 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeMembers(w, ms)
+	gms := make([]adequacy.GapMember, len(ms))
+	for i, m := range ms {
+		gms[i] = adequacy.GapMember{ID: m.ID, Point: m.Point, HasPoint: true, ZIP: m.ZIP, CountyFIPS: m.CountyFIPS}
+	}
+	return data.WriteMembers(w, gms)
 }
 
 func sampleWorld() (*synth.World, error) {
@@ -81,14 +84,4 @@ func sampleWorld() (*synth.World, error) {
 		return nil, err
 	}
 	return &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs}, nil
-}
-
-func writeMembers(w io.Writer, ms []synth.Member) error {
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"member_id", "lat", "lon", "zip", "county_fips"})
-	for _, m := range ms {
-		cw.Write([]string{m.ID, strconv.FormatFloat(m.Point.Lat, 'f', -1, 64), strconv.FormatFloat(m.Point.Lon, 'f', -1, 64), m.ZIP, m.CountyFIPS})
-	}
-	cw.Flush()
-	return cw.Error()
 }

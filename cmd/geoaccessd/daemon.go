@@ -127,7 +127,13 @@ func (d *daemon) run(ctx context.Context) error {
 		}()
 	}
 	loaded := make(chan error, 1)
-	go func() { loaded <- d.loadRoster(ctx) }()
+	go func() {
+		err := d.loadRoster(ctx)
+		if err != nil && !errors.Is(err, serving.ErrLoadCanceled) {
+			err = &startError{err}
+		}
+		loaded <- err
+	}()
 	var err error
 	select {
 	case err = <-loaded:
@@ -146,6 +152,13 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	return err
 }
+
+// startError is a failure to load the first roster: the daemon never
+// served.
+type startError struct{ err error }
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
 
 func (d *daemon) shutdown() {
 	d.log.Info("shutting down: draining calls in flight", slog.Duration("grace", d.cfg.shutdownGrace))
@@ -207,7 +220,12 @@ func (d *daemon) readRosterFile(context.Context) (*adequacy.Roster, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rep.Unplaced > 0 {
+		// Provider locations, not members': the lines are safe to log.
+		d.log.Warn("roster: providers in no county, served without one; check their coordinates",
+			slog.Int("unplaced", rep.Unplaced), slog.Any("lines", rep.UnplacedLines))
+	}
 	d.log.Info("roster read", slog.Int("rows", rep.Rows), slog.Int("accepted", rep.Accepted), slog.Int("bad_rows", rep.Bad),
-		slog.Float64("read_ms", float64(time.Since(start).Microseconds())/1000))
+		slog.Int("unplaced", rep.Unplaced), slog.Float64("read_ms", float64(time.Since(start).Microseconds())/1000))
 	return r, nil
 }

@@ -296,7 +296,18 @@ func TestSIGTERMGraceExpires(t *testing.T) {
 func TestDaemonMetricsAndRosterFile(t *testing.T) {
 	roster := filepath.Join(t.TempDir(), "roster.csv")
 	writeSampleRoster(t, roster)
+	// One provider at 0,0: in no county, served without one, and said so.
+	f, err := os.OpenFile(roster, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("1234567893,PT,,0,0,,,,,,,,Y,N,Y,,\n")
+	f.Close()
 	p := start(t, "--roster", roster)
+	if log := p.logText(); !strings.Contains(log, `"msg":"roster: providers in no county, served without one; check their coordinates","unplaced":1,"lines":[5002]`) ||
+		!strings.Contains(log, `"unplaced":1,"read_ms"`) {
+		t.Errorf("the unplaced provider is not reported:\n%s", log)
+	}
 	_, c := p.client(t)
 	st, err := c.GetRosterStatus(context.Background(), &pb.GetRosterStatusRequest{})
 	if err != nil {
@@ -337,5 +348,57 @@ func TestDaemonBadRosterExits(t *testing.T) {
 	}
 	if !strings.Contains(string(out), `"line":3`) {
 		t.Errorf("the bad line is not named:\n%s", out)
+	}
+}
+
+// TestDaemonEmptyRosterExits: a roster with no participating provider —
+// a header and nothing else, or only non-participating rows — never
+// serves: the daemon exits 1 and says why.
+func TestDaemonEmptyRosterExits(t *testing.T) {
+	for name, body := range map[string]string{
+		"header only":       "npi,discipline,lat,lon\n",
+		"none participates": "npi,discipline,lat,lon,participating\n1234567893,PT,40.75,-73.99,N\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			roster := filepath.Join(t.TempDir(), "empty.csv")
+			if err := os.WriteFile(roster, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(binary(t), "--listen", "127.0.0.1:0", "--metrics-listen", "", "--log-format", "json", "--roster", roster)
+			out, err := cmd.CombinedOutput()
+			if cmd.ProcessState.ExitCode() != 1 {
+				t.Fatalf("exit %v, want 1:\n%s", err, out)
+			}
+			for _, want := range []string{`"msg":"cannot start: the roster cannot be served"`, "roster has no participating providers", "empty.csv"} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("the log lacks %s:\n%s", want, out)
+				}
+			}
+			if strings.Contains(string(out), `"msg":"serving"`) {
+				t.Errorf("served an empty roster:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestDaemonHugeHeaderNotEchoed: a roster whose header line is 10 MB
+// (and lacks the npi column) is refused with a log of a few hundred
+// bytes, not the header.
+func TestDaemonHugeHeaderNotEchoed(t *testing.T) {
+	roster := filepath.Join(t.TempDir(), "huge.csv")
+	header := "discipline,lat,lon," + strings.Repeat("x", 10<<20) + "\n"
+	if err := os.WriteFile(roster, []byte(header+"PT,40.75,-73.99,1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary(t), "--listen", "127.0.0.1:0", "--metrics-listen", "", "--log-format", "json", "--roster", roster)
+	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("exit %v, want 1:\n%.2000s", err, out)
+	}
+	if len(out) > 4096 {
+		t.Errorf("%d bytes of log for a bad header:\n%.2000s", len(out), out)
+	}
+	if !strings.Contains(string(out), "missing required column: npi") || !strings.Contains(string(out), "xxx…") {
+		t.Errorf("the log does not say which column is missing, with an excerpt of the header:\n%.2000s", out)
 	}
 }

@@ -55,7 +55,11 @@ func run(ctx context.Context, args []string, lookupEnv func(string) (string, boo
 		return 1
 	}
 	if err := d.run(ctx); err != nil {
-		log.Error("stopped with an error", slog.String("error", err.Error()))
+		msg := "stopped with an error"
+		if se := (*startError)(nil); errors.As(err, &se) {
+			msg = "cannot start: the roster cannot be served"
+		}
+		log.Error(msg, slog.String("error", err.Error()))
 		return 1
 	}
 	return 0

@@ -3,6 +3,8 @@ package hsd
 import (
 	"errors"
 	"fmt"
+
+	"github.com/geoaccess/geoaccess/adequacy"
 )
 
 var (
@@ -24,13 +26,13 @@ type CellError struct {
 	Row     int    // 1-based row number
 	Column  string // column letter, e.g. "AB"
 	Header  string // what the column holds, e.g. "049 Distance"
-	Value   string // the cell as found
+	Value   string // the cell as found (Error quotes an excerpt)
 	Problem string // what is wrong, e.g. "is not a number"
 }
 
 func (e *CellError) Error() string {
 	return fmt.Sprintf("hsd: sheet %q row %d column %s (%s): %q %s",
-		e.Sheet, e.Row, e.Column, e.Header, e.Value, e.Problem)
+		adequacy.Excerpt(e.Sheet), e.Row, e.Column, adequacy.Excerpt(e.Header), adequacy.Excerpt(e.Value), e.Problem)
 }
 
 // Unwrap lets callers test errors.Is(err, ErrMalformed).

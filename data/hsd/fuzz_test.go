@@ -27,6 +27,7 @@ func FuzzReadTable(f *testing.F) {
 	f.Add("# source: x\n")
 	f.Add("# source: x\r\n" + strings.Join(tableHeader(), ",") + "\r\n")
 	f.Add("# source: x\n" + strings.Join(tableHeader(), ",") + "\n01001,AL,A,Metro,Y,b,,1,0.5,1,45,30,1,Y,,,,,,,,,,,,,\n")
+	f.Add("# source: x\n" + strings.Join(tableHeader(), ",") + "\n01001,AL,\"'=A\",Metro,Y,''b,,1,0.5,1,45,30,1,Y,,,,,,,,,,,,,-n\n") // neutralised cells
 	f.Add("# source: x\n" + strings.Join(tableHeader(), ",") + "\n01001,AL,A,Metro,Y,b,01000;;,1,1e400,1,45,30,1,,,,,,,,,,,,,,\n")
 	f.Add("# source: x\n" + strings.Join(tableHeader(), ",") + "\n\"01001,AL\n")
 	f.Fuzz(func(t *testing.T, in string) {

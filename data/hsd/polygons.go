@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/geoaccess/geoaccess/adequacy"
 )
 
 // ReadPolygons reads the county polygons' attribute table
@@ -26,7 +28,7 @@ func ReadPolygons(r io.Reader) ([]Polygon, error) {
 	}
 	for _, k := range []string{"fips", "state", "name"} {
 		if col[k] < 0 {
-			return nil, fmt.Errorf("hsd: polygons: no %q column in the header %q", k, strings.Join(head, ","))
+			return nil, fmt.Errorf("hsd: polygons: no %q column in the header %q", k, adequacy.ExcerptN(strings.Join(head, ","), 300))
 		}
 	}
 	var out []Polygon

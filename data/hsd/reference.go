@@ -338,7 +338,7 @@ func (m *merger) merge(s *countySheet, minSrc, tdSrc [4]*countySheet) error {
 		if !ok {
 			r := m.master.recs[j]
 			return malformedf("sheet %q has no row for SSA %s (%s, %s), which is on sheet %q row %d",
-				s.name, r.ssa, r.name, r.state, m.master.name, r.src.num)
+				s.name, r.ssa, adequacy.Excerpt(r.name), adequacy.Excerpt(r.state), m.master.name, r.src.num)
 		}
 	}
 	return m.checkMinimums(s, minSrc, tdSrc)
@@ -366,7 +366,7 @@ func (m *merger) agree(s *countySheet, rec, want *countyRec) error {
 		if f.got != f.want {
 			h, _ := s.l.col(f.name)
 			return cellReader{s.name, rec.src}.fail(h.col, h.text, rec.src.at(h.col),
-				fmt.Sprintf("differs from %q on sheet %q row %d", f.want, m.master.name, want.src.num))
+				fmt.Sprintf("differs from %q on sheet %q row %d", adequacy.Excerpt(f.want), m.master.name, want.src.num))
 		}
 	}
 	return nil

@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data/csvsafe"
 )
 
 const sourcePrefix = "# source: "
@@ -56,17 +57,18 @@ func WriteTable(w io.Writer, source string, counties []adequacy.County) error {
 	}
 	bw := bufio.NewWriter(w)
 	bw.WriteString(sourcePrefix + source + "\n")
-	cw := csv.NewWriter(bw)
-	cw.Write(tableHeader())
+	// Cells go through csvsafe: a name or note from the workbook that could
+	// start a spreadsheet formula is neutralised (ReadTable undoes it).
+	cw := csvsafe.NewWriter(bw)
+	cw.WriteText(tableHeader()...)
 	for i := range counties {
 		rec, err := encodeCounty(&counties[i])
 		if err != nil {
 			return err
 		}
-		cw.Write(rec)
+		cw.Write(rec...)
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if err := cw.Flush(); err != nil {
 		return fmt.Errorf("hsd table: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -75,7 +77,7 @@ func WriteTable(w io.Writer, source string, counties []adequacy.County) error {
 	return nil
 }
 
-func encodeCounty(c *adequacy.County) ([]string, error) {
+func encodeCounty(c *adequacy.County) ([]csvsafe.Cell, error) {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("hsd table: county %s: %s", c.FIPS, fmt.Sprintf(format, args...))
 	}
@@ -90,24 +92,25 @@ func encodeCounty(c *adequacy.County) ([]string, error) {
 	if !finite(c.BasePopulationRatio) {
 		return nil, fail("base population ratio %v is not finite", c.BasePopulationRatio)
 	}
-	rec := []string{c.FIPS, c.State, c.Name, c.Designation.Type.String(), yn(c.Designation.Official, "N"),
-		c.Designation.Basis, strings.Join(c.CMSCounties, ";"),
-		strconv.Itoa(c.Beneficiaries), fmtFloat(c.BasePopulationRatio), strconv.Itoa(c.BeneficiariesRequired)}
+	t, num := csvsafe.Text, csvsafe.Number
+	rec := []csvsafe.Cell{t(c.FIPS), t(c.State), t(c.Name), t(c.Designation.Type.String()), t(yn(c.Designation.Official, "N")),
+		t(c.Designation.Basis), t(strings.Join(c.CMSCounties, ";")),
+		csvsafe.Int(c.Beneficiaries), num(fmtFloat(c.BasePopulationRatio)), csvsafe.Int(c.BeneficiariesRequired)}
 	for _, d := range adequacy.Disciplines {
 		s := c.Standards[d]
 		if !s.Set {
 			if s != (adequacy.CountyStandard{}) {
 				return nil, fail("%s standard is not set but has values %+v", d, s)
 			}
-			rec = append(rec, "", "", "", "")
+			rec = append(rec, t(""), t(""), t(""), t(""))
 			continue
 		}
 		if !finite(s.MaxMinutes) || !finite(s.MaxMiles) {
 			return nil, fail("%s standard %v min / %v mi is not finite", d, s.MaxMinutes, s.MaxMiles)
 		}
-		rec = append(rec, fmtFloat(s.MaxMinutes), fmtFloat(s.MaxMiles), strconv.Itoa(s.MinProviders), yn(s.CertificateOfNeed, ""))
+		rec = append(rec, num(fmtFloat(s.MaxMinutes)), num(fmtFloat(s.MaxMiles)), csvsafe.Int(s.MinProviders), t(yn(s.CertificateOfNeed, "")))
 	}
-	return append(rec, c.Note), nil
+	return append(rec, t(c.Note)), nil
 }
 
 func isSSA(s string) bool { return len(s) == 5 && strings.Trim(s, "0123456789") == "" }
@@ -132,13 +135,13 @@ func ReadTable(r io.Reader) (source string, counties []adequacy.County, err erro
 	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 	source, ok := strings.CutPrefix(line, sourcePrefix)
 	if !ok || strings.ContainsAny(source, "\r\n") {
-		return "", nil, fmt.Errorf("hsd table: line 1: want %q followed by the source, got %q", sourcePrefix, line)
+		return "", nil, fmt.Errorf("hsd table: line 1: want %q followed by the source, got %q", sourcePrefix, adequacy.Excerpt(line))
 	}
 	cr := csv.NewReader(br)
 	head, err := cr.Read()
 	want := tableHeader()
 	if err != nil || strings.Join(head, ",") != strings.Join(want, ",") {
-		return "", nil, fmt.Errorf("hsd table: line 2: want the header %q (got %q, %v)", strings.Join(want, ","), strings.Join(head, ","), err)
+		return "", nil, fmt.Errorf("hsd table: line 2: want the header %q (got %q, %v)", strings.Join(want, ","), adequacy.ExcerptN(strings.Join(head, ","), 300), err)
 	}
 	for {
 		rec, err := cr.Read()
@@ -149,6 +152,9 @@ func ReadTable(r io.Reader) (source string, counties []adequacy.County, err erro
 			return "", nil, fmt.Errorf("hsd table: %w (line numbers count from line 2)", err)
 		}
 		line, _ := cr.FieldPos(0)
+		for i := range rec {
+			rec[i] = csvsafe.Unescape(rec[i])
+		}
 		c, err := decodeCounty(rec, tableRow{want, line + 1})
 		if err != nil {
 			return "", nil, err
@@ -168,7 +174,7 @@ type tableRow struct {
 }
 
 func (t tableRow) fail(i int, val, problem string) error {
-	return fmt.Errorf("hsd table: line %d column %s: %q %s", t.line, t.header[i], val, problem)
+	return fmt.Errorf("hsd table: line %d column %s: %q %s", t.line, t.header[i], adequacy.Excerpt(val), problem)
 }
 
 func (t tableRow) count(rec []string, i int) (int, error) {

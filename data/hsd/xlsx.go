@@ -15,6 +15,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/geoaccess/geoaccess/adequacy"
 )
 
 // maxPartBytes bounds the decompressed size of any one part, so a zip
@@ -148,7 +150,7 @@ func quoteList(names []string) string {
 	}
 	q := make([]string, len(names))
 	for i, n := range names {
-		q[i] = strconv.Quote(n)
+		q[i] = strconv.Quote(adequacy.Excerpt(n))
 	}
 	return strings.Join(q, ", ")
 }
@@ -433,7 +435,7 @@ func (p *sheetParser) startRow(ref string) error {
 	if ref != "" {
 		n, err := strconv.Atoi(ref)
 		if err != nil || n < 1 || n > maxRows {
-			return malformedf("sheet %q: row number %q is not 1–%d", p.sh.name, ref, maxRows)
+			return malformedf("sheet %q: row number %q is not 1–%d", p.sh.name, adequacy.Excerpt(ref), maxRows)
 		}
 		num = n
 	}
@@ -449,12 +451,12 @@ func (p *sheetParser) startCell(ref, typ string) error {
 	if ref != "" {
 		c, r, ok := parseCellRef(ref)
 		if !ok || r != p.row.num {
-			return malformedf("sheet %q row %d: cell reference %q is not a cell of this row", p.sh.name, p.row.num, ref)
+			return malformedf("sheet %q row %d: cell reference %q is not a cell of this row", p.sh.name, p.row.num, adequacy.Excerpt(ref))
 		}
 		col = c
 	}
 	if col <= p.lastCol || col >= maxColumns {
-		return malformedf("sheet %q row %d: cell %q is out of order", p.sh.name, p.row.num, ref)
+		return malformedf("sheet %q row %d: cell %q is out of order", p.sh.name, p.row.num, adequacy.Excerpt(ref))
 	}
 	p.inCell, p.cellRef, p.cellCol, p.cellTyp, p.lastCol = true, ref, col, typ, col
 	p.v.Reset()

@@ -23,8 +23,13 @@ var (
 	// ErrRetired: the version was published, then retired; only its
 	// record remains. It is also adequacy.ErrVersionNotServable.
 	ErrRetired = adequacy.NewVersionError(adequacy.VersionNotServable, errors.New("roster version is retired: its providers were deleted"))
-	// ErrEmptyRoster: a roster with no valid rows is never published.
-	ErrEmptyRoster = errors.New("roster has no valid rows")
+	// ErrEmptyRoster is adequacy.ErrEmptyRoster (and data.ErrEmptyRoster):
+	// a roster with no participating in-person provider — no valid rows,
+	// none participating, or all telehealth-only — is never published,
+	// and a version found so (published by an earlier geoaccess) is never
+	// read to be served: ReadRoster's error is then also
+	// adequacy.ErrVersionNotServable.
+	ErrEmptyRoster = adequacy.ErrEmptyRoster
 	// ErrShrink is adequacy.ErrShrink, wrapped by *adequacy.ShrinkError
 	// when the shrink guard refuses a publish.
 	ErrShrink = adequacy.ErrShrink

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/geoaccess/geoaccess/adequacy"
 )
 
 // ListenOptions control Listen.
@@ -122,7 +124,7 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, ch channel, fn func(int
 		id, perr := strconv.ParseInt(n.Payload, 10, 64)
 		if perr != nil {
 			if opts.OnError != nil {
-				opts.OnError(fmt.Errorf("listen %s: payload %q is not a version id", ch.name, cutText(n.Payload, 32)))
+				opts.OnError(fmt.Errorf("listen %s: payload %q is not a version id", ch.name, adequacy.Excerpt(n.Payload)))
 			}
 			continue
 		}

@@ -69,7 +69,8 @@ type LoadResult struct {
 // limit and the shrink guard, attaches the partition, marks the version
 // published, makes it current and notifies Channel. So a load publishes
 // everything or nothing: on any failure — bad rows past the limit, the
-// shrink guard, an empty roster, the database going away — the
+// shrink guard, a roster with no participating in-person provider (a
+// header and nothing else, say), the database going away — the
 // transaction rolls back (the staged rows vanish with it), the version is
 // marked failed with the reason, and the current version stays current.
 //
@@ -191,8 +192,10 @@ func loadVersion(ctx context.Context, conn *pgx.Conn, id int64, r io.Reader, opt
 	if cerr != nil {
 		return fmt.Errorf("copy: %w", cerr)
 	}
-	if src.rows == 0 {
-		return ErrEmptyRoster
+	// A roster without one participating in-person provider would leave
+	// every member unserved: never published (ErrEmptyRoster).
+	if err := src.stats().Servable(); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `ALTER TABLE `+table+` ADD PRIMARY KEY (version_id, row_no)`); err != nil {
 		return fmt.Errorf("index: %w", err)

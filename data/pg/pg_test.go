@@ -418,7 +418,9 @@ func TestLoadRefusesEmptyAndHeaderless(t *testing.T) {
 		want      error
 		wantText  string
 	}{
-		{"header only", "npi,discipline,lat,lon\n", ErrEmptyRoster, ""},
+		{"header only", "npi,discipline,lat,lon\n", ErrEmptyRoster, "roster has no participating providers: it has no providers at all"},
+		{"none participating", "npi,discipline,lat,lon,participating\n1234567893,PT,40.75,-73.99,N\n", data.ErrEmptyRoster, "none of its 1 providers participates"},
+		{"all telehealth-only", "npi,discipline,lat,lon,telehealth_only\n1234567893,PT,40.75,-73.99,Y\n", adequacy.ErrEmptyRoster, "all telehealth-only"},
 		{"no lon column", "npi,discipline,lat\n1234567893,PT,40\n", data.ErrMissingColumn, "missing required column: lon"},
 		{"empty file", "", nil, "the file is empty"},
 	}
@@ -435,6 +437,25 @@ func TestLoadRefusesEmptyAndHeaderless(t *testing.T) {
 				t.Error("current changed")
 			}
 		})
+	}
+}
+
+// The reader path never hands out a roster with no participating
+// in-person provider to serve, should the database hold one (published
+// by an earlier geoaccess that only refused rosters without rows).
+func TestReadRefusesEmptyVersion(t *testing.T) {
+	ctx := context.Background()
+	pool := migrated(t)
+	v := load(t, pool, sampleCSV(t), LoadOptions{}).Version
+	if _, err := pool.Exec(ctx, `UPDATE providers SET participating = false WHERE version_id = $1`, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadRoster(ctx, pool, v.ID); !errors.Is(err, ErrEmptyRoster) || !strings.Contains(err.Error(), "none of its") ||
+		!errors.Is(err, adequacy.ErrVersionNotServable) || !adequacy.VersionFinal(err) {
+		t.Errorf("ReadRoster = %v, want ErrEmptyRoster, not servable, final", err)
+	}
+	if _, _, err := Current(ctx, pool); !errors.Is(err, ErrEmptyRoster) {
+		t.Errorf("Current = %v, want ErrEmptyRoster", err)
 	}
 }
 

@@ -58,16 +58,9 @@ type PlanVersion struct {
 func ParsePlansVersion(s string) (int64, error) {
 	id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(s), "pg:"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, adequacy.NewVersionError(adequacy.VersionBad, fmt.Errorf("plans version %q: want an id such as 7 or pg:7", cutText(s, 32)))
+		return 0, adequacy.NewVersionError(adequacy.VersionBad, fmt.Errorf("plans version %q: want an id such as 7 or pg:7", adequacy.ExcerptN(s, 32)))
 	}
 	return id, nil
-}
-
-func cutText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // PlansLoadOptions control LoadPlans.
@@ -439,7 +432,7 @@ func readPlans(ctx context.Context, pool *pgxpool.Pool, id int64, profiles *adeq
 			p.Effective.To, err = fromPGDate(to)
 		}
 		if err != nil {
-			return p, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("plan %s: effective date: %w", cutText(p.ID, 64), err))
+			return p, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("plan %s: effective date: %w", adequacy.ExcerptN(p.ID, 64), err))
 		}
 		return p, nil
 	})

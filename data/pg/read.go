@@ -20,7 +20,8 @@ import (
 // order, as a roster whose Version is "pg:<id>", Source the version's
 // source and LoadedAt the time of reading. Any published version can be
 // read, current or not, to replay past decisions; ErrRetired,
-// ErrNotPublished or ErrNoSuchVersion say why one cannot.
+// ErrNotPublished, ErrNoSuchVersion or ErrEmptyRoster (no participating
+// in-person provider, so never served) say why one cannot.
 //
 // It is built for a server's reload: one read-only transaction, one
 // sequential scan of the version's own partition (never the parent, so a
@@ -92,6 +93,10 @@ func readRoster(ctx context.Context, pool *pgxpool.Pool, id int64) (*adequacy.Ro
 	if n != len(ps) {
 		return nil, v, fmt.Errorf("version %d has %d provider rows, its record says %d", id, n, len(ps))
 	}
+	if err := adequacy.CountProviders(ps).Servable(); err != nil {
+		// Refused for itself: a server never retries it (VersionFinal).
+		return nil, v, adequacy.NewVersionError(adequacy.VersionNotServable, err)
+	}
 	return &adequacy.Roster{Version: Label(id), Source: v.Source, LoadedAt: time.Now().UTC(), Providers: ps}, v, nil
 }
 
@@ -145,7 +150,7 @@ func (d *decoder) provider(ps []adequacy.Provider, v [][]byte) error {
 	p.NPI = string(v[1])
 	disc, ok := d.discs[string(v[2])]
 	if !ok {
-		return fmt.Errorf("discipline %q: %w", v[2], adequacy.ErrUnknownDiscipline)
+		return fmt.Errorf("discipline %q: %w", adequacy.Excerpt(string(v[2])), adequacy.ErrUnknownDiscipline)
 	}
 	p.Discipline = disc
 	p.Name = string(v[3])

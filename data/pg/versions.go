@@ -78,7 +78,7 @@ func Label(id int64) string { return "pg:" + strconv.FormatInt(id, 10) }
 func ParseVersion(s string) (int64, error) {
 	id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(s), "pg:"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, adequacy.NewVersionError(adequacy.VersionBad, fmt.Errorf("roster version %q: want an id such as 42 or pg:42", s))
+		return 0, adequacy.NewVersionError(adequacy.VersionBad, fmt.Errorf("roster version %q: want an id such as 42 or pg:42", adequacy.Excerpt(s)))
 	}
 	return id, nil
 }

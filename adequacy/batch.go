@@ -1,21 +1,17 @@
 package adequacy
 
 import (
-	"cmp"
-	"math"
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // DecideBatch answers many requests at once, each exactly as Decide would
 // (the tests check it): requests are validated and located one by one,
 // then every (member, discipline) of the batch is grouped by profile,
-// as-of date, discipline and k, taken in spatial order, and answered a cell
-// of neighbours at a time with one index search (geo.Index.ProbeCellK),
+// as-of date, discipline and k, taken in spatial order and cut into cells
+// of neighbours (geo.Cells), and answered a cell at a time with one index search (geo.Index.ProbeCellK),
 // on every processor. Answers and errors come back in request order.
 func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 	out := make([][]Decision, len(reqs))
@@ -50,7 +46,7 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 				k = DefaultK
 			}
 			key := batchKey{p, r.AsOf, d, k}
-			groups[key] = append(groups[key], batchItem{req: int32(i), disc: int32(j), rule: rule, pt: loc.point, sk: geo.SpatialKey(loc.point)})
+			groups[key] = append(groups[key], batchItem{req: int32(i), disc: int32(j), rule: rule, pt: loc.point})
 		}
 	}
 	for _, i := range routed { // a routing engine's times: one at a time
@@ -61,54 +57,54 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 		resultPool.Put(res)
 	}
 	var cells []batchCell
+	var pts []geo.CellPoint
 	for key, items := range groups {
-		slices.SortFunc(items, func(a, b batchItem) int { return cmp.Compare(a.sk, b.sk) })
-		for _, c := range cutCells(items) {
-			cells = append(cells, batchCell{key: key, items: c})
+		pts = pts[:0]
+		for _, it := range items {
+			pts = append(pts, geo.CellPoint{Point: it.pt, Radius: searchRadius(it.rule)})
+		}
+		order, cuts := geo.Cells(pts, geo.CellLimits{})
+		sorted := make([]batchItem, len(items))
+		for k, i := range order {
+			sorted[k] = items[i]
+		}
+		for _, c := range cuts {
+			cells = append(cells, batchCell{key: key, items: sorted[c.Start:c.End]})
 		}
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(len(cells), workers()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var sc geo.ProbeScratch
-			var probes []geo.Probe
-			var res []geo.ProbeResult
-			for {
-				c := int(next.Add(1)) - 1
-				if c >= len(cells) {
-					return
-				}
-				cell := cells[c]
-				p, d := cell.key.p, cell.key.d
-				if len(cell.items) < minCell { // a lone member: the plain search is cheaper
-					r := resultPool.Get().(*geo.Result)
-					for _, it := range cell.items {
-						e.Network.disc[d].ix.Search(geo.Query{Center: it.pt, Radius: searchRadius(it.rule), K: cell.key.k, Filter: p.Counting.filter(cell.key.asOf)}, r)
-						e.finish(&out[it.req][it.disc], d, p, preps[it.req].loc, it.rule, r.Within, r.Nearest)
-					}
-					resultPool.Put(r)
-					continue
-				}
-				probes = probes[:0]
-				for _, it := range cell.items {
-					probes = append(probes, geo.Probe{Center: it.pt, Radius: searchRadius(it.rule)})
-				}
-				res = slices.Grow(res[:0], len(probes))[:len(probes)]
-				e.Network.disc[d].ix.ProbeCellK(probes, cell.key.k, p.Counting.filter(cell.key.asOf), res, nil, &sc)
-				for j, it := range cell.items {
-					nearest := res[j].NearestK
-					if cell.key.k == 1 && res[j].Nearest.ID >= 0 {
-						nearest = []geo.Neighbor{res[j].Nearest}
-					}
-					e.finish(&out[it.req][it.disc], d, p, preps[it.req].loc, it.rule, res[j].Within, nearest)
-				}
-			}
-		}()
+	type worker struct {
+		sc     geo.ProbeScratch
+		probes []geo.Probe
+		res    []geo.ProbeResult
 	}
-	wg.Wait()
+	ws := make([]worker, min(len(cells), par.Workers(0)))
+	par.For(len(cells), len(ws), func(w, c int) {
+		wk := &ws[w]
+		cell := cells[c]
+		p, d := cell.key.p, cell.key.d
+		if len(cell.items) < minCell { // a lone member: the plain search is cheaper
+			r := resultPool.Get().(*geo.Result)
+			for _, it := range cell.items {
+				e.Network.disc[d].ix.Search(geo.Query{Center: it.pt, Radius: searchRadius(it.rule), K: cell.key.k, Filter: p.Counting.filter(cell.key.asOf)}, r)
+				e.finish(&out[it.req][it.disc], d, p, preps[it.req].loc, it.rule, r.Within, r.Nearest)
+			}
+			resultPool.Put(r)
+			return
+		}
+		wk.probes = wk.probes[:0]
+		for _, it := range cell.items {
+			wk.probes = append(wk.probes, geo.Probe{Center: it.pt, Radius: searchRadius(it.rule)})
+		}
+		wk.res = slices.Grow(wk.res[:0], len(wk.probes))[:len(wk.probes)]
+		e.Network.disc[d].ix.ProbeCellK(wk.probes, cell.key.k, p.Counting.filter(cell.key.asOf), wk.res, nil, &wk.sc)
+		for j, it := range cell.items {
+			nearest := wk.res[j].NearestK
+			if cell.key.k == 1 && wk.res[j].Nearest.ID >= 0 {
+				nearest = []geo.Neighbor{wk.res[j].Nearest}
+			}
+			e.finish(&out[it.req][it.disc], d, p, preps[it.req].loc, it.rule, wk.res[j].Within, nearest)
+		}
+	})
 	return out, errs
 }
 
@@ -127,36 +123,9 @@ type batchItem struct {
 	req, disc int32
 	rule      Rule
 	pt        geo.Point
-	sk        uint64
 }
 
 type batchCell struct {
 	key   batchKey
 	items []batchItem
 }
-
-// cutCells cuts spatially sorted items into cells of neighbours: at most
-// 256, within a tenth of the smallest radius among them of the first (see
-// gapEval.cells).
-func cutCells(items []batchItem) [][]batchItem {
-	var out [][]batchItem
-	start, limit := 0, 0.0
-	for i := range items {
-		lim := angleOfMiles(math.Max(0.5, math.Min(searchRadius(items[i].rule)/10, 10)))
-		if i > start && (i-start == 256 || geoAngle(items[start].pt, items[i].pt) > math.Min(limit, lim)) {
-			out = append(out, items[start:i])
-			start = i
-		}
-		if i == start {
-			limit = lim
-		} else {
-			limit = math.Min(limit, lim)
-		}
-	}
-	if start < len(items) {
-		out = append(out, items[start:])
-	}
-	return out
-}
-
-func workers() int { return max(1, runtime.GOMAXPROCS(0)) }

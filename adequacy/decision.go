@@ -75,21 +75,15 @@ type Rule struct {
 	ServedShare       float64 // the county's required served share (for reports)
 	// Source says where the limits came from: the official per-county
 	// standard, or the profile's base table.
-	Source string
+	Source RuleSource
 	// RadiusMiles is the distance within which a provider is within both
 	// limits under the time model (for distance-only models).
 	RadiusMiles float64
 }
 
-// Rule sources.
-const (
-	RuleOfficial    = "official county standard"               // the county table's per-county limits
-	RuleFromProfile = "profile base table for the county type" // the profile's own limits
-)
-
 // LocationEvidence says how the member was located.
 type LocationEvidence struct {
-	Source      string // "point" or "zip"
+	Source      LocationSource // LocatedByPoint or LocatedByZIP
 	ZIP         string
 	Approximate bool // located by ZIP only
 }
@@ -100,10 +94,11 @@ type CountyEvidence struct {
 	Type              CountyType
 	TypeOfficial      bool
 	TypeBasis         string
-	// Source: "given" (the caller's county), "polygon" (point in polygon),
-	// "zip" (the ZIP's county), "nearest" (nearest polygon within
-	// SnapMiles of a point just off the generalised coastline).
-	Source    string
+	// Source: CountyGiven (the caller's county), CountyPolygon (point in
+	// polygon), CountyZIP (the ZIP's county), CountyNearest (nearest
+	// polygon within SnapMiles of a point just off the generalised
+	// coastline).
+	Source    CountySource
 	SnapMiles float64
 	Note      string
 }
@@ -314,13 +309,13 @@ func (e *Engine) locate(m Member, counties *Counties, bad *InvalidRequest) *loca
 				fail("zip", zipReason(err, m.ZIP))
 			}
 		}
-		l.point, l.ev = pt, LocationEvidence{Source: "point", ZIP: m.ZIP}
+		l.point, l.ev = pt, LocationEvidence{Source: LocatedByPoint, ZIP: m.ZIP}
 	case m.ZIP != "":
 		z, err := e.ZIPs.Lookup(m.ZIP)
 		if err != nil {
 			fail("zip", zipReason(err, m.ZIP))
 		}
-		l.point, l.ev = z.Point, LocationEvidence{Source: "zip", ZIP: z.Code, Approximate: true}
+		l.point, l.ev = z.Point, LocationEvidence{Source: LocatedByZIP, ZIP: z.Code, Approximate: true}
 	default:
 		fail("location", "a location (latitude and longitude) or a ZIP code is required")
 	}
@@ -329,7 +324,7 @@ func (e *Engine) locate(m Member, counties *Counties, bad *InvalidRequest) *loca
 		if err != nil {
 			fail("county_fips", err.Error())
 		}
-		l.county, l.cev.Source = c, "given"
+		l.county, l.cev.Source = c, CountyGiven
 	}
 	if !ok {
 		return nil
@@ -350,26 +345,26 @@ func zipReason(err error, zip string) string {
 
 func (e *Engine) findCounty(l *located, m Member, counties *Counties) {
 	if s, err := e.Map.Locate(l.point); err == nil {
-		l.setCounty(counties, s.FIPS, "polygon", 0)
+		l.setCounty(counties, s.FIPS, CountyPolygon, 0)
 		return
 	}
 	if m.ZIP != "" {
 		if z, err := e.ZIPs.Lookup(m.ZIP); err == nil && z.CountyFIPS != "" {
-			if l.setCounty(counties, z.CountyFIPS, "zip", 0) {
+			if l.setCounty(counties, z.CountyFIPS, CountyZIP, 0) {
 				return
 			}
 		}
 	}
 	if e.SnapMiles > 0 {
 		if s, d, err := e.Map.Nearest(l.point, e.SnapMiles); err == nil {
-			l.setCounty(counties, s.FIPS, "nearest", d)
+			l.setCounty(counties, s.FIPS, CountyNearest, d)
 			return
 		}
 	}
 	l.reason = fmt.Sprintf("the location is in no county polygon and none is within %.1f miles; pass the member's county FIPS", e.SnapMiles)
 }
 
-func (l *located) setCounty(t *Counties, fips, source string, snap float64) bool {
+func (l *located) setCounty(t *Counties, fips string, source CountySource, snap float64) bool {
 	c, err := t.Lookup(fips)
 	if err != nil {
 		l.reason = fmt.Sprintf("county %s has no entry in the county table", fips)

@@ -157,14 +157,14 @@ func TestDecideEvidence(t *testing.T) {
 		t.Fatal(err)
 	}
 	dc, ptd := ds[0], ds[1]
-	if dc.County.FIPS != "36061" || dc.County.Type != adequacy.LargeMetro || !dc.County.TypeOfficial || dc.County.Source != "polygon" {
+	if dc.County.FIPS != "36061" || dc.County.Type != adequacy.LargeMetro || !dc.County.TypeOfficial || dc.County.Source != adequacy.CountyPolygon {
 		t.Errorf("county evidence %+v", dc.County)
 	}
 	if dc.Rule.MaxMiles != 15 || dc.Rule.MaxMinutes != 30 || ptd.Rule.MaxMiles != 10 || ptd.Rule.MaxMinutes != 20 || dc.Rule.ProvidersRequired != 1 {
 		t.Errorf("rules DC %+v PT %+v", dc.Rule, ptd.Rule)
 	}
-	if dc.Rule.Source != "official county standard" {
-		t.Errorf("rule source %q", dc.Rule.Source)
+	if dc.Rule.Source != adequacy.RuleOfficial || dc.Rule.Source.String() != "official county standard" || dc.Location.Source != adequacy.LocatedByPoint {
+		t.Errorf("rule source %q, location source %q", dc.Rule.Source, dc.Location.Source)
 	}
 	if dc.Profile != "cms-ma" || dc.ProfileVersion != "2026.1" || dc.RosterVersion != "sample-2026.11" || !dc.TimeEstimated || dc.AsOf != asOf {
 		t.Errorf("versions %+v", dc)
@@ -187,15 +187,15 @@ func TestDecideLocationAndCounty(t *testing.T) {
 		m          adequacy.Member
 		status     adequacy.Status
 		county     string
-		source     string
+		source     adequacy.CountySource
 		approx     bool
 		typeSource bool
 	}{
-		{"ZIP only, approximate", adequacy.Member{ZIP: "10001"}, adequacy.Served, "36061", "polygon", true, true},
-		{"given county is trusted", adequacy.Member{Point: pt(40.75, -73.99), CountyFIPS: "36005"}, adequacy.Served, "36005", "given", false, true},
-		{"Saipan: the CNMI's one CMS county", adequacy.Member{Point: pt(15.19, 145.75)}, adequacy.NotServed, "69110", "polygon", false, true},
-		{"just off Miami Beach: nearest county", adequacy.Member{Point: pt(25.79, -80.115)}, adequacy.NotServed, "12086", "nearest", false, true},
-		{"mid-Atlantic: indeterminate", adequacy.Member{Point: pt(35, -50)}, adequacy.Indeterminate, "", "", false, false},
+		{"ZIP only, approximate", adequacy.Member{ZIP: "10001"}, adequacy.Served, "36061", adequacy.CountyPolygon, true, true},
+		{"given county is trusted", adequacy.Member{Point: pt(40.75, -73.99), CountyFIPS: "36005"}, adequacy.Served, "36005", adequacy.CountyGiven, false, true},
+		{"Saipan: the CNMI's one CMS county", adequacy.Member{Point: pt(15.19, 145.75)}, adequacy.NotServed, "69110", adequacy.CountyPolygon, false, true},
+		{"just off Miami Beach: nearest county", adequacy.Member{Point: pt(25.79, -80.115)}, adequacy.NotServed, "12086", adequacy.CountyNearest, false, true},
+		{"mid-Atlantic: indeterminate", adequacy.Member{Point: pt(35, -50)}, adequacy.Indeterminate, "", 0, false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -205,6 +205,7 @@ func TestDecideLocationAndCounty(t *testing.T) {
 			}
 			d := ds[0]
 			if d.Status != tc.status || d.County.FIPS != tc.county || d.County.Source != tc.source || d.Location.Approximate != tc.approx ||
+				(d.Location.Source == adequacy.LocatedByZIP) != tc.approx ||
 				(tc.county != "" && d.County.TypeOfficial != tc.typeSource) {
 				t.Errorf("got status %v county %q source %q approx %v official %v (%s); reason %q", d.Status, d.County.FIPS, d.County.Source,
 					d.Location.Approximate, d.County.TypeOfficial, d.County.TypeBasis, d.Reason)

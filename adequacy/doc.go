@@ -6,8 +6,9 @@
 // shrink guard and the roster-version errors that version stores return
 // and servers branch on (VersionError).
 //
-// It imports geo for geography and nothing of transport or storage: files,
-// databases and gRPC live in data and cmd. Distances are statute miles on
+// It imports geo for geography (and internal/par for its parallel loops)
+// and nothing of transport or storage: files, databases and gRPC live in
+// data and cmd. Distances are statute miles on
 // the WGS84 ellipsoid (geo.Distance); times are minutes, estimated from
 // distance by a TimeModel unless a routing engine supplies them.
 package adequacy

@@ -1,17 +1,16 @@
 package adequacy
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // A gap report evaluates every member of a plan for every discipline and
@@ -113,6 +112,28 @@ func (r *GapReport) AccessRows(start, end int, dst []AccessRow) ([]AccessRow, er
 	return dst, nil
 }
 
+// CountingProviders returns, for each discipline of the report, where its
+// providers that count lie: participating, and in person, accepting new
+// patients and effective on the report's as-of date as far as the
+// profile's counting rules require (Counting.Counts) — the providers the
+// report's rows count, in roster order.
+func (r *GapReport) CountingProviders() map[Discipline][]geo.Point {
+	out := make(map[Discipline][]geo.Point, len(r.Disciplines))
+	for _, d := range r.Disciplines {
+		out[d] = nil
+	}
+	if r.ev == nil {
+		return out
+	}
+	for i := range r.ev.e.Network.Roster.Providers {
+		p := &r.ev.e.Network.Roster.Providers[i]
+		if pts, ok := out[p.Discipline]; ok && r.Profile.Counting.Counts(p, r.AsOf) {
+			out[p.Discipline] = append(pts, p.Location)
+		}
+	}
+	return out
+}
+
 // EachAccess calls fn with every member × discipline answer, in
 // member-file order (see AccessRows); it stops at fn's first error.
 func (r *GapReport) EachAccess(fn func(*AccessRow) error) error {
@@ -141,9 +162,9 @@ type CountyRow struct {
 	RequiredPct float64 // 0..100, after credits
 	Credits     []string
 	Pass        bool
-	Counted     int    // providers within time and distance of at least one member (422.116(e))
-	MinRequired int    // minimum number of providers
-	MinSource   string // where MinRequired came from
+	Counted     int           // providers within time and distance of at least one member (422.116(e))
+	MinRequired int           // minimum number of providers
+	MinSource   MinimumSource // where MinRequired came from
 	MinPass     bool
 	NearestP50  float64 // median miles to the nearest counting provider; NaN when none
 	NearestP90  float64
@@ -194,9 +215,10 @@ type gapEval struct {
 	e        *Engine
 	p        *Profile
 	ds       []Discipline
-	members  []gapLoc  // located members, spatial order
-	rules    [][]Rule  // county index → discipline → rule
-	counties []*County // county index → county
+	members  []gapLoc   // located members, spatial order
+	cells    []geo.Cell // runs of members answered together
+	rules    [][]Rule   // county index → discipline → rule
+	counties []*County  // county index → county
 	within   [numDisciplines][]int32
 	nearest  [numDisciplines][]int32 // index ID of the nearest counting provider, −1 none
 	miles    [numDisciplines][]float64
@@ -275,17 +297,18 @@ func claimedCredits(p *Profile, names []string) (map[string]bool, error) {
 	return out, nil
 }
 
-// locate places every member in a county, in parallel, and sorts them in
-// spatial order. Members that cannot be placed are rejected with why.
+// locate places every member in a county, in parallel, sorts them in
+// spatial order and cuts them into cells of neighbours (geo.Cells, each
+// member's radius the smallest of its county's rules). Members that
+// cannot be placed are rejected with why.
 func (ev *gapEval) locate(members []GapMember) []Rejection {
 	type placed struct {
 		loc gapLoc
-		key uint64
 		c   *County
 		rej []FieldViolation // every wrong field, or the reason it has no county
 	}
 	out := make([]placed, len(members))
-	parallel(len(members), 4096, func(lo, hi int) {
+	par.Chunks(len(members), 4096, 0, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			m := &members[i]
 			bad := &InvalidRequest{}
@@ -301,17 +324,13 @@ func (ev *gapEval) locate(members []GapMember) []Rejection {
 			case l.county == nil:
 				out[i].rej = []FieldViolation{{Reason: l.reason}}
 			default:
-				out[i] = placed{loc: gapLoc{point: l.point, src: int32(i)}, key: geo.SpatialKey(l.point), c: l.county}
+				out[i] = placed{loc: gapLoc{point: l.point, src: int32(i)}, c: l.county}
 			}
 		}
 	})
 	var rej []Rejection
 	countyIx := map[*County]int32{}
-	type keyed struct {
-		key uint64
-		i   int32
-	}
-	order := make([]keyed, 0, len(out))
+	kept := make([]int32, 0, len(out))
 	for i := range out {
 		if out[i].rej != nil {
 			for _, v := range out[i].rej { // one rejection per wrong field
@@ -326,83 +345,30 @@ func (ev *gapEval) locate(members []GapMember) []Rejection {
 			ev.counties = append(ev.counties, out[i].c)
 		}
 		out[i].loc.county = ci
-		order = append(order, keyed{out[i].key, int32(i)})
-	}
-	slices.SortFunc(order, func(a, b keyed) int {
-		if c := cmp.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.i, b.i)
-	})
-	ev.members = make([]gapLoc, len(order))
-	for k, o := range order {
-		ev.members[k] = out[o.i].loc
+		kept = append(kept, int32(i))
 	}
 	ev.rules = make([][]Rule, len(ev.counties))
+	minRadius := make([]float64, len(ev.counties))
 	for ci, c := range ev.counties {
 		ev.rules[ci] = make([]Rule, numDisciplines)
-		for _, d := range ev.ds {
-			ev.rules[ci][d], _ = RuleFor(ev.p, c, d) // coverage checked in Gap
-		}
-	}
-	return rej
-}
-
-// cells cuts the spatially sorted members into runs of neighbours: at most
-// maxCell members, with at most 64 counties, within a tenth of the
-// smallest radius of their counties' rules of the run's first member. The
-// limit keeps the ring of index buckets that some but not all of a cell's
-// members reach thin beside the radius (geo.Index.ProbeCell counts the
-// rest once per cell).
-func (ev *gapEval) cells() [][2]int {
-	const maxCell = 256
-	minRadius := make([]float64, len(ev.counties))
-	for ci := range ev.counties {
 		minRadius[ci] = math.Inf(1)
 		for _, d := range ev.ds {
+			ev.rules[ci][d], _ = RuleFor(ev.p, c, d) // coverage checked in Gap
 			minRadius[ci] = math.Min(minRadius[ci], ev.rules[ci][d].RadiusMiles)
 		}
-		minRadius[ci] = math.Max(0.5, math.Min(minRadius[ci]/10, 10))
 	}
-	var out [][2]int
-	start := 0
-	var counties []int32
-	limit := 0.0
-	for i := range ev.members {
-		ci := ev.members[i].county
-		far := false
-		if i > start {
-			lim := math.Min(limit, angleOfMiles(minRadius[ci]))
-			far = geoAngle(ev.members[start].point, ev.members[i].point) > lim
-			if !slices.Contains(counties, ci) && len(counties) == 64 {
-				far = true
-			}
-		}
-		if i-start == maxCell || far {
-			out = append(out, [2]int{start, i})
-			start, counties = i, counties[:0]
-		}
-		if i == start {
-			limit = angleOfMiles(minRadius[ci])
-		} else {
-			limit = math.Min(limit, angleOfMiles(minRadius[ci]))
-		}
-		if !slices.Contains(counties, ci) {
-			counties = append(counties, ci)
-		}
+	pts := make([]geo.CellPoint, len(kept))
+	for k, i := range kept {
+		l := &out[i].loc
+		pts[k] = geo.CellPoint{Point: l.point, Radius: minRadius[l.county], Group: l.county}
 	}
-	return append(out, [2]int{start, len(ev.members)})
-}
-
-func angleOfMiles(mi float64) float64 { return mi * geo.MetersPerMile / 6371008.8 }
-
-// geoAngle is the sphere angle between two points, for grouping only.
-func geoAngle(a, b geo.Point) float64 {
-	const r = math.Pi / 180
-	sa, ca := math.Sincos(a.Lat * r)
-	sb, cb := math.Sincos(b.Lat * r)
-	c := sa*sb + ca*cb*math.Cos((a.Lon-b.Lon)*r)
-	return math.Acos(math.Max(-1, math.Min(1, c)))
+	order, cells := geo.Cells(pts, geo.CellLimits{})
+	ev.members = make([]gapLoc, len(pts))
+	for k := range pts {
+		ev.members[k] = gapLoc{point: pts[k].Point, county: pts[k].Group, src: kept[order[k]]}
+	}
+	ev.cells = cells
+	return rej
 }
 
 // evaluate answers every cell × discipline in parallel.
@@ -414,68 +380,58 @@ func (ev *gapEval) evaluate(ctx context.Context, opts GapOptions) error {
 		ev.miles[d] = make([]float64, n)
 		ev.estim[d] = make([]bool, n)
 	}
-	cells := ev.cells()
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	cells := ev.cells
 	filter := ev.p.Counting.filter(opts.AsOf)
 	ev.filter = filter
-	var next, done atomic.Int64
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var sc geo.ProbeScratch
-			probes := make([]geo.Probe, 0, 256)
-			out := make([]geo.ProbeResult, 256)
-			var cov [numDisciplines]coveredSet
-			for ctx.Err() == nil {
-				k := int(next.Add(1)) - 1
-				if k >= len(cells) {
-					break
-				}
-				lo, hi := cells[k][0], cells[k][1]
-				for _, d := range ev.ds {
-					probes = probes[:0]
-					for i := lo; i < hi; i++ {
-						m := &ev.members[i]
-						r := ev.rules[m.county][d].RadiusMiles
-						if math.IsInf(r, 1) {
-							r = 1e5
-						}
-						probes = append(probes, geo.Probe{Center: m.point, Radius: r, Group: m.county,
-							Estimate: !opts.Detail, Required: ev.rules[m.county][d].ProvidersRequired})
-					}
-					ev.e.Network.disc[d].ix.ProbeCell(probes, filter, out, func(g, id int32) {
-						cov[d].add(int64(g)<<32 | int64(id))
-					}, &sc)
-					for j := range probes {
-						ev.within[d][lo+j] = int32(out[j].Within)
-						ev.nearest[d][lo+j] = out[j].Nearest.ID
-						ev.miles[d][lo+j] = out[j].Nearest.Miles
-						ev.estim[d][lo+j] = out[j].Estimated
-					}
-				}
-				if opts.Progress != nil {
-					opts.Progress(int(done.Add(int64(hi-lo))), len(ev.members))
-				}
-			}
-			mu.Lock()
-			for _, d := range ev.ds {
-				ev.covered[d] = append(ev.covered[d], cov[d].keys...)
-			}
-			mu.Unlock()
-		}()
+	// Each worker keeps its own scratch and covered pairs.
+	type worker struct {
+		sc     geo.ProbeScratch
+		probes []geo.Probe
+		out    []geo.ProbeResult
+		cov    [numDisciplines]coveredSet
 	}
-	wg.Wait()
+	ws := make([]worker, par.Workers(opts.Workers))
+	var done atomic.Int64
+	err := par.ForContext(ctx, len(cells), len(ws), func(w, k int) {
+		wk := &ws[w]
+		lo, hi := cells[k].Start, cells[k].End
+		wk.out = slices.Grow(wk.out[:0], hi-lo)[:hi-lo]
+		for _, d := range ev.ds {
+			wk.probes = wk.probes[:0]
+			for i := lo; i < hi; i++ {
+				m := &ev.members[i]
+				r := ev.rules[m.county][d].RadiusMiles
+				if math.IsInf(r, 1) {
+					r = 1e5
+				}
+				wk.probes = append(wk.probes, geo.Probe{Center: m.point, Radius: r, Group: m.county,
+					Estimate: !opts.Detail, Required: ev.rules[m.county][d].ProvidersRequired})
+			}
+			cov := &wk.cov[d]
+			ev.e.Network.disc[d].ix.ProbeCell(wk.probes, filter, wk.out, func(g, id int32) {
+				cov.add(int64(g)<<32 | int64(id))
+			}, &wk.sc)
+			for j := range wk.probes {
+				ev.within[d][lo+j] = int32(wk.out[j].Within)
+				ev.nearest[d][lo+j] = wk.out[j].Nearest.ID
+				ev.miles[d][lo+j] = wk.out[j].Nearest.Miles
+				ev.estim[d][lo+j] = wk.out[j].Estimated
+			}
+		}
+		if opts.Progress != nil {
+			opts.Progress(int(done.Add(int64(hi-lo))), len(ev.members))
+		}
+	})
+	for w := range ws {
+		for _, d := range ev.ds {
+			ev.covered[d] = append(ev.covered[d], ws[w].cov[d].keys...)
+		}
+	}
 	for _, d := range ev.ds {
 		slices.Sort(ev.covered[d])
 		ev.covered[d] = slices.Compact(ev.covered[d])
 	}
-	return ctx.Err()
+	return err
 }
 
 // served reports whether sorted member i is served for d.
@@ -502,26 +458,6 @@ func (ev *gapEval) npi(d Discipline, id int32) string {
 		return ""
 	}
 	return ev.e.Network.Roster.Providers[ev.e.Network.disc[d].prov[id]].NPI
-}
-
-// parallel runs fn over [0, n) in chunks on every processor.
-func parallel(n, chunk int, fn func(lo, hi int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(int64(chunk))) - chunk
-				if lo >= n {
-					return
-				}
-				fn(lo, min(lo+chunk, n))
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // coveredSet collects (county, provider) keys. Neighbouring cells report

@@ -6,9 +6,9 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // aggregate rolls the per-member answers up into the report's rows.
@@ -25,15 +25,9 @@ func (ev *gapEval) aggregate(rep *GapReport, members []GapMember, opts GapOption
 		cells map[[2]int32]*GapCell
 	}
 	parts := make([]part, len(ev.ds))
-	var wg sync.WaitGroup
-	for k, d := range ev.ds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			parts[k].rows, parts[k].un, parts[k].cells = ev.rollup(d, credits, cellSize)
-		}()
-	}
-	wg.Wait()
+	par.For(len(ev.ds), len(ev.ds), func(_, k int) {
+		parts[k].rows, parts[k].un, parts[k].cells = ev.rollup(ev.ds[k], credits, cellSize)
+	})
 	cells := map[[2]int32]*GapCell{}
 	var un []unservedAt
 	for _, p := range parts {
@@ -215,22 +209,22 @@ func (ev *gapEval) quantile(d Discipline, items []nearItem, q float64) float64 {
 
 // minimum is the minimum provider count of 422.116(e) for a county row,
 // and where it came from.
-func (ev *gapEval) minimum(r *CountyRow) (int, string) {
+func (ev *gapEval) minimum(r *CountyRow) (int, MinimumSource) {
 	if s, ok := r.County.Standard(r.Discipline); ok && ev.p.OfficialCountyStandards {
-		return s.MinProviders, "official"
+		return s.MinProviders, MinimumOfficial
 	}
 	mc := ev.p.Disciplines[r.Discipline].MinimumCount
 	switch mc.Rule {
 	case MinimumFixed:
-		return mc.Fixed, "profile fixed"
+		return mc.Fixed, MinimumProfileFixed
 	case MinimumPer1000:
 		ratio := mc.Ratio[r.County.Designation.Type]
 		if r.County.BeneficiariesRequired > 0 {
-			return int(math.Ceil(ratio * float64(r.County.BeneficiariesRequired) / 1000)), "profile ratio × beneficiaries required to cover"
+			return int(math.Ceil(ratio * float64(r.County.BeneficiariesRequired) / 1000)), MinimumProfileRatio
 		}
-		return int(math.Ceil(ratio * float64(r.Members) / 1000)), "profile ratio × plan members in the county (beneficiaries unknown)"
+		return int(math.Ceil(ratio * float64(r.Members) / 1000)), MinimumProfileRatioPlan
 	}
-	return 0, "none"
+	return 0, MinimumNoRule
 }
 
 func totals(ds []Discipline, rows []CountyRow) []DisciplineTotal {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,7 +146,7 @@ func TestGapProvidersCounted(t *testing.T) {
 		if r.Counted != want {
 			t.Errorf("%s %s: counted %d, brute force %d", r.County.FIPS, r.Discipline, r.Counted, want)
 		}
-		if r.MinSource != "official" || r.MinPass != (r.Counted >= r.MinRequired) {
+		if r.MinSource != adequacy.MinimumOfficial || r.MinPass != (r.Counted >= r.MinRequired) {
 			t.Errorf("%s %s: minimum %d (%s) pass %v", r.County.FIPS, r.Discipline, r.MinRequired, r.MinSource, r.MinPass)
 		}
 	}
@@ -284,6 +285,59 @@ func TestGapQuantilesExact(t *testing.T) {
 	for i := range exact.Unserved {
 		if exact.Unserved[i] != fast.Unserved[i] {
 			t.Errorf("unserved %d: %+v vs %+v", i, exact.Unserved[i], fast.Unserved[i])
+		}
+	}
+}
+
+// The providers a report's maps show are the ones its rows count: the
+// profile's counting rule on the report's date, not "participating and in
+// person". A provider not accepting new patients, or not yet (or no
+// longer) effective, is absent where the profile requires it.
+func TestGapCountingProviders(t *testing.T) {
+	nyc := geo.Point{Lat: 40.75, Lon: -73.99}
+	near := func(i int) geo.Point { return geo.Point{Lat: nyc.Lat + 0.001*float64(i), Lon: nyc.Lon} }
+	prov := func(i int, name string, f func(p *adequacy.Provider)) adequacy.Provider {
+		p := adequacy.Provider{NPI: strconv.Itoa(1000000000 + i), Name: name, Discipline: adequacy.PT, Location: near(i),
+			Participating: true, AcceptingNewPatients: true, Effective: mustDate("2020-01-01")}
+		if f != nil {
+			f(&p)
+		}
+		return p
+	}
+	roster := &adequacy.Roster{Version: "counting", Providers: []adequacy.Provider{
+		prov(1, "counts", nil),
+		prov(2, "not accepting", func(p *adequacy.Provider) { p.AcceptingNewPatients = false }),
+		prov(3, "not yet effective", func(p *adequacy.Provider) { p.Effective = mustDate("2026-11-25") }),
+		prov(4, "terminated", func(p *adequacy.Provider) { p.Termination = asOf }),
+		prov(5, "telehealth only", func(p *adequacy.Provider) { p.TelehealthOnly = true }),
+		prov(6, "not participating", func(p *adequacy.Provider) { p.Participating = false }),
+		prov(7, "effective today", func(p *adequacy.Provider) { p.Effective = asOf }),
+	}}
+	eng := engine(t, roster)
+	members := []adequacy.GapMember{{ID: "M1", Line: 2, Point: nyc, HasPoint: true}}
+	for _, tc := range []struct {
+		profile string
+		want    []int // provider numbers on the map
+	}{
+		{"cms-ma", []int{1, 2, 7}},          // accepting new patients not required
+		{"commercial-example", []int{1, 7}}, // required
+		{"tx-medicaid", []int{1, 2, 7}},     // not required
+	} {
+		rep, err := eng.Gap(context.Background(), members, adequacy.GapOptions{Profile: tc.profile, AsOf: asOf, Disciplines: []adequacy.Discipline{adequacy.PT}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []geo.Point
+		for _, i := range tc.want {
+			want = append(want, near(i))
+		}
+		got := rep.CountingProviders()
+		if len(got) != 1 || !slices.Equal(got[adequacy.PT], want) {
+			t.Errorf("%s: map shows %v, want %v", tc.profile, got, want)
+		}
+		// The rows count the same providers: every one is within reach.
+		if len(rep.Counties) != 1 || rep.Counties[0].Counted != len(tc.want) {
+			t.Errorf("%s: rows count %+v, want %d", tc.profile, rep.Counties, len(tc.want))
 		}
 	}
 }

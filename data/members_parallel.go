@@ -8,12 +8,11 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // ReadMembers reads a whole member file, parsing it on every processor: a
@@ -58,24 +57,16 @@ func ReadMembers(r io.Reader, progress func(int64)) ([]adequacy.GapMember, []Row
 		ms   []adequacy.GapMember
 		errs []RowError
 	}
-	chunks := make(chan *chunk, 4)
-	var parsed []*chunk
-	var wg sync.WaitGroup
+	// The reader cuts the stream into chunks and hands them to the
+	// workers; it alone writes parsed, tail, tailLine and readErr, before
+	// it closes work, and the workers return only after that.
 	work := make(chan *chunk, 4)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rr := &rowReader{cols: hr.rr.cols, header: hr.rr.header}
-			for c := range work {
-				c.ms, c.errs = parseChunk(rr, c.line, c.data)
-			}
-		}()
-	}
+	var parsed []*chunk
 	var tail io.Reader // set when quoting forces the sequential reader
 	tailLine := 0
+	var readErr error
 	go func() {
-		defer close(chunks)
+		defer close(work)
 		line, read := headLine+1, int64(consumed.Len())
 		for {
 			buf := make([]byte, 4<<20)
@@ -93,7 +84,9 @@ func ReadMembers(r io.Reader, progress func(int64)) ([]adequacy.GapMember, []Row
 				return
 			}
 			if len(buf) > 0 {
-				chunks <- &chunk{line: line, data: buf}
+				c := &chunk{line: line, data: buf}
+				parsed = append(parsed, c)
+				work <- c
 				line += bytes.Count(buf, []byte{'\n'})
 				if buf[len(buf)-1] != '\n' {
 					line++
@@ -104,16 +97,23 @@ func ReadMembers(r io.Reader, progress func(int64)) ([]adequacy.GapMember, []Row
 				}
 			}
 			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+					readErr = err
+				}
 				return
 			}
 		}
 	}()
-	for c := range chunks {
-		parsed = append(parsed, c)
-		work <- c
+	workers := par.Workers(0)
+	par.For(workers, workers, func(int, int) {
+		rr := &rowReader{cols: hr.rr.cols, header: hr.rr.header}
+		for c := range work {
+			c.ms, c.errs = parseChunk(rr, c.line, c.data)
+		}
+	})
+	if readErr != nil {
+		return nil, nil, fmt.Errorf("members: %w", readErr)
 	}
-	close(work)
-	wg.Wait()
 	total := 0
 	for _, c := range parsed {
 		total += len(c.ms)
@@ -230,18 +230,11 @@ func dedupeMembers(ms []adequacy.GapMember, errs []RowError, col string) ([]adeq
 	}
 	keys := make([]keyed, len(ms))
 	seed := maphash.MakeSeed()
-	var wg sync.WaitGroup
-	workers := runtime.GOMAXPROCS(0)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(ms); i += workers {
-				keys[i] = keyed{maphash.String(seed, ms[i].ID), int32(i)}
-			}
-		}()
-	}
-	wg.Wait()
+	par.Chunks(len(ms), 16384, 0, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			keys[i] = keyed{maphash.String(seed, ms[i].ID), int32(i)}
+		}
+	})
 	slices.SortFunc(keys, func(a, b keyed) int {
 		if c := cmp.Compare(a.h, b.h); c != 0 {
 			return c

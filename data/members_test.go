@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/geo"
@@ -111,6 +112,20 @@ func TestReadMembersEqualsSequential(t *testing.T) {
 		if !reflect.DeepEqual(ms, seqM) || !reflect.DeepEqual(errs, seqE) {
 			t.Errorf("%s: parallel %d members %d errors, sequential %d %d", name, len(ms), len(errs), len(seqM), len(seqE))
 		}
+	}
+}
+
+// A read error midway is the reader's error, not a short member list.
+func TestReadMembersReadError(t *testing.T) {
+	boom := errors.New("disk gone")
+	var b strings.Builder
+	b.WriteString("member_id,lat,lon\n")
+	for i := range 200_000 { // more than one chunk before the error
+		b.WriteString("M" + strconv.Itoa(i) + ",40.5,-73.5\n")
+	}
+	ms, _, err := ReadMembers(io.MultiReader(strings.NewReader(b.String()), iotest.ErrReader(boom)), nil)
+	if !errors.Is(err, boom) || ms != nil {
+		t.Errorf("got %d members, error %v; want %v", len(ms), err, boom)
 	}
 }
 

@@ -40,8 +40,9 @@ type ProbeScratch struct {
 	res     Result
 	cand    []batchCand
 	bk      []cellBucket
-	nearSet []int32 // indices into cand that can be some probe's nearest
-	groups  []int32
+	nearSet []int32  // indices into cand that can be some probe's nearest
+	groups  []int32  // the cell's groups; bit k of a mask is groups[k]
+	bits    []uint64 // each probe's group bit
 	est     []cand
 	units   []vec3
 	// latitude range of the cell's probes, and the curvature bounds over
@@ -129,9 +130,9 @@ type cellBucket struct {
 // geodesic the few within its tolerance of a limit.
 //
 // covered, if not nil, is called once per (group, point) such that the
-// point lies within the radius of a probe of that group. A cell may hold
-// at most 64 groups; ProbeCell panics beyond that (callers cut cells by
-// group count).
+// point lies within the radius of a probe of that group. One pass tells
+// apart MaxCellGroups groups; a cell of more is answered in several passes
+// (slower, the same answers): Cells never makes one.
 func (ix *Index) ProbeCell(probes []Probe, f Filter, out []ProbeResult, covered func(group, id int32), sc *ProbeScratch) {
 	ix.ProbeCellK(probes, 1, f, out, covered, sc)
 }
@@ -147,6 +148,69 @@ func (ix *Index) ProbeCellK(probes []Probe, k int, f Filter, out []ProbeResult, 
 		sc.arena = make([]Neighbor, 0, len(probes)*k)
 	}
 	sc.arena = sc.arena[:0]
+	if !sc.assignGroups(probes, covered != nil) {
+		ix.probeGroupsApart(probes, f, out, covered, sc)
+		return
+	}
+	ix.probeCell(probes, f, out, covered, sc)
+}
+
+// assignGroups gives each probe its group's bit in sc.bits (one bit for
+// all when groups do not matter); false when the probes hold more than
+// MaxCellGroups groups.
+func (sc *ProbeScratch) assignGroups(probes []Probe, grouped bool) bool {
+	sc.groups, sc.bits = sc.groups[:0], sc.bits[:0]
+	for _, p := range probes {
+		if !grouped {
+			sc.bits = append(sc.bits, 1)
+			continue
+		}
+		k := slices.Index(sc.groups, p.Group)
+		if k < 0 {
+			if len(sc.groups) == MaxCellGroups {
+				return false
+			}
+			k = len(sc.groups)
+			sc.groups = append(sc.groups, p.Group)
+		}
+		sc.bits = append(sc.bits, 1<<k)
+	}
+	return true
+}
+
+// probeGroupsApart answers probes of more than MaxCellGroups groups in
+// passes of MaxCellGroups whole groups each, so that covered still hears
+// of each (group, point) once.
+func (ix *Index) probeGroupsApart(probes []Probe, f Filter, out []ProbeResult, covered func(group, id int32), sc *ProbeScratch) {
+	pass := map[int32]int{}
+	for _, p := range probes {
+		if _, ok := pass[p.Group]; !ok {
+			pass[p.Group] = len(pass) / MaxCellGroups
+		}
+	}
+	var sub []Probe
+	var at []int
+	var res []ProbeResult
+	for n := range (len(pass) + MaxCellGroups - 1) / MaxCellGroups {
+		sub, at = sub[:0], at[:0]
+		for i, p := range probes {
+			if pass[p.Group] == n {
+				sub, at = append(sub, p), append(at, i)
+			}
+		}
+		res = slices.Grow(res[:0], len(sub))[:len(sub)]
+		sc.assignGroups(sub, true)
+		ix.probeCell(sub, f, res, covered, sc)
+		for j, i := range at {
+			out[i] = res[j]
+		}
+	}
+}
+
+// probeCell answers probes of at most MaxCellGroups groups, their bits
+// assigned.
+func (ix *Index) probeCell(probes []Probe, f Filter, out []ProbeResult, covered func(group, id int32), sc *ProbeScratch) {
+	k := sc.k
 	for i := range probes {
 		out[i] = ProbeResult{Nearest: Neighbor{ID: -1}}
 	}
@@ -184,13 +248,12 @@ func (ix *Index) ProbeCellK(probes []Probe, k int, f Filter, out []ProbeResult, 
 		}
 	}
 	sc.lo, sc.hi = curvatureBoundsRange(sc.latMin, sc.latMax, capAngle)
-	sc.groups = sc.groups[:0]
 	sc.spare = append(sc.spare, sc.classes...)
 	sc.classes = sc.classes[:0]
 	rc := math.Sqrt(angleToChord2(rCell))
 	for pi := range probes {
 		p := &probes[pi]
-		g := sc.groupBit(p.Group)
+		g := sc.bits[pi]
 		cl := sc.classFor(p.Radius, cu, rc)
 		cl.mask |= g
 		out[pi] = ix.probeOne(p, sc.units[pi], g, cl, sc)
@@ -290,20 +353,6 @@ func (sc *ProbeScratch) gather(ix *Index, center Point, cu vec3, angle float64, 
 		return best
 	}
 	return chord2ToAngle(best) * (1 + 1e-12)
-}
-
-// groupBit returns the bit of a group in this cell, adding it if new.
-func (sc *ProbeScratch) groupBit(g int32) uint64 {
-	for k, x := range sc.groups {
-		if x == g {
-			return 1 << k
-		}
-	}
-	if len(sc.groups) == 64 {
-		panic("geo: ProbeCell: more than 64 groups in one cell")
-	}
-	sc.groups = append(sc.groups, g)
-	return 1 << (len(sc.groups) - 1)
 }
 
 func bitIndex(m uint64) int {

@@ -220,11 +220,10 @@ func segDist(ax, ay, bx, by float64) float64 {
 // the authalic sphere (the sphere of WGS84's area), accurate to a fraction
 // of a percent: enough for the population densities of 422.116(c).
 func AreaSqMiles(s orb.MultiPolygon) float64 {
-	const authalic = 6371007.2 // metres
 	total := 0.0
 	for _, poly := range s {
 		for k, ring := range poly {
-			a := math.Abs(ringArea(ring)) * authalic * authalic
+			a := math.Abs(ringArea(ring)) * authalicEarthRadius * authalicEarthRadius
 			if k > 0 {
 				a = -a // holes
 			}

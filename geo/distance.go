@@ -10,6 +10,13 @@ const (
 
 	// MetersPerMile is the international statute mile.
 	MetersPerMile = 1609.344
+
+	// Spheres of the Earth, metres, for what needs no ellipsoid: the mean
+	// radius R1 = (2a + b)/3 (IUGG) turns miles into angles for grouping
+	// points, the authalic radius (a sphere of the ellipsoid's area)
+	// measures areas.
+	meanEarthRadius     = 6371008.8
+	authalicEarthRadius = 6371007.2
 )
 
 // Distance is the geodesic distance between a and b on the WGS84 ellipsoid

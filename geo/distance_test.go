@@ -206,7 +206,7 @@ func TestEstimateTolerance(t *testing.T) {
 // destination moves d metres from p at azimuth az on the sphere (a test
 // helper: any point will do, the test measures it exactly).
 func destination(p Point, az, d float64) Point {
-	δ := d / 6371008.8
+	δ := d / meanEarthRadius
 	φ1, λ1 := p.Lat*deg, p.Lon*deg
 	φ2 := math.Asin(clamp(math.Sin(φ1)*math.Cos(δ)+math.Cos(φ1)*math.Sin(δ)*math.Cos(az), -1, 1))
 	λ2 := λ1 + math.Atan2(math.Sin(az)*math.Sin(δ)*math.Cos(φ1), math.Cos(δ)-math.Sin(φ1)*math.Sin(φ2))

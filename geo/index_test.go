@@ -147,7 +147,7 @@ func TestIndexBoundary(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		// Rings of points at 9.9–10.1 miles in every direction.
 		az := r.Float64() * 2 * math.Pi
-		d := (9.9 + 0.2*r.Float64()) * MetersPerMile / 6371008.8
+		d := angleOfMiles(9.9 + 0.2*r.Float64())
 		lat := math.Asin(math.Sin(center.Lat*deg)*math.Cos(d) + math.Cos(center.Lat*deg)*math.Sin(d)*math.Cos(az))
 		lon := center.Lon*deg + math.Atan2(math.Sin(az)*math.Sin(d)*math.Cos(center.Lat*deg), math.Cos(d)-math.Sin(center.Lat*deg)*math.Sin(lat))
 		pts = append(pts, Point{lat / deg, normalizeLon(lon / deg)})

@@ -262,11 +262,11 @@ func writeDecisionsJSON(w io.Writer, ds []adequacy.Decision) error {
 	out := make([]decisionJSON, len(ds))
 	for i, d := range ds {
 		j := decisionJSON{Discipline: d.Discipline.String(), Served: d.Served(), Status: d.Status.String(), Reason: d.Explain(),
-			CountyFIPS: d.County.FIPS, CountyName: d.County.Name, CountyState: d.County.State, CountySource: d.County.Source,
+			CountyFIPS: d.County.FIPS, CountyName: d.County.Name, CountyState: d.County.State, CountySource: d.County.Source.String(),
 			CountyTypeSource: typeSource(d.County), CountyTypeBasis: d.County.TypeBasis,
-			MaxMiles: d.Rule.MaxMiles, MaxMinutes: d.Rule.MaxMinutes, ProvidersRequired: d.Rule.ProvidersRequired, RuleSource: d.Rule.Source,
+			MaxMiles: d.Rule.MaxMiles, MaxMinutes: d.Rule.MaxMinutes, ProvidersRequired: d.Rule.ProvidersRequired, RuleSource: d.Rule.Source.String(),
 			ProvidersWithin: d.ProvidersWithin, Nearest: []nearestJSON{}, TimeModel: d.TimeModel, TimeEstimated: d.TimeEstimated,
-			LocationSource: d.Location.Source, LocationApproximte: d.Location.Approximate,
+			LocationSource: d.Location.Source.String(), LocationApproximte: d.Location.Approximate,
 			Profile: d.Profile, ProfileVersion: d.ProfileVersion, ProfileExpired: d.ProfileExpired, ProfileEnd: d.ProfileEnd.String(),
 			RosterVersion: d.RosterVersion, AsOf: d.AsOf.String()}
 		if d.County.FIPS != "" {
@@ -307,7 +307,7 @@ func writeDecisionsText(w io.Writer, ds []adequacy.Decision) error {
 			}
 			fmt.Fprintf(tw, "%s\t%d. %s %s\t%.2f mi\t%.0f min\t%s\t%s\n", label, j+1, n.NPI, n.Name, n.Miles, n.Minutes, n.CountyFIPS, mark)
 		}
-		src := d.Location.Source
+		src := d.Location.Source.String()
 		if d.Location.Approximate {
 			src += " (approximate)"
 		}

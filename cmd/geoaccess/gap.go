@@ -14,7 +14,6 @@ import (
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
-	"github.com/geoaccess/geoaccess/geo"
 	"github.com/geoaccess/geoaccess/internal/cliflag"
 	"github.com/geoaccess/geoaccess/internal/report"
 )
@@ -177,12 +176,7 @@ func recruit(ctx context.Context, rep *adequacy.GapReport, path string, stderr i
 }
 
 func writeGapFiles(dir string, eng *adequacy.Engine, rep *adequacy.GapReport, rejected []report.Rejected, picks []adequacy.RecruitPick, detail bool) error {
-	providers := map[adequacy.Discipline][]geo.Point{}
-	for _, p := range eng.Network.Roster.Providers {
-		if p.Participating && !p.TelehealthOnly {
-			providers[p.Discipline] = append(providers[p.Discipline], p.Location)
-		}
-	}
+	providers := rep.CountingProviders() // the profile's counting rule, at the report's date
 	steps := []func() error{
 		func() error { return report.WriteAdequacy(dir, rep) },
 		func() error { return report.WriteUnserved(dir, rep) },

@@ -2,13 +2,14 @@ package report
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data/csvsafe"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // WriteAccess writes member_access.csv (with GapOptions.Detail): every
@@ -45,21 +46,19 @@ func writeAccessRows(w *bufio.Writer, r *adequacy.GapReport) error {
 	for i := range parts {
 		parts[i] = make(chan part, 1)
 	}
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	go func() {
-		for i := range parts {
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem }()
-				rows, err := r.AccessRows(i*chunk, min((i+1)*chunk, n), nil)
-				var buf []byte
-				for k := range rows {
-					buf = appendAccess(buf, &rows[k])
-				}
-				parts[i] <- part{buf, err}
-			}()
+	// Chunks are formatted on every processor, taken in order (par hands
+	// them out so), and written in order as they come; a failed write
+	// stops the formatting.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go par.ForContext(ctx, len(parts), 0, func(_, i int) {
+		rows, err := r.AccessRows(i*chunk, min((i+1)*chunk, n), nil)
+		var buf []byte
+		for k := range rows {
+			buf = appendAccess(buf, &rows[k])
 		}
-	}()
+		parts[i] <- part{buf, err}
+	})
 	for _, c := range parts {
 		p := <-c
 		if p.err != nil {

@@ -57,7 +57,7 @@ func adequacyRecord(c adequacy.CountyRow) []csvsafe.Cell {
 	t := csvsafe.Text
 	return []csvsafe.Cell{t(c.County.FIPS), t(c.County.State), t(c.County.Name), t(c.County.Designation.Type.String()), t(typeSource(c.County)),
 		t(c.Discipline.String()), csvsafe.Int(c.Members), csvsafe.Int(c.Served), pct(c.ServedPct), pct(c.RequiredPct), t(yn(c.Pass)),
-		csvsafe.Int(c.Counted), csvsafe.Int(c.MinRequired), t(yn(c.MinPass)), milesCell(c.NearestP50), milesCell(c.NearestP90), t(c.MinSource),
+		csvsafe.Int(c.Counted), csvsafe.Int(c.MinRequired), t(yn(c.MinPass)), milesCell(c.NearestP50), milesCell(c.NearestP90), t(c.MinSource.String()),
 		t(strings.Join(c.Credits, ";"))}
 }
 

@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/paulmach/orb"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // A map shows one discipline: counties of the states with members shaded
@@ -34,17 +34,12 @@ func WriteMaps(dir string, r *adequacy.GapReport, shapes *geo.CountyMap, provide
 	out := make(map[adequacy.Discipline][]byte, len(r.Disciplines))
 	bufs := make([]bytes.Buffer, len(r.Disciplines))
 	errs := make([]error, len(r.Disciplines))
-	var wg sync.WaitGroup
-	for i, d := range r.Disciplines {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if errs[i] = RenderMap(&bufs[i], r, d, shapes, providers[d]); errs[i] == nil {
-				errs[i] = os.WriteFile(filepath.Join(dir, MapFile(d)), bufs[i].Bytes(), 0o644)
-			}
-		}()
-	}
-	wg.Wait()
+	par.For(len(r.Disciplines), 0, func(_, i int) {
+		d := r.Disciplines[i]
+		if errs[i] = RenderMap(&bufs[i], r, d, shapes, providers[d]); errs[i] == nil {
+			errs[i] = os.WriteFile(filepath.Join(dir, MapFile(d)), bufs[i].Bytes(), 0o644)
+		}
+	})
 	for i, d := range r.Disciplines {
 		if errs[i] != nil {
 			return nil, fmt.Errorf("write %s: %w", MapFile(d), errs[i])

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/par"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
@@ -192,7 +193,7 @@ func (r *batchRun) decide(chunk []batchItem) bool {
 		return false
 	}
 	answers := make([]*pb.CheckAccessBatchResponse, len(chunk))
-	parallelFor(r.ctx, len(chunk), r.cfg.Workers, func(i int) {
+	par.ForContext(r.ctx, len(chunk), r.cfg.Workers, func(_, i int) {
 		it := &chunk[i]
 		if j := at[i]; j >= 0 {
 			answers[i] = batchAnswer(it.ref, out[j], errs[j], nil)

@@ -105,7 +105,7 @@ func compareDecision(t *testing.T, g *pb.AccessDecision, w *adequacy.Decision) {
 	check("providers within", int(g.ProvidersWithin), w.ProvidersWithin)
 	check("time model", g.TimeModel, w.TimeModel)
 	check("time estimated", g.TimeEstimated, w.TimeEstimated)
-	check("location source", g.LocationSource.String(), enumName("LOCATION_SOURCE_", w.Location.Source))
+	check("location source", g.LocationSource.String(), enumName("LOCATION_SOURCE_", w.Location.Source.String()))
 	check("location approximate", g.LocationApproximate, w.Location.Approximate)
 	compareCounty(check, g.County, &w.County)
 	if w.Status != adequacy.Indeterminate {
@@ -143,7 +143,7 @@ func compareCounty(check func(string, any, any), g *pb.County, w *adequacy.Count
 	check("county type", g.GetType().String(), enumName("COUNTY_TYPE_", w.Type.Key()))
 	check("county type official", g.GetTypeOfficial(), w.TypeOfficial)
 	check("county type basis", g.GetTypeBasis(), w.TypeBasis)
-	check("county source", g.GetSource().String(), enumName("COUNTY_SOURCE_", w.Source))
+	check("county source", g.GetSource().String(), enumName("COUNTY_SOURCE_", w.Source.String()))
 	check("county snap", g.GetSnapMiles(), w.SnapMiles)
 	check("county note", g.GetNote(), w.Note)
 }

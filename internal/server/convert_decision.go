@@ -125,33 +125,31 @@ func countyTypeProto(t adequacy.CountyType) pb.CountyType {
 	return pb.CountyType_COUNTY_TYPE_UNSPECIFIED
 }
 
-// locationSourceProto maps the domain's LocationEvidence.Source words.
-func locationSourceProto(s string) pb.LocationSource {
+func locationSourceProto(s adequacy.LocationSource) pb.LocationSource {
 	switch s {
-	case "point":
+	case adequacy.LocatedByPoint:
 		return pb.LocationSource_LOCATION_SOURCE_POINT
-	case "zip":
+	case adequacy.LocatedByZIP:
 		return pb.LocationSource_LOCATION_SOURCE_ZIP
 	}
 	return pb.LocationSource_LOCATION_SOURCE_UNSPECIFIED
 }
 
-// countySourceProto maps the domain's CountyEvidence.Source words.
-func countySourceProto(s string) pb.CountySource {
+func countySourceProto(s adequacy.CountySource) pb.CountySource {
 	switch s {
-	case "given":
+	case adequacy.CountyGiven:
 		return pb.CountySource_COUNTY_SOURCE_GIVEN
-	case "polygon":
+	case adequacy.CountyPolygon:
 		return pb.CountySource_COUNTY_SOURCE_POLYGON
-	case "zip":
+	case adequacy.CountyZIP:
 		return pb.CountySource_COUNTY_SOURCE_ZIP
-	case "nearest":
+	case adequacy.CountyNearest:
 		return pb.CountySource_COUNTY_SOURCE_NEAREST
 	}
 	return pb.CountySource_COUNTY_SOURCE_UNSPECIFIED
 }
 
-func ruleSourceProto(s string) pb.RuleSource {
+func ruleSourceProto(s adequacy.RuleSource) pb.RuleSource {
 	switch s {
 	case adequacy.RuleOfficial:
 		return pb.RuleSource_RULE_SOURCE_OFFICIAL_COUNTY_STANDARD

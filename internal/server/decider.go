@@ -3,11 +3,10 @@ package server
 import (
 	"context"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // ChunkDecider decides one chunk of batch requests: for each i it sets
@@ -50,34 +49,8 @@ func (c BatchConfig) withDefaults() BatchConfig {
 // to workers goroutines.
 func ParallelDecider(workers int) ChunkDecider {
 	return func(ctx context.Context, eng *adequacy.Engine, reqs []adequacy.Request, out [][]adequacy.Decision, errs []error) {
-		parallelFor(ctx, len(reqs), workers, func(i int) { out[i], errs[i] = eng.Decide(reqs[i]) })
+		par.ForContext(ctx, len(reqs), workers, func(_, i int) { out[i], errs[i] = eng.Decide(reqs[i]) })
 	}
-}
-
-// parallelFor runs fn for 0..n-1 on up to workers goroutines and stops
-// handing out work once ctx ends.
-func parallelFor(ctx context.Context, n, workers int, fn func(i int)) {
-	workers = min(workers, n)
-	if workers <= 1 {
-		for i := 0; i < n && ctx.Err() == nil; i++ {
-			fn(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // SpatialDecider decides a chunk with eng.DecideBatch: the same answers as

@@ -170,7 +170,7 @@ func countyRowProto(c *adequacy.CountyRow) *pb.CountyAdequacy {
 		CountyType: countyTypeProto(c.County.Designation.Type), CountyTypeOfficial: c.County.Designation.Official,
 		Discipline: disciplineProto(c.Discipline), Members: int64(c.Members), Served: int64(c.Served), ServedPct: c.ServedPct,
 		RequiredPct: c.RequiredPct, Pass: c.Pass, ProvidersCounted: int64(c.Counted), MinRequired: int64(c.MinRequired),
-		MinPass: c.MinPass, MinSource: c.MinSource, Credits: c.Credits}
+		MinPass: c.MinPass, MinSource: c.MinSource.String(), Credits: c.Credits}
 	if !math.IsNaN(c.NearestP50) {
 		row.NearestMedianMiles = &c.NearestP50
 	}

@@ -1,0 +1,72 @@
+package adequacy_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data"
+	"github.com/geoaccess/geoaccess/data/synth"
+	"github.com/geoaccess/geoaccess/internal/memtest"
+)
+
+// gapFixture is the gap report's benchmark data, made once per test
+// binary: the documented CLI run's roster (100,000 providers, 10% not
+// participating) and 200,000 members placed like Medicare beneficiaries,
+// by point only (so every member is located in a county polygon).
+var gapFixture = sync.OnceValues(func() (*adequacy.Engine, []adequacy.GapMember) {
+	eng, ct, err := data.NewEngine(data.Setup{})
+	if err != nil {
+		panic(err)
+	}
+	g, _ := data.EmbeddedGeography()
+	w := &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs}
+	ps, err := w.Providers(synth.Config{Seed: 12, Count: 100_000, NonParticipating: 0.1})
+	if err != nil {
+		panic(err)
+	}
+	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "bench-100k", Providers: ps})
+	if err != nil {
+		panic(err)
+	}
+	ms, err := w.Members(synth.Config{Seed: 11, Count: 200_000})
+	if err != nil {
+		panic(err)
+	}
+	out := make([]adequacy.GapMember, len(ms))
+	for i, m := range ms {
+		out[i] = adequacy.GapMember{ID: m.ID, Line: i + 2, Point: m.Point, HasPoint: true}
+	}
+	return eng.WithNetwork(n), out
+})
+
+// BenchmarkGap: a gap report over 200,000 members × the profile's four
+// disciplines against 100,000 providers (locating, cell probes, county
+// roll-up), without and with Detail. Reports nanoseconds per
+// member-discipline, and the CPU time (both cores) per member-discipline,
+// which a shared machine disturbs far less.
+func BenchmarkGap(b *testing.B) {
+	for _, detail := range []bool{false, true} {
+		name := "summary"
+		if detail {
+			name = "detail"
+		}
+		b.Run(name, func(b *testing.B) {
+			eng, ms := gapFixture()
+			b.ResetTimer()
+			n := 0
+			cpu := memtest.CPUTime()
+			for b.Loop() {
+				rep, err := eng.Gap(context.Background(), ms, adequacy.GapOptions{AsOf: asOf, Detail: detail})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += rep.Members * len(rep.Disciplines)
+			}
+			cpu = memtest.CPUTime() - cpu
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/member-discipline")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/member-discipline")
+		})
+	}
+}

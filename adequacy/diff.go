@@ -59,7 +59,7 @@ type ProviderChange struct {
 }
 
 // DiffFields names the fields a change can list, in the order listed.
-var DiffFields = []string{"name", "address", "county_fips", "network", "participating",
+var DiffFields = []string{"name", "address", "county_fips", "networks", "designations", "services", "participating",
 	"telehealth_only", "accepting_new_patients", "effective_date", "termination_date"}
 
 // DiffRosters compares two rosters (see RosterDiff for how rows are
@@ -260,7 +260,9 @@ func (d *RosterDiff) pair(o, n *Provider, miles float64, c *DiffCounts) {
 	}
 }
 
-// changedFields lists the fields of DiffFields that differ.
+// changedFields lists the fields of DiffFields that differ. The list
+// fields are compared in order: roster readers sort them, so a roster that
+// lists the same codes in another order reads the same.
 func changedFields(o, n *Provider) []string {
 	var f []string
 	add := func(differ bool, name string) {
@@ -271,7 +273,9 @@ func changedFields(o, n *Provider) []string {
 	add(o.Name != n.Name, "name")
 	add(o.Address != n.Address, "address")
 	add(o.CountyFIPS != n.CountyFIPS, "county_fips")
-	add(o.Network != n.Network, "network")
+	add(!slices.Equal(o.Networks, n.Networks), "networks")
+	add(!slices.Equal(o.Designations, n.Designations), "designations")
+	add(!slices.Equal(o.Services, n.Services), "services")
 	add(o.Participating != n.Participating, "participating")
 	add(o.TelehealthOnly != n.TelehealthOnly, "telehealth_only")
 	add(o.AcceptingNewPatients != n.AcceptingNewPatients, "accepting_new_patients")

@@ -75,9 +75,15 @@ func TestDiffRosters(t *testing.T) {
 			"*1234567893PT telehealth_only,accepting_new_patients", 0},
 		{"dates", []Provider{a}, []Provider{with(a, func(p *Provider) { p.Effective, p.Termination = date("2026-01-01"), date("2027-01-01") })}, 0.1,
 			"*1234567893PT effective_date,termination_date", 0},
-		{"name, address, county, network", []Provider{a}, []Provider{with(a, func(p *Provider) {
-			p.Name, p.Address.ZIP, p.CountyFIPS, p.Network = "New Name", "10001", "36047", "HMO"
-		})}, 0.1, "*1234567893PT name,address,county_fips,network", 0},
+		{"name, address, county, networks", []Provider{a}, []Provider{with(a, func(p *Provider) {
+			p.Name, p.Address.ZIP, p.CountyFIPS, p.Networks = "New Name", "10001", "36047", []string{"HMO"}
+		})}, 0.1, "*1234567893PT name,address,county_fips,networks", 0},
+		{"a designation gained", []Provider{a}, []Provider{with(a, func(p *Provider) { p.Designations = []string{"CLT"} })}, 0.1,
+			"*1234567893PT designations", 0},
+		{"a service dropped, a network added", []Provider{with(a, func(p *Provider) { p.Services, p.Networks = []string{"vestibular"}, []string{"A"} })},
+			[]Provider{with(a, func(p *Provider) { p.Networks = []string{"A", "B"} })}, 0.1, "*1234567893PT networks,services", 0},
+		{"the same lists are no change", []Provider{with(a, func(p *Provider) { p.Designations, p.Networks = []string{"CLT", "OCS"}, []string{"A"} })},
+			[]Provider{with(a, func(p *Provider) { p.Designations, p.Networks = []string{"CLT", "OCS"}, []string{"A"} })}, 0.1, "", 1},
 		{"moved and changed is a move that lists the changes", []Provider{a}, []Provider{with(a, func(p *Provider) {
 			p.Location, p.Participating = offset(nyc, 3), false
 		})}, 0.1, "~1234567893PT 3mi participating", 0},

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ProductLine is the kind of health plan product.
@@ -102,12 +103,32 @@ type Plans struct {
 	ids     []string
 }
 
-var (
-	planID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	// networkID: what a roster's networks column can carry between its
-	// ';' separators — no separator, no comma, no space at either end.
-	networkID = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9 ._/&+()-]{0,62}[A-Za-z0-9._)-])?$`)
-)
+var planID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// maxNetworkID bounds a network id, in characters, as a roster's networks
+// column does.
+const maxNetworkID = 64
+
+// badNetworkID says why id cannot be a network id, or "": what a roster's
+// networks column accepts between its ';' separators (printable text, at
+// most 64 characters), and nothing it would trim.
+func badNetworkID(id string) string {
+	switch {
+	case id == "":
+		return "is empty"
+	case !utf8.ValidString(id):
+		return "is not valid UTF-8 text"
+	case utf8.RuneCountInString(id) > maxNetworkID:
+		return fmt.Sprintf("is longer than %d characters", maxNetworkID)
+	case strings.Contains(id, ";"):
+		return "cannot contain ';' (list several networks instead)"
+	case strings.IndexFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return "has a control or non-printing character"
+	case strings.TrimSpace(id) != id:
+		return "has spaces at an end, which a roster's networks column trims"
+	}
+	return ""
+}
 
 // maxPlanName bounds a plan's display name, in bytes.
 const maxPlanName = 200
@@ -155,11 +176,11 @@ func NewPlans(version, source string, ps []Plan, profiles *Profiles) (*Plans, er
 		}
 		seen := map[string]bool{}
 		for j, n := range p.Networks {
-			switch {
-			case !networkID.MatchString(n):
-				return nil, fail(fmt.Sprintf("networks.%d", j), "%q must be 1 to 64 letters, digits, spaces or . _ - / & + ( ), starting with a letter or digit (no ';' or ',')", ExcerptN(n, 64))
-			case seen[n]:
-				return nil, fail(fmt.Sprintf("networks.%d", j), "%s is listed twice", n)
+			if why := badNetworkID(n); why != "" {
+				return nil, fail(fmt.Sprintf("networks.%d", j), "%q %s", ExcerptN(n, 64), why)
+			}
+			if seen[n] {
+				return nil, fail(fmt.Sprintf("networks.%d", j), "%s is listed twice", ExcerptN(n, 64))
 			}
 			seen[n] = true
 		}

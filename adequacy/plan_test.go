@@ -44,8 +44,11 @@ func TestNewPlansValidation(t *testing.T) {
 		{"unknown profile", with(func(p *adequacy.Plan) { p.Profile = "nope" }), "profile", `unknown profile "nope" (known: cms-ma)`, adequacy.ErrUnknownProfile},
 		{"unknown version", with(func(p *adequacy.Plan) { p.ProfileVersion = "2025.1" }), "profile_version", `cms-ma has no version "2025.1" (loaded: 2026.1, 2027.1)`, adequacy.ErrUnknownProfile},
 		{"no networks", with(func(p *adequacy.Plan) { p.Networks = nil }), "networks", "name at least one network", nil},
-		{"separator in network", with(func(p *adequacy.Plan) { p.Networks = []string{"A", "B;C"} }), "networks.1", `"B;C" must be`, nil},
-		{"space at the end", with(func(p *adequacy.Plan) { p.Networks = []string{"A "} }), "networks.0", `"A " must be`, nil},
+		{"separator in network", with(func(p *adequacy.Plan) { p.Networks = []string{"A", "B;C"} }), "networks.1", `"B;C" cannot contain ';'`, nil},
+		{"space at the end", with(func(p *adequacy.Plan) { p.Networks = []string{"A "} }), "networks.0", `"A " has spaces at an end`, nil},
+		{"control character", with(func(p *adequacy.Plan) { p.Networks = []string{"A\tB"} }), "networks.0", "control or non-printing", nil},
+		{"long network", with(func(p *adequacy.Plan) { p.Networks = []string{strings.Repeat("é", 65)} }), "networks.0", "longer than 64 characters", nil},
+		{"network with commas and accents", with(func(p *adequacy.Plan) { p.Networks = []string{"Réseau Santé, Québec", strings.Repeat("é", 64)} }), "", "", nil},
 		{"network twice", with(func(p *adequacy.Plan) { p.Networks = []string{"A", "B", "A"} }), "networks.2", "A is listed twice", nil},
 		{"bad county", with(func(p *adequacy.Plan) { p.ServiceArea = []string{"36061", "3606"} }), "service_area.1", `county "3606" must be a 5-digit FIPS code`, nil},
 		{"reversed", with(func(p *adequacy.Plan) {

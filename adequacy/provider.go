@@ -17,14 +17,15 @@ type Provider struct {
 	Location   geo.Point
 	Address    Address
 	CountyFIPS string // where the service location is; resolved from the point when the roster omits it
-	Network    string // network or product name, if the roster has one
-	// Networks are the ids of the networks the provider participates in;
-	// a plan counts a provider when it shares a network with the plan.
+	// Networks are the ids of the networks the provider participates in,
+	// sorted and distinct; a plan counts a provider when it shares a
+	// network with the plan.
 	Networks []string
 	// Designations are the professional specialty designations it holds
-	// and Services the services it declares: canonical vocabulary codes.
-	// It offers a service it declares or holds a qualifying designation
-	// for (Vocabulary.Offers).
+	// and Services the services it declares: canonical vocabulary codes,
+	// sorted and distinct. It offers a service it declares or holds a
+	// qualifying designation for (Vocabulary.Offers). Roster readers may
+	// share these slices between providers: treat them as read-only.
 	Designations []string
 	Services     []string
 

@@ -3,6 +3,7 @@ package adequacy
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -17,6 +18,7 @@ type SpecialtyDesignation struct {
 	Body        string       // the credentialing body
 	Disciplines []Discipline // who can hold it
 	Source      string       // the public source the entry was verified against
+	Note        string       // facts that matter (who awards it, older names)
 }
 
 // Service is a skilled service a member may need, which some providers of
@@ -34,6 +36,7 @@ type Service struct {
 	// one.
 	Similar []string
 	Source  string
+	Note    string
 	bit     uint8 // position in a ServiceSet
 }
 
@@ -54,7 +57,45 @@ func (sv *Service) Bit() ServiceSet { return 1 << sv.bit }
 var (
 	ErrUnknownService     = errors.New("unknown service")
 	ErrUnknownDesignation = errors.New("unknown designation")
+	// ErrInvalidVocabulary is wrapped by every *VocabularyError.
+	ErrInvalidVocabulary = errors.New("invalid vocabulary")
 )
+
+// MaxDesignations is how many designations a vocabulary may define.
+const MaxDesignations = 256
+
+// VocabularyError is a problem with one entry of a vocabulary, with where
+// it is, so a file reader can point at the line: Section is "designations"
+// or "services" ("" for the vocabulary as a whole), Index the entry's
+// 0-based position in the list given to NewVocabulary, and Field the
+// entry's field with any list position ("aliases.2", "designations.0").
+type VocabularyError struct {
+	Section string
+	Index   int
+	Code    string // the entry's code, when it has one
+	Field   string
+	Msg     string
+}
+
+func (e *VocabularyError) Error() string {
+	var b strings.Builder
+	b.WriteString("vocabulary")
+	if e.Section != "" {
+		fmt.Fprintf(&b, ": %s %d", strings.TrimSuffix(e.Section, "s"), e.Index+1)
+		if e.Code != "" {
+			fmt.Fprintf(&b, " (%s)", e.Code)
+		}
+	}
+	if e.Field != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Field)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+func (e *VocabularyError) Unwrap() error { return ErrInvalidVocabulary }
 
 // Vocabulary is a versioned set of designations and services. Immutable
 // once built.
@@ -67,28 +108,57 @@ type Vocabulary struct {
 	sOrder  []*Service
 }
 
+// Codes as users write them in rosters and requests: designation codes
+// upper case ("BCS-S"), service codes lower case ("low-vision"), aliases
+// either, with spaces, dots and slashes ("CLT-LANA", "Hand Therapy").
+var (
+	designationCode = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,23}$`)
+	serviceCode     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+	aliasCode       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ./-]{0,39}$`)
+)
+
 // NewVocabulary validates and indexes a vocabulary: codes and aliases are
-// unique, every reference (a service's designations and similar services)
-// exists, a designation qualifies only for services of disciplines that
-// can hold it, and there are at most MaxServices services.
+// well formed and unique (designation codes upper case, service codes
+// lower case, both matched in any case), every discipline is known, every
+// reference (a service's designations and similar services) exists, a
+// designation qualifies only for services of disciplines that can hold
+// it, and there are at most MaxDesignations designations and MaxServices
+// services. Errors are *VocabularyError. The slices given are copied, not
+// kept.
 func NewVocabulary(version, source string, ds []SpecialtyDesignation, ss []Service) (*Vocabulary, error) {
 	v := &Vocabulary{Version: version, Source: source, desig: map[string]*SpecialtyDesignation{}, serv: map[string]*Service{}}
+	if len(ds) > MaxDesignations {
+		return nil, &VocabularyError{Msg: fmt.Sprintf("%d designations exceed the limit of %d", len(ds), MaxDesignations)}
+	}
 	if len(ss) > MaxServices {
-		return nil, fmt.Errorf("vocabulary: %d services exceed the limit of %d", len(ss), MaxServices)
+		return nil, &VocabularyError{Msg: fmt.Sprintf("%d services exceed the limit of %d", len(ss), MaxServices)}
 	}
 	for i := range ds {
 		d := ds[i]
-		if d.Code == "" {
-			return nil, fmt.Errorf("vocabulary: designation %d has no code", i+1)
+		fail := func(field, format string, args ...any) error {
+			return &VocabularyError{Section: "designations", Index: i, Code: ExcerptN(d.Code, 24), Field: field, Msg: fmt.Sprintf(format, args...)}
 		}
-		if len(d.Disciplines) == 0 {
-			return nil, fmt.Errorf("vocabulary: designation %s names no discipline", d.Code)
+		d.Code = strings.TrimSpace(d.Code)
+		switch {
+		case d.Code == "":
+			return nil, fail("code", "is required")
+		case !designationCode.MatchString(d.Code):
+			return nil, fail("code", "%q must be upper-case letters, digits and hyphens (at most 24)", ExcerptN(d.Code, 24))
 		}
-		d.Code = strings.ToUpper(d.Code)
-		for _, k := range append([]string{d.Code}, d.Aliases...) {
-			k = strings.ToUpper(strings.TrimSpace(k))
-			if _, dup := v.desig[k]; dup {
-				return nil, fmt.Errorf("vocabulary: designation code or alias %q is given twice", k)
+		d.Aliases, d.Disciplines = slices.Clone(d.Aliases), slices.Clone(d.Disciplines)
+		if err := checkDisciplines(d.Disciplines); err != nil {
+			return nil, fail(err.field, "%s", err.msg)
+		}
+		for j, a := range d.Aliases {
+			d.Aliases[j] = strings.TrimSpace(a)
+			if !aliasCode.MatchString(d.Aliases[j]) {
+				return nil, fail(fmt.Sprintf("aliases.%d", j), "%q must be letters, digits, spaces, '.', '/' or '-' (at most 40)", ExcerptN(a, 40))
+			}
+		}
+		for j, k := range append([]string{d.Code}, d.Aliases...) {
+			k = strings.ToUpper(k)
+			if o, dup := v.desig[k]; dup {
+				return nil, fail(aliasField("code", j), "%q is already designation %s's code or alias", k, o.Code)
 			}
 			v.desig[k] = &d
 		}
@@ -96,40 +166,64 @@ func NewVocabulary(version, source string, ds []SpecialtyDesignation, ss []Servi
 	}
 	for i := range ss {
 		s := ss[i]
-		if s.Code == "" {
-			return nil, fmt.Errorf("vocabulary: service %d has no code", i+1)
+		fail := func(field, format string, args ...any) error {
+			return &VocabularyError{Section: "services", Index: i, Code: ExcerptN(s.Code, 32), Field: field, Msg: fmt.Sprintf(format, args...)}
 		}
-		if len(s.Disciplines) == 0 {
-			return nil, fmt.Errorf("vocabulary: service %s names no discipline", s.Code)
+		s.Code = strings.TrimSpace(s.Code)
+		switch {
+		case s.Code == "":
+			return nil, fail("code", "is required")
+		case !serviceCode.MatchString(s.Code):
+			return nil, fail("code", "%q must be lower-case letters, digits and hyphens (at most 32)", ExcerptN(s.Code, 32))
 		}
-		s.Code, s.bit = strings.ToLower(s.Code), uint8(i)
-		for _, k := range append([]string{s.Code}, s.Aliases...) {
-			k = strings.ToLower(strings.TrimSpace(k))
-			if _, dup := v.serv[k]; dup {
-				return nil, fmt.Errorf("vocabulary: service code or alias %q is given twice", k)
+		s.Aliases, s.Disciplines = slices.Clone(s.Aliases), slices.Clone(s.Disciplines)
+		s.Designations, s.Similar = slices.Clone(s.Designations), slices.Clone(s.Similar)
+		s.bit = uint8(i)
+		if err := checkDisciplines(s.Disciplines); err != nil {
+			return nil, fail(err.field, "%s", err.msg)
+		}
+		for j, a := range s.Aliases {
+			s.Aliases[j] = strings.TrimSpace(a)
+			if !aliasCode.MatchString(s.Aliases[j]) {
+				return nil, fail(fmt.Sprintf("aliases.%d", j), "%q must be letters, digits, spaces, '.', '/' or '-' (at most 40)", ExcerptN(a, 40))
+			}
+		}
+		for j, k := range append([]string{s.Code}, s.Aliases...) {
+			k = serviceKey(k)
+			if o, dup := v.serv[k]; dup {
+				return nil, fail(aliasField("code", j), "%q is already service %s's code or alias", k, o.Code)
 			}
 			v.serv[k] = &s
 		}
 		v.sOrder = append(v.sOrder, &s)
 	}
-	for _, s := range v.sOrder {
+	for i, s := range v.sOrder {
+		fail := func(field, format string, args ...any) error {
+			return &VocabularyError{Section: "services", Index: i, Code: s.Code, Field: field, Msg: fmt.Sprintf(format, args...)}
+		}
 		for j, c := range s.Designations {
 			d, ok := v.Designation(c)
+			field := fmt.Sprintf("designations.%d", j)
 			if !ok {
-				return nil, fmt.Errorf("vocabulary: service %s: %w %q", s.Code, ErrUnknownDesignation, c)
+				return nil, fail(field, "%v %q", ErrUnknownDesignation, ExcerptN(c, 24))
 			}
 			if !slices.ContainsFunc(d.Disciplines, func(x Discipline) bool { return slices.Contains(s.Disciplines, x) }) {
-				return nil, fmt.Errorf("vocabulary: service %s: designation %s is held by no discipline of the service", s.Code, d.Code)
+				return nil, fail(field, "designation %s is held by no discipline of the service (%s holds it; the service is %s)",
+					d.Code, disciplineList(d.Disciplines), disciplineList(s.Disciplines))
+			}
+			if slices.Contains(s.Designations[:j], d.Code) {
+				return nil, fail(field, "designation %s is listed twice", d.Code)
 			}
 			s.Designations[j] = d.Code
 		}
 		for j, c := range s.Similar {
 			o, ok := v.Service(c)
+			field := fmt.Sprintf("similar.%d", j)
 			if !ok {
-				return nil, fmt.Errorf("vocabulary: service %s similar: %w %q", s.Code, ErrUnknownService, c)
+				return nil, fail(field, "%v %q", ErrUnknownService, ExcerptN(c, 32))
 			}
 			if o == s {
-				return nil, fmt.Errorf("vocabulary: service %s lists itself as similar", s.Code)
+				return nil, fail(field, "a service is not similar to itself")
 			}
 			s.Similar[j] = o.Code
 		}
@@ -137,16 +231,66 @@ func NewVocabulary(version, source string, ds []SpecialtyDesignation, ss []Servi
 	return v, nil
 }
 
+// aliasField names position j of code-then-aliases.
+func aliasField(code string, j int) string {
+	if j == 0 {
+		return code
+	}
+	return fmt.Sprintf("aliases.%d", j-1)
+}
+
+type fieldErr struct{ field, msg string }
+
+func checkDisciplines(ds []Discipline) *fieldErr {
+	if len(ds) == 0 {
+		return &fieldErr{"disciplines", "name at least one discipline (DC, PT, OT, ST)"}
+	}
+	for j, d := range ds {
+		if !d.Valid() {
+			return &fieldErr{fmt.Sprintf("disciplines.%d", j), "unknown discipline"}
+		}
+		if slices.Contains(ds[:j], d) {
+			return &fieldErr{fmt.Sprintf("disciplines.%d", j), d.String() + " is listed twice"}
+		}
+	}
+	return nil
+}
+
+func disciplineList(ds []Discipline) string {
+	s := make([]string, len(ds))
+	for i, d := range ds {
+		s[i] = d.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// Holds reports whether a provider of discipline d can hold the
+// designation.
+func (d *SpecialtyDesignation) Holds(disc Discipline) bool {
+	return slices.Contains(d.Disciplines, disc)
+}
+
+// OfferedBy reports whether providers of discipline d can offer the
+// service.
+func (s *Service) OfferedBy(d Discipline) bool { return slices.Contains(s.Disciplines, d) }
+
 // Designation looks a designation up by code or alias, in any case.
 func (v *Vocabulary) Designation(code string) (*SpecialtyDesignation, bool) {
 	d, ok := v.desig[strings.ToUpper(strings.TrimSpace(code))]
 	return d, ok
 }
 
-// Service looks a service up by code or alias, in any case.
+// Service looks a service up by code or alias, in any case, with spaces
+// or underscores for hyphens ("Hand Therapy" = "hand-therapy").
 func (v *Vocabulary) Service(code string) (*Service, bool) {
-	s, ok := v.serv[strings.ToLower(strings.TrimSpace(code))]
+	s, ok := v.serv[serviceKey(code)]
 	return s, ok
+}
+
+var serviceSpaces = strings.NewReplacer(" ", "-", "_", "-")
+
+func serviceKey(code string) string {
+	return serviceSpaces.Replace(strings.ToLower(strings.TrimSpace(code)))
 }
 
 // LookupService is Service with an error naming the known codes.

@@ -123,7 +123,7 @@ func ParsePlans(file string, b []byte, profiles *adequacy.Profiles, counties *ad
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&raw); err != nil {
-		line, path, msg := decodeProblem(root.Content[0], err, "the file does not have the plans format")
+		line, path, msg := decodePlace(root.Content[0], err, "plans")
 		return nil, &PlansError{File: file, Line: line, Path: path, Msg: msg}
 	}
 	v := plansValidator{file: file, root: root.Content[0], counties: counties}

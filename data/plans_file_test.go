@@ -88,6 +88,25 @@ func TestLoadExamplePlans(t *testing.T) {
 	if got := reg.Networks(); !slices.Equal(got, []string{"ACME-COMM", "ACME-MA", "ACME-MCD"}) {
 		t.Errorf("networks = %v", got)
 	}
+	// The example is over the sample roster: each network has
+	// participating providers there.
+	roster, err := SampleRoster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	participating := map[string]int{}
+	for _, p := range roster.Providers {
+		for _, n := range p.Networks {
+			if p.Participating {
+				participating[n]++
+			}
+		}
+	}
+	for _, n := range reg.Networks() {
+		if participating[n] == 0 {
+			t.Errorf("network %s has no participating provider in the sample roster", n)
+		}
+	}
 }
 
 // The issue's minimal format: product line other, no service area, always in effect.
@@ -166,7 +185,7 @@ func TestPlansErrors(t *testing.T) {
 		{"unknown profile version", strings.Replace(onePlan, "profile: cms-ma", "profile: cms-ma\n    profile_version: 2099.1", 1), `line 6, plans.0.profile_version: unknown profile: cms-ma has no version "2099.1" (loaded: 2026.1)`},
 		{"bad product line", strings.Replace(onePlan, "commercial", "hmo", 1), `line 4, plans.0.product_line: "hmo" must be one of medicare_advantage, commercial, medicaid, marketplace, other`},
 		{"no networks", strings.Replace(onePlan, "[A, B]", "[]", 1), "line 6, plans.0.networks: is required"},
-		{"bad network", strings.Replace(onePlan, "[A, B]", `[A, "B;C"]`, 1), `line 6, plans.0.networks.1: "B;C" must be 1 to 64 letters`},
+		{"bad network", strings.Replace(onePlan, "[A, B]", `[A, "B;C"]`, 1), `line 6, plans.0.networks.1: "B;C" cannot contain ';' (list several networks instead)`},
 		{"duplicate network", strings.Replace(onePlan, "[A, B]", "[A, A]", 1), "line 6, plans.0.networks.1: A is listed twice"},
 		{"unknown state", strings.Replace(onePlan, "[NY]", "[NY, XX]", 1), `line 8, plans.0.service_area.states.1: "XX" is not a state or territory code`},
 		{"duplicate state", strings.Replace(onePlan, "[NY]", "[NY, ny]", 1), "line 8, plans.0.service_area.states.1: NY is listed twice"},

@@ -150,52 +150,52 @@ func decodeProfile(file string, b []byte) (*adequacy.Profile, *rawProfile, error
 	return p, &raw, nil
 }
 
-// The decoder's messages name Go types; decodeProblem rewrites the kinds
-// a file meets (an unknown field, a value of the wrong kind, a key given
-// twice) in the file's own terms, with the field's path.
+// The decoder's messages name Go types; decodePlace rewrites the kinds a
+// file meets (an unknown field, a value of the wrong kind, a key given
+// twice) in the file's own terms, with the field's path. Every YAML/JSON
+// reader here (profiles, plans, the services vocabulary) reports through
+// it.
 var (
 	unknownFieldRE = regexp.MustCompile(`^line (\d+): field (.+) not found in type \S+$`)
 	wrongKindRE    = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+) (?:`(.*)` )?into (\\S+)$")
 	duplicateKeyRE = regexp.MustCompile(`^line (\d+): mapping key "(.*)" already defined at line (\d+)$`)
 )
 
-// decodeError is decodeProblem as a *ProfileError.
 func decodeError(file string, root *yaml.Node, err error) error {
-	line, path, msg := decodeProblem(root, err, "the file does not have the profile format")
+	line, path, msg := decodePlace(root, err, "profile")
 	return &ProfileError{Profile: file, Line: line, Path: path, Msg: msg}
 }
 
-// decodeProblem places a decoder error in the file: its line (0 when
-// unknown), the dotted path of the field, and a message without Go's
-// words; other is the message for anything it does not recognise.
-func decodeProblem(root *yaml.Node, err error, other string) (line int, path, msg string) {
+// decodePlace turns a decoder error into the line, the field path and a
+// message without Go type names; format names the file's format ("profile")
+// for errors it cannot place.
+func decodePlace(root *yaml.Node, err error, format string) (line int, path, msg string) {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) || len(te.Errors) == 0 {
 		return 0, "", strings.TrimPrefix(err.Error(), "yaml: ")
 	}
 	first := te.Errors[0]
 	if m := unknownFieldRE.FindStringSubmatch(first); m != nil {
-		line := atoiOr(m[1])
+		line = atoiOr(m[1])
 		return line, pathAt(root, line, m[2], true), fmt.Sprintf("unknown field %s", adequacy.ExcerptN(m[2], 40))
 	}
 	if m := wrongKindRE.FindStringSubmatch(first); m != nil {
-		line := atoiOr(m[1])
+		line = atoiOr(m[1])
 		got := yamlKind(m[2])
 		if m[3] != "" {
 			got = fmt.Sprintf("%q", adequacy.ExcerptN(m[3], 40))
 		}
-		path := ""
 		if root.Kind == yaml.MappingNode { // else the file itself is of the wrong kind
 			path = pathAt(root, line, m[3], false)
 		}
 		return line, path, fmt.Sprintf("%s where %s is expected", got, goKind(m[4]))
 	}
 	if m := duplicateKeyRE.FindStringSubmatch(first); m != nil {
-		line := atoiOr(m[1])
+		line = atoiOr(m[1])
 		return line, pathAt(root, line, m[2], true), fmt.Sprintf("%s is given twice (first on line %s)", adequacy.ExcerptN(m[2], 40), m[3])
 	}
 	// Any other decoder message: drop Go's words.
-	return 0, "", other
+	return 0, "", "the file does not have the " + format + " format"
 }
 
 func atoiOr(s string) int {

@@ -29,7 +29,9 @@ var rosterColumns = map[string][]string{
 	"state":                  {"state"},
 	"zip":                    {"zip", "zip_code", "postal_code"},
 	"county_fips":            {"county_fips", "county"},
-	"network":                {"network"},
+	"networks":               {"networks", "network"}, // "network": one id, as rosters had it
+	"designations":           {"designations", "credentials", "certifications"},
+	"services":               {"services"},
 	"participating":          {"participating", "par"},
 	"in_person":              {"in_person"},
 	"telehealth_only":        {"telehealth_only"},
@@ -40,7 +42,8 @@ var rosterColumns = map[string][]string{
 
 // RosterColumns are the roster CSV's canonical column names, required first.
 var RosterColumns = []string{"npi", "discipline", "lat", "lon", "name", "address1", "address2", "city", "state", "zip",
-	"county_fips", "network", "participating", "in_person", "telehealth_only", "accepting_new_patients", "effective_date", "termination_date"}
+	"county_fips", "networks", "designations", "services", "participating", "in_person", "telehealth_only", "accepting_new_patients",
+	"effective_date", "termination_date"}
 
 // RosterOptions control ReadRoster.
 type RosterOptions struct {
@@ -49,6 +52,9 @@ type RosterOptions struct {
 	// Counties, if not nil, places providers without county_fips by point
 	// in polygon and rejects a county_fips it does not know.
 	Counties *geo.CountyMap
+	// Vocabulary resolves the designations and services columns' codes
+	// and aliases to canonical codes; nil means the embedded one.
+	Vocabulary *adequacy.Vocabulary
 	// MaxBadRows: more bad rows than this fail the read; 0 = none allowed,
 	// negative = no limit. Bad rows are always reported, never dropped
 	// silently.
@@ -76,10 +82,22 @@ type RosterReport struct {
 	Unplaced int
 	// UnplacedLines are the lines of the first MaxListedUnplaced of them.
 	UnplacedLines []int
+	// Warnings are the designation and service codes an accepted row
+	// gave that were ignored: unknown to the vocabulary (a degree such as
+	// DPT, a typo), or not held or offered by the row's discipline. They
+	// never make a row bad. The first MaxRosterWarnings are listed;
+	// WarningCount counts them all.
+	Warnings     []RowError
+	WarningCount int
 }
 
 // MaxListedUnplaced bounds RosterReport.UnplacedLines.
 const MaxListedUnplaced = 20
+
+// MaxRosterWarnings bounds the warnings a roster read lists (all are
+// counted): a million rows with a degree in the credentials column should
+// not hold a million messages.
+const MaxRosterWarnings = 1000
 
 // RosterReader streams a roster CSV row by row: each row becomes a
 // validated provider or a list of errors, never silently dropped.
@@ -87,18 +105,30 @@ type RosterReader struct {
 	rr       *rowReader
 	hash     hash.Hash
 	counties *geo.CountyMap
+	vocab    *adequacy.Vocabulary
+	lists    *lists
+	oneNet   bool // the networks column is headed "network": one id per row
 	seen     map[dupKey]int
 	Report   RosterReport // running totals
 }
 
-// NewRosterReader reads the header and checks the required columns.
-func NewRosterReader(r io.Reader, counties *geo.CountyMap) (*RosterReader, error) {
+// NewRosterReader reads the header and checks the required columns. Of
+// opts it uses Counties and Vocabulary.
+func NewRosterReader(r io.Reader, opts RosterOptions) (*RosterReader, error) {
+	v := opts.Vocabulary
+	if v == nil {
+		var err error
+		if v, err = Vocabulary(); err != nil {
+			return nil, err
+		}
+	}
 	h := sha256.New()
 	rr, err := newRowReader(io.TeeReader(r, h), rosterColumns, []string{"npi", "discipline", "lat", "lon"})
 	if err != nil {
 		return nil, err
 	}
-	return &RosterReader{rr: rr, hash: h, counties: counties, seen: map[dupKey]int{}}, nil
+	return &RosterReader{rr: rr, hash: h, counties: opts.Counties, vocab: v, lists: newLists(), seen: map[dupKey]int{},
+		oneNet: normHeader(rr.colName("networks")) == "network"}, nil
 }
 
 // Next returns the next row: a valid provider (errs empty), or the row's
@@ -117,7 +147,8 @@ func (rd *RosterReader) Next() (p adequacy.Provider, line int, errs []RowError, 
 		rd.Report.Errors = append(rd.Report.Errors, *rowErr)
 		return p, rowErr.Line, []RowError{*rowErr}, nil
 	}
-	p, errs = parseProvider(rd.rr, rd.counties)
+	var warns []RowError
+	p, errs, warns = rd.parseProvider()
 	if len(errs) == 0 {
 		k := dupKey{p.NPI, p.Discipline, math.Round(p.Location.Lat * 1e6), math.Round(p.Location.Lon * 1e6)}
 		if first, dup := rd.seen[k]; dup {
@@ -139,6 +170,10 @@ func (rd *RosterReader) Next() (p adequacy.Provider, line int, errs []RowError, 
 			rd.Report.UnplacedLines = append(rd.Report.UnplacedLines, rd.rr.line)
 		}
 	}
+	rd.Report.WarningCount += len(warns)
+	if n := min(len(warns), MaxRosterWarnings-len(rd.Report.Warnings)); n > 0 {
+		rd.Report.Warnings = append(rd.Report.Warnings, warns[:n]...)
+	}
 	return p, rd.rr.line, nil, nil
 }
 
@@ -149,7 +184,7 @@ func (rd *RosterReader) Next() (p adequacy.Provider, line int, errs []RowError, 
 // in-person provider (a header and nothing else, say) fails with an error
 // wrapping ErrEmptyRoster unless opts.AllowNoParticipating.
 func ReadRoster(r io.Reader, opts RosterOptions) (*adequacy.Roster, *RosterReport, error) {
-	rd, err := NewRosterReader(r, opts.Counties)
+	rd, err := NewRosterReader(r, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("roster %s: %w", opts.Source, err)
 	}
@@ -192,7 +227,8 @@ type dupKey struct {
 	lat, lon float64
 }
 
-func parseProvider(rr *rowReader, counties *geo.CountyMap) (adequacy.Provider, []RowError) {
+func (rd *RosterReader) parseProvider() (adequacy.Provider, []RowError, []RowError) {
+	rr, counties := rd.rr, rd.counties
 	e := &rowErrs{rr: rr, key: rr.get("npi")}
 	var p adequacy.Provider
 	p.NPI = rr.get("npi")
@@ -221,7 +257,7 @@ func parseProvider(rr *rowReader, counties *geo.CountyMap) (adequacy.Provider, [
 	}
 	p.Name = rr.get("name")
 	p.Address = adequacy.Address{Line1: rr.get("address1"), Line2: rr.get("address2"), City: rr.get("city"), State: rr.get("state"), ZIP: rr.get("zip")}
-	p.Network = rr.get("network")
+	p.Networks = rd.networks(e)
 	p.Participating = e.flag("participating", true)
 	inPerson := e.flag("in_person", true)
 	p.TelehealthOnly = e.flag("telehealth_only", !inPerson)
@@ -238,7 +274,14 @@ func parseProvider(rr *rowReader, counties *geo.CountyMap) (adequacy.Provider, [
 	if len(e.errs) == 0 && counties != nil {
 		placeCounty(e, &p, counties)
 	}
-	return p, e.errs
+	var warns []RowError
+	if len(e.errs) == 0 {
+		w := &rowErrs{rr: rr, key: e.key}
+		p.Designations = rd.designations(w, p.Discipline)
+		p.Services = rd.services(w, p.Discipline)
+		warns = w.errs
+	}
+	return p, e.errs, warns
 }
 
 func placeCounty(e *rowErrs, p *adequacy.Provider, counties *geo.CountyMap) {

@@ -138,8 +138,16 @@ func TestValidNPI(t *testing.T) {
 func FuzzReadRoster(f *testing.F) {
 	seed, _ := os.ReadFile("testdata/roster_bad.csv")
 	f.Add(seed)
+	lists, _ := os.ReadFile("testdata/roster_lists.csv")
+	f.Add(lists)
 	f.Add([]byte("npi,discipline,lat,lon\n1234567893,PT,40.75,-73.99\n"))
 	f.Add([]byte("npi,discipline,lat,lon\n\"unterminated"))
+	f.Add([]byte("npi,discipline,lat,lon,network\n1234567893,PT,40.75,-73.99,Gold HMO\n"))
+	f.Add([]byte("npi,discipline,lat,lon,networks,certifications,services\n1234567893,PT,40.75,-73.99,A;B;A,ocs;dpt;CLT-LANA,Vestibular;hand\n"))
+	v, err := Vocabulary()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, rep, err := ReadRoster(bytes.NewReader(b), RosterOptions{MaxBadRows: -1})
 		if err != nil {
@@ -148,12 +156,174 @@ func FuzzReadRoster(f *testing.F) {
 		if rep.Accepted+rep.Bad != rep.Rows || len(r.Providers) != rep.Accepted {
 			t.Fatalf("rows %d = accepted %d + bad %d? providers %d", rep.Rows, rep.Accepted, rep.Bad, len(r.Providers))
 		}
+		if len(rep.Warnings) > MaxRosterWarnings || len(rep.Warnings) > rep.WarningCount {
+			t.Fatalf("%d warnings listed of %d", len(rep.Warnings), rep.WarningCount)
+		}
 		for _, p := range r.Providers {
 			if p.Location.Validate() != nil || ValidNPI(p.NPI) != nil || !p.Discipline.Valid() {
 				t.Fatalf("accepted invalid provider %+v", p)
 			}
+			checkLists(t, v, &p)
+		}
+		// What was accepted writes and reads back unchanged.
+		var buf bytes.Buffer
+		if err := WriteRoster(&buf, r.Providers); err != nil {
+			t.Fatal(err)
+		}
+		again, rep2, err := ReadRoster(&buf, RosterOptions{AllowNoParticipating: true})
+		if err != nil || rep2.WarningCount != 0 {
+			t.Fatalf("re-read: %v (%d warnings)", err, rep2.WarningCount)
+		}
+		if !reflect.DeepEqual(again.Providers, r.Providers) {
+			t.Fatalf("round trip differs:\n%+v\n%+v", r.Providers, again.Providers)
 		}
 	})
+}
+
+// checkLists: every list is sorted and distinct, networks valid, codes
+// canonical and of the provider's discipline.
+func checkLists(t *testing.T, v *adequacy.Vocabulary, p *adequacy.Provider) {
+	t.Helper()
+	for _, l := range [][]string{p.Networks, p.Designations, p.Services} {
+		if l != nil && len(l) == 0 || !slices.IsSorted(l) || len(slices.Compact(slices.Clone(l))) != len(l) {
+			t.Fatalf("list %q not sorted, distinct and nil when empty", l)
+		}
+	}
+	if len(p.Networks) > MaxNetworksPerRow {
+		t.Fatalf("%d networks", len(p.Networks))
+	}
+	for _, n := range p.Networks {
+		if badNetworkID(n) != "" {
+			t.Fatalf("network %q accepted: %s", n, badNetworkID(n))
+		}
+	}
+	for _, c := range p.Designations {
+		if d, ok := v.Designation(c); !ok || d.Code != c || !d.Holds(p.Discipline) {
+			t.Fatalf("designation %q of a %s accepted", c, p.Discipline)
+		}
+	}
+	for _, c := range p.Services {
+		if s, ok := v.Service(c); !ok || s.Code != c || !s.OfferedBy(p.Discipline) {
+			t.Fatalf("service %q of a %s accepted", c, p.Discipline)
+		}
+	}
+}
+
+// The designations and services columns resolve aliases in any case to
+// canonical codes; what the vocabulary does not know, or the row's
+// discipline cannot hold, is a warning with line and column, never a bad
+// row.
+func TestReadRosterLists(t *testing.T) {
+	f, err := os.Open("testdata/roster_lists.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, rep, err := ReadRoster(f, RosterOptions{Source: "roster_lists.csv", MaxBadRows: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warnings, errs []string
+	for _, w := range rep.Warnings {
+		warnings = append(warnings, w.Error())
+	}
+	for _, e := range rep.Errors {
+		errs = append(errs, e.Error())
+	}
+	wantWarnings := []string{
+		`line 2, column Credentials: "DPT": unknown designation: ignored`,
+		`line 3, column Credentials: "WCS": WCS is not a OT designation (held by PT): ignored`,
+		`line 3, column Services: "pelvic-health": pelvic-health is not a OT service (offered by PT): ignored`,
+		`line 5, column Credentials: "MS": unknown designation: ignored`,
+		`line 5, column Services: "aquatics": unknown service: ignored`,
+	}
+	wantErrors := []string{
+		`line 6, column Networks: has an empty network id (two ';' in a row, or one at an end)`,
+		`line 7, column Networks: "` + strings.Repeat("N", 60) + `…": network id is longer than 64 characters`,
+		`line 8, column Networks: has 33 network ids; at most 32 are allowed`,
+		`line 9, column Networks: "BAD\tTAB": network id has a control or non-printing character`,
+	}
+	if !reflect.DeepEqual(warnings, wantWarnings) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(wantWarnings, "\n"))
+	}
+	if !reflect.DeepEqual(errs, wantErrors) {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(wantErrors, "\n"))
+	}
+	if rep.WarningCount != len(wantWarnings) || rep.Rows != 8 || rep.Accepted != 4 || rep.Bad != 4 {
+		t.Errorf("rows %d accepted %d bad %d warnings %d", rep.Rows, rep.Accepted, rep.Bad, rep.WarningCount)
+	}
+	type lists struct{ networks, designations, services []string }
+	var got []lists
+	for _, p := range r.Providers {
+		got = append(got, lists{p.Networks, p.Designations, p.Services})
+	}
+	want := []lists{
+		{[]string{"ACME-COMM", "ACME-MA"}, []string{"CLT", "OCS"}, nil},
+		{[]string{"ACME-MA"}, []string{"CHT", "SCFES"}, []string{"dysphagia", "hand"}},
+		{nil, nil, []string{"vestibular"}},
+		{[]string{"BETA"}, nil, nil},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("lists:\n got %q\nwant %q", got, want)
+	}
+}
+
+// Without the new columns nothing changes; "network" is one id, and giving
+// it with "networks" is a header error.
+func TestReadRosterNetworkColumn(t *testing.T) {
+	r, _, err := ReadRoster(strings.NewReader("npi,discipline,lat,lon,network\n1234567893,PT,40.75,-73.99, Gold HMO \n1245319599,OT,40.76,-73.98,\n"), RosterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.Providers[0].Networks, []string{"Gold HMO"}) || r.Providers[1].Networks != nil {
+		t.Errorf("networks %q %q", r.Providers[0].Networks, r.Providers[1].Networks)
+	}
+	_, rep, err := ReadRoster(strings.NewReader("npi,discipline,lat,lon,network\n1234567893,PT,40.75,-73.99,Gold;Silver\n"), RosterOptions{MaxBadRows: -1, AllowNoParticipating: true})
+	if err != nil || rep.Bad != 1 || !strings.Contains(rep.Errors[0].Reason, "cannot contain ';'") {
+		t.Errorf("a ';' in the network column: %v %+v", err, rep)
+	}
+	if _, _, err := ReadRoster(strings.NewReader("npi,discipline,lat,lon,network,Networks\n"), RosterOptions{}); err == nil ||
+		!strings.Contains(err.Error(), `columns "network" and "Networks" both give networks`) {
+		t.Errorf("both columns: %v", err)
+	}
+	r, rep, err = ReadRoster(strings.NewReader("npi,discipline,lat,lon\n1234567893,PT,40.75,-73.99\n"), RosterOptions{})
+	if err != nil || r.Providers[0].Networks != nil || r.Providers[0].Designations != nil || r.Providers[0].Services != nil || rep.WarningCount != 0 {
+		t.Errorf("no list columns: %v %+v %+v", err, r.Providers, rep)
+	}
+}
+
+// Warnings are all counted and the first MaxRosterWarnings listed.
+func TestReadRosterWarningsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("npi,discipline,lat,lon,credentials\n")
+	npis := []string{"1234567893", "1245319599", "1003000126"}
+	for i := range 1500 {
+		fmt.Fprintf(&b, "%s,PT,%.4f,-73.99,DPT\n", npis[i%3], 30+float64(i)/100)
+	}
+	r, rep, err := ReadRoster(strings.NewReader(b.String()), RosterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Providers) != 1500 || rep.WarningCount != 1500 || len(rep.Warnings) != MaxRosterWarnings {
+		t.Errorf("providers %d, warnings %d listed of %d", len(r.Providers), len(rep.Warnings), rep.WarningCount)
+	}
+}
+
+// A services file's own codes are read from the roster.
+func TestReadRosterCustomVocabulary(t *testing.T) {
+	v, err := ParseVocabulary("acme.yaml", []byte(extension))
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := "npi,discipline,lat,lon,designations,services\n1234567893,OT,40.75,-73.99,vestibular rehab therapist,Aquatic\n"
+	r, rep, err := ReadRoster(strings.NewReader(csv), RosterOptions{Vocabulary: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.Providers[0]
+	if !slices.Equal(p.Designations, []string{"CVRT"}) || p.Services != nil || rep.WarningCount != 1 {
+		t.Errorf("designations %v services %v warnings %v", p.Designations, p.Services, rep.Warnings)
+	}
 }
 
 // Names and addresses a spreadsheet would take for formulas are
@@ -163,7 +333,7 @@ func TestRosterRoundTripHostile(t *testing.T) {
 	hostile := []string{"=cmd|' /C calc'!A0", "-5", "+1", "@SUM(A1)", "'quoted", "''=x", "O'Brien"}
 	var ps []adequacy.Provider
 	for i, h := range hostile {
-		ps = append(ps, adequacy.Provider{NPI: "1234567893", Discipline: adequacy.Disciplines[i%4], Name: h, Network: h,
+		ps = append(ps, adequacy.Provider{NPI: "1234567893", Discipline: adequacy.Disciplines[i%4], Name: h, Networks: []string{h},
 			Location: geo.Point{Lat: 40 + float64(i)/100, Lon: -73.99}, Address: adequacy.Address{Line1: h, City: "New York"},
 			CountyFIPS: "36061", Participating: true, AcceptingNewPatients: true})
 	}

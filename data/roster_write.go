@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data/csvsafe"
@@ -11,7 +12,8 @@ import (
 // RosterHeader is the header WriteRoster writes: every column ReadRoster
 // knows, in its canonical spelling.
 var RosterHeader = []string{"npi", "discipline", "name", "lat", "lon", "address1", "address2", "city", "state", "zip",
-	"county_fips", "network", "participating", "telehealth_only", "accepting_new_patients", "effective_date", "termination_date"}
+	"county_fips", "networks", "designations", "services", "participating", "telehealth_only", "accepting_new_patients",
+	"effective_date", "termination_date"}
 
 // WriteRoster writes providers as a roster CSV that ReadRoster reads back
 // unchanged. Cells go through csvsafe: text that could start a
@@ -29,7 +31,8 @@ func WriteRoster(w io.Writer, ps []adequacy.Provider) error {
 		rec = append(rec[:0], t(p.NPI), t(p.Discipline.String()), t(p.Name),
 			csvsafe.Float(p.Location.Lat, -1), csvsafe.Float(p.Location.Lon, -1),
 			t(p.Address.Line1), t(p.Address.Line2), t(p.Address.City), t(p.Address.State), t(p.Address.ZIP),
-			t(p.CountyFIPS), t(p.Network), t(yn(p.Participating)), t(yn(p.TelehealthOnly)), t(yn(p.AcceptingNewPatients)),
+			t(p.CountyFIPS), t(strings.Join(p.Networks, listSeparator)), t(strings.Join(p.Designations, listSeparator)),
+			t(strings.Join(p.Services, listSeparator)), t(yn(p.Participating)), t(yn(p.TelehealthOnly)), t(yn(p.AcceptingNewPatients)),
 			t(p.Effective.String()), t(p.Termination.String()))
 		if err := cw.Write(rec...); err != nil {
 			return fmt.Errorf("write roster: %w", err)

@@ -112,6 +112,12 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 			for _, re := range rep.Errors {
 				fmt.Fprintf(stderr, "geoaccess: roster %s: skipped %v\n", e.roster, re)
 			}
+			for _, re := range rep.Warnings {
+				fmt.Fprintf(stderr, "geoaccess: roster %s: %v\n", e.roster, re)
+			}
+			if more := rep.WarningCount - len(rep.Warnings); more > 0 {
+				fmt.Fprintf(stderr, "geoaccess: roster %s: and %d more codes ignored\n", e.roster, more)
+			}
 			if note := rep.UnplacedNote(); note != "" {
 				fmt.Fprintf(stderr, "geoaccess: roster %s: %s\n", e.roster, note)
 			}

@@ -21,23 +21,25 @@ type diffCountsJSON struct {
 }
 
 type providerJSON struct {
-	NPI                  string  `json:"npi"`
-	Discipline           string  `json:"discipline"`
-	Name                 string  `json:"name"`
-	Lat                  float64 `json:"lat"`
-	Lon                  float64 `json:"lon"`
-	Address1             string  `json:"address1,omitempty"`
-	Address2             string  `json:"address2,omitempty"`
-	City                 string  `json:"city,omitempty"`
-	State                string  `json:"state,omitempty"`
-	ZIP                  string  `json:"zip,omitempty"`
-	CountyFIPS           string  `json:"county_fips"`
-	Network              string  `json:"network,omitempty"`
-	Participating        bool    `json:"participating"`
-	TelehealthOnly       bool    `json:"telehealth_only"`
-	AcceptingNewPatients bool    `json:"accepting_new_patients"`
-	EffectiveDate        string  `json:"effective_date,omitempty"`
-	TerminationDate      string  `json:"termination_date,omitempty"`
+	NPI                  string   `json:"npi"`
+	Discipline           string   `json:"discipline"`
+	Name                 string   `json:"name"`
+	Lat                  float64  `json:"lat"`
+	Lon                  float64  `json:"lon"`
+	Address1             string   `json:"address1,omitempty"`
+	Address2             string   `json:"address2,omitempty"`
+	City                 string   `json:"city,omitempty"`
+	State                string   `json:"state,omitempty"`
+	ZIP                  string   `json:"zip,omitempty"`
+	CountyFIPS           string   `json:"county_fips"`
+	Networks             []string `json:"networks,omitempty"`
+	Designations         []string `json:"designations,omitempty"`
+	Services             []string `json:"services,omitempty"`
+	Participating        bool     `json:"participating"`
+	TelehealthOnly       bool     `json:"telehealth_only"`
+	AcceptingNewPatients bool     `json:"accepting_new_patients"`
+	EffectiveDate        string   `json:"effective_date,omitempty"`
+	TerminationDate      string   `json:"termination_date,omitempty"`
 }
 
 type changeJSON struct {
@@ -62,7 +64,7 @@ type diffJSON struct {
 func toProviderJSON(p *adequacy.Provider) providerJSON {
 	return providerJSON{NPI: p.NPI, Discipline: p.Discipline.String(), Name: p.Name, Lat: p.Location.Lat, Lon: p.Location.Lon,
 		Address1: p.Address.Line1, Address2: p.Address.Line2, City: p.Address.City, State: p.Address.State, ZIP: p.Address.ZIP,
-		CountyFIPS: p.CountyFIPS, Network: p.Network, Participating: p.Participating, TelehealthOnly: p.TelehealthOnly,
+		CountyFIPS: p.CountyFIPS, Networks: p.Networks, Designations: p.Designations, Services: p.Services, Participating: p.Participating, TelehealthOnly: p.TelehealthOnly,
 		AcceptingNewPatients: p.AcceptingNewPatients, EffectiveDate: p.Effective.String(), TerminationDate: p.Termination.String()}
 }
 
@@ -229,8 +231,12 @@ func fieldValue(p *adequacy.Provider, field string) string {
 		return orNone(strings.Join(parts, ", "))
 	case "county_fips":
 		return orNone(p.CountyFIPS)
-	case "network":
-		return orNone(p.Network)
+	case "networks":
+		return orNone(strings.Join(p.Networks, ";"))
+	case "designations":
+		return orNone(strings.Join(p.Designations, ";"))
+	case "services":
+		return orNone(strings.Join(p.Services, ";"))
 	case "participating":
 		return yesNo(p.Participating)
 	case "telehealth_only":

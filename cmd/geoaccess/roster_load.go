@@ -41,6 +41,10 @@ type loadJSON struct {
 	MaxBad    int            `json:"max_bad_rows"`
 	SHA256    string         `json:"sha256,omitempty"`
 	Errors    []rowErrorJSON `json:"errors"`
+	// Codes of the designations and services columns that were ignored:
+	// all counted, the first data.MaxRosterWarnings listed.
+	WarningCount int            `json:"warning_count"`
+	Warnings     []rowErrorJSON `json:"warnings"`
 	// Unplaced providers are in no county: loaded, and listed (the first
 	// lines) so their coordinates get checked.
 	Unplaced      int          `json:"unplaced"`
@@ -61,6 +65,7 @@ func rosterLoad(args []string, stdout, stderr io.Writer) error {
 	force := fs.Bool("force", false, "publish even past --max-shrink")
 	keep := fs.Int("keep", 0, "after publishing, retire all but the current and the newest published versions, keeping this many (0: keep all)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	servicesFile := fs.String("services-file", "", "services vocabulary (YAML or JSON) that extends or replaces the embedded one, for the designations and services columns (docs/services.md)")
 	pos, err := parseWithArgs(fs, args, 1, "the roster CSV file")
 	if err != nil {
 		return err
@@ -86,13 +91,17 @@ func rosterLoad(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	vocab, err := data.LoadVocabulary(*servicesFile)
+	if err != nil {
+		return err
+	}
 	ctx, pool, done, err := db.open()
 	if err != nil {
 		return err
 	}
 	defer done()
 
-	opts := pg.LoadOptions{Source: *source, Counties: g.Counties, MaxBadRows: *maxBad, MaxShrink: adequacy.MaxShrink(float64(maxShrink)), Force: *force}
+	opts := pg.LoadOptions{Source: *source, Counties: g.Counties, Vocabulary: vocab, MaxBadRows: *maxBad, MaxShrink: adequacy.MaxShrink(float64(maxShrink)), Force: *force}
 	if !*asJSON {
 		// Bad rows as they are found: a long file shows its problems early.
 		opts.OnBadRow = func(es []data.RowError) {
@@ -110,10 +119,13 @@ func rosterLoad(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		out := loadJSON{Published: lerr == nil, Version: res.Version, Previous: res.Previous, Rows: res.Report.Rows,
 			Accepted: res.Report.Accepted, Bad: res.Report.Bad, MaxBad: *maxBad, SHA256: res.Report.SHA256,
-			Errors: []rowErrorJSON{}, Unplaced: res.Report.Unplaced, UnplacedLines: res.Report.UnplacedLines,
-			Retired: retired, Error: errText(errors.Join(lerr, rerr))}
+			Errors: []rowErrorJSON{}, WarningCount: res.Report.WarningCount, Warnings: []rowErrorJSON{},
+			Unplaced: res.Report.Unplaced, UnplacedLines: res.Report.UnplacedLines, Retired: retired, Error: errText(errors.Join(lerr, rerr))}
 		for _, e := range res.Report.Errors {
 			out.Errors = append(out.Errors, rowErrorJSON(e))
+		}
+		for _, e := range res.Report.Warnings {
+			out.Warnings = append(out.Warnings, rowErrorJSON(e))
 		}
 		for _, s := range res.Shrinks {
 			out.Shrinks = append(out.Shrinks, shrinkJSON{s.Discipline.String(), s.Old, s.New, round(s.Fraction(), 4)})
@@ -143,6 +155,7 @@ func writeLoadText(w io.Writer, res *pg.LoadResult, maxBad int, lerr error) {
 		limit = "none"
 	}
 	fmt.Fprintf(w, "%d rows read, %d accepted, %d bad (limit %s)\n", rep.Rows, rep.Accepted, rep.Bad, limit)
+	writeWarnings(w, rep)
 	if note := rep.UnplacedNote(); note != "" {
 		fmt.Fprintln(w, note)
 	}
@@ -186,4 +199,19 @@ func writeLoadText(w io.Writer, res *pg.LoadResult, maxBad int, lerr error) {
 		}
 	}
 	tw.Flush()
+}
+
+// writeWarnings lists the designation and service codes a roster read
+// ignored, and how many in all.
+func writeWarnings(w io.Writer, rep *data.RosterReport) {
+	if rep.WarningCount == 0 {
+		return
+	}
+	for _, e := range rep.Warnings {
+		fmt.Fprintf(w, "warning: %v\n", e)
+	}
+	if more := rep.WarningCount - len(rep.Warnings); more > 0 {
+		fmt.Fprintf(w, "warning: and %d more\n", more)
+	}
+	fmt.Fprintf(w, "%d designation or service codes ignored (unknown, or not of the row's discipline)\n", rep.WarningCount)
 }

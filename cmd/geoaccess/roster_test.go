@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,7 +73,8 @@ func TestRosterCLI(t *testing.T) {
 	if out := mustCLI(t, "db", "migrate", "--db", db); !strings.Contains(out, "nothing to apply") {
 		t.Errorf("migrate again: %s", out)
 	}
-	if out := mustCLI(t, "db", "status", "--db", db); !strings.Contains(out, "0001_rosters  applied") {
+	if out := mustCLI(t, "db", "status", "--db", db); !regexp.MustCompile(`0001_rosters +applied`).MatchString(out) ||
+		!regexp.MustCompile(`0002_provider_services_networks +applied`).MatchString(out) {
 		t.Errorf("status: %s", out)
 	}
 
@@ -233,7 +235,7 @@ func TestRosterCLI(t *testing.T) {
 	// Providers in no county (at 0,0; in mid-Atlantic) are loaded without
 	// one, counted and listed by line, with or without a bad-row limit.
 	ocean := filepath.Join(dir, "ocean.csv")
-	os.WriteFile(ocean, append(mustRead(t, samplePath), "1234567893,PT,,0,0,,,,,,,,Y,N,Y,,\n1234567893,OT,,30,-40,,,,,,,,Y,N,Y,,\n"...), 0o644)
+	os.WriteFile(ocean, append(mustRead(t, samplePath), "1234567893,PT,,0,0,,,,,,,,,,Y,N,Y,,\n1234567893,OT,,30,-40,,,,,,,,,,Y,N,Y,,\n"...), 0o644)
 	for _, limit := range []string{"-1", "0"} {
 		out := mustCLI(t, "roster", "load", ocean, "--db", db, "--max-bad-rows", limit, "--force")
 		if !strings.Contains(out, "2 providers are in no county (lines 5002, 5003): loaded without a county") {
@@ -260,4 +262,58 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// roster load lists the designation and service codes it ignored, and
+// resolves a services file's own codes.
+func TestRosterLoadWarnings(t *testing.T) {
+	env, err := pgtest.NewEnv()
+	if err != nil {
+		t.Fatalf("PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := env.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	db := env.URL(t)
+	t.Setenv("DATABASE_URL", "")
+	dir := t.TempDir()
+	mustCLI(t, "db", "migrate", "--db", db)
+	roster := filepath.Join(dir, "r.csv")
+	csv := "npi,discipline,lat,lon,networks,credentials,services\n" +
+		"1234567893,PT,40.75,-73.99,ACME-MA,DPT;OCS;CVRT,vestibular\n" +
+		"1245319599,OT,40.76,-73.98,ACME-MA,CHT,\n"
+	if err := os.WriteFile(roster, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustCLI(t, "roster", "load", roster, "--db", db)
+	for _, want := range []string{`warning: line 2, column credentials: "DPT": unknown designation: ignored`,
+		`warning: line 2, column credentials: "CVRT": unknown designation: ignored`, "2 designation or service codes ignored", "published version 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("load: want %q in\n%s", want, out)
+		}
+	}
+	vocab := filepath.Join(dir, "acme.yaml")
+	if err := os.WriteFile(vocab, []byte(`version: "1"
+source: test
+designations:
+  - {code: CVRT, name: Vestibular, body: Acme, disciplines: [PT], source: test}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var lj struct {
+		WarningCount int `json:"warning_count"`
+		Warnings     []struct {
+			Line  int    `json:"line"`
+			Value string `json:"value"`
+		} `json:"warnings"`
+	}
+	code, out, _ := cli(t, "roster", "load", roster, "--db", db, "--services-file", vocab, "--json")
+	if err := json.Unmarshal([]byte(out), &lj); code != 0 || err != nil || lj.WarningCount != 1 || len(lj.Warnings) != 1 || lj.Warnings[0].Value != "DPT" {
+		t.Errorf("load --services-file --json: exit %d %v %+v\n%s", code, err, lj, out)
+	}
+	if code, _, errOut := cli(t, "roster", "load", roster, "--db", db, "--services-file", filepath.Join(dir, "none.yaml")); code == 0 || !strings.Contains(errOut, "services file") {
+		t.Errorf("missing services file: exit %d %s", code, errOut)
+	}
 }

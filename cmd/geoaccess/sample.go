@@ -32,6 +32,9 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	tele := fs.Float64("telehealth-only", 0.03, "roster: share of participating providers that are telehealth-only")
 	notAcc := fs.Float64("not-accepting", 0.08, "roster: share not accepting new patients")
 	term := fs.Float64("terminated", 0.02, "roster: share terminated in the past")
+	desig := fs.Float64("designations", 0.06, "roster: share holding a specialty designation of their discipline (a fifth of them several)")
+	declared := fs.Float64("declared", 0.04, "roster: share declaring a service with no designation for it (PTs mostly vestibular)")
+	networks := fs.String("networks", "ACME-MA,ACME-COMM,ACME-MCD", "roster: comma-separated network ids participating providers are in (\"\" for none)")
 	out := fs.String("out", "", "write here instead of standard output")
 	if err := parse(fs, args[1:], 0); err != nil {
 		return err
@@ -52,7 +55,11 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := synth.Config{Seed: *seed, Count: *count, NonParticipating: *nonPar, TelehealthOnly: *tele, NotAccepting: *notAcc, Terminated: *term}
+	cfg := synth.Config{Seed: *seed, Count: *count, NonParticipating: *nonPar, TelehealthOnly: *tele, NotAccepting: *notAcc, Terminated: *term,
+		Designations: *desig, Declared: *declared}
+	if *networks != "" {
+		cfg.Networks = strings.Split(*networks, ",")
+	}
 	if *states != "" {
 		cfg.States = strings.Split(*states, ",")
 	}
@@ -83,5 +90,9 @@ func sampleWorld() (*synth.World, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs}, nil
+	v, err := data.Vocabulary()
+	if err != nil {
+		return nil, err
+	}
+	return &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs, Vocabulary: v}, nil
 }

@@ -301,7 +301,7 @@ func TestDaemonMetricsAndRosterFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString("1234567893,PT,,0,0,,,,,,,,Y,N,Y,,\n")
+	f.WriteString("1234567893,PT,,0,0,,,,,,,,,,Y,N,Y,,\n")
 	f.Close()
 	p := start(t, "--roster", roster)
 	if log := p.logText(); !strings.Contains(log, `"msg":"roster: providers in no county, served without one; check their coordinates","unplaced":1,"lines":[5002]`) ||

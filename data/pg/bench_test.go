@@ -37,9 +37,14 @@ var benchCSV = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	w := &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs}
+	v, err := data.Vocabulary()
+	if err != nil {
+		return "", err
+	}
+	w := &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs, Vocabulary: v}
 	// The defaults of "geoaccess sample roster".
-	ps, err := w.Providers(synth.Config{Seed: 1000, Count: benchRows, NonParticipating: 0.12, TelehealthOnly: 0.03, NotAccepting: 0.08, Terminated: 0.02})
+	ps, err := w.Providers(synth.Config{Seed: 1000, Count: benchRows, NonParticipating: 0.12, TelehealthOnly: 0.03, NotAccepting: 0.08, Terminated: 0.02,
+		Designations: 0.06, Declared: 0.04, Networks: []string{"ACME-MA", "ACME-COMM", "ACME-MCD"}})
 	if err != nil {
 		return "", err
 	}

@@ -36,6 +36,9 @@ type LoadOptions struct {
 	MaxShrink adequacy.ShrinkLimit
 	// Force publishes past the shrink guard; the version records it.
 	Force bool
+	// Vocabulary resolves the designations and services columns (see
+	// data.RosterOptions); nil means the embedded one.
+	Vocabulary *adequacy.Vocabulary
 	// OnBadRow, if set, is called with each bad row's errors as they are
 	// found, from the goroutine reading the file.
 	OnBadRow func([]data.RowError)
@@ -156,10 +159,11 @@ func createVersion(ctx context.Context, conn *pgxpool.Conn, source string) (int6
 // copyColumns are the providers columns COPY fills, in copyRow order.
 var copyColumns = []string{"version_id", "row_no", "line", "npi", "discipline", "name", "lat", "lon",
 	"address1", "address2", "city", "state", "zip", "county_fips", "network",
-	"participating", "telehealth_only", "accepting_new_patients", "effective_date", "termination_date"}
+	"participating", "telehealth_only", "accepting_new_patients", "effective_date", "termination_date",
+	"networks", "designations", "services"}
 
 func loadVersion(ctx context.Context, conn *pgx.Conn, id int64, r io.Reader, opts LoadOptions, res *LoadResult) error {
-	rd, err := data.NewRosterReader(r, opts.Counties)
+	rd, err := data.NewRosterReader(r, data.RosterOptions{Counties: opts.Counties, Vocabulary: opts.Vocabulary})
 	if err != nil {
 		return err
 	}
@@ -294,6 +298,7 @@ type copyRow struct {
 	p           adequacy.Provider
 	rowNo, line int32
 	eff, term   pgtype.Date
+	network     string // the deprecated single network: the first of p.Networks
 }
 
 const batchRows = 512
@@ -411,7 +416,11 @@ func (s *copySource) produce(ctx context.Context) {
 				c.telehealth++
 			}
 		}
-		b.rows = append(b.rows, copyRow{p: p, rowNo: rowNo, line: int32(line), eff: pgDate(p.Effective), term: pgDate(p.Termination)})
+		r := copyRow{p: p, rowNo: rowNo, line: int32(line), eff: pgDate(p.Effective), term: pgDate(p.Termination)}
+		if len(p.Networks) > 0 {
+			r.network = p.Networks[0]
+		}
+		b.rows = append(b.rows, r)
 		rowNo++
 		if len(b.rows) == batchRows {
 			if !send(b) {
@@ -430,6 +439,39 @@ func (s *copySource) produce(ctx context.Context) {
 		send(b)
 	}
 }
+
+// codeList sends a list of codes to COPY as a text[]: an empty list as
+// '{}' (a nil []string would go as NULL), and without a heap allocation
+// per element (pgx boxes each element of a []string in an interface).
+type codeList []string
+
+// codeText is one element; a pointer to it boxes without allocating.
+type codeText string
+
+func (t *codeText) TextValue() (pgtype.Text, error) {
+	return pgtype.Text{String: string(*t), Valid: true}, nil
+}
+
+// arrayDims are the one-dimensional shapes of short lists, made once.
+var arrayDims = func() (d [data.MaxCodesPerCell + 1][]pgtype.ArrayDimension) {
+	d[0] = []pgtype.ArrayDimension{} // not nil: nil is NULL
+	for n := 1; n < len(d); n++ {
+		d[n] = []pgtype.ArrayDimension{{Length: int32(n), LowerBound: 1}}
+	}
+	return d
+}()
+
+// Dimensions, Index and IndexType implement pgtype.ArrayGetter.
+func (l *codeList) Dimensions() []pgtype.ArrayDimension {
+	if n := len(*l); n < len(arrayDims) {
+		return arrayDims[n]
+	}
+	return []pgtype.ArrayDimension{{Length: int32(len(*l)), LowerBound: 1}}
+}
+
+func (l *codeList) Index(i int) any { return (*codeText)(&(*l)[i]) }
+
+func (l *codeList) IndexType() any { return (*codeText)(nil) }
 
 func pgDate(d adequacy.Date) pgtype.Date {
 	if d.IsZero() {
@@ -481,8 +523,9 @@ func (s *copySource) Values() ([]any, error) {
 	v[0], v[1], v[2], v[3], v[4], v[5] = &s.vid, &r.rowNo, &r.line, &p.NPI, &s.discs[p.Discipline], &p.Name
 	v[6], v[7] = &p.Location.Lat, &p.Location.Lon
 	v[8], v[9], v[10], v[11], v[12] = &p.Address.Line1, &p.Address.Line2, &p.Address.City, &p.Address.State, &p.Address.ZIP
-	v[13], v[14], v[15], v[16], v[17] = &p.CountyFIPS, &p.Network, &p.Participating, &p.TelehealthOnly, &p.AcceptingNewPatients
+	v[13], v[14], v[15], v[16], v[17] = &p.CountyFIPS, &r.network, &p.Participating, &p.TelehealthOnly, &p.AcceptingNewPatients
 	v[18], v[19] = &r.eff, &r.term
+	v[20], v[21], v[22] = (*codeList)(&p.Networks), (*codeList)(&p.Designations), (*codeList)(&p.Services)
 	return v, nil
 }
 

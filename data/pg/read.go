@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/geoaccess/geoaccess/adequacy"
@@ -27,7 +28,8 @@ import (
 // sequential scan of the version's own partition (never the parent, so a
 // concurrent retention does not block it), rows decoded straight from the
 // wire into a slice sized in advance, and the repetitive strings (city,
-// state, ZIP, county, network) shared rather than allocated per row.
+// state, ZIP, county) and lists (networks, designations, services) shared
+// rather than allocated per row.
 func ReadRoster(ctx context.Context, pool *pgxpool.Pool, id int64) (*adequacy.Roster, error) {
 	r, _, err := readRoster(ctx, pool, id)
 	if err != nil {
@@ -51,7 +53,10 @@ func Current(ctx context.Context, pool *pgxpool.Pool) (*adequacy.Roster, *Versio
 }
 
 const readColumns = `row_no, npi, discipline, name, lat, lon, address1, address2, city, state, zip,
-	county_fips, network, participating, telehealth_only, accepting_new_patients, effective_date, termination_date`
+	county_fips, networks, designations, services, participating, telehealth_only, accepting_new_patients,
+	effective_date, termination_date`
+
+const numReadColumns = 20
 
 func readRoster(ctx context.Context, pool *pgxpool.Pool, id int64) (*adequacy.Roster, *Version, error) {
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
@@ -115,9 +120,11 @@ func retiredIfGone(err error, id int64) error {
 // connection be set to a text-only protocol (pgbouncer's simple query
 // mode), the text format.
 type decoder struct {
-	text   []bool            // column i arrives in the text format
-	shared map[string]string // one copy of each repeated string
+	text   []bool              // column i arrives in the text format
+	shared map[string]string   // one copy of each repeated string
+	lists  map[string][]string // one copy of each repeated list, by its wire bytes
 	discs  map[string]adequacy.Discipline
+	types  *pgtype.Map // for text-format arrays only
 }
 
 // maxShared bounds the shared strings: a column of unique values (say,
@@ -125,7 +132,8 @@ type decoder struct {
 const maxShared = 1 << 18
 
 func newDecoder(fds []pgconn.FieldDescription) *decoder {
-	d := &decoder{text: make([]bool, len(fds)), shared: map[string]string{}, discs: map[string]adequacy.Discipline{}}
+	d := &decoder{text: make([]bool, len(fds)), shared: map[string]string{}, lists: map[string][]string{},
+		discs: map[string]adequacy.Discipline{}}
 	for i, fd := range fds {
 		d.text[i] = fd.Format == pgx.TextFormatCode
 	}
@@ -136,8 +144,8 @@ func newDecoder(fds []pgconn.FieldDescription) *decoder {
 }
 
 func (d *decoder) provider(ps []adequacy.Provider, v [][]byte) error {
-	if len(v) != 18 {
-		return fmt.Errorf("got %d columns, want 18", len(v))
+	if len(v) != numReadColumns {
+		return fmt.Errorf("got %d columns, want %d", len(v), numReadColumns)
 	}
 	rowNo, err := d.int4(0, v[0])
 	if err != nil {
@@ -161,19 +169,99 @@ func (d *decoder) provider(ps []adequacy.Provider, v [][]byte) error {
 		return fmt.Errorf("lon: %w", err)
 	}
 	p.Address = adequacy.Address{Line1: string(v[6]), Line2: d.str(v[7]), City: d.str(v[8]), State: d.str(v[9]), ZIP: d.str(v[10])}
-	p.CountyFIPS, p.Network = d.str(v[11]), d.str(v[12])
+	p.CountyFIPS = d.str(v[11])
+	for i, dst := range []*[]string{&p.Networks, &p.Designations, &p.Services} {
+		if *dst, err = d.textArray(12+i, v[12+i]); err != nil {
+			return fmt.Errorf("%s: %w", []string{"networks", "designations", "services"}[i], err)
+		}
+	}
 	for i, dst := range []*bool{&p.Participating, &p.TelehealthOnly, &p.AcceptingNewPatients} {
-		if *dst, err = d.boolean(13+i, v[13+i]); err != nil {
+		if *dst, err = d.boolean(15+i, v[15+i]); err != nil {
 			return fmt.Errorf("%s: %w", []string{"participating", "telehealth_only", "accepting_new_patients"}[i], err)
 		}
 	}
-	if p.Effective, err = d.date(16, v[16]); err != nil {
+	if p.Effective, err = d.date(18, v[18]); err != nil {
 		return fmt.Errorf("effective_date: %w", err)
 	}
-	if p.Termination, err = d.date(17, v[17]); err != nil {
+	if p.Termination, err = d.date(19, v[19]); err != nil {
 		return fmt.Errorf("termination_date: %w", err)
 	}
 	return nil
+}
+
+// textArray decodes a one-dimensional text[] without NULLs; an empty
+// array is nil. Equal arrays share one slice (providers' lists are
+// read-only).
+func (d *decoder) textArray(i int, b []byte) ([]string, error) {
+	if b == nil {
+		return nil, errNull
+	}
+	if s, ok := d.lists[string(b)]; ok {
+		return s, nil
+	}
+	var out []string
+	var err error
+	if d.text[i] {
+		if d.types == nil {
+			d.types = pgtype.NewMap()
+		}
+		err = d.types.Scan(pgtype.TextArrayOID, pgx.TextFormatCode, b, &out)
+	} else {
+		out, err = binaryTextArray(b)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	if len(d.lists) < maxShared {
+		d.lists[string(b)] = out
+	}
+	return out, nil
+}
+
+// binaryTextArray decodes PostgreSQL's binary array format: dimensions,
+// a has-NULL flag, the element type, each dimension's length and lower
+// bound, then each element as a length and its bytes.
+func binaryTextArray(b []byte) ([]string, error) {
+	if len(b) < 12 {
+		return nil, fmt.Errorf("array of %d bytes", len(b))
+	}
+	ndim := int32(binary.BigEndian.Uint32(b))
+	switch {
+	case ndim == 0:
+		return nil, nil
+	case ndim != 1:
+		return nil, fmt.Errorf("array of %d dimensions, want 1", ndim)
+	case len(b) < 20:
+		return nil, fmt.Errorf("array of %d bytes", len(b))
+	}
+	n := int32(binary.BigEndian.Uint32(b[12:]))
+	if n < 0 || int(n) > (len(b)-20)/4 {
+		return nil, fmt.Errorf("array of %d elements in %d bytes", n, len(b))
+	}
+	out := make([]string, 0, n)
+	b = b[20:]
+	for range n {
+		if len(b) < 4 {
+			return nil, errors.New("array ends early")
+		}
+		l := int32(binary.BigEndian.Uint32(b))
+		b = b[4:]
+		if l < 0 {
+			return nil, errors.New("array holds a NULL")
+		}
+		if int(l) > len(b) {
+			return nil, errors.New("array ends early")
+		}
+		out = append(out, string(b[:l]))
+		b = b[l:]
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("array has %d bytes left over", len(b))
+	}
+	return out, nil
 }
 
 // str returns a shared copy of a repeated value. Looking a []byte up by

@@ -22,6 +22,9 @@ type World struct {
 	Counties *adequacy.Counties
 	Map      *geo.CountyMap
 	ZIPs     *geo.ZIPs
+	// Vocabulary, if set, is where providers' designations and declared
+	// services come from (Config.Designations, Config.Declared).
+	Vocabulary *adequacy.Vocabulary
 
 	zipsBy map[string][]geo.ZIP // county FIPS → its ZIPs
 }
@@ -43,6 +46,15 @@ type Config struct {
 	// Medicare beneficiaries: a flatter spread, as if every ZIP had the
 	// same population (rural areas get far more than their share).
 	ByZIP bool
+	// Designations is the share of providers holding a specialty
+	// designation of their discipline (a fifth of them hold two or
+	// three); Declared the share declaring a service of their discipline
+	// with no designation for it (PTs mostly vestibular rehabilitation).
+	// Both need World.Vocabulary.
+	Designations, Declared float64
+	// Networks are the network ids participating providers are in: the
+	// first for most, each other for some, every one for at least one.
+	Networks []string
 }
 
 // Member is a synthetic member.
@@ -196,6 +208,10 @@ func (w *World) Providers(cfg Config) ([]adequacy.Provider, error) {
 		return nil, err
 	}
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x70726f76))
+	// Lists draw from their own stream, so adding them changes nothing
+	// else a seed gives.
+	lr := rand.New(rand.NewPCG(cfg.Seed, 0x6c697374))
+	lists := w.newListMaker(cfg)
 	s := newSampler(ws)
 	mix := newSampler(disciplineMix[:])
 	jitter := orDefault(cfg.Jitter, 1.5)
@@ -226,6 +242,7 @@ func (w *World) Providers(cfg Config) ([]adequacy.Provider, error) {
 		if r.Float64() < cfg.Terminated {
 			pr.Termination = terminated
 		}
+		lists.fill(lr, &pr)
 		out[i] = pr
 	}
 	return out, nil

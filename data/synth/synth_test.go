@@ -82,3 +82,71 @@ func TestMembers(t *testing.T) {
 		t.Error("no error for an unknown state")
 	}
 }
+
+// Synthetic providers hold designations of their discipline (a few
+// percent, some several), declare services without one (PTs mostly
+// vestibular), and participating ones are in networks; drawing the lists
+// changes nothing else a seed gives.
+func TestProviderLists(t *testing.T) {
+	w := world(t)
+	v, err := data.Vocabulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := synth.Config{Seed: 9, States: []string{"TX"}, Count: 20000, NonParticipating: 0.1}
+	before, err := w.Providers(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Vocabulary = v
+	cfg := plain
+	cfg.Designations, cfg.Declared, cfg.Networks = 0.06, 0.04, []string{"ACME-MA", "ACME-COMM"}
+	ps, err := w.Providers(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, several, declaredOnly, vestibular, inNetwork := 0, 0, 0, 0, 0
+	for i, p := range ps {
+		q := before[i]
+		q.Designations, q.Services, q.Networks = p.Designations, p.Services, p.Networks
+		if !reflect.DeepEqual(p, q) {
+			t.Fatalf("provider %d changed beyond its lists:\n%+v\n%+v", i, before[i], p)
+		}
+		for _, c := range p.Designations {
+			if d, ok := v.Designation(c); !ok || !d.Holds(p.Discipline) {
+				t.Fatalf("%s %s holds %s", p.NPI, p.Discipline, c)
+			}
+		}
+		for _, c := range p.Services {
+			if s, ok := v.Service(c); !ok || !s.OfferedBy(p.Discipline) {
+				t.Fatalf("%s %s declares %s", p.NPI, p.Discipline, c)
+			}
+		}
+		if len(p.Designations) > 0 {
+			held++
+		}
+		if len(p.Designations) > 1 {
+			several++
+		}
+		if len(p.Services) > 0 && len(p.Designations) == 0 {
+			declaredOnly++
+		}
+		if len(p.Services) == 1 && p.Services[0] == "vestibular" {
+			vestibular++
+		}
+		if p.Participating != (len(p.Networks) > 0) {
+			t.Fatalf("%s participating %v, networks %v", p.NPI, p.Participating, p.Networks)
+		}
+		if len(p.Networks) > 0 {
+			inNetwork++
+		}
+	}
+	if held < 900 || held > 1500 || several < 100 || declaredOnly < 500 || vestibular < 200 || inNetwork < 17000 {
+		t.Errorf("of 20000: %d hold designations, %d several, %d declare only, %d vestibular, %d in a network",
+			held, several, declaredOnly, vestibular, inNetwork)
+	}
+	again, _ := w.Providers(cfg)
+	if !reflect.DeepEqual(ps, again) {
+		t.Error("same seed, different lists")
+	}
+}

@@ -62,7 +62,7 @@ func TestNoFormulaCells(t *testing.T) {
 	ps := slices.Clone(roster.Providers[:40])
 	for i := range ps {
 		h := hostileNames[i%len(hostileNames)]
-		ps[i].Name, ps[i].Address.Line1, ps[i].Network = h, h, h
+		ps[i].Name, ps[i].Address.Line1, ps[i].Networks = h, h, []string{h}
 	}
 	write("roster.csv", func() error {
 		return writeFile(filepath.Join(dir, "roster.csv"), func(b *bytes.Buffer) error { return data.WriteRoster(b, ps) })

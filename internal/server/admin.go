@@ -126,11 +126,17 @@ func diffCountsProto(c adequacy.DiffCounts) *pb.DiffCounts {
 }
 
 func rosterProviderProto(p *adequacy.Provider) *pb.RosterProvider {
-	return &pb.RosterProvider{Npi: p.NPI, Discipline: disciplineProto(p.Discipline), Name: p.Name,
+	out := &pb.RosterProvider{Npi: p.NPI, Discipline: disciplineProto(p.Discipline), Name: p.Name,
 		Location: &pb.LatLng{Latitude: p.Location.Lat, Longitude: p.Location.Lon},
 		Address1: p.Address.Line1, Address2: p.Address.Line2, City: p.Address.City, State: p.Address.State, Zip: p.Address.ZIP,
-		CountyFips: p.CountyFIPS, Network: p.Network, Participating: p.Participating, TelehealthOnly: p.TelehealthOnly,
-		AcceptingNewPatients: p.AcceptingNewPatients, EffectiveDate: p.Effective.String(), TerminationDate: p.Termination.String()}
+		CountyFips: p.CountyFIPS, Participating: p.Participating, TelehealthOnly: p.TelehealthOnly,
+		AcceptingNewPatients: p.AcceptingNewPatients, EffectiveDate: p.Effective.String(), TerminationDate: p.Termination.String(),
+		Networks: p.Networks, Designations: p.Designations, Services: p.Services}
+	if len(p.Networks) > 0 {
+		//lint:ignore SA1019 the deprecated field, still filled for older clients
+		out.Network = p.Networks[0]
+	}
+	return out
 }
 
 func rosterChangeProto(c *adequacy.ProviderChange) *pb.RosterChange {

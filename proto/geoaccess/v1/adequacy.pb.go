@@ -3723,7 +3723,9 @@ type RosterProvider struct {
 	Zip string `protobuf:"bytes,9,opt,name=zip,proto3" json:"zip,omitempty"`
 	// County FIPS code of the service location.
 	CountyFips string `protobuf:"bytes,10,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
-	// Network name.
+	// Deprecated: the first of networks; read networks.
+	//
+	// Deprecated: Marked as deprecated in geoaccess/v1/adequacy.proto.
 	Network string `protobuf:"bytes,11,opt,name=network,proto3" json:"network,omitempty"`
 	// In the plan's network.
 	Participating bool `protobuf:"varint,12,opt,name=participating,proto3" json:"participating,omitempty"`
@@ -3735,8 +3737,16 @@ type RosterProvider struct {
 	EffectiveDate string `protobuf:"bytes,15,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
 	// Day participation ends (YYYY-MM-DD); empty when open.
 	TerminationDate string `protobuf:"bytes,16,opt,name=termination_date,json=terminationDate,proto3" json:"termination_date,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The networks the provider participates in (ids, sorted).
+	Networks []string `protobuf:"bytes,17,rep,name=networks,proto3" json:"networks,omitempty"`
+	// Professional specialty designations held: canonical vocabulary codes
+	// ("CLT", "OCS"), sorted.
+	Designations []string `protobuf:"bytes,18,rep,name=designations,proto3" json:"designations,omitempty"`
+	// Services the provider declares: canonical vocabulary codes
+	// ("vestibular"), sorted.
+	Services      []string `protobuf:"bytes,19,rep,name=services,proto3" json:"services,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RosterProvider) Reset() {
@@ -3839,6 +3849,7 @@ func (x *RosterProvider) GetCountyFips() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in geoaccess/v1/adequacy.proto.
 func (x *RosterProvider) GetNetwork() string {
 	if x != nil {
 		return x.Network
@@ -3881,6 +3892,27 @@ func (x *RosterProvider) GetTerminationDate() string {
 	return ""
 }
 
+func (x *RosterProvider) GetNetworks() []string {
+	if x != nil {
+		return x.Networks
+	}
+	return nil
+}
+
+func (x *RosterProvider) GetDesignations() []string {
+	if x != nil {
+		return x.Designations
+	}
+	return nil
+}
+
+func (x *RosterProvider) GetServices() []string {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
 // RosterChange is one row matched across the two rosters.
 type RosterChange struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -3891,8 +3923,8 @@ type RosterChange struct {
 	// Geodesic statute miles between the two locations.
 	Miles float64 `protobuf:"fixed64,3,opt,name=miles,proto3" json:"miles,omitempty"`
 	// Fields that differ besides the location: name, address, county_fips,
-	// network, participating, telehealth_only, accepting_new_patients,
-	// effective_date, termination_date.
+	// networks, designations, services, participating, telehealth_only,
+	// accepting_new_patients, effective_date, termination_date.
 	Fields        []string `protobuf:"bytes,4,rep,name=fields,proto3" json:"fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -5673,7 +5705,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\aremoved\x18\x02 \x01(\x03R\aremoved\x12\x14\n" +
 	"\x05moved\x18\x03 \x01(\x03R\x05moved\x12\x18\n" +
 	"\achanged\x18\x04 \x01(\x03R\achanged\x12\x1c\n" +
-	"\tunchanged\x18\x05 \x01(\x03R\tunchanged\"\xa8\x04\n" +
+	"\tunchanged\x18\x05 \x01(\x03R\tunchanged\"\x88\x05\n" +
 	"\x0eRosterProvider\x12\x10\n" +
 	"\x03npi\x18\x01 \x01(\tR\x03npi\x128\n" +
 	"\n" +
@@ -5688,13 +5720,16 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x03zip\x18\t \x01(\tR\x03zip\x12\x1f\n" +
 	"\vcounty_fips\x18\n" +
 	" \x01(\tR\n" +
-	"countyFips\x12\x18\n" +
-	"\anetwork\x18\v \x01(\tR\anetwork\x12$\n" +
+	"countyFips\x12\x1c\n" +
+	"\anetwork\x18\v \x01(\tB\x02\x18\x01R\anetwork\x12$\n" +
 	"\rparticipating\x18\f \x01(\bR\rparticipating\x12'\n" +
 	"\x0ftelehealth_only\x18\r \x01(\bR\x0etelehealthOnly\x124\n" +
 	"\x16accepting_new_patients\x18\x0e \x01(\bR\x14acceptingNewPatients\x12%\n" +
 	"\x0eeffective_date\x18\x0f \x01(\tR\reffectiveDate\x12)\n" +
-	"\x10termination_date\x18\x10 \x01(\tR\x0fterminationDate\"\x9c\x01\n" +
+	"\x10termination_date\x18\x10 \x01(\tR\x0fterminationDate\x12\x1a\n" +
+	"\bnetworks\x18\x11 \x03(\tR\bnetworks\x12\"\n" +
+	"\fdesignations\x18\x12 \x03(\tR\fdesignations\x12\x1a\n" +
+	"\bservices\x18\x13 \x03(\tR\bservices\"\x9c\x01\n" +
 	"\fRosterChange\x12.\n" +
 	"\x03old\x18\x01 \x01(\v2\x1c.geoaccess.v1.RosterProviderR\x03old\x12.\n" +
 	"\x03new\x18\x02 \x01(\v2\x1c.geoaccess.v1.RosterProviderR\x03new\x12\x14\n" +

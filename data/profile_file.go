@@ -247,7 +247,7 @@ func pathAt(root *yaml.Node, line int, s string, key bool) string {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
-				p := join(path, k.Value)
+				p := join(path, adequacy.ExcerptN(k.Value, 40)) // a key is the file's text: bounded
 				if (key && k.Line == line && k.Value == s) || (!key && v.Line == line && (s == "" || (v.Kind == yaml.ScalarNode && v.Value == s))) {
 					return p, true
 				}

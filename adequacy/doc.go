@@ -1,5 +1,6 @@
 // Package adequacy owns the geo-access policy: disciplines, county types
-// and their designation rule, standards profiles, the participating
+// and their designation rule, standards profiles, client plans (their
+// profiles, networks, service areas and dates: Plans), the participating
 // network, the per-member decision, gap reports with recruitment ranking,
 // the CMS filings made from them (the providers serving each county, HSD
 // records and their field edits, the pass/fail preview, the evidence for

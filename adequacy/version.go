@@ -5,9 +5,9 @@ import (
 	"fmt"
 )
 
-// VersionCode classifies an error about a roster version in a version
-// store (PostgreSQL in data/pg): what a store answers when a version
-// cannot be named, found, served or indexed. Stores return *VersionError
+// VersionCode classifies an error about a roster (or plans) version in a
+// version store (PostgreSQL in data/pg): what a store answers when a
+// version cannot be named, found, served or indexed. Stores return *VersionError
 // values; servers map codes to responses and never retry a version that
 // one of them refused (VersionFinal).
 type VersionCode uint8

@@ -1,5 +1,6 @@
 // Command geoaccess is the geo-access command line: check a member's
-// access, run gap reports, import standards, load and inspect rosters.
+// access, run gap reports, import standards, load and inspect rosters and
+// plans.
 //
 //	geoaccess check --lat 40.75 --lon -73.99 --discipline PT
 //	geoaccess standards import-hsd FILE.xlsx --out table.csv

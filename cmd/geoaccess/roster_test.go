@@ -47,19 +47,12 @@ func writeRoster(t *testing.T, dir, name string, ps []adequacy.Provider) string 
 	return path
 }
 
-// The db and roster commands end to end against a real PostgreSQL: one
-// test, so the package needs no TestMain of its own for one server.
+// The database tests share one PostgreSQL server, started on first use.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// The db and roster commands end to end against a real PostgreSQL.
 func TestRosterCLI(t *testing.T) {
-	env, err := pgtest.NewEnv()
-	if err != nil {
-		t.Fatalf("PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := env.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	db := env.URL(t)
+	db := pgtest.URL(t)
 	t.Setenv("DATABASE_URL", "")
 	dir := t.TempDir()
 

@@ -1,9 +1,12 @@
 // Package adequacy owns the geo-access policy: disciplines, county types
-// and their designation rule, standards profiles, the participating
+// and their designation rule, standards profiles, client plans (their
+// profiles, networks, service areas and dates: Plans), the participating
 // network, the per-member decision, gap reports with recruitment ranking,
-// and the negotiation gate; and, for rosters that change, their diffs, the
-// shrink guard and the roster-version errors that version stores return
-// and servers branch on (VersionError).
+// the CMS filings made from them (the providers serving each county, HSD
+// records and their field edits, the pass/fail preview, the evidence for
+// exception requests), and the negotiation gate; and, for rosters that
+// change, their diffs, the shrink guard and the roster-version errors that
+// version stores return and servers branch on (VersionError).
 //
 // It imports geo for geography (and internal/par for its parallel loops)
 // and nothing of transport or storage: files, databases and gRPC live in

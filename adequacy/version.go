@@ -5,9 +5,9 @@ import (
 	"fmt"
 )
 
-// VersionCode classifies an error about a roster version in a version
-// store (PostgreSQL in data/pg): what a store answers when a version
-// cannot be named, found, served or indexed. Stores return *VersionError
+// VersionCode classifies an error about a roster (or plans) version in a
+// version store (PostgreSQL in data/pg): what a store answers when a
+// version cannot be named, found, served or indexed. Stores return *VersionError
 // values; servers map codes to responses and never retry a version that
 // one of them refused (VersionFinal).
 type VersionCode uint8
@@ -99,6 +99,9 @@ func VersionCodeOf(err error) VersionCode {
 // (ErrShrink). Reading the same version again cannot help; only another
 // version (or, past the shrink guard, force) can. Other errors — a
 // database unreachable, a timeout — may pass on a retry.
+//
+// A roster with no participating in-person provider (ErrEmptyRoster) is
+// refused for good too, however a store reports it.
 func VersionFinal(err error) bool {
-	return VersionCodeOf(err) != 0 || errors.Is(err, ErrShrink)
+	return VersionCodeOf(err) != 0 || errors.Is(err, ErrShrink) || errors.Is(err, ErrEmptyRoster)
 }

@@ -58,12 +58,18 @@ func NewEngine(s Setup) (*adequacy.Engine, *CountyTable, error) {
 	if err := resolveServiceStandards(profiles, vocab); err != nil {
 		return nil, nil, err
 	}
+	var plans *adequacy.Plans
+	if s.PlansFile != "" {
+		if plans, err = LoadPlans(s.PlansFile, profiles, ct.Counties); err != nil {
+			return nil, nil, err
+		}
+	}
 	snap := s.SnapMiles
 	if snap == 0 {
 		snap = DefaultSnapMiles
 	}
 	return &adequacy.Engine{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs, Profiles: profiles,
-		DefaultProfile: DefaultProfile, SnapMiles: snap, Vocabulary: vocab}, ct, nil
+		DefaultProfile: DefaultProfile, SnapMiles: snap, Vocabulary: vocab, Plans: plans}, ct, nil
 }
 
 // resolveServiceStandards checks every profile's per-service standards

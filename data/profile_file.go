@@ -154,13 +154,15 @@ func decodeProfile(file string, b []byte) (*adequacy.Profile, *rawProfile, error
 	return p, &raw, nil
 }
 
-// The decoder's messages name Go types; decodePlace rewrites the two kinds
-// a file meets (an unknown field, a value of the wrong kind) in the file's
-// own terms, with the field's path. Every YAML/JSON reader here (profiles,
-// the services vocabulary) reports through it.
+// The decoder's messages name Go types; decodePlace rewrites the kinds a
+// file meets (an unknown field, a value of the wrong kind, a key given
+// twice) in the file's own terms, with the field's path. Every YAML/JSON
+// reader here (profiles, plans, the services vocabulary) reports through
+// it.
 var (
 	unknownFieldRE = regexp.MustCompile(`^line (\d+): field (.+) not found in type \S+$`)
 	wrongKindRE    = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+) (?:`(.*)` )?into (\\S+)$")
+	duplicateKeyRE = regexp.MustCompile(`^line (\d+): mapping key "(.*)" already defined at line (\d+)$`)
 )
 
 func decodeError(file string, root *yaml.Node, err error) error {
@@ -187,7 +189,14 @@ func decodePlace(root *yaml.Node, err error, format string) (line int, path, msg
 		if m[3] != "" {
 			got = fmt.Sprintf("%q", adequacy.ExcerptN(m[3], 40))
 		}
-		return line, pathAt(root, line, m[3], false), fmt.Sprintf("%s where %s is expected", got, goKind(m[4]))
+		if root.Kind == yaml.MappingNode { // else the file itself is of the wrong kind
+			path = pathAt(root, line, m[3], false)
+		}
+		return line, path, fmt.Sprintf("%s where %s is expected", got, goKind(m[4]))
+	}
+	if m := duplicateKeyRE.FindStringSubmatch(first); m != nil {
+		line = atoiOr(m[1])
+		return line, pathAt(root, line, m[2], true), fmt.Sprintf("%s is given twice (first on line %s)", adequacy.ExcerptN(m[2], 40), m[3])
 	}
 	// Any other decoder message: drop Go's words.
 	return 0, "", "the file does not have the " + format + " format"
@@ -242,7 +251,7 @@ func pathAt(root *yaml.Node, line int, s string, key bool) string {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
-				p := join(path, k.Value)
+				p := join(path, adequacy.ExcerptN(k.Value, 40)) // a key is the file's text: bounded
 				if (key && k.Line == line && k.Value == s) || (!key && v.Line == line && (s == "" || (v.Kind == yaml.ScalarNode && v.Value == s))) {
 					return p, true
 				}

@@ -68,6 +68,8 @@ func TestProfileErrors(t *testing.T) {
 		{"empty", "", "profile bad.yaml: file is empty"},
 		{"not yaml", "name: [", "profile bad.yaml: "},
 		{"unknown field", strings.Replace(minimalProfile, "source: test", "source: test\nsorce: typo", 1), "line 4, sorce: unknown field sorce"},
+		{"key twice", strings.Replace(minimalProfile, "source: test", "source: test\nsource: again", 1), "line 4, source: source is given twice (first on line 3)"},
+		{"not a mapping", "- a\n- b\n", "profile bad.yaml, line 1: a list where a mapping is expected"},
 		{"missing name", strings.Replace(minimalProfile, "name: test\n", "", 1), "name: is required"},
 		{"bad name", strings.Replace(minimalProfile, "name: test", "name: Test Profile", 1), `profile bad.yaml, line 1, name: "Test Profile" must be lower-case`},
 		{"missing version", strings.Replace(minimalProfile, "version: \"1\"\n", "", 1), "version: is required"},

@@ -182,20 +182,23 @@ func writeGapFiles(dir string, eng *adequacy.Engine, rep *adequacy.GapReport, re
 		func() error { return report.WriteUnserved(dir, rep) },
 		func() error { return report.WriteRejected(dir, rejected) },
 		func() error { return report.WriteGeoJSON(dir, rep, eng.Map) },
-		func() error {
-			svgs, err := report.WriteMaps(dir, rep, eng.Map, providers)
-			if err != nil {
-				return err
-			}
-			return report.WriteHTML(dir, rep, svgs, picks, len(rejected))
-		},
+		func() error { return report.WriteMaps(dir, rep, eng.Map, providers) },
+	}
+	files := []string{"adequacy.csv", "unserved.csv", "rejected.csv", "gaps.geojson"}
+	for _, d := range rep.Disciplines {
+		files = append(files, report.MapFile(d))
 	}
 	if detail {
 		steps = append(steps, func() error { return report.WriteAccess(dir, rep) })
+		files = append(files, "member_access.csv")
 	}
 	if picks != nil {
 		steps = append(steps, func() error { return report.WriteRecruitment(dir, picks) })
+		files = append(files, "recruitment.csv")
 	}
+	steps = append(steps, func() error {
+		return report.WriteHTML(dir, report.Page{Report: rep, Shapes: eng.Map, Providers: providers, Picks: picks, Rejected: len(rejected), Files: files})
+	})
 	errs := make(chan error, len(steps))
 	for _, s := range steps {
 		go func() { errs <- s() }()

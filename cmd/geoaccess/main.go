@@ -1,8 +1,11 @@
 // Command geoaccess is the geo-access command line: check a member's
-// access, run gap reports, import standards, load and inspect rosters.
+// access, run gap reports, import standards, load and inspect rosters and
+// plans.
 //
 //	geoaccess check --lat 40.75 --lon -73.99 --discipline PT
 //	geoaccess standards import-hsd FILE.xlsx --out table.csv
+//	geoaccess hsd export --roster roster.csv --members members.csv --out hsd/
+//	geoaccess exceptions --members m.csv --roster r.csv --candidates c.csv --out x/
 //	geoaccess sample roster --states NY,TX --count 3000
 //
 // Run "geoaccess help COMMAND" for a command's flags.

@@ -47,19 +47,12 @@ func writeRoster(t *testing.T, dir, name string, ps []adequacy.Provider) string 
 	return path
 }
 
-// The db and roster commands end to end against a real PostgreSQL: one
-// test, so the package needs no TestMain of its own for one server.
+// The database tests share one PostgreSQL server, started on first use.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// The db and roster commands end to end against a real PostgreSQL.
 func TestRosterCLI(t *testing.T) {
-	env, err := pgtest.NewEnv()
-	if err != nil {
-		t.Fatalf("PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := env.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	db := env.URL(t)
+	db := pgtest.URL(t)
 	t.Setenv("DATABASE_URL", "")
 	dir := t.TempDir()
 
@@ -234,6 +227,13 @@ func TestRosterCLI(t *testing.T) {
 	out = mustCLI(t, "gap", "--db", db, "--members", members, "--out", filepath.Join(dir, "gap"), "--as-of", "2026-11-24")
 	if !strings.Contains(out, "roster pg:1") || !strings.Contains(out, "members: 2 evaluated") {
 		t.Errorf("gap --db: %s", out)
+	}
+	// hsd export and exceptions too.
+	hsdDir := filepath.Join(dir, "hsd")
+	out = mustCLI(t, "hsd", "export", "--db", db, "--members", members, "--out", hsdDir, "--as-of", "2026-11-24")
+	if readme := string(mustReadFile(t, filepath.Join(hsdDir, "README.txt"))); !strings.Contains(out, "hsd_facility.csv: ") ||
+		!strings.Contains(readme, "roster: pg:1") {
+		t.Errorf("hsd export --db: %s\n%s", out, readme)
 	}
 	if code, _, errOut := cli(t, "check", "--db", db, "--roster", samplePath, "--zip", "10001", "--discipline", "PT"); code != 2 || !strings.Contains(errOut, "not both") {
 		t.Errorf("--db with --roster: exit %d %s", code, errOut)

@@ -35,6 +35,9 @@ type config struct {
 	keepalive             server.Keepalive
 	maxRecvBytes          int
 	maxSendBytes          int
+	maxStreams            int
+	maxGapReports         int
+	maxConnStreams        int
 	shutdownGrace         time.Duration
 	pprof                 bool
 	batch                 server.BatchConfig
@@ -72,12 +75,16 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.keepalive.MaxConnectionAge, "max-connection-age", 0, "close connections this old so clients rebalance (0: never)")
 	fs.IntVar(&c.maxRecvBytes, "max-recv-bytes", server.DefaultMaxRecvBytes, "largest request message accepted, bytes")
 	fs.IntVar(&c.maxSendBytes, "max-send-bytes", server.DefaultMaxSendBytes, "largest response message sent, bytes")
+	fs.IntVar(&c.maxStreams, "max-streams", server.DefaultMaxStreams, "CheckAccessBatch and GapReport streams served at once; more are refused with RESOURCE_EXHAUSTED")
+	fs.IntVar(&c.maxGapReports, "max-gap-reports", server.DefaultMaxGapReports, "GapReport streams served at once (each counts toward --max-streams too); more are refused with RESOURCE_EXHAUSTED")
+	fs.IntVar(&c.maxConnStreams, "max-conn-streams", server.DefaultMaxConnStreams, "calls in flight on one connection (HTTP/2 MAX_CONCURRENT_STREAMS); a client's further calls wait")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 20*time.Second, "on SIGTERM, how long calls in flight may take to finish")
 	fs.BoolVar(&c.pprof, "pprof", false, "also serve Go's /debug/pprof/ profiles on the metrics listener")
 	fs.IntVar(&c.batch.ChunkSize, "batch-chunk-size", 1024, "CheckAccessBatch: items decided together")
 	fs.StringVar(&c.batchDecider, "batch-decider", "spatial", "CheckAccessBatch: spatial (neighbours in a chunk share index searches) or parallel (one search per item)")
 	fs.DurationVar(&c.batch.ChunkWait, "batch-chunk-wait", 2*time.Millisecond, "CheckAccessBatch: longest wait for a chunk to fill")
 	fs.IntVar(&c.batch.Workers, "batch-workers", 0, "CheckAccessBatch: parallel workers per stream (0: one per CPU)")
+	fs.Int64Var(&c.batch.BufferBytes, "batch-buffer-bytes", server.DefaultBatchBufferBytes, "CheckAccessBatch: encoded bytes of items and answers one stream holds before it stops reading")
 	return fs
 }
 
@@ -151,6 +158,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("--shutdown-grace must not be negative")
 	case c.maxRecvBytes <= 0 || c.maxSendBytes <= 0:
 		return fmt.Errorf("--max-recv-bytes and --max-send-bytes must be positive")
+	case c.maxStreams <= 0 || c.maxGapReports <= 0 || c.maxConnStreams <= 0 || c.batch.BufferBytes <= 0:
+		return fmt.Errorf("--max-streams, --max-gap-reports, --max-conn-streams and --batch-buffer-bytes must be positive")
 	}
 	return nil
 }

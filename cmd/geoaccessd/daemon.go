@@ -48,7 +48,8 @@ func newDaemon(cfg *config, log *slog.Logger) (*daemon, error) {
 		return nil, fmt.Errorf("--batch-decider %q: want spatial or parallel", cfg.batchDecider)
 	}
 	scfg := server.Config{Engine: eng, Location: loc, Logger: log, Keepalive: cfg.keepalive,
-		MaxRecvBytes: cfg.maxRecvBytes, MaxSendBytes: cfg.maxSendBytes, Batch: cfg.batch}
+		MaxRecvBytes: cfg.maxRecvBytes, MaxSendBytes: cfg.maxSendBytes, Batch: cfg.batch,
+		MaxStreams: cfg.maxStreams, MaxGapReports: cfg.maxGapReports, MaxConnStreams: cfg.maxConnStreams}
 	if scfg.TLS, err = tlsConfig(cfg); err != nil {
 		return nil, err
 	}

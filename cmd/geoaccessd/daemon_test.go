@@ -22,6 +22,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/geoaccess/geoaccess/internal/pgtest"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
@@ -56,7 +57,7 @@ func binary(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Run(m) // the package's tests share one PostgreSQL (pgtest.URL)
 	if build.dir != "" {
 		os.RemoveAll(build.dir)
 	}
@@ -77,7 +78,17 @@ type proc struct {
 // start runs geoaccessd on loopback ports and waits until it serves.
 func start(t *testing.T, extra ...string) *proc {
 	t.Helper()
-	args := append([]string{"--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"}, extra...)
+	p := launch(t, append([]string{"--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"}, extra...)...)
+	ln := p.await(t, "listening")
+	p.grpc, p.metrics = ln["grpc"].(string), ln["metrics"].(string)
+	p.await(t, "serving")
+	return p
+}
+
+// launch runs geoaccessd with args and reads its log; it does not wait
+// for anything.
+func launch(t *testing.T, args ...string) *proc {
+	t.Helper()
 	p := &proc{cmd: exec.Command(binary(t), args...), records: make(chan map[string]any, 1000), exited: make(chan error, 1)}
 	p.cmd.Env = append(os.Environ(), "GEOACCESS_TZ=America/Chicago")
 	stderr, err := p.cmd.StderrPipe()
@@ -94,9 +105,6 @@ func start(t *testing.T, extra ...string) *proc {
 			<-p.exited
 		}
 	})
-	ln := p.await(t, "listening")
-	p.grpc, p.metrics = ln["grpc"].(string), ln["metrics"].(string)
-	p.await(t, "serving")
 	return p
 }
 

@@ -15,6 +15,9 @@
 //
 //   - ReadXLSX and ReadCSV read the published workbook (or a folder of its
 //     sheets exported as CSV) into a Reference, one Row per CMS county.
+//     The workbook is read with excelize after a streaming check of the
+//     package that bounds part sizes, shared strings, rows and cells, so a
+//     hostile file fails fast with ErrMalformed (xlsx.go).
 //     Columns are found by header text and the specialty-code row, never by
 //     position, so a later year's file with added or reordered specialties
 //     still parses. Errors name the sheet, the row and column a spreadsheet

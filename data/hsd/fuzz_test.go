@@ -89,22 +89,28 @@ func FuzzSheetCSV(f *testing.F) {
 	})
 }
 
-// FuzzSheetXML: the worksheet and shared-strings parsers never panic.
+// FuzzSheetXML: a workbook whose worksheet and shared-strings parts are
+// arbitrary XML never panics the reader; it fails with ErrNotHSD or
+// ErrMalformed, or reads rows and cells in order.
 func FuzzSheetXML(f *testing.F) {
-	f.Add(`<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><v>7.6867250600000006E-2</v></c></row>` +
-		`<row r="3"><c r="C3" t="inlineStr"><is><t>x_x000D_</t></is></c><c t="b"><v>1</v></c></row></sheetData></worksheet>`)
-	f.Add(`<worksheet><sheetData><row r="2"/><row r="1"/></sheetData></worksheet>`)
-	f.Add(`<worksheet><sheetData><row><c r="B1"/><c r="A1"/></row></sheetData></worksheet>`)
-	f.Add(`<worksheet><sheetData><row r="1"><c r="XFD1" t="s"><v>99</v></c></row></sheetData></worksheet>`)
-	f.Add(`<sst><si><r><t>a</t></r><rPh><t>b</t></rPh></si><si><t>_x00</t></si></sst>`)
-	f.Fuzz(func(t *testing.T, data string) {
-		shared, _ := parseSharedStrings(strings.NewReader(data))
-		sh, err := parseSheetXML("fuzz", strings.NewReader(data), append(shared, "s0"))
+	const sst = `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>s0</t></si><si><r><t>a</t></r><rPh><t>b</t></rPh></si><si><t>_x00</t></si></sst>`
+	f.Add(`<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><v>7.6867250600000006E-2</v></c></row>`+
+		`<row r="3"><c r="C3" t="inlineStr"><is><t>x_x000D_</t></is></c><c t="b"><v>1</v></c></row></sheetData></worksheet>`, sst)
+	f.Add(`<worksheet><sheetData><row r="2"/><row r="1"/></sheetData></worksheet>`, sst)
+	f.Add(`<worksheet><sheetData><row><c r="B1"/><c r="A1"/></row></sheetData></worksheet>`, sst)
+	f.Add(`<worksheet><sheetData><row r="1"><c r="XFD1" t="s"><v>99</v></c></row></sheetData></worksheet>`, sst)
+	f.Add(`<worksheet><dimension ref="A1:XFD1048576"/><sheetData><row r="1048576"><c r="XFD1048576" t="s"><v>2</v></c></row></sheetData></worksheet>`, sst)
+	f.Add(`<worksheet><sheetData><row r="1"><c r="A1" s="x"><v>1</v></c></row>`, `<sst><si/>`)
+	f.Fuzz(func(t *testing.T, ws, sst string) {
+		sheets, err := readRaw(rawWorkbook(t, ws, sst), "S")
 		if err != nil {
+			if !errors.Is(err, ErrNotHSD) && !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error %v is neither ErrNotHSD nor ErrMalformed", err)
+			}
 			return
 		}
 		last := 0
-		for _, r := range sh.rows {
+		for _, r := range sheets["S"].rows {
 			if r.num <= last || r.num > maxRows {
 				t.Fatalf("rows out of order: %d after %d", r.num, last)
 			}

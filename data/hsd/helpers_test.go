@@ -6,7 +6,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"html"
+	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,4 +236,54 @@ func buildXLSX(t testing.TB, names []string, grids [][][]string) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// rawWorkbook is a workbook with one sheet, "S", whose worksheet part and
+// shared-strings part are the given XML, as they are.
+func rawWorkbook(t testing.TB, sheetXML, sstXML string) []byte {
+	t.Helper()
+	return zipParts(t, map[string]string{
+		"[Content_Types].xml":        `<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`,
+		"_rels/.rels":                `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
+		"xl/workbook.xml":            `<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+		"xl/_rels/workbook.xml.rels": `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
+		"xl/worksheets/sheet1.xml":   sheetXML,
+		"xl/sharedStrings.xml":       sstXML,
+	})
+}
+
+// zipParts writes the parts into a zip, in name order.
+func zipParts(t testing.TB, parts map[string]string) []byte {
+	t.Helper()
+	names := make([]string, 0, len(parts))
+	for n := range parts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, n := range names {
+		w, err := zw.Create(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(w, parts[n]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// readRaw reads the named sheets of a workbook as the reference reader
+// does.
+func readRaw(data []byte, names ...string) (map[string]*sheet, error) {
+	f, err := openWorkbook(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readSheets(f, names)
 }

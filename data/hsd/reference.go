@@ -48,17 +48,18 @@ var csvFiles = map[string]string{
 func CSVFile(sheet string) string { return csvFiles[sheet] }
 
 // ReadXLSX reads the reference file as published (.xlsx). Sheets are found
-// by name, in any order; other sheets are ignored.
+// by name, in any order; other sheets are ignored. A workbook beyond the
+// bounds in xlsx.go (part sizes, shared strings, rows and cells) is
+// refused with ErrMalformed before it is parsed.
 func ReadXLSX(r io.ReaderAt, size int64) (*Reference, error) {
 	wb, err := openWorkbook(r, size)
 	if err != nil {
 		return nil, err
 	}
-	sheets := make(map[string]*sheet, len(sheetsRead))
-	for _, name := range sheetsRead {
-		if sheets[name], err = wb.sheet(name); err != nil {
-			return nil, err
-		}
+	defer wb.Close()
+	sheets, err := readSheets(wb, sheetsRead)
+	if err != nil {
+		return nil, err
 	}
 	return build(sheets)
 }

@@ -292,16 +292,27 @@ func TestColName(t *testing.T) {
 	}
 }
 
-// TestSharedStrings: rich-text runs join, phonetic runs are dropped,
-// _xHHHH_ escapes decode.
-func TestSharedStrings(t *testing.T) {
-	got, err := parseSharedStrings(bytes.NewReader([]byte(`<sst><si><t>plain</t></si>` +
+// TestStrings: shared strings join their rich-text runs, drop phonetic
+// runs and decode _xHHHH_ escapes; inline strings, numbers as written and
+// booleans are read as stored.
+func TestStrings(t *testing.T) {
+	sst := `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>plain</t></si>` +
 		`<si><r><t>Table 1:</t></r><r><rPr><b/></rPr><t xml:space="preserve"> Minimum</t></r></si>` +
 		`<si><t>漢字</t><rPh sb="0" eb="2"><t>かんじ</t></rPh></si>` +
-		`<si><t>a_x000D_b</t></si><si/></sst>`)))
-	want := []string{"plain", "Table 1: Minimum", "漢字", "a\rb", ""}
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("got %q, %v; want %q", got, err, want)
+		`<si><t>a_x000D_b</t></si><si/></sst>`
+	ws := `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c>` +
+		`<c r="D1" t="s"><v>3</v></c><c r="E1" t="s"><v>4</v></c><c r="F1"><v>7.6867250600000006E-2</v></c></row>` +
+		`<row r="3"><c r="B3" t="inlineStr"><is><t>in line</t></is></c><c t="b"><v>1</v></c></row></sheetData></worksheet>`
+	sheets, err := readRaw(rawWorkbook(t, ws, sst), "S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []sheetRow{
+		{num: 1, cells: []cell{{0, "plain"}, {1, "Table 1: Minimum"}, {2, "漢字"}, {3, "a\rb"}, {5, "7.6867250600000006E-2"}}},
+		{num: 3, cells: []cell{{1, "in line"}, {2, "1"}}},
+	}
+	if got := sheets["S"].rows; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }
 

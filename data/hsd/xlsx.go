@@ -1,145 +1,159 @@
 package hsd
 
-// A minimal reader for the parts of an Office Open XML workbook (.xlsx,
-// ECMA-376) the reference file needs: the sheet list, shared strings and
-// the cell values of chosen sheets. It reads stored values as text, the
-// way Excel's CSV export writes them; it does not evaluate formulas or
-// apply number formats, which the reference file does not rely on.
+// Reading the published workbook (.xlsx, ECMA-376) with excelize
+// (github.com/xuri/excelize/v2), behind a check of the package that bounds
+// what the library would otherwise take on trust.
+//
+// excelize reads every part of the package into memory, decodes the
+// shared-strings table and the small XML parts (workbook, styles, theme,
+// relationships) whole into structs, resolves a shared string each time a
+// cell refers to it, and its row iterator stops quietly on an XML error.
+// So before excelize sees a file, checkPackage reads every part once,
+// streaming, and refuses with ErrMalformed:
+//
+//   - a part larger than its limit, or a package larger in all (declared
+//     sizes first, so a zip bomb is refused before it is inflated; archive/zip
+//     then holds each part to its declared size and checksum);
+//   - a shared-strings table with more strings than maxSharedStrings, or a
+//     string longer than a cell can hold, or with more _xHHHH_ escapes than
+//     maxEscapes (the library decodes escapes in quadratic time);
+//   - a worksheet that is not well-formed XML, whose rows or cells are out
+//     of order or outside the spreadsheet, whose cells would expand to more
+//     than maxDenseCells (the iterator pads each row to its last cell), whose
+//     shared-string references are not indexes into the table, or whose
+//     references to shared strings add up to more than maxReferencedBytes of
+//     text (each reference is decoded anew).
+//
+// Values are read as stored (RawCellValue): shared and inline strings
+// resolved, numbers as written ("7.6867250600000006E-2"), booleans as 1 and
+// 0; number formats are not applied and formulas not evaluated, which the
+// reference file does not rely on.
 
 import (
 	"archive/zip"
+	"bufio"
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 )
 
-// maxPartBytes bounds the decompressed size of any one part, so a zip
-// bomb fails instead of exhausting memory. The largest part of the CY2026
-// file is under 6 MB.
-const maxPartBytes = 256 << 20
+// Bounds on a workbook. The CY2026 reference file is 2.9 MB: 38 parts,
+// 22.7 MB inflated, its largest part 5.8 MB, its largest small XML part
+// (styles) 39 KB, 8,764 shared strings, no escapes, about 200,000 cells
+// per sheet.
+const (
+	maxWorkbookBytes   = 64 << 20  // the file itself
+	maxParts           = 4096      // entries in the zip
+	maxPartBytes       = 64 << 20  // any one part, inflated
+	maxPackageBytes    = 128 << 20 // all parts, inflated
+	maxSmallXMLBytes   = 4 << 20   // an XML part other than a worksheet or the shared strings (decoded whole)
+	maxSharedStrings   = 1 << 18   // strings in the shared-strings table
+	maxCellChars       = 32767     // characters in one cell (Excel's limit)
+	maxEscapes         = 16        // _xHHHH_ escapes in one string
+	maxDenseCells      = 1 << 24   // per sheet: the sum over rows of the last cell's column
+	maxReferencedBytes = 64 << 20  // per workbook: text of every shared-string reference
+)
 
-// workbook is an opened .xlsx: sheet name → part path, in workbook order.
-type workbook struct {
-	zr     *zip.Reader
-	files  map[string]*zip.File
-	names  []string          // sheet names in workbook order
-	parts  map[string]string // sheet name → part path
-	shared []string          // shared strings table
-}
+// oleHeader starts a Compound File: an encrypted workbook or a legacy .xls.
+var oleHeader = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 
-// openWorkbook reads the package relationships, the workbook's sheet list
-// and its shared strings.
-func openWorkbook(r io.ReaderAt, size int64) (*workbook, error) {
-	zr, err := zip.NewReader(r, size)
+// openWorkbook checks the package and opens it with excelize.
+func openWorkbook(r io.ReaderAt, size int64) (*excelize.File, error) {
+	if size > maxWorkbookBytes {
+		return nil, malformedf("the workbook is %s; at most %s", mib(uint64(size)), mib(maxWorkbookBytes))
+	}
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(io.NewSectionReader(r, 0, size), buf); err != nil {
+		return nil, fmt.Errorf("hsd: reading the workbook: %w", err)
+	}
+	if bytes.HasPrefix(buf, oleHeader) {
+		return nil, notHSDf("not an xlsx workbook: an encrypted workbook or a legacy .xls file")
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf), size)
 	if err != nil {
 		return nil, notHSDf("not an xlsx workbook: %v", err)
 	}
-	wb := &workbook{zr: zr, files: make(map[string]*zip.File), parts: make(map[string]string)}
-	for _, f := range zr.File {
-		wb.files[strings.TrimPrefix(f.Name, "/")] = f
-	}
-	main := "xl/workbook.xml"
-	if rels, err := wb.rels("_rels/.rels", ""); err == nil {
-		for _, rel := range rels {
-			if strings.HasSuffix(rel.typ, "/officeDocument") {
-				main = rel.target
-			}
-		}
-	}
-	if _, ok := wb.files[main]; !ok {
-		return nil, notHSDf("not an xlsx workbook: no part %s", main)
-	}
-	if err := wb.readSheetList(main); err != nil {
+	if err := checkPackage(zr); err != nil {
 		return nil, err
 	}
-	return wb, nil
-}
-
-type relationship struct{ id, typ, target string }
-
-// rels reads a relationships part; targets are resolved against base, the
-// folder of the part the relationships belong to.
-func (wb *workbook) rels(name, base string) ([]relationship, error) {
-	var out []relationship
-	err := wb.scan(name, func(d *xml.Decoder, t xml.StartElement) error {
-		if t.Name.Local != "Relationship" || attr(t, "TargetMode") == "External" {
-			return nil
-		}
-		target := attr(t, "Target")
-		if strings.HasPrefix(target, "/") {
-			target = strings.TrimPrefix(target, "/")
-		} else {
-			target = path.Join(base, target)
-		}
-		out = append(out, relationship{attr(t, "Id"), attr(t, "Type"), target})
-		return nil
-	})
-	return out, err
-}
-
-// readSheetList maps sheet names to their parts and loads shared strings.
-func (wb *workbook) readSheetList(main string) error {
-	ids := make(map[string]string) // sheet name → relationship id
-	err := wb.scan(main, func(d *xml.Decoder, t xml.StartElement) error {
-		if t.Name.Local == "sheet" {
-			name := attr(t, "name")
-			wb.names = append(wb.names, name)
-			ids[name] = attrNS(t, "id") // r:id
-		}
-		return nil
+	f, err := excelize.OpenReader(bytes.NewReader(buf), excelize.Options{
+		RawCellValue: true,
+		// Keep every part in memory (the package is bounded above); never
+		// spill to temporary files.
+		UnzipSizeLimit:    maxPackageBytes,
+		UnzipXMLSizeLimit: maxPackageBytes,
 	})
 	if err != nil {
-		return err
+		return nil, notHSDf("not an xlsx workbook: %v", err)
 	}
-	rels, err := wb.rels(path.Join(path.Dir(main), "_rels", path.Base(main)+".rels"), path.Dir(main))
-	if err != nil {
-		return err
-	}
-	byID := make(map[string]string)
-	for _, rel := range rels {
-		byID[rel.id] = rel.target
-		if strings.HasSuffix(rel.typ, "/sharedStrings") {
-			if wb.shared, err = wb.sharedStrings(rel.target); err != nil {
-				return err
-			}
-		}
-	}
-	for name, id := range ids {
-		if target, ok := byID[id]; ok {
-			wb.parts[name] = target
-		}
-	}
-	return nil
+	return f, nil
 }
 
-// sheet reads the named worksheet. Names match exactly, else ignoring case
-// and surrounding space.
-func (wb *workbook) sheet(name string) (*sheet, error) {
-	part, ok := wb.parts[name]
-	if !ok {
-		for n, p := range wb.parts {
-			if strings.EqualFold(strings.TrimSpace(n), name) {
-				part, ok = p, true
+// readSheets reads the named worksheets. Names match exactly, else
+// ignoring case and surrounding space.
+func readSheets(f *excelize.File, names []string) (map[string]*sheet, error) {
+	list := f.GetSheetList()
+	out := make(map[string]*sheet, len(names))
+	for _, name := range names {
+		actual, ok := "", false
+		for _, n := range list {
+			if n == name {
+				actual, ok = n, true
+				break
 			}
 		}
+		for _, n := range list {
+			if !ok && strings.EqualFold(strings.TrimSpace(n), name) {
+				actual, ok = n, true
+			}
+		}
+		if !ok {
+			return nil, notHSDf("no sheet %q (the workbook has %s)", name, quoteList(list))
+		}
+		sh, err := readSheet(f, actual, name)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = sh
 	}
-	if !ok {
-		return nil, notHSDf("no sheet %q (the workbook has %s)", name, quoteList(wb.names))
-	}
-	rc, err := wb.open(part)
+	return out, nil
+}
+
+// readSheet reads one worksheet's non-empty cells. checkPackage has made
+// sure rows come in order, so the iterator's count is the row number.
+func readSheet(f *excelize.File, actual, name string) (*sheet, error) {
+	rows, err := f.Rows(actual)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hsd: sheet %q: %w: %w", name, ErrMalformed, err)
 	}
-	defer rc.Close()
-	sh, err := parseSheetXML(name, rc, wb.shared)
-	if err != nil {
-		return nil, err
+	defer rows.Close()
+	sh := &sheet{name: name}
+	for num := 1; rows.Next(); num++ {
+		cols, err := rows.Columns()
+		if err != nil {
+			return nil, fmt.Errorf("hsd: sheet %q row %d: %w: %w", name, num, ErrMalformed, err)
+		}
+		row := sheetRow{num: num}
+		for c, v := range cols {
+			if v != "" {
+				row.cells = append(row.cells, cell{c, v})
+			}
+		}
+		if len(row.cells) > 0 {
+			sh.rows = append(sh.rows, row)
+		}
+	}
+	if err := rows.Error(); err != nil {
+		return nil, fmt.Errorf("hsd: sheet %q: %w: %w", name, ErrMalformed, err)
 	}
 	return sh, nil
 }
@@ -155,20 +169,163 @@ func quoteList(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// open opens a part with the size limit applied.
-func (wb *workbook) open(name string) (io.ReadCloser, error) {
-	f, ok := wb.files[name]
-	if !ok {
-		return nil, notHSDf("xlsx part %s is missing", name)
+func mib(n uint64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KiB", (n+1023)>>10)
 	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// partName is a zip entry's name as excelize keys it.
+func partName(f *zip.File) string {
+	return strings.TrimPrefix(strings.ReplaceAll(f.Name, `\`, "/"), "/")
+}
+
+// checkPackage applies the bounds above to every part, streaming.
+func checkPackage(zr *zip.Reader) error {
+	if len(zr.File) > maxParts {
+		return malformedf("the workbook has %d parts; at most %d", len(zr.File), maxParts)
+	}
+	var total uint64
+	var sst *zip.File
+	for _, f := range zr.File {
+		if f.UncompressedSize64 > maxPartBytes {
+			return malformedf("xlsx part %s is %s inflated; at most %s", partName(f), mib(f.UncompressedSize64), mib(maxPartBytes))
+		}
+		if total += f.UncompressedSize64; total > maxPackageBytes {
+			return malformedf("the workbook's parts are over %s inflated; at most %s", mib(total), mib(maxPackageBytes))
+		}
+		if strings.EqualFold(partName(f), "xl/sharedStrings.xml") {
+			sst = f
+		}
+	}
+	var lens []int32 // shared string lengths, for the budget of references
+	if sst != nil {
+		if err := checkPart(sst, func(name string, d *xmlScan, root xml.StartElement) error {
+			var err error
+			lens, err = checkSharedStrings(name, d)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	budget := int64(maxReferencedBytes)
+	for _, f := range zr.File {
+		if f == sst {
+			continue
+		}
+		if err := checkPart(f, func(name string, d *xmlScan, root xml.StartElement) error {
+			switch root.Name.Local {
+			case "worksheet", "dialogsheet", "macrosheet":
+				return checkSheetXML(name, d, lens, &budget)
+			}
+			if f.UncompressedSize64 > maxSmallXMLBytes {
+				return malformedf("xlsx part %s (<%s>) is %s inflated; at most %s", name, root.Name.Local, mib(f.UncompressedSize64), mib(maxSmallXMLBytes))
+			}
+			return drainXML(d)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPart opens a part and, when it is XML, hands its decoder and root
+// element to check; other parts are read through, which verifies their
+// size and checksum.
+func checkPart(f *zip.File, check func(name string, d *xmlScan, root xml.StartElement) error) error {
+	name := partName(f)
 	rc, err := f.Open()
 	if err != nil {
-		return nil, fmt.Errorf("hsd: xlsx part %s: %w: %w", name, ErrMalformed, err)
+		return xmlErr(name, err)
 	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{&limitReader{r: rc, n: maxPartBytes, part: name}, rc}, nil
+	defer rc.Close()
+	br := bufio.NewReader(&limitReader{r: rc, n: maxPartBytes, part: name})
+	if !looksXML(br) {
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			return xmlErr(name, err)
+		}
+		return nil
+	}
+	d := &xmlScan{d: xml.NewDecoder(br), name: name}
+	for {
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			return nil // no root element: nothing for excelize to decode
+		}
+		if err != nil {
+			return err
+		}
+		if root, ok := tok.(xml.StartElement); ok {
+			return check(name, d, root)
+		}
+	}
+}
+
+// xmlScan reads raw tokens (no name-space work, little allocation) and
+// checks what RawToken does not: that elements nest and the part does not
+// end inside one.
+type xmlScan struct {
+	d     *xml.Decoder
+	name  string
+	stack []xml.Name
+}
+
+// RawToken returns the next token; errors are already reported for the
+// part.
+func (s *xmlScan) RawToken() (xml.Token, error) {
+	tok, err := s.d.RawToken()
+	switch {
+	case errors.Is(err, io.EOF) && len(s.stack) > 0:
+		return nil, malformedf("xlsx part %s: XML ends inside <%s>", s.name, s.stack[len(s.stack)-1].Local)
+	case errors.Is(err, io.EOF):
+		return nil, io.EOF
+	case err != nil:
+		return nil, xmlErr(s.name, err)
+	}
+	switch t := tok.(type) {
+	case xml.StartElement:
+		if len(s.stack) == 256 {
+			return nil, malformedf("xlsx part %s: XML nested deeper than 256 elements", s.name)
+		}
+		s.stack = append(s.stack, t.Name)
+	case xml.EndElement:
+		if len(s.stack) == 0 || s.stack[len(s.stack)-1] != t.Name {
+			return nil, malformedf("xlsx part %s: XML element </%s> closes nothing open", s.name, t.Name.Local)
+		}
+		s.stack = s.stack[:len(s.stack)-1]
+	}
+	return tok, nil
+}
+
+// looksXML reports whether a part starts, after an optional byte-order
+// mark and white space, with '<'.
+func looksXML(br *bufio.Reader) bool {
+	b, _ := br.Peek(512)
+	b = bytes.TrimPrefix(b, []byte("\uFEFF"))
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '<'
+}
+
+// xmlErr reports a part that cannot be read: inflating it or parsing it
+// failed.
+func xmlErr(name string, err error) error {
+	var ml *limitError
+	if errors.As(err, &ml) {
+		return ml
+	}
+	return fmt.Errorf("hsd: xlsx part %s: %w: %w", name, ErrMalformed, err)
+}
+
+// drainXML reads the rest of an XML part, checking that it is well formed.
+func drainXML(d *xmlScan) error {
+	for {
+		if _, err := d.RawToken(); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
 }
 
 // limitReader fails, rather than silently truncating, past n bytes.
@@ -178,9 +335,17 @@ type limitReader struct {
 	part string
 }
 
+type limitError struct{ part string }
+
+func (e *limitError) Error() string {
+	return fmt.Sprintf("hsd: xlsx part %s exceeds %s inflated: %s", e.part, mib(maxPartBytes), ErrMalformed)
+}
+
+func (e *limitError) Unwrap() error { return ErrMalformed }
+
 func (l *limitReader) Read(p []byte) (int, error) {
 	if l.n <= 0 {
-		return 0, malformedf("xlsx part %s exceeds %d MiB", l.part, maxPartBytes>>20)
+		return 0, &limitError{l.part}
 	}
 	if int64(len(p)) > l.n {
 		p = p[:l.n]
@@ -190,106 +355,18 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// scan calls fn for every start element of a small XML part.
-func (wb *workbook) scan(name string, fn func(*xml.Decoder, xml.StartElement) error) error {
-	rc, err := wb.open(name)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	d := xml.NewDecoder(rc)
-	for {
-		tok, err := d.RawToken()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("hsd: xlsx part %s: %w: %w", name, ErrMalformed, err)
-		}
-		if t, ok := tok.(xml.StartElement); ok {
-			if err := fn(d, t); err != nil {
-				return err
-			}
-		}
-	}
+// textCounter measures the text of <t> elements the way excelize joins
+// it (rich-text runs joined, phonetic runs left out), without keeping it.
+type textCounter struct {
+	chars, escapes int
+	inT            bool
+	phDepth        int
+	tail           []byte // the last bytes seen, so escapes split across tokens count
 }
 
-// attr returns the value of the unprefixed attribute local.
-func attr(t xml.StartElement, local string) string {
-	for _, a := range t.Attr {
-		if a.Name.Local == local && a.Name.Space == "" {
-			return a.Value
-		}
-	}
-	return ""
-}
+func (c *textCounter) reset() { *c = textCounter{tail: c.tail[:0]} }
 
-// attrNS returns the value of a prefixed attribute (r:id); RawToken keeps
-// prefixes as written, and writers choose their own.
-func attrNS(t xml.StartElement, local string) string {
-	for _, a := range t.Attr {
-		if a.Name.Local == local && a.Name.Space != "" {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-// sharedStrings reads the shared strings table: each <si> is the text of
-// its <t> elements, rich-text runs joined, phonetic runs (<rPh>) left out.
-func (wb *workbook) sharedStrings(name string) ([]string, error) {
-	rc, err := wb.open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return parseSharedStrings(rc)
-}
-
-func parseSharedStrings(r io.Reader) ([]string, error) {
-	var (
-		out  []string
-		txt  textCollector
-		inSI bool
-	)
-	d := xml.NewDecoder(r)
-	for {
-		tok, err := d.RawToken()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("hsd: xlsx shared strings: %w: %w", ErrMalformed, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Local == "si" {
-				inSI = true
-				txt.reset()
-			}
-			txt.start(t.Name.Local)
-		case xml.EndElement:
-			txt.end(t.Name.Local)
-			if t.Name.Local == "si" && inSI {
-				out = append(out, txt.String())
-				inSI = false
-			}
-		case xml.CharData:
-			txt.char(t)
-		}
-	}
-}
-
-// textCollector gathers the text of <t> elements, skipping phonetic runs.
-type textCollector struct {
-	b       strings.Builder
-	inT     bool
-	phDepth int
-}
-
-func (c *textCollector) reset() { c.b.Reset(); c.inT = false; c.phDepth = 0 }
-
-func (c *textCollector) start(local string) {
+func (c *textCounter) start(local string) {
 	switch local {
 	case "rPh":
 		c.phDepth++
@@ -298,7 +375,7 @@ func (c *textCollector) start(local string) {
 	}
 }
 
-func (c *textCollector) end(local string) {
+func (c *textCounter) end(local string) {
 	switch local {
 	case "rPh":
 		if c.phDepth > 0 {
@@ -309,189 +386,211 @@ func (c *textCollector) end(local string) {
 	}
 }
 
-func (c *textCollector) char(b []byte) {
+func (c *textCounter) char(b []byte) {
 	if c.inT {
-		c.b.Write(b)
+		c.add(b)
 	}
 }
 
-func (c *textCollector) String() string { return unescapeXString(c.b.String()) }
-
-// unescapeXString decodes the _xHHHH_ escapes OOXML uses for characters
-// XML cannot carry (ECMA-376 ST_Xstring), e.g. _x000D_ for a carriage
-// return.
-func unescapeXString(s string) string {
-	if !strings.Contains(s, "_x") {
-		return s
+func (c *textCounter) add(b []byte) {
+	c.chars += utf8.RuneCount(b)
+	joined := append(c.tail, b...)
+	c.escapes += strings.Count(string(joined), "_x") - strings.Count(string(c.tail), "_x")
+	if len(joined) > 1 {
+		joined = joined[len(joined)-1:]
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		if i+7 <= len(s) && s[i] == '_' && s[i+1] == 'x' && s[i+6] == '_' {
-			if v, err := strconv.ParseUint(s[i+2:i+6], 16, 16); err == nil {
-				b.WriteRune(rune(v))
-				i += 7
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-		i++
-	}
-	return b.String()
+	c.tail = append(c.tail[:0], joined...)
 }
 
-// parseSheetXML reads the cells of a worksheet part. Values are the
-// stored text: shared and inline strings resolved, numbers as written
-// ("7.6867250600000006E-2"), booleans as TRUE/FALSE.
-func parseSheetXML(name string, r io.Reader, shared []string) (*sheet, error) {
-	p := sheetParser{sh: &sheet{name: name}, shared: shared}
-	d := xml.NewDecoder(r)
+// check applies the per-string limits.
+func (c *textCounter) check(where string) error {
+	switch {
+	case c.chars > maxCellChars:
+		return malformedf("%s: a string of %d characters; a cell holds at most %d", where, c.chars, maxCellChars)
+	case c.escapes > maxEscapes:
+		return malformedf("%s: a string with %d _xHHHH_ escapes; at most %d", where, c.escapes, maxEscapes)
+	}
+	return nil
+}
+
+// checkSharedStrings streams the shared-strings table (the root <sst> is
+// already read) and returns each string's length in bytes, about.
+func checkSharedStrings(name string, d *xmlScan) ([]int32, error) {
+	var (
+		lens []int32
+		txt  textCounter
+		inSI bool
+		size int
+	)
 	for {
 		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
-			break
+			return lens, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("hsd: sheet %q: %w: %w", name, ErrMalformed, err)
-		}
-		if err := p.token(tok); err != nil {
 			return nil, err
 		}
-	}
-	p.flushRow()
-	return p.sh, nil
-}
-
-// sheetParser is the state of parseSheetXML between tokens.
-type sheetParser struct {
-	sh     *sheet
-	shared []string
-
-	inData  bool     // inside <sheetData>
-	row     sheetRow // current row
-	inRow   bool
-	lastRow int
-
-	inCell  bool
-	cellRef string
-	cellCol int
-	cellTyp string
-	lastCol int
-	inV     bool
-	v       strings.Builder
-	is      textCollector // inline string
-}
-
-func (p *sheetParser) token(tok xml.Token) error {
-	switch t := tok.(type) {
-	case xml.StartElement:
-		return p.startElement(t)
-	case xml.EndElement:
-		return p.endElement(t.Name.Local)
-	case xml.CharData:
-		if p.inV {
-			p.v.Write(t)
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local == "si" {
+				if len(lens) == maxSharedStrings {
+					return nil, malformedf("xlsx part %s: more than %d shared strings", name, maxSharedStrings)
+				}
+				inSI, size = true, 0
+				txt.reset()
+			}
+			txt.start(t.Name.Local)
+		case xml.EndElement:
+			txt.end(t.Name.Local)
+			if t.Name.Local == "si" && inSI {
+				if err := txt.check(fmt.Sprintf("xlsx part %s: shared string %d", name, len(lens))); err != nil {
+					return nil, err
+				}
+				lens = append(lens, int32(size))
+				inSI = false
+			}
+		case xml.CharData:
+			if txt.inT {
+				size += len(t)
+			}
+			txt.char(t)
 		}
-		p.is.char(t)
 	}
-	return nil
 }
 
-func (p *sheetParser) startElement(t xml.StartElement) error {
-	switch local := t.Name.Local; {
-	case local == "sheetData":
-		p.inData = true
-	case !p.inData:
-	case local == "row":
-		return p.startRow(attr(t, "r"))
-	case local == "c" && p.inRow:
-		return p.startCell(attr(t, "r"), attr(t, "t"))
-	case local == "v" && p.inCell:
-		p.inV = true
-	case p.inCell:
-		p.is.start(local)
-	}
-	return nil
-}
-
-func (p *sheetParser) endElement(local string) error {
-	switch {
-	case local == "sheetData":
-		p.inData = false
-	case local == "row" && p.inRow:
-		p.flushRow()
-	case local == "c" && p.inCell:
-		return p.endCell()
-	case local == "v":
-		p.inV = false
-	case p.inCell:
-		p.is.end(local)
-	}
-	return nil
-}
-
-func (p *sheetParser) startRow(ref string) error {
-	p.flushRow()
-	num := p.lastRow + 1
-	if ref != "" {
-		n, err := strconv.Atoi(ref)
-		if err != nil || n < 1 || n > maxRows {
-			return malformedf("sheet %q: row number %q is not 1–%d", p.sh.name, adequacy.Excerpt(ref), maxRows)
+// checkSheetXML streams a worksheet (the root is already read): rows in
+// ascending order within the sheet's limits, cells of their row in
+// ascending columns, shared-string references within the table, strings
+// within a cell's limits, and the work the library's row iterator will do
+// bounded.
+func checkSheetXML(name string, d *xmlScan, sst []int32, budget *int64) error {
+	var (
+		inData, inRow, inCell, inV, inIS bool
+		rowNum, lastCol                  int
+		cellRef, cellType                string
+		v                                []byte
+		txt                              textCounter
+		dense                            int64
+	)
+	where := func() string { return fmt.Sprintf("xlsx part %s row %d", name, rowNum) }
+	for {
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
-		num = n
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch local := t.Name.Local; {
+			case local == "sheetData":
+				inData = true
+			case !inData:
+			case local == "row":
+				num := rowNum + 1
+				if ref := attr(t, "r"); ref != "" {
+					n, err := strconv.Atoi(ref)
+					if err != nil || n < 1 || n > maxRows {
+						return malformedf("xlsx part %s: row number %q is not 1–%d", name, adequacy.Excerpt(ref), maxRows)
+					}
+					num = n
+				}
+				if num <= rowNum {
+					return malformedf("xlsx part %s: row %d comes after row %d", name, num, rowNum)
+				}
+				rowNum, inRow, lastCol = num, true, -1
+			case local == "c" && inRow:
+				col := lastCol + 1
+				if ref := attr(t, "r"); ref != "" {
+					c, r, ok := parseCellRef(ref)
+					if !ok || r != rowNum {
+						return malformedf("%s: cell reference %q is not a cell of this row", where(), adequacy.Excerpt(ref))
+					}
+					col = c
+				}
+				if col <= lastCol || col >= maxColumns {
+					return malformedf("%s: cell %s is out of order", where(), colName(col))
+				}
+				if s := attr(t, "s"); s != "" {
+					if _, err := strconv.Atoi(s); err != nil {
+						return malformedf("%s: cell %s has style %q, not a number", where(), colName(col), adequacy.Excerpt(s))
+					}
+				}
+				lastCol, inCell, cellRef, cellType, v = col, true, colName(col)+strconv.Itoa(rowNum), attr(t, "t"), v[:0]
+				txt.reset()
+			case local == "v" && inCell:
+				inV = true
+			case local == "is" && inCell:
+				inIS = true
+			case inIS:
+				txt.start(local)
+			}
+		case xml.EndElement:
+			switch local := t.Name.Local; {
+			case local == "sheetData":
+				inData = false
+			case local == "row" && inRow:
+				if dense += int64(lastCol + 1); dense > maxDenseCells {
+					return malformedf("%s: the rows so far span %d cells; a sheet may span at most %d", where(), dense, maxDenseCells)
+				}
+				inRow = false
+			case local == "c" && inCell:
+				if err := checkCell(cellRef, cellType, v, &txt, sst, budget, where); err != nil {
+					return err
+				}
+				inCell, inV, inIS = false, false, false
+			case local == "v":
+				inV = false
+			case local == "is":
+				inIS = false
+			case inIS:
+				txt.end(local)
+			}
+		case xml.CharData:
+			switch {
+			case inV:
+				if len(v)+len(t) > 4*maxCellChars {
+					return malformedf("%s: cell %s has a value longer than a cell holds", where(), cellRef)
+				}
+				v = append(v, t...)
+			case inIS:
+				txt.char(t)
+			}
+		}
 	}
-	if num <= p.lastRow {
-		return malformedf("sheet %q: row %d comes after row %d", p.sh.name, num, p.lastRow)
-	}
-	p.row, p.inRow, p.lastRow, p.lastCol = sheetRow{num: num}, true, num, -1
-	return nil
 }
 
-func (p *sheetParser) startCell(ref, typ string) error {
-	col := p.lastCol + 1
-	if ref != "" {
-		c, r, ok := parseCellRef(ref)
-		if !ok || r != p.row.num {
-			return malformedf("sheet %q row %d: cell reference %q is not a cell of this row", p.sh.name, p.row.num, adequacy.Excerpt(ref))
+func checkCell(ref, typ string, v []byte, txt *textCounter, sst []int32, budget *int64, where func() string) error {
+	switch typ {
+	case "s":
+		s := strings.TrimSpace(string(v))
+		i, err := strconv.Atoi(s)
+		if s == "" {
+			return nil // excelize reads an empty reference as an empty cell
 		}
-		col = c
-	}
-	if col <= p.lastCol || col >= maxColumns {
-		return malformedf("sheet %q row %d: cell %q is out of order", p.sh.name, p.row.num, adequacy.Excerpt(ref))
-	}
-	p.inCell, p.cellRef, p.cellCol, p.cellTyp, p.lastCol = true, ref, col, typ, col
-	p.v.Reset()
-	p.is.reset()
-	return nil
-}
-
-func (p *sheetParser) endCell() error {
-	p.inCell, p.inV = false, false
-	v := p.v.String()
-	switch p.cellTyp {
-	case "s": // index into the shared strings
-		i, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || i < 0 || i >= len(p.shared) {
-			return &CellError{Sheet: p.sh.name, Row: p.row.num, Column: colName(p.cellCol), Header: "shared string",
-				Value: v, Problem: fmt.Sprintf("is not an index into the %d shared strings", len(p.shared))}
+		if err != nil || i < 0 || i >= len(sst) {
+			return malformedf("%s: cell %s: %q is not an index into the %d shared strings", where(), ref, adequacy.Excerpt(s), len(sst))
 		}
-		v = p.shared[i]
+		if *budget -= int64(sst[i]); *budget < 0 {
+			return malformedf("%s: cell %s: the workbook's references to shared strings add up to more than %s of text", where(), ref, mib(maxReferencedBytes))
+		}
 	case "inlineStr":
-		v = p.is.String()
-	case "str":
-		v = unescapeXString(v)
-	case "b":
-		v = map[string]string{"1": "TRUE", "0": "FALSE"}[strings.TrimSpace(v)]
-	}
-	if v != "" {
-		p.row.cells = append(p.row.cells, cell{p.cellCol, v})
+		return txt.check(fmt.Sprintf("%s cell %s", where(), ref))
+	default:
+		if utf8.RuneCount(v) > maxCellChars {
+			return malformedf("%s: cell %s has a value longer than a cell holds", where(), ref)
+		}
 	}
 	return nil
 }
 
-func (p *sheetParser) flushRow() {
-	if p.inRow && len(p.row.cells) > 0 {
-		p.sh.rows = append(p.sh.rows, p.row)
+// attr returns the value of the unprefixed attribute local.
+func attr(t xml.StartElement, local string) string {
+	for _, a := range t.Attr {
+		if a.Name.Local == local && a.Name.Space == "" {
+			return a.Value
+		}
 	}
-	p.inRow = false
-	p.row = sheetRow{}
+	return ""
 }

@@ -38,6 +38,28 @@ type ListenOptions struct {
 // version it serves and reloads only on a difference. fn runs on Listen's
 // goroutine: a slow fn delays the next notification, never loses it.
 func Listen(ctx context.Context, pool *pgxpool.Pool, fn func(versionID int64), opts ListenOptions) error {
+	return listen(ctx, pool, rosterChannel, fn, opts)
+}
+
+// ListenPlans is Listen for plans versions: it calls fn with the version
+// id of each plans publish (load or rollback) notified on PlansChannel,
+// and after every (re)connection with the current plans version's id,
+// until ctx ends.
+func ListenPlans(ctx context.Context, pool *pgxpool.Pool, fn func(versionID int64), opts ListenOptions) error {
+	return listen(ctx, pool, plansChannel, fn, opts)
+}
+
+// channel is a notification channel and the query of its current version.
+type channel struct {
+	name, current string
+}
+
+var (
+	rosterChannel = channel{Channel, `SELECT version_id FROM roster_current`}
+	plansChannel  = channel{PlansChannel, `SELECT version_id FROM plan_current`}
+)
+
+func listen(ctx context.Context, pool *pgxpool.Pool, ch channel, fn func(int64), opts ListenOptions) error {
 	minB, maxB := opts.MinBackoff, opts.MaxBackoff
 	if minB <= 0 {
 		minB = 250 * time.Millisecond
@@ -47,12 +69,12 @@ func Listen(ctx context.Context, pool *pgxpool.Pool, fn func(versionID int64), o
 	}
 	backoff := minB
 	for {
-		connected, err := listenOnce(ctx, pool, fn, opts)
+		connected, err := listenOnce(ctx, pool, ch, fn, opts)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if opts.OnError != nil {
-			opts.OnError(fmt.Errorf("listen %s: %w", Channel, err))
+			opts.OnError(fmt.Errorf("listen %s: %w", ch.name, err))
 		}
 		if connected {
 			backoff = minB // it worked for a while: start over
@@ -70,7 +92,7 @@ func Listen(ctx context.Context, pool *pgxpool.Pool, fn func(versionID int64), o
 
 // listenOnce listens on one connection until it fails; connected says
 // whether it got as far as listening.
-func listenOnce(ctx context.Context, pool *pgxpool.Pool, fn func(int64), opts ListenOptions) (connected bool, err error) {
+func listenOnce(ctx context.Context, pool *pgxpool.Pool, ch channel, fn func(int64), opts ListenOptions) (connected bool, err error) {
 	pc, err := pool.Acquire(ctx)
 	if err != nil {
 		return false, err
@@ -79,7 +101,7 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, fn func(int64), opts Li
 	// to anyone else.
 	conn := pc.Hijack()
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, `LISTEN `+Channel); err != nil {
+	if _, err := conn.Exec(ctx, `LISTEN `+ch.name); err != nil {
 		return false, err
 	}
 	if opts.OnConnect != nil {
@@ -87,7 +109,7 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, fn func(int64), opts Li
 	}
 	// Catch up on what was published while nobody listened.
 	var id int64
-	switch err := conn.QueryRow(ctx, `SELECT version_id FROM roster_current`).Scan(&id); {
+	switch err := conn.QueryRow(ctx, ch.current).Scan(&id); {
 	case err == nil:
 		fn(id)
 	case errors.Is(err, pgx.ErrNoRows):
@@ -102,7 +124,7 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, fn func(int64), opts Li
 		id, perr := strconv.ParseInt(n.Payload, 10, 64)
 		if perr != nil {
 			if opts.OnError != nil {
-				opts.OnError(fmt.Errorf("listen %s: payload %q is not a version id", Channel, adequacy.Excerpt(n.Payload)))
+				opts.OnError(fmt.Errorf("listen %s: payload %q is not a version id", ch.name, adequacy.Excerpt(n.Payload)))
 			}
 			continue
 		}

@@ -2,31 +2,58 @@ package report
 
 import (
 	"bufio"
+	_ "embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/geo"
 )
 
-// WriteHTML writes index.html: a page that needs nothing but itself (maps
-// inline, no scripts or styles fetched), with the totals, the worst
-// counties first, every county row in a sortable table, and the
-// recruitment ranking when there is one.
-// svgs holds each discipline's map, as WriteMaps rendered it.
-func WriteHTML(dir string, r *adequacy.GapReport, svgs map[adequacy.Discipline][]byte, picks []adequacy.RecruitPick, rejected int) error {
-	var maps []mapSection
-	for _, d := range r.Disciplines {
-		maps = append(maps, mapSection{Discipline: d.String(), Name: d.Name(), SVG: template.HTML(svgs[d])})
+// Page is what index.html shows.
+type Page struct {
+	Report    *adequacy.GapReport
+	Shapes    *geo.CountyMap
+	Providers map[adequacy.Discipline][]geo.Point // counting providers, drawn on the map
+	Picks     []adequacy.RecruitPick
+	Rejected  int      // member-file rows not evaluated (rejected.csv)
+	Files     []string // the other files of the report directory, linked from the page
+}
+
+// MaxPicks is how many recruitment targets the page lists; the rest are
+// in recruitment.csv.
+const MaxPicks = 500
+
+//go:embed assets/report.js
+var pageScript string
+
+//go:embed assets/report.css
+var pageStyle string
+
+// WriteHTML writes index.html: one self-contained file (no script, style,
+// font or image fetched) holding the report's data once, as JSON, and the
+// script that draws it: the totals, an interactive map (pan, zoom, hover
+// details, a switcher over the report's layers — its disciplines), the
+// worst counties, the recruitment ranking and every county row in tables
+// that sort, filter and page, and links to the other files.
+func WriteHTML(dir string, p Page) error {
+	r := p.Report
+	model := buildPage(r, p.Shapes, p.Providers, p.Picks, MaxPicks)
+	data, err := json.Marshal(model)
+	if err != nil {
+		return fmt.Errorf("write index.html: %w", err)
 	}
-	page := pageData{Report: r, Totals: r.Totals, Worst: r.Worst(25), Rows: r.Counties, Maps: maps, Rejected: rejected, Unserved: len(r.Unserved)}
-	if len(picks) > 0 {
-		page.Picks = picks[:min(len(picks), 200)]
-		page.MorePicks = len(picks) - len(page.Picks)
+	page := pageData{Report: r, Totals: r.Totals, Rejected: p.Rejected, Unserved: len(r.Unserved), Picks: len(p.Picks),
+		Data: template.JS(data), Script: template.JS(pageScript), Style: template.CSS(pageStyle)}
+	page.MorePicks = max(0, len(p.Picks)-MaxPicks)
+	page.Worst = len(model.Worst)
+	for _, name := range p.Files {
+		page.Files = append(page.Files, fileLink{Name: name, What: fileWhat(name)})
 	}
 	f, err := os.Create(filepath.Join(dir, "index.html"))
 	if err != nil {
@@ -46,40 +73,50 @@ func WriteHTML(dir string, r *adequacy.GapReport, svgs map[adequacy.Discipline][
 	return nil
 }
 
-type mapSection struct {
-	Discipline, Name string
-	SVG              template.HTML
+type fileLink struct{ Name, What string }
+
+// fileWhat says what a report file holds.
+func fileWhat(name string) string {
+	switch name {
+	case "adequacy.csv":
+		return "every county × discipline row"
+	case "unserved.csv":
+		return "every unserved member × discipline, with the nearest counting provider"
+	case "rejected.csv":
+		return "member-file rows not evaluated, with line, column and reason"
+	case "member_access.csv":
+		return "every member × discipline"
+	case "recruitment.csv":
+		return "every recruitment candidate ranked"
+	case "gaps.geojson":
+		return "counties and unserved cells for GIS tools"
+	}
+	if strings.HasPrefix(name, "map_") && strings.HasSuffix(name, ".svg") {
+		d, err := adequacy.ParseDiscipline(strings.TrimSuffix(strings.TrimPrefix(name, "map_"), ".svg"))
+		if err == nil {
+			return "static map of " + d.Name() + " (print, slides)"
+		}
+		return "static map"
+	}
+	return ""
 }
 
 type pageData struct {
 	Report    *adequacy.GapReport
 	Totals    []adequacy.DisciplineTotal
-	Worst     []adequacy.CountyRow
-	Rows      []adequacy.CountyRow
-	Maps      []mapSection
-	Picks     []adequacy.RecruitPick
+	Worst     int
+	Picks     int
 	MorePicks int
 	Rejected  int
 	Unserved  int
+	Files     []fileLink
+	Data      template.JS
+	Script    template.JS
+	Style     template.CSS
 }
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"pct": func(x float64) string { return fmt.Sprintf("%.1f", x) },
-	"mi": func(x float64) string {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return ""
-		}
-		return fmt.Sprintf("%.1f", x)
-	},
-	"yn": func(b bool) string {
-		if b {
-			return "pass"
-		}
-		return "FAIL"
-	},
-	"src":  typeSource,
-	"sub":  func(a, b int) int { return a - b },
-	"join": func(xs []string) string { return strings.Join(xs, ", ") },
+	"sub": func(a, b int) int { return a - b },
 	"share": func(t adequacy.DisciplineTotal) string {
 		if t.Members == 0 {
 			return "0.0"
@@ -90,65 +127,38 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 
 const pageHTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Geo-access gap report — {{.Report.Profile.Name}} {{.Report.Profile.Version}}</title>
-<style>
-body{font-family:sans-serif;margin:24px;color:#222}
-table{border-collapse:collapse;margin:8px 0 24px;font-size:13px}
-th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
-th{background:#f2f2f2;cursor:pointer;position:sticky;top:0}
-td.l,th.l{text-align:left}
-tr.FAIL td.v{color:#a50026;font-weight:bold}
-.meta{color:#555}
-svg{max-width:100%;height:auto;border:1px solid #eee}
-</style></head><body>
+<style>{{.Style}}</style></head><body>
 <h1>Geo-access gap report</h1>
 <p class="meta">Profile <b>{{.Report.Profile.Name}} {{.Report.Profile.Version}}</b> ({{.Report.Profile.Title}}) ·
 roster <b>{{.Report.RosterVersion}}</b> · as of <b>{{.Report.AsOf}}</b> · county table: {{.Report.CountySource}} ·
-{{.Report.Members}} members evaluated, {{.Rejected}} rows rejected (rejected.csv), {{.Unserved}} member × discipline pairs unserved (unserved.csv).</p>
+{{.Report.Members}} members evaluated, {{.Rejected}} rows rejected, {{.Unserved}} member × discipline pairs unserved.</p>
+<noscript><p><b>This page draws its map and tables with a script; with scripts off, the same figures are in the files below.</b></p></noscript>
+{{if .Files}}<h2>Files</h2>
+<ul class="files">{{range .Files}}<li><a href="{{.Name}}">{{.Name}}</a>{{if .What}}: {{.What}}{{end}}</li>
+{{end}}</ul>{{end}}
 
 <h2>By discipline</h2>
-<table><tr><th class="l">Discipline</th><th>Members</th><th>Served</th><th>Served %</th><th>Counties</th><th>Pass share</th><th>Meet minimum</th><th>No provider anywhere</th></tr>
+<div class="scroll" tabindex="0" role="region" aria-label="By discipline"><table><thead><tr><th scope="col" class="l">Discipline</th><th scope="col">Members</th><th scope="col">Served</th><th scope="col">Served %</th><th scope="col">Counties</th><th scope="col">Pass share</th><th scope="col">Meet minimum</th><th scope="col">No provider anywhere</th></tr></thead><tbody>
 {{range .Totals}}<tr><td class="l">{{.Discipline}}</td><td>{{.Members}}</td><td>{{.Served}}</td><td>{{share .}}</td><td>{{.Counties}}</td><td>{{.CountiesPass}}</td><td>{{.CountiesMinPass}}</td><td>{{.Unreachable}}</td></tr>
-{{end}}</table>
+{{end}}</tbody></table></div>
+
+<h2 id="map-title">Map</h2>
+<p class="meta">Counties shaded by their served share against the required share; grey: no members. Framed to the plan's counties, with state outlines.</p>
+<div id="map" class="map" role="group" aria-labelledby="map-title"></div>
 
 <h2>Worst counties</h2>
-{{if .Worst}}<table class="sortable"><thead><tr><th class="l">County</th><th class="l">Type</th><th class="l">Discipline</th><th>Members</th><th>Served %</th><th>Required %</th><th>Unserved</th><th>Nearest median mi</th><th>Nearest p90 mi</th></tr></thead><tbody>
-{{range .Worst}}<tr><td class="l">{{.County.Name}}, {{.County.State}} ({{.County.FIPS}})</td><td class="l">{{.County.Designation.Type}}</td><td class="l">{{.Discipline}}</td><td>{{.Members}}</td><td>{{pct .ServedPct}}</td><td>{{pct .RequiredPct}}</td><td>{{sub .Members .Served}}</td><td>{{mi .NearestP50}}</td><td>{{mi .NearestP90}}</td></tr>
-{{end}}</tbody></table>{{else}}<p>Every county passes.</p>{{end}}
-
-<h2>Maps</h2>
-{{range .Maps}}<h3>{{.Name}} ({{.Discipline}})</h3>
-{{.SVG}}
-{{end}}
+{{if .Worst}}<div id="worst"></div>{{else}}<p>Every county passes.</p>{{end}}
 
 {{if .Picks}}<h2>Recruitment targets</h2>
-<p class="meta">Greedy maximum coverage: each candidate's members newly served after the picks above it.{{if .MorePicks}} {{.MorePicks}} more in recruitment.csv.{{end}}</p>
-<table class="sortable"><thead><tr><th>Rank</th><th class="l">NPI</th><th class="l">Name</th><th class="l">Discipline</th><th class="l">County</th><th>Newly served</th><th>Cumulative</th><th>Counties flipped to pass</th></tr></thead><tbody>
-{{range .Picks}}<tr><td>{{.Rank}}</td><td class="l">{{.Provider.NPI}}</td><td class="l">{{.Provider.Name}}</td><td class="l">{{.Provider.Discipline}}</td><td class="l">{{.Provider.CountyFIPS}}</td><td>{{.NewlyServed}}</td><td>{{.CumulativeServed}}</td><td>{{.CountiesFlipped}}</td></tr>
-{{end}}</tbody></table>{{end}}
+{{if .MorePicks}}<p class="meta">The first {{sub .Picks .MorePicks}} of {{.Picks}}; every one is in recruitment.csv.</p>{{end}}
+<div id="picks"></div>{{end}}
 
 <h2>Every county</h2>
-<p class="meta">Click a column to sort. Providers counted: within time and distance of at least one member, not telehealth-only (42 CFR 422.116(e)).</p>
-<table class="sortable"><thead><tr><th class="l">FIPS</th><th class="l">County</th><th class="l">State</th><th class="l">Type</th><th class="l">Type source</th><th class="l">Discipline</th><th>Members</th><th>Served</th><th>Served %</th><th>Required %</th><th class="l">Share</th><th>Counted</th><th>Minimum</th><th class="l">Minimum met</th><th>Nearest median mi</th><th>Nearest p90 mi</th><th class="l">Credits</th></tr></thead><tbody>
-{{range .Rows}}<tr class="{{yn .Pass}}"><td class="l">{{.County.FIPS}}</td><td class="l">{{.County.Name}}</td><td class="l">{{.County.State}}</td><td class="l">{{.County.Designation.Type}}</td><td class="l">{{src .County}}</td><td class="l">{{.Discipline}}</td><td>{{.Members}}</td><td>{{.Served}}</td><td>{{pct .ServedPct}}</td><td>{{pct .RequiredPct}}</td><td class="l v">{{yn .Pass}}</td><td>{{.Counted}}</td><td>{{.MinRequired}}</td><td class="l">{{yn .MinPass}}</td><td>{{mi .NearestP50}}</td><td>{{mi .NearestP90}}</td><td class="l">{{join .Credits}}</td></tr>
-{{end}}</tbody></table>
-<script>
-document.querySelectorAll("table.sortable").forEach(function(t){
-  t.querySelectorAll("th").forEach(function(th,i){
-    var asc=true;
-    th.addEventListener("click",function(){
-      var rows=Array.from(t.tBodies[0].rows);
-      rows.sort(function(a,b){
-        var x=a.cells[i].textContent,y=b.cells[i].textContent,nx=parseFloat(x),ny=parseFloat(y);
-        var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);
-        return asc?c:-c;
-      });
-      asc=!asc;
-      rows.forEach(function(r){t.tBodies[0].appendChild(r)});
-    });
-  });
-});
-</script>
+<div id="counties"></div>
+<script type="application/json" id="report-data">{{.Data}}</script>
+<script>{{.Script}}</script>
 </body></html>
 `
 

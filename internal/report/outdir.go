@@ -50,6 +50,8 @@ type Output struct {
 	realDir  string // dir with symbolic links resolved
 	created  bool   // dir did not exist: tmp becomes it
 	inputs   []input
+	files    []string // the files the report owns in dir
+	dirs     []string // the folders it owns there, replaced whole
 }
 
 // input is a file the report reads (or writes elsewhere): found by
@@ -64,6 +66,13 @@ type input struct {
 // not be any of inputs (paths of files the report reads, or writes
 // elsewhere; missing ones are skipped).
 func NewOutput(dir string, inputs ...string) (*Output, error) {
+	return NewOutputFor(dir, Files(), nil, inputs...)
+}
+
+// NewOutputFor is NewOutput for another kind of report, which owns the
+// given files and folders in dir (a folder is replaced whole: the HSD
+// export's and exception packets' commands use it).
+func NewOutputFor(dir string, files, dirs []string, inputs ...string) (*Output, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("report directory: no directory given")
 	}
@@ -71,7 +80,7 @@ func NewOutput(dir string, inputs ...string) (*Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report directory %s: %w", dir, err)
 	}
-	o := &Output{dir: abs, realDir: realPath(abs)}
+	o := &Output{dir: abs, realDir: realPath(abs), files: files, dirs: dirs}
 	for _, in := range inputs {
 		if in == "" || in == "-" {
 			continue
@@ -94,7 +103,7 @@ func NewOutput(dir string, inputs ...string) (*Output, error) {
 	case !st.IsDir():
 		return nil, fmt.Errorf("report directory %s: not a directory", dir)
 	default:
-		for _, name := range Files() {
+		for _, name := range append(slices.Clone(o.files), o.dirs...) {
 			if err := o.checkTarget(name); err != nil {
 				return nil, err
 			}
@@ -141,8 +150,10 @@ func (o *Output) checkTarget(name string) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("report directory: %w", err)
 	}
+	isDir := slices.Contains(o.dirs, name)
 	for _, in := range o.inputs {
-		if in.real == real || (st != nil && in.st != nil && os.SameFile(st, in.st)) {
+		if in.real == real || (st != nil && in.st != nil && os.SameFile(st, in.st)) ||
+			(isDir && strings.HasPrefix(in.real, real+string(filepath.Separator))) {
 			return fmt.Errorf("%w: the input %s is the report's %s, which the report would overwrite or remove; move it out of %s",
 				ErrUnsafeOutput, in.name, name, o.dir)
 		}
@@ -152,7 +163,9 @@ func (o *Output) checkTarget(name string) error {
 		return nil
 	case st.Mode()&fs.ModeSymlink != 0:
 		return fmt.Errorf("%w: %s is a symbolic link; the report would write where it points", ErrUnsafeOutput, path)
-	case !st.Mode().IsRegular():
+	case isDir && !st.IsDir():
+		return fmt.Errorf("%w: %s is not a folder", ErrUnsafeOutput, path)
+	case !isDir && !st.Mode().IsRegular():
 		return fmt.Errorf("%w: %s is not a regular file", ErrUnsafeOutput, path)
 	}
 	return nil
@@ -186,26 +199,46 @@ func (o *Output) Commit() error {
 		}
 		return nil
 	}
-	stale := slices.DeleteFunc(Files(), func(n string) bool { return slices.Contains(written, n) })
+	stale := slices.DeleteFunc(append(slices.Clone(o.files), o.dirs...), func(n string) bool { return slices.Contains(written, n) })
 	for _, name := range append(slices.Clone(written), stale...) {
 		if err := o.checkTarget(name); err != nil {
 			o.Abort()
 			return err
 		}
 	}
+	var errs []error
 	for _, name := range written {
-		if err := os.Rename(filepath.Join(o.tmp, name), filepath.Join(o.dir, name)); err != nil {
+		target := filepath.Join(o.dir, name)
+		aside := ""
+		if slices.Contains(o.dirs, name) {
+			// A folder is replaced whole: the old one steps aside first,
+			// and comes back if the new one cannot take its place.
+			aside = filepath.Join(o.tmp, ".old-"+name)
+			if err := os.Rename(target, aside); errors.Is(err, fs.ErrNotExist) {
+				aside = ""
+			} else if err != nil {
+				o.Abort()
+				return fmt.Errorf("report directory %s: %w", o.dir, err)
+			}
+		}
+		if err := os.Rename(filepath.Join(o.tmp, name), target); err != nil {
+			if aside != "" {
+				os.Rename(aside, target)
+			}
 			o.Abort()
 			return fmt.Errorf("report directory %s: %w", o.dir, err)
 		}
 	}
-	var errs []error
 	for _, name := range stale {
-		if err := os.Remove(filepath.Join(o.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		remove := os.Remove
+		if slices.Contains(o.dirs, name) {
+			remove = os.RemoveAll
+		}
+		if err := remove(filepath.Join(o.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
-	if err := os.Remove(o.tmp); err != nil {
+	if err := os.RemoveAll(o.tmp); err != nil { // the folders that stepped aside, if any
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

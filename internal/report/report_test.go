@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -135,34 +138,69 @@ func mustRead(t *testing.T, p string) []byte {
 	return b
 }
 
-// The map is well-formed SVG with one path per county of the states drawn,
-// every county of the report among them, titled with the versions.
+// The static map is well-formed SVG titled with the versions, drawing
+// every ring of the counties framed — each county in the shade of its
+// row, or grey — with one path per shade, state outlines and a legend.
 func TestMapRenders(t *testing.T) {
 	eng, rep, _, _ := sampleReport(t)
+	l := layout(rep, eng.Map)
 	for _, d := range rep.Disciplines {
 		var b bytes.Buffer
 		if err := RenderMap(&b, rep, d, eng.Map, nil); err != nil {
 			t.Fatal(err)
 		}
-		ids := map[string]bool{}
-		title := ""
+		want := map[string]int{} // shade class → rings
+		rows := map[string]adequacy.CountyRow{}
+		for _, r := range rep.Counties {
+			if r.Discipline == d {
+				rows[r.County.FIPS] = r
+			}
+		}
+		for _, p := range l.panels {
+			for _, si := range p.shapes {
+				s := eng.Map.Shapes()[si]
+				class := "shade-none"
+				if r, ok := rows[s.FIPS]; ok {
+					class = "shade-" + strconv.Itoa(binOf(r))
+				}
+				for _, poly := range s.Shape {
+					for _, ring := range poly {
+						if len(ring) >= 4 {
+							want[class]++
+						}
+					}
+				}
+			}
+		}
+		got := map[string]int{}
+		title, outlines := "", 0
 		dec := xml.NewDecoder(&b)
 		inTitle := false
 		for {
 			tok, err := dec.Token()
-			if err != nil {
-				if err.Error() != "EOF" {
-					t.Fatalf("%s: SVG does not parse: %v", d, err)
-				}
+			if err == io.EOF {
 				break
+			}
+			if err != nil {
+				t.Fatalf("%s: SVG does not parse: %v", d, err)
 			}
 			switch el := tok.(type) {
 			case xml.StartElement:
 				if el.Name.Local == "path" {
+					class, path := "", ""
 					for _, a := range el.Attr {
-						if a.Name.Local == "id" {
-							ids[strings.TrimPrefix(a.Value, "c-")] = true
+						switch a.Name.Local {
+						case "class":
+							class = a.Value
+						case "d":
+							path = a.Value
 						}
+					}
+					if c, ok := strings.CutPrefix(class, "county "); ok {
+						got[c] += strings.Count(path, "M")
+					}
+					if class == "states" {
+						outlines += strings.Count(path, "M")
 					}
 				}
 				inTitle = el.Name.Local == "title" && title == ""
@@ -173,10 +211,11 @@ func TestMapRenders(t *testing.T) {
 				}
 			}
 		}
-		for _, r := range rep.Counties {
-			if !ids[r.County.FIPS] {
-				t.Errorf("%s map lacks county %s", d, r.County.FIPS)
-			}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s map: rings per shade %v, want %v", d, got, want)
+		}
+		if outlines == 0 {
+			t.Errorf("%s map has no state outlines", d)
 		}
 		if !strings.Contains(title, "cms-ma 2026.1") || !strings.Contains(title, "sample-2026.11") {
 			t.Errorf("%s map title %q lacks the versions", d, title)
@@ -216,15 +255,14 @@ func TestGeoJSONAndHTML(t *testing.T) {
 	if fc.Type != "FeatureCollection" || fc.Profile != "cms-ma" || counties != len(want) || cells != len(rep.Cells) {
 		t.Errorf("geojson: %s %s, %d counties (want %d), %d cells (want %d)", fc.Type, fc.Profile, counties, len(want), cells, len(rep.Cells))
 	}
-	svgs, err := WriteMaps(dir, rep, eng.Map, map[adequacy.Discipline][]geo.Point{})
-	if err != nil {
+	if err := WriteMaps(dir, rep, eng.Map, map[adequacy.Discipline][]geo.Point{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteHTML(dir, rep, svgs, picks, len(rej)); err != nil {
+	if err := WriteHTML(dir, Page{Report: rep, Shapes: eng.Map, Picks: picks, Rejected: len(rej)}); err != nil {
 		t.Fatal(err)
 	}
 	page := string(mustRead(t, filepath.Join(dir, "index.html")))
-	for _, s := range []string{"<svg", "Worst counties", "Recruitment targets", "sortable", "cms-ma 2026.1", "sample-2026.11"} {
+	for _, s := range []string{`name="viewport"`, `id="report-data"`, "Worst counties", "Recruitment targets", "cms-ma 2026.1", "sample-2026.11"} {
 		if !strings.Contains(page, s) {
 			t.Errorf("index.html lacks %q", s)
 		}

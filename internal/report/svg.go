@@ -8,8 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
+	"strconv"
 
 	"github.com/paulmach/orb"
 
@@ -18,35 +17,36 @@ import (
 	"github.com/geoaccess/geoaccess/internal/par"
 )
 
-// A map shows one discipline: counties of the states with members shaded
-// by how far their served share is from the required one, the grid cells
-// of unserved members, the counting providers, a legend and a title with
-// the profile and roster versions. Places far apart (Alaska, Hawaii, the
-// territories) get panels of their own, each in an equirectangular
-// projection scaled by the cosine of its middle latitude.
+// A static map shows one discipline for print and slides: the composite
+// of layout.go, counties shaded by how far their served share is from the
+// required one, state outlines, the grid cells of unserved members, the
+// counting providers, a legend and a title with the profile and roster
+// versions. Geometry is aggregated — one path per shade, one for the
+// outlines, one per shade of cells, one for the providers — so the file
+// stays the size of the geography whatever the member count. Details per
+// county are in index.html's interactive map and in adequacy.csv.
 
 // MapFile names a discipline's map.
 func MapFile(d adequacy.Discipline) string { return "map_" + d.String() + ".svg" }
 
 // WriteMaps writes one SVG map per discipline of the report, rendering
-// them in parallel, and returns them for the index page.
-func WriteMaps(dir string, r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequacy.Discipline][]geo.Point) (map[adequacy.Discipline][]byte, error) {
-	out := make(map[adequacy.Discipline][]byte, len(r.Disciplines))
-	bufs := make([]bytes.Buffer, len(r.Disciplines))
+// them in parallel.
+func WriteMaps(dir string, r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequacy.Discipline][]geo.Point) error {
 	errs := make([]error, len(r.Disciplines))
+	l := layout(r, shapes)
 	par.For(len(r.Disciplines), 0, func(_, i int) {
 		d := r.Disciplines[i]
-		if errs[i] = RenderMap(&bufs[i], r, d, shapes, providers[d]); errs[i] == nil {
-			errs[i] = os.WriteFile(filepath.Join(dir, MapFile(d)), bufs[i].Bytes(), 0o644)
+		var b bytes.Buffer
+		if errs[i] = renderMap(&b, l, r, d, shapes, providers[d]); errs[i] == nil {
+			errs[i] = os.WriteFile(filepath.Join(dir, MapFile(d)), b.Bytes(), 0o644)
 		}
 	})
 	for i, d := range r.Disciplines {
 		if errs[i] != nil {
-			return nil, fmt.Errorf("write %s: %w", MapFile(d), errs[i])
+			return fmt.Errorf("write %s: %w", MapFile(d), errs[i])
 		}
-		out[d] = bufs[i].Bytes()
 	}
-	return out, nil
+	return nil
 }
 
 // Legend bins: a passing county, four sizes of shortfall, no members.
@@ -63,213 +63,190 @@ var bins = []struct {
 
 const noMembers = "#e6e6e6"
 
-func fillFor(row adequacy.CountyRow) string {
+// Unserved cells: drawn at least minCell pixels wide so they show at any
+// scale, darker with more members.
+const (
+	minCell    = 3.0
+	cellColor  = "#2d004b"
+	outlineCol = "#4d4d4d"
+	providerCl = "#1f4e9c"
+)
+
+var cellShades = []struct {
+	min     int
+	opacity float64
+	label   string
+}{{1, 0.7, "1–2"}, {3, 0.8, "3–9"}, {10, 0.9, "10–49"}, {50, 1, "50 or more"}}
+
+func cellShade(n int) int {
+	k := 0
+	for i, s := range cellShades {
+		if n >= s.min {
+			k = i
+		}
+	}
+	return k
+}
+
+func binOf(row adequacy.CountyRow) int {
 	if row.Pass {
-		return bins[0].color
+		return 0
 	}
 	gap := row.RequiredPct - row.ServedPct
-	for _, b := range bins[1:] {
+	for i, b := range bins[1:] {
 		if gap < b.maxGap {
-			return b.color
+			return i + 1
 		}
 	}
-	return bins[len(bins)-1].color
-}
-
-func region(state string) string {
-	switch state {
-	case "AK", "HI", "AS":
-		return state
-	case "PR", "VI":
-		return "PR"
-	case "GU", "MP":
-		return "GU"
-	}
-	return "US"
-}
-
-var regionNames = map[string]string{"US": "Contiguous states", "AK": "Alaska", "HI": "Hawaii", "PR": "Puerto Rico and Virgin Islands", "GU": "Guam and Northern Mariana Islands", "AS": "American Samoa"}
-
-// panel is one region's frame: which counties it draws and how it projects.
-type panel struct {
-	name         string
-	shapes       []*geo.CountyShape
-	lon0, cosφ   float64
-	minX, maxY   float64
-	scale        float64
-	x0, y0, w, h float64 // placement on the canvas, pixels
-	wrap         bool    // Alaska: east longitudes drawn west of the antimeridian
-}
-
-func (p *panel) project(lon, lat float64) (float64, float64) {
-	if p.wrap && lon > 0 {
-		lon -= 360
-	}
-	return p.x0 + ((lon-p.lon0)*p.cosφ-p.minX)*p.scale, p.y0 + (p.maxY-lat)*p.scale
-}
-
-// panels lays out a frame per region with members.
-func panels(r *adequacy.GapReport, shapes *geo.CountyMap) []*panel {
-	states := map[string]bool{}
-	for _, row := range r.Counties {
-		states[row.County.State] = true
-	}
-	byRegion := map[string]*panel{}
-	var order []string
-	for i, s := range shapes.Shapes() {
-		if !states[s.State] {
-			continue
-		}
-		rg := region(s.State)
-		p, ok := byRegion[rg]
-		if !ok {
-			p = &panel{name: regionNames[rg], wrap: rg == "AK"}
-			byRegion[rg] = p
-			order = append(order, rg)
-		}
-		p.shapes = append(p.shapes, &shapes.Shapes()[i])
-	}
-	sort.SliceStable(order, func(i, j int) bool { return order[i] == "US" && order[j] != "US" })
-	var out []*panel
-	x, y, rowH := 0.0, 40.0, 0.0
-	for k, rg := range order {
-		p := byRegion[rg]
-		width := 300.0
-		if rg == "US" || len(order) == 1 {
-			width = 960
-		}
-		p.fit(width)
-		if k > 0 && x+p.w > 960 {
-			x, y, rowH = 0, y+rowH+30, 0
-		}
-		p.x0, p.y0 = x+10, y+20
-		x += p.w + 20
-		rowH = math.Max(rowH, p.h+20)
-		if rg == "US" && len(order) > 1 {
-			x, y, rowH = 0, y+rowH+30, 0
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// fit sets the projection so the panel's counties fill width pixels.
-func (p *panel) fit(width float64) {
-	b := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
-	for _, s := range p.shapes {
-		for _, poly := range s.Shape {
-			for _, pt := range poly[0] {
-				lon := pt[0]
-				if p.wrap && lon > 0 {
-					lon -= 360
-				}
-				b = b.Extend(orb.Point{lon, pt[1]})
-			}
-		}
-	}
-	p.lon0 = (b.Min[0] + b.Max[0]) / 2
-	p.cosφ = math.Cos((b.Min[1] + b.Max[1]) / 2 * math.Pi / 180)
-	p.minX = (b.Min[0] - p.lon0) * p.cosφ
-	spanX := math.Max((b.Max[0]-p.lon0)*p.cosφ-p.minX, 1e-6)
-	spanY := math.Max(b.Max[1]-b.Min[1], 1e-6)
-	p.maxY = b.Max[1]
-	p.scale = width / spanX
-	if h := spanY * p.scale; h > 600 { // keep tall regions on the page
-		p.scale = 600 / spanY
-	}
-	p.w, p.h = spanX*p.scale, spanY*p.scale
-}
-
-func (p *panel) contains(lon, lat float64) bool {
-	x, y := p.project(lon, lat)
-	return x >= p.x0-1 && x <= p.x0+p.w+1 && y >= p.y0-1 && y <= p.y0+p.h+1
+	return len(bins) - 1
 }
 
 // RenderMap draws discipline d's map as SVG.
 func RenderMap(w io.Writer, r *adequacy.GapReport, d adequacy.Discipline, shapes *geo.CountyMap, providers []geo.Point) error {
-	rows := map[string]adequacy.CountyRow{}
+	return renderMap(w, layout(r, shapes), r, d, shapes, providers)
+}
+
+func renderMap(w io.Writer, l *mapLayout, r *adequacy.GapReport, d adequacy.Discipline, shapes *geo.CountyMap, providers []geo.Point) error {
+	shade := map[string]int{}
 	for _, row := range r.Counties {
 		if row.Discipline == d {
-			rows[row.County.FIPS] = row
+			shade[row.County.FIPS] = binOf(row)
 		}
 	}
-	ps := panels(r, shapes)
-	height := 60.0
-	for _, p := range ps {
-		height = math.Max(height, p.y0+p.h+40)
-	}
-	legendY := height
-	height += 110
+	top := 34.0
+	legendY := top + l.height + 10
+	height := legendY + 80
 	bw := &errWriter{w: w}
-	bw.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="980" height="%.0f" viewBox="0 0 980 %.0f" font-family="sans-serif" font-size="12">`+"\n", height, height)
+	bw.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="12">`+"\n",
+		l.width, height, l.width, height)
 	bw.printf(`<title>%s access: %s %s, roster %s, as of %s</title>`+"\n", d.Name(), esc(r.Profile.Name), esc(r.Profile.Version), esc(r.RosterVersion), r.AsOf)
 	bw.printf(`<text x="10" y="22" font-size="16" font-weight="bold">%s (%s) access — profile %s %s — roster %s — as of %s</text>`+"\n",
 		d.Name(), d, esc(r.Profile.Name), esc(r.Profile.Version), esc(r.RosterVersion), r.AsOf)
-	for _, p := range ps {
-		bw.printf(`<g class="panel"><text x="%.1f" y="%.1f" fill="#555">%s</text>`+"\n", p.x0, p.y0-6, esc(p.name))
-		for _, s := range p.shapes {
-			fill, tip := noMembers, fmt.Sprintf("%s, %s (%s): no members", s.Name, s.State, s.FIPS)
-			if row, ok := rows[s.FIPS]; ok {
-				fill = fillFor(row)
-				verdict := "PASS"
-				if !row.Pass {
-					verdict = "FAIL"
-				}
-				tip = fmt.Sprintf("%s, %s (%s) %s: %s %d of %d served (%.1f%%, %.0f%% required) %s; %d providers counted, %d required",
-					s.Name, s.State, s.FIPS, row.County.Designation.Type, d, row.Served, row.Members, row.ServedPct, row.RequiredPct, verdict, row.Counted, row.MinRequired)
+	bw.printf("<defs>")
+	for i, p := range l.panels {
+		bw.printf(`<clipPath id="clip%d"><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f"/></clipPath>`, i, p.x0, top+p.y0, p.w, p.h)
+	}
+	bw.printf("</defs>\n")
+	all := shapes.Shapes()
+	lines := stateOutlines(shapes)
+	for i, p := range l.panels {
+		bw.printf(`<g class="panel"><text x="%.1f" y="%.1f" fill="#555">%s</text>`+"\n", p.x0, top+p.y0-6, esc(p.name))
+		bw.printf(`<g clip-path="url(#clip%d)">`+"\n", i)
+		paths := make([][]byte, len(bins)+1) // the bins, then no members
+		for _, si := range p.shapes {
+			k, ok := shade[all[si].FIPS]
+			if !ok {
+				k = len(bins)
 			}
-			bw.printf(`<path id="c-%s" class="county" fill="%s" stroke="#fff" stroke-width="0.4" d="%s"><title>%s</title></path>`+"\n",
-				s.FIPS, fill, p.path(s.Shape), esc(tip))
+			paths[k] = p.appendPolygons(paths[k], all[si].Shape, top)
 		}
-		p.drawCells(bw, r, d)
-		p.drawProviders(bw, providers)
-		bw.printf("</g>\n")
+		for k, d := range paths {
+			if len(d) == 0 {
+				continue
+			}
+			fill, class := noMembers, "shade-none"
+			if k < len(bins) {
+				fill, class = bins[k].color, "shade-"+strconv.Itoa(k)
+			}
+			bw.printf(`<path class="county %s" fill="%s" stroke="#fff" stroke-width="0.4" d="%s"/>`+"\n", class, fill, d)
+		}
+		var outline []byte
+		for _, sl := range lines {
+			if region(sl.state) == p.region && p.overlaps(wrapBound(p, sl.bound)) {
+				outline = p.appendLine(outline, sl.pts, top)
+			}
+		}
+		if len(outline) > 0 {
+			bw.printf(`<path class="states" fill="none" stroke="%s" stroke-width="0.9" stroke-linejoin="round" d="%s"/>`+"\n", outlineCol, outline)
+		}
+		p.drawCells(bw, r.Cells, d, i, l, top)
+		p.drawProviders(bw, providers, i, l, top)
+		bw.printf("</g>")
+		bw.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="#bbb" stroke-width="0.6"/></g>`+"\n", p.x0, top+p.y0, p.w, p.h)
 	}
 	drawLegend(bw, legendY)
 	bw.printf("</svg>\n")
 	return bw.err
 }
 
-func (p *panel) path(mp orb.MultiPolygon) string {
-	var b strings.Builder
-	for _, poly := range mp {
-		for _, ring := range poly {
-			for i, pt := range ring {
-				x, y := p.project(pt[0], pt[1])
-				if i == 0 {
-					fmt.Fprintf(&b, "M%.1f %.1f", x, y)
-				} else {
-					fmt.Fprintf(&b, "L%.1f %.1f", x, y)
-				}
-			}
-			b.WriteString("Z")
-		}
-	}
-	return b.String()
+func appendXY(b []byte, cmd byte, x, y float64) []byte {
+	b = append(b, cmd)
+	b = strconv.AppendFloat(b, math.Round(x*10)/10, 'f', -1, 64)
+	b = append(b, ' ')
+	return strconv.AppendFloat(b, math.Round(y*10)/10, 'f', -1, 64)
 }
 
-func (p *panel) drawCells(bw *errWriter, r *adequacy.GapReport, d adequacy.Discipline) {
-	for _, c := range r.Cells {
+func (p *panel) appendPolygons(b []byte, mp orb.MultiPolygon, top float64) []byte {
+	for _, poly := range mp {
+		for _, ring := range poly {
+			if len(ring) < 4 {
+				continue
+			}
+			for i, pt := range ring[:len(ring)-1] {
+				x, y := p.project(pt[0], pt[1])
+				b = appendXY(b, "LM"[b2i(i == 0)], x, y+top)
+			}
+			b = append(b, 'Z')
+		}
+	}
+	return b
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (p *panel) appendLine(b []byte, pts []orb.Point, top float64) []byte {
+	for i, pt := range pts {
+		x, y := p.project(pt[0], pt[1])
+		b = appendXY(b, "LM"[b2i(i == 0)], x, y+top)
+	}
+	return b
+}
+
+func (p *panel) drawCells(bw *errWriter, cells []adequacy.GapCell, d adequacy.Discipline, pi int, l *mapLayout, top float64) {
+	paths := make([][]byte, len(cellShades))
+	for _, c := range cells {
 		n := c.Unserved[d]
-		if n == 0 || !p.contains(c.Lon+c.Size/2, c.Lat+c.Size/2) {
+		if n == 0 || l.panelOf(c.Lon+c.Size/2, c.Lat+c.Size/2) != pi {
 			continue
 		}
 		x, y := p.project(c.Lon, c.Lat+c.Size)
 		x2, y2 := p.project(c.Lon+c.Size, c.Lat)
-		side := math.Max(math.Max(x2-x, y2-y), 2)
-		op := math.Min(0.9, 0.35+0.12*math.Log2(float64(n)))
-		bw.printf(`<rect class="unserved" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#111" fill-opacity="%.2f"><title>%d unserved</title></rect>`+"\n",
-			x, y, side, side, op, n)
+		side := math.Max(math.Max(x2-x, y2-y), minCell)
+		cx, cy := (x+x2)/2, (y+y2)/2
+		k := cellShade(n)
+		paths[k] = appendXY(paths[k], 'M', cx-side/2, cy-side/2+top)
+		paths[k] = append(paths[k], 'h')
+		paths[k] = strconv.AppendFloat(paths[k], math.Round(side*10)/10, 'f', -1, 64)
+		paths[k] = append(paths[k], 'v')
+		paths[k] = strconv.AppendFloat(paths[k], math.Round(side*10)/10, 'f', -1, 64)
+		paths[k] = append(paths[k], 'h')
+		paths[k] = strconv.AppendFloat(paths[k], -math.Round(side*10)/10, 'f', -1, 64)
+		paths[k] = append(paths[k], 'Z')
+	}
+	for k, d := range paths {
+		if len(d) > 0 {
+			bw.printf(`<path class="unserved" fill="%s" fill-opacity="%.2f" d="%s"/>`+"\n", cellColor, cellShades[k].opacity, d)
+		}
 	}
 }
 
-func (p *panel) drawProviders(bw *errWriter, pts []geo.Point) {
+func (p *panel) drawProviders(bw *errWriter, pts []geo.Point, pi int, l *mapLayout, top float64) {
+	var b []byte
 	for _, pt := range pts {
-		if !p.contains(pt.Lon, pt.Lat) {
+		if l.panelOf(pt.Lon, pt.Lat) != pi {
 			continue
 		}
 		x, y := p.project(pt.Lon, pt.Lat)
-		bw.printf(`<circle class="provider" cx="%.1f" cy="%.1f" r="1.3" fill="#1f4e9c"/>`+"\n", x, y)
+		b = appendXY(b, 'M', x, y+top)
+		b = append(b, "h0"...)
+	}
+	if len(b) > 0 {
+		bw.printf(`<path class="provider" stroke="%s" stroke-width="2.4" stroke-linecap="round" d="%s"/>`+"\n", providerCl, b)
 	}
 }
 
@@ -281,8 +258,9 @@ func drawLegend(bw *errWriter, y float64) {
 		x += 170
 	}
 	bw.printf(`<rect x="10" y="%.0f" width="14" height="14" fill="%s"/><text x="28" y="%.0f">no members</text>`+"\n", y+50, noMembers, y+61)
-	bw.printf(`<rect x="180" y="%.0f" width="14" height="14" fill="#111" fill-opacity="0.6"/><text x="198" y="%.0f">unserved members (grid cell; darker = more)</text>`+"\n", y+50, y+61)
-	bw.printf(`<circle cx="527" cy="%.0f" r="3" fill="#1f4e9c"/><text x="536" y="%.0f">counting provider</text></g>`+"\n", y+57, y+61)
+	bw.printf(`<rect x="180" y="%.0f" width="14" height="14" fill="%s" fill-opacity="0.7"/><text x="198" y="%.0f">unserved members (grid cell; darker = more)</text>`+"\n", y+50, cellColor, y+61)
+	bw.printf(`<circle cx="527" cy="%.0f" r="3" fill="%s"/><text x="536" y="%.0f">counting provider</text>`+"\n", y+57, providerCl, y+61)
+	bw.printf(`<line x1="680" x2="700" y1="%.0f" y2="%.0f" stroke="%s" stroke-width="1.2"/><text x="706" y="%.0f">state outline</text></g>`+"\n", y+57, y+57, outlineCol, y+61)
 }
 
 func esc(s string) string { return html.EscapeString(s) }

@@ -33,7 +33,7 @@ func (s *service) ReloadRoster(ctx context.Context, req *pb.ReloadRosterRequest)
 	if err != nil {
 		return nil, reloadErrorStatus(err, res.Status).Err()
 	}
-	out := &pb.ReloadRosterResponse{Result: pb.ReloadResult_RELOAD_RESULT_UNCHANGED, Status: rosterStatusProto(res.Status)}
+	out := &pb.ReloadRosterResponse{Result: pb.ReloadResult_RELOAD_RESULT_UNCHANGED, Status: rosterStatusProto(res.Status, true)}
 	if res.Loaded {
 		out.Result = pb.ReloadResult_RELOAD_RESULT_LOADED
 	}
@@ -60,6 +60,8 @@ func reloadErrorStatus(err error, st serving.RosterStatus) *status.Status {
 	switch {
 	case errors.Is(err, adequacy.ErrShrink):
 		return status.New(codes.FailedPrecondition, msg+" (force overrides the shrink guard)")
+	case errors.Is(err, adequacy.ErrEmptyRoster):
+		return status.New(codes.FailedPrecondition, msg)
 	case errors.Is(err, context.Canceled):
 		return status.New(codes.Canceled, msg)
 	case errors.Is(err, context.DeadlineExceeded):

@@ -8,22 +8,35 @@ import (
 	"time"
 
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/internal/par"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
-// batchItem is one received item, converted.
+// batchItem is one received item, converted, with the bytes it holds of
+// the stream's budget.
 type batchItem struct {
-	ref string
-	dr  domainRequest
+	ref  string
+	dr   domainRequest
+	cost int64
+}
+
+// answered is a decided chunk on its way to the sender: the answers and
+// the bytes each holds of the budget.
+type answered struct {
+	msgs  []*pb.CheckAccessBatchResponse
+	costs []int64
 }
 
 // batchRun is one CheckAccessBatch stream: a receiver goroutine feeds
 // items to the chunker (the handler's goroutine), which decides whole
-// chunks and hands their answers to a sender goroutine. Channels of
-// bounded capacity between them are the flow control.
+// chunks and hands their answers to a sender goroutine. The flow control
+// is the stream's byte budget, which every item holds from its receipt
+// until its answer is sent (its encoded size and an estimate of its
+// answer's, then its answer's), and channels of bounded capacity between
+// the three.
 type batchRun struct {
 	s      *service
 	cfg    BatchConfig
@@ -31,8 +44,9 @@ type batchRun struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	budget  *byteBudget
 	items   chan batchItem
-	answers chan []*pb.CheckAccessBatchResponse
+	answers chan answered
 	sent    chan struct{} // closed when the sender is done
 
 	errMu            sync.Mutex
@@ -50,9 +64,11 @@ func (s *service) CheckAccessBatch(stream pb.AdequacyService_CheckAccessBatchSer
 	defer cancel()
 	cfg := s.batch
 	r := &batchRun{s: s, cfg: cfg, stream: stream, ctx: ctx, cancel: cancel,
+		budget:  newByteBudget(cfg.BufferBytes, s.metrics.batchBuffered),
 		items:   make(chan batchItem, cfg.ChunkSize),
-		answers: make(chan []*pb.CheckAccessBatchResponse, 2),
+		answers: make(chan answered, 2),
 		sent:    make(chan struct{})}
+	defer r.budget.close()
 	go r.receive()
 	go r.send()
 	r.chunkLoop()
@@ -101,7 +117,13 @@ func (r *batchRun) receive() {
 			r.setErr(&r.recvErr, err)
 			return
 		}
-		it := batchItem{ref: m.GetMemberRef(), dr: checkRequest(m, r.s.today())}
+		// The item's bytes are taken before it is queued: while the
+		// stream holds its budget's worth, it reads nothing more.
+		cost := int64(proto.Size(m)) + answerEstimate(len(m.GetDisciplines()), m.GetK())
+		if err := r.budget.acquire(r.ctx, cost); err != nil {
+			return
+		}
+		it := batchItem{ref: m.GetMemberRef(), dr: checkRequest(m, r.s.today()), cost: cost}
 		select {
 		case r.items <- it:
 		case <-r.ctx.Done():
@@ -114,7 +136,7 @@ func (r *batchRun) send() {
 	defer close(r.sent)
 	failed := false
 	for chunk := range r.answers {
-		for _, a := range chunk {
+		for i, a := range chunk.msgs {
 			if failed {
 				break // drain: the chunker must never block on a dead stream
 			}
@@ -122,6 +144,7 @@ func (r *batchRun) send() {
 				r.setErr(&r.sendErr, err)
 				failed = true
 			}
+			r.budget.adjust(-chunk.costs[i])
 		}
 	}
 }
@@ -203,8 +226,17 @@ func (r *batchRun) decide(chunk []batchItem) bool {
 		}
 	})
 	r.count(answers, out)
+	// Each item now holds its answer's encoded size instead of its own
+	// and the estimate.
+	costs := make([]int64, len(answers))
+	var delta int64
+	for i, a := range answers {
+		costs[i] = int64(proto.Size(a))
+		delta += costs[i] - chunk[i].cost
+	}
+	r.budget.adjust(delta)
 	select {
-	case r.answers <- answers:
+	case r.answers <- answered{answers, costs}:
 		return true
 	case <-r.ctx.Done():
 		return false

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -155,7 +156,39 @@ func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration) {
 // stream and reports member-disciplines per second.
 func BenchmarkCheckAccessBatch(b *testing.B) {
 	addr, members := benchServer(b)
-	c := client(b, addr)
+	streamMembers(b, client(b, addr), members)
+}
+
+// BenchmarkCheckAccessBatchBuffer streams members as
+// BenchmarkCheckAccessBatch does, through servers with the daemon's chunk
+// size and several stream byte budgets (--batch-buffer-bytes): the
+// smallest budget that keeps the rate is the default's floor.
+func BenchmarkCheckAccessBatchBuffer(b *testing.B) {
+	baseEngine(b)
+	members := benchMembers(b)
+	for _, kib := range []int64{256, 1024, 2048, 4096, 16384} {
+		b.Run(strconv.FormatInt(kib, 10)+"KiB", func(b *testing.B) {
+			srv, err := server.New(server.Config{Engine: baseEngine(b), Batch: server.BatchConfig{ChunkSize: 1024, BufferBytes: kib << 10}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := srv.Roster().Load(context.Background(), "bench", loadSample); err != nil {
+				b.Fatal(err)
+			}
+			lis, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			go srv.Serve(lis)
+			defer srv.Shutdown(time.Second)
+			streamMembers(b, client(b, lis.Addr().String()), members)
+		})
+	}
+}
+
+// streamMembers sends b.N members (PT) on one stream while reading the
+// answers, and reports member-disciplines per second.
+func streamMembers(b *testing.B, c pb.AdequacyServiceClient, members []member) {
 	b.ResetTimer()
 	start := time.Now()
 	stream, err := c.CheckAccessBatch(context.Background())

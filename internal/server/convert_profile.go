@@ -79,7 +79,10 @@ func creditProto(c *adequacy.Credit) *pb.Credit {
 	return out
 }
 
-func rosterStatusProto(st serving.RosterStatus) *pb.RosterStatus {
+// rosterStatusProto converts a roster status. Callers that may not
+// administer see a failed attempt's error without its connection details
+// (serving.PublicError).
+func rosterStatusProto(st serving.RosterStatus, admin bool) *pb.RosterStatus {
 	out := &pb.RosterStatus{Loaded: st.Loaded, Version: st.Version, Source: st.Source, LoadedAt: timestamp(st.LoadedAt),
 		TotalProviders: int64(st.Stats.Total), NextReload: timestamp(st.NextReload), Pinned: st.Pinned}
 	if st.Loaded {
@@ -91,6 +94,9 @@ func rosterStatusProto(st serving.RosterStatus) *pb.RosterStatus {
 	}
 	if r := st.LastReload; !r.Time.IsZero() {
 		out.LastReload = &pb.ReloadOutcome{Time: timestamp(r.Time), Success: r.Success, Error: r.Err, Loader: r.Loader, Version: r.Version}
+		if !admin {
+			out.LastReload.Error = r.PublicErr
+		}
 	}
 	return out
 }

@@ -45,13 +45,19 @@ func checkRequest(m checkFields, today adequacy.Date) domainRequest {
 	dr.req.Profile = m.GetProfile()
 	dr.req.Service, dr.req.Plan = m.GetService(), m.GetPlan()
 	dr.req.K = int(m.GetK())
-	dr.req.Disciplines = make([]adequacy.Discipline, len(m.GetDisciplines()))
-	for i, d := range m.GetDisciplines() {
-		dd, ok := disciplineFromProto(d)
-		if !ok {
-			dr.fault(fmt.Sprintf("disciplines[%d]", i), disciplineFault(d))
+	if ds := m.GetDisciplines(); len(ds) > MaxDisciplines {
+		// Refused whole, before any element is looked at; the domain sees
+		// none, and this replaces its "required" (mergeFaults).
+		dr.faults = append(dr.faults, tooMany("disciplines", len(ds), MaxDisciplines, disciplinesWhy))
+	} else {
+		dr.req.Disciplines = make([]adequacy.Discipline, len(ds))
+		for i, d := range ds {
+			dd, ok := disciplineFromProto(d)
+			if !ok {
+				dr.fault(fmt.Sprintf("disciplines[%d]", i), disciplineFault(d))
+			}
+			dr.req.Disciplines[i] = dd
 		}
-		dr.req.Disciplines[i] = dd
 	}
 	dr.req.AsOf = dr.asOf(m.GetAsOf(), today)
 	dr.req.AsOfToday = m.GetAsOf() == ""

@@ -19,15 +19,26 @@ import (
 type ChunkDecider func(ctx context.Context, eng *adequacy.Engine, reqs []adequacy.Request, out [][]adequacy.Decision, errs []error)
 
 // BatchConfig tunes CheckAccessBatch. Memory per stream is bounded by
-// about four chunks of items and answers, whatever the caller sends: the
-// pipeline stops reading while it cannot answer (gRPC flow control then
-// holds the caller back).
+// BufferBytes of items and answers (and by about four chunks of them),
+// whatever the caller sends: the pipeline stops reading while it holds
+// that much (gRPC flow control then holds the caller back).
 type BatchConfig struct {
 	ChunkSize int           // items decided together; 0 = 256
 	ChunkWait time.Duration // how long a partial chunk waits for more items; 0 = 2ms
 	Workers   int           // parallel workers per chunk; 0 = GOMAXPROCS
 	Decider   ChunkDecider  // nil = ParallelDecider(Workers)
+	// BufferBytes bounds the encoded bytes of items and answers one
+	// stream holds (received and not yet answered, answered and not yet
+	// sent); 0 = DefaultBatchBufferBytes. An item larger than this is
+	// taken alone.
+	BufferBytes int64
 }
+
+// DefaultBatchBufferBytes is the default BatchConfig.BufferBytes: about
+// three chunks of 1,024 ordinary answers (one discipline, five nearest:
+// 800 bytes each), enough for the pipeline to decide one chunk while it
+// sends another at full speed (docs/benchmarks.md).
+const DefaultBatchBufferBytes = 2 << 20
 
 func (c BatchConfig) withDefaults() BatchConfig {
 	if c.ChunkSize <= 0 {
@@ -41,6 +52,9 @@ func (c BatchConfig) withDefaults() BatchConfig {
 	}
 	if c.Decider == nil {
 		c.Decider = ParallelDecider(c.Workers)
+	}
+	if c.BufferBytes <= 0 {
+		c.BufferBytes = DefaultBatchBufferBytes
 	}
 	return c
 }

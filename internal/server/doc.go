@@ -1,9 +1,12 @@
 // Package server owns geoaccess's gRPC service: the conversion between
 // the geoaccess.v1 protocol messages and the adequacy domain (in small
 // named functions), the mapping of domain errors to gRPC status codes with
-// field violations, the batch pipeline with its pluggable chunk decider,
-// the admin RPCs that hand reloads to a serving.Reloader, and the
-// interceptors for bearer-token authorisation, metrics and logs.
+// field violations, the batch pipeline with its pluggable chunk decider
+// and per-stream byte budget, the limits on what one request and one
+// caller may hold (repeated fields and violations in limits.go, streams
+// in the interceptors), the admin RPCs that hand reloads to a
+// serving.Reloader, and the interceptors for bearer-token authorisation,
+// stream limits, metrics and logs.
 //
 // The roster it serves is held by internal/serving (Server.Roster, a
 // serving.Holder; Server.SetReloader). It imports no database driver: a

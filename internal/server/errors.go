@@ -72,20 +72,26 @@ func mergeFaults(bad *adequacy.InvalidRequest, faults []adequacy.FieldViolation)
 	return out
 }
 
+// invalidStatus is INVALID_ARGUMENT (or NOT_FOUND) with at most
+// MaxViolations violations (one more entry counts the rest), each
+// description at most maxDescription bytes.
 func invalidStatus(bad *adequacy.InvalidRequest, rename func(string) string) *status.Status {
 	br := &errdetails.BadRequest{}
 	var msg strings.Builder
 	msg.WriteString("invalid request: ")
-	for i, v := range bad.Violations {
-		field := v.Field
-		if rename != nil {
+	for i, v := range capViolations(bad.Violations) {
+		field, reason := v.Field, adequacy.ExcerptN(v.Reason, maxDescription)
+		if rename != nil && field != "" {
 			field = rename(field)
 		}
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: v.Reason})
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: field, Description: reason})
 		if i > 0 {
 			msg.WriteString("; ")
 		}
-		msg.WriteString(field + ": " + v.Reason)
+		if field != "" {
+			msg.WriteString(field + ": ")
+		}
+		msg.WriteString(reason)
 	}
 	code := codes.InvalidArgument
 	details := []protoadapt.MessageV1{br}
@@ -95,16 +101,17 @@ func invalidStatus(bad *adequacy.InvalidRequest, rename func(string) string) *st
 		if errors.Is(bad, adequacy.ErrUnknownPlan) {
 			kind = planResource
 		}
-		details = append(details, &errdetails.ResourceInfo{ResourceType: kind, Description: bad.Violations[0].Reason})
+		details = append(details, &errdetails.ResourceInfo{ResourceType: kind, Description: br.FieldViolations[0].Description})
 	}
 	return withDetails(status.New(code, msg.String()), details...)
 }
 
 // unknownProfileStatus is GetProfile's NOT_FOUND.
 func unknownProfileStatus(field, name string, err error) *status.Status {
-	br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: err.Error()}}}
-	ri := &errdetails.ResourceInfo{ResourceType: profileResource, ResourceName: name, Description: err.Error()}
-	return withDetails(status.New(codes.NotFound, err.Error()), br, ri)
+	desc := adequacy.ExcerptN(err.Error(), maxDescription)
+	br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: desc}}}
+	ri := &errdetails.ResourceInfo{ResourceType: profileResource, ResourceName: adequacy.Excerpt(name), Description: desc}
+	return withDetails(status.New(codes.NotFound, desc), br, ri)
 }
 
 // withDetails attaches details; a status that cannot carry them is sent

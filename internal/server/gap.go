@@ -19,6 +19,9 @@ func (s *service) GapReport(req *pb.GapReportRequest, stream pb.AdequacyService_
 	if err != nil {
 		return err
 	}
+	if faults := gapLimits(req); len(faults) > 0 {
+		return errorStatus(nil, faults, nil).Err()
+	}
 	opts, faults := gapOptions(req, s.today())
 	cands, cfaults := candidatesFromProto(req.GetCandidates())
 	faults = append(faults, cfaults...)

@@ -2,17 +2,21 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
 // callInfo is what a handler tells the logging interceptor about its call:
@@ -87,6 +91,31 @@ type interceptors struct {
 	expiry  *expiryWatch
 	tokens  *Tokens         // nil: no authentication
 	admin   map[string]bool // extra admin methods (tests)
+	streams chan struct{}   // a slot per costly stream served (Config.MaxStreams)
+	gaps    chan struct{}   // a slot per GapReport served (Config.MaxGapReports)
+}
+
+// costlyStreams are the calls Config.MaxStreams counts: each may hold a
+// stream's byte budget or a whole gap report.
+var costlyStreams = map[string]bool{
+	pb.AdequacyService_CheckAccessBatch_FullMethodName: true,
+	pb.AdequacyService_GapReport_FullMethodName:        true,
+}
+
+type principalKey struct{}
+
+// principalOf is the holder of the call's bearer token; ok is false when
+// the server has no tokens (then every caller may do everything).
+func principalOf(ctx context.Context) (p Principal, ok bool) {
+	p, ok = ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// mayAdminister reports whether the caller may see what admins see:
+// every caller on a server without tokens, else the admin role.
+func mayAdminister(ctx context.Context) bool {
+	p, ok := principalOf(ctx)
+	return !ok || p.Role == RoleAdmin
 }
 
 func (ic *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
@@ -95,9 +124,11 @@ func (ic *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServ
 	start := time.Now()
 	defer func() { ic.observe(ctx, info.FullMethod, err, start, ci) }()
 	if ic.tokens != nil {
-		if _, err := ic.tokens.authorize(ctx, info.FullMethod, ic.admin); err != nil {
+		p, err := ic.tokens.authorize(ctx, info.FullMethod, ic.admin)
+		if err != nil {
 			return nil, err
 		}
+		ctx = context.WithValue(ctx, principalKey{}, p)
 	}
 	defer ic.recoverInto(ctx, info.FullMethod, &err)
 	return h(ctx, req)
@@ -109,9 +140,18 @@ func (ic *interceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 	start := time.Now()
 	defer func() { ic.observe(ctx, info.FullMethod, err, start, ci) }()
 	if ic.tokens != nil {
-		if _, err := ic.tokens.authorize(ctx, info.FullMethod, ic.admin); err != nil {
+		p, err := ic.tokens.authorize(ctx, info.FullMethod, ic.admin)
+		if err != nil {
 			return err
 		}
+		ctx = context.WithValue(ctx, principalKey{}, p)
+	}
+	if costlyStreams[info.FullMethod] {
+		release, err := ic.admit(info.FullMethod)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	defer ic.recoverInto(ctx, info.FullMethod, &err)
 	return h(srv, &ctxStream{ServerStream: ss, ctx: ctx})
@@ -136,7 +176,7 @@ func (ic *interceptors) recoverInto(ctx context.Context, method string, err *err
 
 func (ic *interceptors) observe(ctx context.Context, method string, err error, start time.Time, ci *callInfo) {
 	d := time.Since(start)
-	code := status.Code(err)
+	code := callCode(ctx, err)
 	ic.metrics.observeCall(method, code, d)
 	ic.metrics.observeDecisions(&ci.decisions)
 	ic.expiry.use(ci.profiles)
@@ -161,6 +201,74 @@ func (ic *interceptors) observe(ctx context.Context, method string, err error, s
 		attrs = append(attrs, slog.String("error", status.Convert(err).Message()))
 	}
 	ic.log.LogAttrs(ctx, level, "call", attrs...)
+}
+
+// deadlineSlack: a cancellation that arrives this close to the call's
+// deadline is the deadline. The caller's deadline comes first (the
+// server's is the caller's plus the request's way here), and its
+// cancellation may arrive before the server's own timer fires.
+const deadlineSlack = 25 * time.Millisecond
+
+// callCode is the code a call is counted and logged with. A call whose
+// caller went away — it canceled, or its deadline passed — ends with
+// whatever the handler met on the way out (a failed send, a context
+// error), which is counted as what happened: CANCELLED or
+// DEADLINE_EXCEEDED, never the server's own UNAVAILABLE or UNKNOWN.
+func callCode(ctx context.Context, err error) codes.Code {
+	code := status.Code(err)
+	if err == nil || ctx.Err() == nil {
+		return code
+	}
+	switch code {
+	case codes.Canceled, codes.DeadlineExceeded, codes.Unavailable, codes.Unknown:
+	default:
+		return code // the handler's own answer, reached before the caller left
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return codes.DeadlineExceeded
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < deadlineSlack {
+		return codes.DeadlineExceeded
+	}
+	return codes.Canceled
+}
+
+// admit takes a slot for a costly stream (and a GapReport's own), or
+// refuses it with RESOURCE_EXHAUSTED; release gives the slots back.
+func (ic *interceptors) admit(method string) (release func(), err error) {
+	select {
+	case ic.streams <- struct{}{}:
+	default:
+		ic.metrics.refused.WithLabelValues(method).Inc()
+		return nil, streamLimitStatus("CheckAccessBatch and GapReport streams", "--max-streams", cap(ic.streams)).Err()
+	}
+	gap := method == pb.AdequacyService_GapReport_FullMethodName
+	if gap {
+		select {
+		case ic.gaps <- struct{}{}:
+		default:
+			<-ic.streams
+			ic.metrics.refused.WithLabelValues(method).Inc()
+			return nil, streamLimitStatus("GapReport streams", "--max-gap-reports", cap(ic.gaps)).Err()
+		}
+	}
+	ic.metrics.streams.Inc()
+	return func() {
+		if gap {
+			<-ic.gaps
+		}
+		<-ic.streams
+		ic.metrics.streams.Dec()
+	}, nil
+}
+
+// streamLimitStatus refuses a costly stream over a limit.
+func streamLimitStatus(what, flag string, limit int) *status.Status {
+	st := status.Newf(codes.ResourceExhausted, "the server is serving its limit of %d %s (%s): retry with backoff", limit, what, flag)
+	return withDetails(st,
+		&errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{{Subject: "server",
+			Description: fmt.Sprintf("at most %d %s at once", limit, what)}}},
+		&errdetails.ErrorInfo{Reason: "STREAM_LIMIT", Domain: "geoaccess.v1", Metadata: map[string]string{"limit": strconv.Itoa(limit), "flag": flag}})
 }
 
 // levelFor logs successful calls at debug (metrics count them), caller

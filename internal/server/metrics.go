@@ -27,6 +27,10 @@ type metrics struct {
 	info       *prometheus.GaugeVec     // version, source
 	loadedAt   prometheus.Gauge
 	reloads    *prometheus.CounterVec // outcome
+	// Streams: CheckAccessBatch and GapReport.
+	streams       prometheus.Gauge       // served now
+	refused       *prometheus.CounterVec // method: refused for --max-streams
+	batchBuffered prometheus.Gauge       // bytes every batch stream holds together
 
 	mu       sync.Mutex
 	loadedTS time.Time // for the age gauge
@@ -55,9 +59,16 @@ func newMetrics(reg *prometheus.Registry, now func() time.Time) *metrics {
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "geoaccess_roster_loads_total",
 			Help: "Roster load and reload attempts, by outcome (success or failure)."}, []string{"outcome"}),
 	}
+	m.streams = prometheus.NewGauge(prometheus.GaugeOpts{Name: "geoaccess_streams_in_flight",
+		Help: "CheckAccessBatch and GapReport streams being served (at most --max-streams)."})
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "geoaccess_streams_refused_total",
+		Help: "CheckAccessBatch and GapReport streams refused with RESOURCE_EXHAUSTED because --max-streams (or --max-gap-reports) were being served, by method."}, []string{"method"})
+	m.batchBuffered = prometheus.NewGauge(prometheus.GaugeOpts{Name: "geoaccess_batch_buffered_bytes",
+		Help: "Encoded bytes of CheckAccessBatch items and answers held by every stream together (each at most --batch-buffer-bytes)."})
 	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "geoaccess_roster_age_seconds",
 		Help: "Seconds since the serving roster was read; NaN until one is loaded."}, m.rosterAge)
 	reg.MustRegister(m.requests, m.latency, m.batchItems, m.decisions, m.providers, m.info, m.loadedAt, m.reloads, age,
+		m.streams, m.refused, m.batchBuffered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

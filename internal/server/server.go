@@ -49,6 +49,20 @@ type Config struct {
 	MaxRecvBytes, MaxSendBytes int
 	// Batch tunes CheckAccessBatch.
 	Batch BatchConfig
+	// MaxStreams caps the CheckAccessBatch and GapReport streams the
+	// server serves at once (the costly calls: each may hold
+	// Batch.BufferBytes, or a whole gap report); one more is refused with
+	// RESOURCE_EXHAUSTED and a google.rpc.QuotaFailure. 0 =
+	// DefaultMaxStreams.
+	MaxStreams int
+	// MaxGapReports caps the GapReport streams among them: a report holds
+	// its members and rows (about 200 MB for 100,000 members), so few run
+	// at once; one more is refused the same way. 0 = DefaultMaxGapReports.
+	MaxGapReports int
+	// MaxConnStreams caps the calls in flight on one connection, every
+	// method (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS): a client's further
+	// calls wait for one to end. 0 = DefaultMaxConnStreams.
+	MaxConnStreams int
 	// Registry receives the metrics; nil = a new registry.
 	Registry *prometheus.Registry
 	// Now is the clock; nil = time.Now.
@@ -73,6 +87,23 @@ type Keepalive struct {
 const (
 	DefaultMaxRecvBytes = 4 << 20
 	DefaultMaxSendBytes = 16 << 20
+)
+
+// Default stream limits (docs/operations.md sizes them).
+const (
+	DefaultMaxStreams     = 16
+	DefaultMaxGapReports  = 1
+	DefaultMaxConnStreams = 100
+)
+
+// Flow-control windows. gRPC's default lets the window of a busy stream
+// grow to 16 MiB (BDP estimation), which a caller that sends without
+// reading can fill on every stream; fixed windows bound what the
+// transport buffers per stream and per connection. 1 MiB keeps a
+// loopback or LAN stream at full speed (docs/benchmarks.md).
+const (
+	streamWindow = 1 << 20
+	connWindow   = 4 << 20
 )
 
 // Server is the geoaccess gRPC server: AdequacyService, health and
@@ -140,6 +171,15 @@ func withDefaults(cfg Config) Config {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
+	if cfg.MaxGapReports <= 0 {
+		cfg.MaxGapReports = DefaultMaxGapReports
+	}
+	if cfg.MaxConnStreams <= 0 {
+		cfg.MaxConnStreams = DefaultMaxConnStreams
+	}
 	if cfg.ExpiryWarning <= 0 {
 		cfg.ExpiryWarning = DefaultExpiryWarning
 	}
@@ -166,7 +206,8 @@ func serverOptions(cfg Config, s *Server) []grpc.ServerOption {
 	for _, m := range cfg.AdminMethods {
 		admin[m] = true
 	}
-	ic := &interceptors{log: cfg.Logger, metrics: s.metrics, expiry: s.expiry, tokens: cfg.Tokens, admin: admin}
+	ic := &interceptors{log: cfg.Logger, metrics: s.metrics, expiry: s.expiry, tokens: cfg.Tokens, admin: admin,
+		streams: make(chan struct{}, cfg.MaxStreams), gaps: make(chan struct{}, cfg.MaxGapReports)}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary),
 		grpc.ChainStreamInterceptor(ic.stream),
@@ -175,6 +216,9 @@ func serverOptions(cfg Config, s *Server) []grpc.ServerOption {
 		grpc.NumStreamWorkers(uint32(streamWorkers())),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvBytes),
 		grpc.MaxSendMsgSize(cfg.MaxSendBytes),
+		grpc.MaxConcurrentStreams(uint32(cfg.MaxConnStreams)),
+		grpc.InitialWindowSize(streamWindow),
+		grpc.InitialConnWindowSize(connWindow),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: cfg.Keepalive.Time, Timeout: cfg.Keepalive.Timeout,
 			MaxConnectionIdle: cfg.Keepalive.MaxConnectionIdle, MaxConnectionAge: cfg.Keepalive.MaxConnectionAge}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: cfg.Keepalive.MinClientPingTime,

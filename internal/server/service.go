@@ -115,8 +115,10 @@ func (s *service) GetProfile(_ context.Context, req *pb.GetProfileRequest) (*pb.
 
 // GetRosterStatus implements AdequacyService; it answers before any
 // roster is loaded too (loaded = false, and the last attempt's outcome).
-func (s *service) GetRosterStatus(context.Context, *pb.GetRosterStatusRequest) (*pb.GetRosterStatusResponse, error) {
-	return &pb.GetRosterStatusResponse{Status: rosterStatusProto(s.roster.Status()), Standards: s.expiry.standings(),
+// A failed attempt's error is in full for admins (and on a server
+// without tokens); readers get it without connection details.
+func (s *service) GetRosterStatus(ctx context.Context, _ *pb.GetRosterStatusRequest) (*pb.GetRosterStatusResponse, error) {
+	return &pb.GetRosterStatusResponse{Status: rosterStatusProto(s.roster.Status(), mayAdminister(ctx)), Standards: s.expiry.standings(),
 		ExpiryPolicy: expiryPolicyProto(s.roster.Base().Expiry)}, nil
 }
 

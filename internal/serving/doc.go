@@ -1,6 +1,7 @@
 // Package serving owns geoaccess's live roster: the Holder that keeps
 // the serving engine and swaps a freshly built network in without
-// failing a call, and the Reloader that keeps it in step with a store of
+// failing a call (and never one with no participating in-person
+// provider), and the Reloader that keeps it in step with a store of
 // roster versions — on start (with fallback to an earlier version), on
 // the nightly Schedule (NextDaily), on the store's notifications, on
 // retries with Backoff, and on the admin reloads — with its shrink

@@ -27,9 +27,42 @@ type RosterStatus struct {
 type ReloadOutcome struct {
 	Time    time.Time // zero: no attempt yet
 	Success bool
-	Err     string
-	Loader  string // the name given to Load
-	Version string // the roster version loaded; on failure the one tried, if known
+	Err     string // why it failed, in full: for the log and admins
+	// PublicErr is Err as any caller may see it: the refusals of a
+	// version (shrink guard, no participating providers, not servable) as
+	// they are, everything else — a store unreachable, a file unreadable,
+	// whose messages name hosts, ports, users and paths — in general
+	// words, and invalid rows without the rows (see PublicError).
+	PublicErr string
+	Loader    string // the name given to Load
+	Version   string // the roster version loaded; on failure the one tried, if known
+}
+
+// Failed returns o recording err as its failure.
+func (o ReloadOutcome) Failed(err error) ReloadOutcome {
+	o.Success, o.Err, o.PublicErr = false, err.Error(), PublicError(err)
+	return o
+}
+
+// PublicError is what a caller without the admin role may see of a
+// failed load: the message of a version's refusal (the shrink guard, no
+// participating providers, a version not servable, unknown or malformed),
+// which says nothing of the infrastructure; for invalid rows only that
+// (the message quotes providers' rows); for anything else — the store
+// unreachable or failing, a file unreadable — that it failed, without
+// the error's host, port, user or path.
+func PublicError(err error) string {
+	switch code := adequacy.VersionCodeOf(err); {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrLoadCanceled):
+		return ErrLoadCanceled.Error()
+	case code == adequacy.VersionInvalidRows:
+		return code.String() + " (details for admins and in the server log)"
+	case code != 0 || errors.Is(err, adequacy.ErrShrink) || errors.Is(err, adequacy.ErrEmptyRoster):
+		return err.Error()
+	}
+	return "the roster could not be read: its store is unreachable or failed (details for admins and in the server log)"
 }
 
 // LoadFunc reads a roster: from a file, the embedded sample, a version
@@ -148,8 +181,9 @@ func (h *Holder) Notify() {
 var ErrLoadCanceled = errors.New("roster load canceled")
 
 // Load reads a roster with load, indexes it and swaps it in. On any error
-// the serving roster (if any) stays; the outcome is recorded either way
-// and the observers are told. name says what was loaded from ("file",
+// — a roster with no participating in-person provider included — the
+// serving roster (if any) stays; the outcome is recorded either way and
+// the observers are told. name says what was loaded from ("file",
 // "embedded sample", "postgres"). Loads are serialised.
 func (h *Holder) Load(ctx context.Context, name string, load LoadFunc) error {
 	_, _, err := h.Swap(ctx, name, "", load, nil)
@@ -170,13 +204,16 @@ func (h *Holder) Swap(ctx context.Context, name, version string, load LoadFunc,
 	if cur := h.cur.Load(); cur != nil {
 		prev = cur.engine.Network
 	}
-	s, err := h.build(ctx, name, load)
+	s, read, err := h.build(ctx, name, load)
 	if err == nil && check != nil {
 		err = check(prev, s.engine.Network)
 	}
 	out := ReloadOutcome{Time: h.now().UTC(), Loader: name, Success: err == nil, Version: version}
 	if err != nil {
-		out.Err = err.Error()
+		if out.Version == "" {
+			out.Version = read
+		}
+		out = out.Failed(err)
 	} else {
 		out.Version = s.status.Version
 		next = s.engine.Network
@@ -186,21 +223,29 @@ func (h *Holder) Swap(ctx context.Context, name, version string, load LoadFunc,
 	return prev, next, err
 }
 
-// build reads a roster and indexes it beside the serving one.
-func (h *Holder) build(ctx context.Context, name string, load LoadFunc) (*serving, error) {
+// build reads a roster and indexes it beside the serving one. A roster
+// with no participating in-person provider is refused whatever read it:
+// served, it would leave every member unserved and support every
+// negotiation (adequacy.ErrEmptyRoster, a VersionNotServable error, so a
+// reloader never reads that version again).
+// It returns the version it read, if it read one.
+func (h *Holder) build(ctx context.Context, name string, load LoadFunc) (*serving, string, error) {
 	r, err := load(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load roster from %s: %w", name, err)
+		return nil, "", fmt.Errorf("load roster from %s: %w", name, err)
 	}
 	if r == nil {
-		return nil, fmt.Errorf("load roster from %s: no roster", name)
+		return nil, "", fmt.Errorf("load roster from %s: no roster", name)
+	}
+	if err := adequacy.CountProviders(r.Providers).Servable(); err != nil {
+		return nil, r.Version, adequacy.NewVersionError(adequacy.VersionNotServable, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
 	}
 	n, err := h.base.NewNetwork(r)
 	if err != nil {
-		return nil, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
+		return nil, r.Version, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
 	}
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("%w: %w", ErrLoadCanceled, ctx.Err())
+		return nil, r.Version, fmt.Errorf("%w: %w", ErrLoadCanceled, ctx.Err())
 	}
 	src := r.Source
 	if src == "" {
@@ -211,5 +256,5 @@ func (h *Holder) build(ctx context.Context, name string, load LoadFunc) (*servin
 		loadedAt = h.now().UTC()
 	}
 	st := RosterStatus{Loaded: true, Version: r.Version, Source: src, LoadedAt: loadedAt, Stats: n.Stats()}
-	return &serving{engine: h.base.WithNetwork(n), status: st}, nil
+	return &serving{engine: h.base.WithNetwork(n), status: st}, r.Version, nil
 }

@@ -67,6 +67,10 @@ const (
 	TriggerNotify   Trigger = "notify"
 	TriggerRetry    Trigger = "retry"
 	TriggerAdmin    Trigger = "admin"
+	// TriggerListener: the store's notification connection was lost. The
+	// store may be unreachable; the check finds out, so the status says
+	// so at once (and retries follow) rather than at the next publish.
+	TriggerListener Trigger = "listener"
 )
 
 // Backoff spaces the retries of failed automatic reloads: the n-th retry
@@ -292,11 +296,16 @@ func (r *Reloader) Run(ctx context.Context) {
 	defer wg.Wait()
 	if w, ok := r.src.(Watcher); ok {
 		wg.Go(func() {
+			wasUp := false
 			w.Watch(ctx, r.Notify, func(up bool, err error) { //nolint:errcheck // returns ctx's error when ctx ends
 				r.m.listenerUp(up)
 				if err != nil && ctx.Err() == nil {
 					r.log.Warn("roster notifications: connection lost; reconnecting", slog.String("error", err.Error()))
 				}
+				if wasUp && !up && ctx.Err() == nil {
+					r.trigger(TriggerListener) // once per loss; retries take it from there
+				}
+				wasUp = up
 			})
 		})
 	}
@@ -433,7 +442,7 @@ func (r *Reloader) reload(ctx context.Context, req reloadRequest) (res ReloadRes
 			r.m.reload(req.trigger, "unchanged", 0)
 			return ReloadResult{Status: r.h.Status()}, nil // nothing to serve yet, nothing wrong
 		}
-		r.h.Record(ReloadOutcome{Time: time.Now().UTC(), Loader: loader, Err: err.Error(), Version: v.Label})
+		r.h.Record(ReloadOutcome{Time: time.Now().UTC(), Loader: loader, Version: v.Label}.Failed(err))
 		notify = true
 		r.failed(req, v.Label, serving, err, start)
 		return ReloadResult{Status: r.h.Status()}, err

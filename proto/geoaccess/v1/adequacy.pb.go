@@ -905,7 +905,8 @@ type CheckAccessRequest struct {
 	// The member's county of residence (5-digit FIPS), trusted over the
 	// county polygons. Optional.
 	CountyFips string `protobuf:"bytes,3,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
-	// The disciplines to decide, each at most once.
+	// The disciplines to decide, each at most once. More than 16 elements
+	// are refused with one violation on "disciplines".
 	Disciplines []Discipline `protobuf:"varint,4,rep,packed,name=disciplines,proto3,enum=geoaccess.v1.Discipline" json:"disciplines,omitempty"`
 	// The standards profile; empty means the server's default (cms-ma).
 	Profile string `protobuf:"bytes,5,opt,name=profile,proto3" json:"profile,omitempty"`
@@ -1729,7 +1730,7 @@ type CheckAccessBatchRequest struct {
 	Zip string `protobuf:"bytes,3,opt,name=zip,proto3" json:"zip,omitempty"`
 	// The member's county of residence (5-digit FIPS). Optional.
 	CountyFips string `protobuf:"bytes,4,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
-	// The disciplines to decide, each at most once.
+	// The disciplines to decide, each at most once (at most 16 elements).
 	Disciplines []Discipline `protobuf:"varint,5,rep,packed,name=disciplines,proto3,enum=geoaccess.v1.Discipline" json:"disciplines,omitempty"`
 	// The standards profile; empty means the server's default.
 	Profile string `protobuf:"bytes,6,opt,name=profile,proto3" json:"profile,omitempty"`
@@ -4542,7 +4543,10 @@ type ReloadOutcome struct {
 	Time *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
 	// True when the attempt's roster is now serving.
 	Success bool `protobuf:"varint,2,opt,name=success,proto3" json:"success,omitempty"`
-	// Why the attempt failed; empty on success.
+	// Why the attempt failed; empty on success. When bearer tokens are
+	// configured, only admin tokens get it in full: readers get a failure
+	// to reach the roster store in general words, without hosts, ports,
+	// users or paths.
 	Error string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
 	// What was loaded from, e.g. "file" or "embedded sample".
 	Loader string `protobuf:"bytes,4,opt,name=loader,proto3" json:"loader,omitempty"`
@@ -4621,19 +4625,21 @@ func (x *ReloadOutcome) GetVersion() string {
 // GapReportRequest asks for a gap report over members.
 type GapReportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The members. Each member_ref must be unique in the request.
+	// The members, at most 100,000. Each member_ref must be unique in the
+	// request.
 	Members []*GapMember `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
 	// Standards profile; empty means the server's default (cms-ma).
 	Profile string `protobuf:"bytes,2,opt,name=profile,proto3" json:"profile,omitempty"`
 	// As-of date, YYYY-MM-DD; empty means today in the server's time zone.
 	AsOf string `protobuf:"bytes,3,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
-	// Disciplines to report; empty means every discipline the profile
-	// covers.
+	// Disciplines to report (at most 16 elements); empty means every
+	// discipline the profile covers.
 	Disciplines []Discipline `protobuf:"varint,4,rep,packed,name=disciplines,proto3,enum=geoaccess.v1.Discipline" json:"disciplines,omitempty"`
-	// Non-participating providers to rank for recruitment; empty for none.
+	// Non-participating providers to rank for recruitment, at most 10,000;
+	// empty for none.
 	Candidates []*RecruitmentCandidate `protobuf:"bytes,5,rep,name=candidates,proto3" json:"candidates,omitempty"`
 	// Profile credits claimed (those that apply only on request), e.g.
-	// "new_or_expanding_applicant".
+	// "new_or_expanding_applicant"; at most 16.
 	Credits []string `protobuf:"bytes,6,rep,name=credits,proto3" json:"credits,omitempty"`
 	// Services to report besides the disciplines: county x service rows,
 	// unserved members and recruitment per service (vocabulary codes).

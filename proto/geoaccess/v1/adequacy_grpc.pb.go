@@ -50,8 +50,11 @@ const (
 // negotiation gate that rests on that answer.
 //
 // Errors: INVALID_ARGUMENT with google.rpc.BadRequest field violations that
-// name the request field (e.g. "location.latitude", "disciplines[0]");
+// name the request field (e.g. "location.latitude", "disciplines[0]"; at
+// most 20, then one counting the rest; values quoted cut to 60 bytes);
 // NOT_FOUND for an unknown profile; UNAVAILABLE until a roster is loaded;
+// RESOURCE_EXHAUSTED with google.rpc.QuotaFailure when the server is
+// serving its limit of CheckAccessBatch and GapReport streams;
 // UNAUTHENTICATED / PERMISSION_DENIED when bearer tokens are configured.
 type AdequacyServiceClient interface {
 	// CheckAccess decides, for one member and each requested discipline,
@@ -60,7 +63,9 @@ type AdequacyServiceClient interface {
 	// CheckAccessBatch decides many members on one stream. Every request
 	// item gets exactly one answer carrying its member_ref; answers may come
 	// in any order. A bad item gets an error answer and the stream goes on.
-	// The server reads no faster than it can answer (flow control).
+	// The server reads no faster than it can answer (flow control): a
+	// stream holds at most a few MiB of items and answers (geoaccessd
+	// --batch-buffer-bytes).
 	CheckAccessBatch(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CheckAccessBatchRequest, CheckAccessBatchResponse], error)
 	// EvaluateNegotiation applies the negotiation gate: is negotiating with
 	// a non-participating provider on the member's behalf supported? The
@@ -248,8 +253,11 @@ func (c *adequacyServiceClient) GetPlan(ctx context.Context, in *GetPlanRequest,
 // negotiation gate that rests on that answer.
 //
 // Errors: INVALID_ARGUMENT with google.rpc.BadRequest field violations that
-// name the request field (e.g. "location.latitude", "disciplines[0]");
+// name the request field (e.g. "location.latitude", "disciplines[0]"; at
+// most 20, then one counting the rest; values quoted cut to 60 bytes);
 // NOT_FOUND for an unknown profile; UNAVAILABLE until a roster is loaded;
+// RESOURCE_EXHAUSTED with google.rpc.QuotaFailure when the server is
+// serving its limit of CheckAccessBatch and GapReport streams;
 // UNAUTHENTICATED / PERMISSION_DENIED when bearer tokens are configured.
 type AdequacyServiceServer interface {
 	// CheckAccess decides, for one member and each requested discipline,
@@ -258,7 +266,9 @@ type AdequacyServiceServer interface {
 	// CheckAccessBatch decides many members on one stream. Every request
 	// item gets exactly one answer carrying its member_ref; answers may come
 	// in any order. A bad item gets an error answer and the stream goes on.
-	// The server reads no faster than it can answer (flow control).
+	// The server reads no faster than it can answer (flow control): a
+	// stream holds at most a few MiB of items and answers (geoaccessd
+	// --batch-buffer-bytes).
 	CheckAccessBatch(grpc.BidiStreamingServer[CheckAccessBatchRequest, CheckAccessBatchResponse]) error
 	// EvaluateNegotiation applies the negotiation gate: is negotiating with
 	// a non-participating provider on the member's behalf supported? The

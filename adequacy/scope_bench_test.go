@@ -62,8 +62,8 @@ var scopedNational = sync.OnceValues(func() (*adequacy.Engine, []synth.Member) {
 		panic(err)
 	}
 	eng.Plans, err = adequacy.NewPlans("bench", "bench", []adequacy.Plan{
-		{ID: "broad", ProductLine: adequacy.MedicareAdvantage, Profile: "cms-ma", Networks: []string{"CORE", "N07"}},
-		{ID: "narrow", ProductLine: adequacy.Commercial, Profile: "cms-ma", Networks: []string{"N07", "N19"}},
+		{ID: "broad", Name: "broad", ProductLine: adequacy.MedicareAdvantage, Profile: "cms-ma", Networks: []string{"CORE", "N07"}},
+		{ID: "narrow", Name: "narrow", ProductLine: adequacy.Commercial, Profile: "cms-ma", Networks: []string{"N07", "N19"}},
 	}, eng.Profiles)
 	if err != nil {
 		panic(err)

@@ -178,9 +178,9 @@ func sameNearest(got []adequacy.NearbyProvider, want []near, k int) error {
 // disciplines; Decide and DecideBatch alike.
 func TestDecideScopedOracle(t *testing.T) {
 	plans := []adequacy.Plan{
-		{ID: "acme-ma", ProductLine: adequacy.MedicareAdvantage, Profile: "cms-ma", Networks: []string{"ACME-MA"}},
-		{ID: "acme-both", ProductLine: adequacy.Commercial, Profile: "commercial-example", Networks: []string{"ACME-MA", "ACME-COMM"}},
-		{ID: "nowhere", ProductLine: adequacy.Commercial, Profile: "cms-ma", Networks: []string{"NOT-IN-ROSTER"}},
+		{ID: "acme-ma", Name: "acme-ma", ProductLine: adequacy.MedicareAdvantage, Profile: "cms-ma", Networks: []string{"ACME-MA"}},
+		{ID: "acme-both", Name: "acme-both", ProductLine: adequacy.Commercial, Profile: "commercial-example", Networks: []string{"ACME-MA", "ACME-COMM"}},
+		{ID: "nowhere", Name: "nowhere", ProductLine: adequacy.Commercial, Profile: "cms-ma", Networks: []string{"NOT-IN-ROSTER"}},
 	}
 	eng := scopedEngine(t, dressRoster(t, 7), plans...)
 	r := rand.New(rand.NewPCG(3, 4))
@@ -311,8 +311,8 @@ func sampleMemberPoints(t testing.TB) []geo.Point {
 // its contract's profile are enforced.
 func TestPlans(t *testing.T) {
 	plans := []adequacy.Plan{
-		{ID: "acme-ma", ProductLine: adequacy.MedicareAdvantage, Profile: "cms-ma", Networks: []string{"ACME-MA", "NORTH"}},
-		{ID: "acme-tx", ProductLine: adequacy.Medicaid, Profile: "tx-medicaid", Networks: []string{"ACME-MA"}, ServiceArea: []string{"48141"}},
+		{ID: "acme-ma", Name: "acme-ma", ProductLine: adequacy.MedicareAdvantage, Profile: "cms-ma", Networks: []string{"ACME-MA", "NORTH"}},
+		{ID: "acme-tx", Name: "acme-tx", ProductLine: adequacy.Medicaid, Profile: "tx-medicaid", Networks: []string{"ACME-MA"}, ServiceArea: []string{"48141"}},
 	}
 	eng := scopedEngine(t, dressRoster(t, 11), plans...)
 	elPaso := geo.Point{Lat: 31.77, Lon: -106.44}

@@ -16,28 +16,24 @@ import (
 func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 	out := make([][]Decision, len(reqs))
 	errs := make([]error, len(reqs))
-	type prepared struct {
-		ch  Choice
-		loc *located
-	}
-	preps := make([]prepared, len(reqs))
+	preps := make([]*prepared, len(reqs))
 	groups := map[batchKey][]batchItem{}
-	var routed []int
+	var single [][2]int // (request, target) decided one at a time
 	for i, r := range reqs {
-		ch, loc, err := e.prepare(r)
+		pr, err := e.prepare(r)
 		if err != nil {
 			errs[i] = err
 			continue
 		}
-		preps[i] = prepared{ch, loc}
-		p := ch.Profile
-		out[i] = make([]Decision, len(r.Disciplines))
-		if !p.Time.DistanceOnly() {
-			routed = append(routed, i)
-			continue
-		}
-		for j, d := range r.Disciplines {
-			rule, ok := e.begin(&out[i][j], d, ch, loc, r)
+		preps[i] = pr
+		p := pr.ch.Profile
+		out[i] = make([]Decision, len(pr.targets))
+		for j, d := range pr.targets {
+			if !p.Time.DistanceOnly() || d == AnyDiscipline { // a routing engine's times, or a service across disciplines
+				single = append(single, [2]int{i, j})
+				continue
+			}
+			rule, ok := e.begin(&out[i][j], d, pr, r)
 			if !ok {
 				continue
 			}
@@ -45,14 +41,15 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 			if k == 0 {
 				k = DefaultK
 			}
-			key := batchKey{p, r.AsOf, d, k}
-			groups[key] = append(groups[key], batchItem{req: int32(i), disc: int32(j), rule: rule, pt: loc.point})
+			key := batchKey{p, r.AsOf, d, k, pr.scope}
+			groups[key] = append(groups[key], batchItem{req: int32(i), disc: int32(j), rule: rule, pt: pr.loc.point})
 		}
 	}
-	for _, i := range routed { // a routing engine's times: one at a time
+	if len(single) > 0 {
 		res := resultPool.Get().(*geo.Result)
-		for j, d := range reqs[i].Disciplines {
-			e.decideOne(&out[i][j], d, preps[i].ch, preps[i].loc, reqs[i], res)
+		for _, ij := range single {
+			i, j := ij[0], ij[1]
+			e.decideOne(&out[i][j], preps[i].targets[j], preps[i], reqs[i], res)
 		}
 		resultPool.Put(res)
 	}
@@ -82,11 +79,12 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 		wk := &ws[w]
 		cell := cells[c]
 		p, d := cell.key.p, cell.key.d
+		filter := cell.key.scope.apply(p.Counting.filter(cell.key.asOf))
 		if len(cell.items) < minCell { // a lone member: the plain search is cheaper
 			r := resultPool.Get().(*geo.Result)
 			for _, it := range cell.items {
-				e.Network.disc[d].ix.Search(geo.Query{Center: it.pt, Radius: searchRadius(it.rule), K: cell.key.k, Filter: p.Counting.filter(cell.key.asOf)}, r)
-				e.finish(&out[it.req][it.disc], d, p, preps[it.req].loc, it.rule, r.Within, r.Nearest)
+				e.Network.disc[d].ix.Search(geo.Query{Center: it.pt, Radius: searchRadius(it.rule), K: cell.key.k, Filter: filter}, r)
+				e.finish(&out[it.req][it.disc], d, preps[it.req], it.rule, r.Within, r.Nearest)
 			}
 			resultPool.Put(r)
 			return
@@ -96,13 +94,13 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 			wk.probes = append(wk.probes, geo.Probe{Center: it.pt, Radius: searchRadius(it.rule)})
 		}
 		wk.res = slices.Grow(wk.res[:0], len(wk.probes))[:len(wk.probes)]
-		e.Network.disc[d].ix.ProbeCellK(wk.probes, cell.key.k, p.Counting.filter(cell.key.asOf), wk.res, nil, &wk.sc)
+		e.Network.disc[d].ix.ProbeCellK(wk.probes, cell.key.k, filter, wk.res, nil, &wk.sc)
 		for j, it := range cell.items {
 			nearest := wk.res[j].NearestK
 			if cell.key.k == 1 && wk.res[j].Nearest.ID >= 0 {
 				nearest = []geo.Neighbor{wk.res[j].Nearest}
 			}
-			e.finish(&out[it.req][it.disc], d, p, preps[it.req].loc, it.rule, wk.res[j].Within, nearest)
+			e.finish(&out[it.req][it.disc], d, preps[it.req], it.rule, wk.res[j].Within, nearest)
 		}
 	})
 	return out, errs
@@ -113,10 +111,11 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 const minCell = 8
 
 type batchKey struct {
-	p    *Profile
-	asOf Date
-	d    Discipline
-	k    int
+	p     *Profile
+	asOf  Date
+	d     Discipline
+	k     int
+	scope scope
 }
 
 type batchItem struct {

@@ -1,9 +1,12 @@
 package adequacy
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/geoaccess/geoaccess/geo"
@@ -23,6 +26,9 @@ const (
 	// Indeterminate: the standard could not be applied, e.g. the location
 	// is in no county. Reason says why.
 	Indeterminate
+	// OutOfServiceArea: the member lives outside the plan's service area,
+	// where the plan's standard does not apply. Reason says which county.
+	OutOfServiceArea
 )
 
 func (s Status) String() string {
@@ -33,6 +39,8 @@ func (s Status) String() string {
 		return "not_served"
 	case Indeterminate:
 		return "indeterminate"
+	case OutOfServiceArea:
+		return "out_of_service_area"
 	}
 	return fmt.Sprintf("Status(%d)", uint8(s))
 }
@@ -58,6 +66,14 @@ type Request struct {
 	// expired profile may be carried forward (Engine.Expiry).
 	AsOfToday bool
 	K         int // nearest providers to report; 0 = DefaultK
+	// Service, if set, is a vocabulary code: only providers offering the
+	// same or a similar service count. With no Disciplines, one decision
+	// across the service's disciplines (AnyDiscipline), each provider
+	// measured against its own discipline's standard.
+	Service string
+	// Plan, if set, is a plan id: only providers in the plan's networks
+	// count, under the profile its contract mandates.
+	Plan string
 }
 
 // Limits on requests.
@@ -74,7 +90,7 @@ type Rule struct {
 	ProvidersRequired int
 	ServedShare       float64 // the county's required served share (for reports)
 	// Source says where the limits came from: the official per-county
-	// standard, or the profile's base table.
+	// standard, the profile's base table, or its standard for the service.
 	Source RuleSource
 	// RadiusMiles is the distance within which a provider is within both
 	// limits under the time model (for distance-only models).
@@ -107,17 +123,41 @@ type CountyEvidence struct {
 type NearbyProvider struct {
 	NPI            string
 	Name           string
+	Discipline     Discipline
 	Location       geo.Point
 	CountyFIPS     string
 	Miles          float64
 	Minutes        float64
 	WithinStandard bool
+	// Designations the roster gives the provider, and the services it
+	// offers (declared or by a qualifying designation), as codes.
+	Designations []string
+	Services     []string
+}
+
+// Component is one discipline's part of a service decided across its
+// disciplines: that discipline's rule in the member's county and its
+// providers offering the service within it.
+type Component struct {
+	Discipline      Discipline
+	Rule            Rule
+	ProvidersWithin int
 }
 
 // Decision is the geo-access answer for one member and discipline, with
 // the evidence needed to replay it.
 type Decision struct {
-	Discipline      Discipline
+	// Discipline decided; AnyDiscipline for a service decided across its
+	// disciplines (see Components).
+	Discipline Discipline
+	// Service decided (its code and name), when the request named one,
+	// and the services counted as similar to it.
+	Service, ServiceName string
+	Similar              []string
+	// Components: for a service across disciplines, each discipline's
+	// rule and count; Rule then holds the county type and the providers
+	// required, ProvidersWithin the sum.
+	Components      []Component
 	Status          Status
 	Reason          string // why the decision is indeterminate; see Explain
 	Location        LocationEvidence
@@ -135,6 +175,10 @@ type Decision struct {
 	ProfileEnd     Date // the version's last day; zero when open-ended
 	RosterVersion  string
 	AsOf           Date
+	// Plan applied, when the request named one, and the networks whose
+	// providers counted.
+	Plan     string
+	Networks []string
 
 	memberPoint geo.Point // kept for the gate; never reported (PHI)
 }
@@ -156,9 +200,17 @@ type Engine struct {
 	SnapMiles float64
 	// Expiry: what a request for today does when no version of its
 	// profile is in effect (the zero value carries the last one forward).
-	Expiry  ExpiryPolicy
+	Expiry ExpiryPolicy
+	// Vocabulary names the services requests may ask for; networks are
+	// built with it (Engine.NewNetwork). Nil: no service requests.
+	Vocabulary *Vocabulary
+	// Plans are the client plans requests may name; nil: none.
+	Plans   *Plans
 	Network *Network // nil until a roster is loaded
 }
+
+// NewNetwork indexes a roster under the engine's vocabulary.
+func (e *Engine) NewNetwork(r *Roster) (*Network, error) { return NewNetwork(r, e.Vocabulary) }
 
 // WithNetwork returns a copy of e serving network n.
 func (e *Engine) WithNetwork(n *Network) *Engine {
@@ -169,20 +221,21 @@ func (e *Engine) WithNetwork(n *Network) *Engine {
 
 var resultPool = sync.Pool{New: func() any { return new(geo.Result) }}
 
-// Decide answers a request: one Decision per discipline, in request order.
-// Caller mistakes come back as *InvalidRequest (wrapping ErrInvalidRequest
-// and, for an unknown profile, ErrUnknownProfile); ErrNoRoster when no
-// network is loaded.
+// Decide answers a request: one Decision per discipline, in request order
+// (or one across the service's disciplines when a service is named without
+// disciplines). Caller mistakes come back as *InvalidRequest (wrapping
+// ErrInvalidRequest and, for an unknown profile or plan, ErrUnknownProfile
+// or ErrUnknownPlan); ErrNoRoster when no network is loaded.
 func (e *Engine) Decide(req Request) ([]Decision, error) {
-	ch, loc, err := e.prepare(req)
+	pr, err := e.prepare(req)
 	if err != nil {
 		return nil, err
 	}
 	res := resultPool.Get().(*geo.Result)
 	defer resultPool.Put(res)
-	out := make([]Decision, len(req.Disciplines))
-	for i, d := range req.Disciplines {
-		e.decideOne(&out[i], d, ch, loc, req, res)
+	out := make([]Decision, len(pr.targets))
+	for i, d := range pr.targets {
+		e.decideOne(&out[i], d, pr, req, res)
 	}
 	return out, nil
 }
@@ -196,92 +249,11 @@ type located struct {
 	reason string // set when the county could not be found
 }
 
-func (e *Engine) prepare(req Request) (Choice, *located, error) {
-	bad := &InvalidRequest{}
-	ch := e.chooseProfile(req.Profile, req.AsOf, req.AsOfToday, bad)
-	p := ch.Profile
-	if p == nil && !bad.NotFound {
-		p, _ = e.profileFor(req.Profile) // check the disciplines against some version
-	}
-	if len(req.Disciplines) == 0 {
-		bad.add("disciplines", "at least one discipline is required (DC, PT, OT, ST)")
-	}
-	var seen uint32
-	for i, d := range req.Disciplines {
-		switch {
-		case !d.Valid():
-			bad.add(fmt.Sprintf("disciplines[%d]", i), ErrUnknownDiscipline.Error())
-		case seen&(1<<d) != 0:
-			bad.add(fmt.Sprintf("disciplines[%d]", i), fmt.Sprintf("%s is listed twice", d))
-		case p != nil && !p.Covers(d):
-			bad.add(fmt.Sprintf("disciplines[%d]", i), fmt.Sprintf("profile %s has no standard for %s", p.Name, d))
-		}
-		if d.Valid() {
-			seen |= 1 << d
-		}
-	}
-	if req.K < 0 || req.K > MaxK {
-		bad.add("k", fmt.Sprintf("%d must be between 0 and %d", req.K, MaxK))
-	}
-	loc := e.locate(req.Member, e.countiesFor(p), bad)
-	if bad.NotFound && len(bad.Violations) > 1 {
-		bad.NotFound = false // other faults too: report as invalid argument
-	}
-	if err := bad.orNil(); err != nil {
-		return Choice{}, nil, err
-	}
-	if e.Network == nil {
-		return Choice{}, nil, ErrNoRoster
-	}
-	return ch, loc, nil
-}
-
-// chooseProfile resolves a request's profile version, adding violations
-// for an unknown profile, a missing as-of date or one no version covers.
-func (e *Engine) chooseProfile(name string, asOf Date, today bool, bad *InvalidRequest) Choice {
-	if name == "" {
-		name = e.DefaultProfile
-	}
-	if asOf.IsZero() {
-		if _, err := e.Profiles.Versions(name); err != nil {
-			bad.add("profile", err.Error())
-			bad.NotFound = true
-		}
-		bad.add("as_of", "is required")
-		return Choice{}
-	}
-	ch, err := e.Profiles.Choose(name, asOf, today, e.Expiry)
-	switch {
-	case errors.Is(err, ErrUnknownProfile):
-		bad.add("profile", err.Error())
-		bad.NotFound = true
-	case err != nil:
-		bad.add("as_of", err.Error())
-	}
-	return ch
-}
-
-// countiesFor is the county table a profile decides with: its own (the
-// CMS file of its year) or the engine's.
-func (e *Engine) countiesFor(p *Profile) *Counties {
-	if p != nil && p.Counties != nil {
-		return p.Counties
-	}
-	return e.Counties
-}
-
 func orOpen(d Date) string {
 	if d.IsZero() {
 		return "open"
 	}
 	return d.String()
-}
-
-func (e *Engine) profileFor(name string) (*Profile, error) {
-	if name == "" {
-		name = e.DefaultProfile
-	}
-	return e.Profiles.Get(name)
 }
 
 // locate resolves the member's point and county, adding violations for
@@ -390,38 +362,113 @@ func RuleFor(p *Profile, c *County, d Discipline) (Rule, error) {
 		r.MaxMiles, r.MaxMinutes = cs.MaxMiles, cs.MaxMinutes
 		r.Source = RuleOfficial
 	}
-	r.RadiusMiles = math.Inf(1)
-	if r.MaxMiles > 0 {
-		r.RadiusMiles = r.MaxMiles
-	}
-	if r.MaxMinutes > 0 {
-		r.RadiusMiles = math.Min(r.RadiusMiles, p.Time.ReachMiles(r))
-	}
+	r.RadiusMiles = reach(p, r)
 	return r, nil
 }
 
-func (e *Engine) decideOne(out *Decision, d Discipline, ch Choice, l *located, req Request, res *geo.Result) {
-	rule, ok := e.begin(out, d, ch, l, req)
+// RuleForService is the standard for a service in a discipline: the
+// profile's own standard for the service where it sets one, otherwise the
+// discipline's (RuleFor).
+func RuleForService(p *Profile, c *County, d Discipline, svc *Service) (Rule, error) {
+	return ruleFor(p, c, d, svc)
+}
+
+func ruleFor(p *Profile, c *County, d Discipline, svc *Service) (Rule, error) {
+	if svc == nil {
+		return RuleFor(p, c, d)
+	}
+	ss, ok := p.Services[svc.Code]
+	if !ok {
+		return RuleFor(p, c, d)
+	}
+	if !p.Covers(d) {
+		return Rule{}, fmt.Errorf("profile %s has no standard for %s", p.Name, d)
+	}
+	t := c.Designation.Type
+	s := ss.ByType[t]
+	r := Rule{CountyType: t, MaxMiles: s.MaxMiles, MaxMinutes: s.MaxMinutes, ProvidersRequired: s.ProvidersRequired,
+		ServedShare: s.ServedShare, Source: RuleServiceStandard}
+	r.RadiusMiles = reach(p, r)
+	return r, nil
+}
+
+// reach is the distance within which a provider meets both limits of r.
+func reach(p *Profile, r Rule) float64 {
+	radius := math.Inf(1)
+	if r.MaxMiles > 0 {
+		radius = r.MaxMiles
+	}
+	if r.MaxMinutes > 0 {
+		radius = math.Min(radius, p.Time.ReachMiles(r))
+	}
+	return radius
+}
+
+func (e *Engine) decideOne(out *Decision, d Discipline, pr *prepared, req Request, res *geo.Result) {
+	if d == AnyDiscipline {
+		e.decideAcross(out, pr, req, res)
+		return
+	}
+	rule, ok := e.begin(out, d, pr, req)
 	if !ok {
 		return
 	}
-	p := ch.Profile
-	n := e.Network
-	dn := &n.disc[d]
-	filter := p.Counting.filter(req.AsOf)
+	within := e.search(d, rule, pr, req, res)
+	e.finish(out, d, pr, rule, within, res.Nearest)
+}
+
+// search counts the counting providers of d within rule of the member and
+// finds the k nearest into res.
+func (e *Engine) search(d Discipline, rule Rule, pr *prepared, req Request, res *geo.Result) int {
+	p := pr.ch.Profile
+	dn := &e.Network.disc[d]
+	filter := pr.filter(req.AsOf)
 	k := req.K
 	if k == 0 {
 		k = DefaultK
 	}
-	within := 0
 	if p.Time.DistanceOnly() {
-		dn.ix.Search(geo.Query{Center: l.point, Radius: searchRadius(rule), K: k, Filter: filter}, res)
-		within = res.Within
-	} else {
-		within = e.countRouted(dn, l.point, rule, p.Time, filter)
-		dn.ix.Search(geo.Query{Center: l.point, K: k, Filter: filter}, res)
+		dn.ix.Search(geo.Query{Center: pr.loc.point, Radius: searchRadius(rule), K: k, Filter: filter}, res)
+		return res.Within
 	}
-	e.finish(out, d, p, l, rule, within, res.Nearest)
+	within := e.countRouted(dn, pr.loc.point, rule, p.Time, filter)
+	dn.ix.Search(geo.Query{Center: pr.loc.point, K: k, Filter: filter}, res)
+	return within
+}
+
+// decideAcross decides a service across its disciplines: each provider
+// measured against its own discipline's standard, the counts summed, the
+// nearest merged.
+func (e *Engine) decideAcross(out *Decision, pr *prepared, req Request, res *geo.Result) {
+	if _, ok := e.begin(out, AnyDiscipline, pr, req); !ok {
+		return
+	}
+	c, p := pr.loc.county, pr.ch.Profile
+	k := req.K
+	if k == 0 {
+		k = DefaultK
+	}
+	var all []NearbyProvider
+	out.Rule = Rule{CountyType: c.Designation.Type}
+	for _, d := range pr.parts {
+		rule, err := ruleFor(p, c, d, pr.service)
+		if err != nil {
+			continue // prepare kept only the disciplines the profile covers
+		}
+		within := e.search(d, rule, pr, req, res)
+		out.Components = append(out.Components, Component{Discipline: d, Rule: rule, ProvidersWithin: within})
+		out.ProvidersWithin += within
+		out.Rule.ProvidersRequired = max(out.Rule.ProvidersRequired, rule.ProvidersRequired)
+		out.Rule.ServedShare = max(out.Rule.ServedShare, rule.ServedShare)
+		out.Rule.RadiusMiles = max(out.Rule.RadiusMiles, rule.RadiusMiles)
+		all = append(all, e.nearby(d, p, pr, rule, res.Nearest)...)
+	}
+	slices.SortStableFunc(all, func(a, b NearbyProvider) int { return cmp.Compare(a.Miles, b.Miles) })
+	out.Nearest = all[:min(k, len(all))]
+	out.Status = NotServed
+	if out.ProvidersWithin >= out.Rule.ProvidersRequired {
+		out.Status = Served
+	}
 }
 
 // searchRadius is a rule's radius for the index; no limit is the Earth.
@@ -433,11 +480,18 @@ func searchRadius(r Rule) float64 {
 }
 
 // begin fills a decision's evidence up to the rule; false when the
-// decision is already settled (indeterminate).
-func (e *Engine) begin(out *Decision, d Discipline, ch Choice, l *located, req Request) (Rule, bool) {
-	p := ch.Profile
-	*out = Decision{Discipline: d, Location: l.ev, Profile: p.Name, ProfileVersion: p.Version, ProfileExpired: ch.Expired, ProfileEnd: p.Effective.To,
+// decision is already settled (indeterminate, or outside the plan's
+// service area).
+func (e *Engine) begin(out *Decision, d Discipline, pr *prepared, req Request) (Rule, bool) {
+	p, l := pr.ch.Profile, pr.loc
+	*out = Decision{Discipline: d, Location: l.ev, Profile: p.Name, ProfileVersion: p.Version, ProfileExpired: pr.ch.Expired, ProfileEnd: p.Effective.To,
 		RosterVersion: e.Network.Version(), AsOf: req.AsOf, TimeModel: p.Time.Name(), TimeEstimated: p.Time.Estimated(), memberPoint: l.point}
+	if pr.service != nil {
+		out.Service, out.ServiceName, out.Similar = pr.service.Code, pr.service.Name, pr.service.Similar
+	}
+	if pr.plan != nil {
+		out.Plan, out.Networks = pr.plan.ID, pr.plan.Networks
+	}
 	if l.county == nil {
 		out.Status, out.Reason = Indeterminate, l.reason
 		return Rule{}, false
@@ -447,7 +501,16 @@ func (e *Engine) begin(out *Decision, d Discipline, ch Choice, l *located, req R
 	out.County.FIPS, out.County.Name, out.County.State = c.FIPS, c.Name, c.State
 	out.County.Type, out.County.TypeOfficial, out.County.TypeBasis, out.County.Note =
 		c.Designation.Type, c.Designation.Official, c.Designation.Basis, c.Note
-	rule, err := RuleFor(p, c, d)
+	if pr.plan != nil && !pr.plan.InServiceArea(c.FIPS) {
+		out.Status = OutOfServiceArea
+		out.Reason = fmt.Sprintf("the member's county, %s %s, %s, is outside plan %s's service area: its standard does not apply there",
+			c.FIPS, c.Name, c.State, pr.plan.ID)
+		return Rule{}, false
+	}
+	if d == AnyDiscipline {
+		return Rule{}, true
+	}
+	rule, err := ruleFor(p, c, d, pr.service)
 	if err != nil { // prepare() checked coverage; keep the answer honest anyway
 		out.Status, out.Reason = Indeterminate, err.Error()
 		return Rule{}, false
@@ -457,38 +520,63 @@ func (e *Engine) begin(out *Decision, d Discipline, ch Choice, l *located, req R
 }
 
 // finish fills the count, the nearest providers and the status.
-func (e *Engine) finish(out *Decision, d Discipline, p *Profile, l *located, rule Rule, within int, nearest []geo.Neighbor) {
-	n := e.Network
-	dn := &n.disc[d]
+func (e *Engine) finish(out *Decision, d Discipline, pr *prepared, rule Rule, within int, nearest []geo.Neighbor) {
 	out.ProvidersWithin = within
-	out.Nearest = make([]NearbyProvider, len(nearest))
-	for i, nb := range nearest {
-		pr := &n.Roster.Providers[dn.prov[nb.ID]]
-		mins := p.Time.Minutes(l.point, pr.Location, nb.Miles, rule)
-		out.Nearest[i] = NearbyProvider{NPI: pr.NPI, Name: pr.Name, Location: pr.Location, CountyFIPS: pr.CountyFIPS,
-			Miles: nb.Miles, Minutes: mins, WithinStandard: withinRule(rule, nb.Miles, mins, p.Time.DistanceOnly())}
-	}
+	out.Nearest = e.nearby(d, pr.ch.Profile, pr, rule, nearest)
 	out.Status = NotServed
 	if out.ProvidersWithin >= rule.ProvidersRequired {
 		out.Status = Served
 	}
 }
 
+// nearby turns index neighbours of discipline d into the evidence's
+// nearest providers.
+func (e *Engine) nearby(d Discipline, p *Profile, pr *prepared, rule Rule, nearest []geo.Neighbor) []NearbyProvider {
+	n := e.Network
+	dn := &n.disc[d]
+	out := make([]NearbyProvider, len(nearest))
+	for i, nb := range nearest {
+		prov := &n.Roster.Providers[dn.prov[nb.ID]]
+		mins := p.Time.Minutes(pr.loc.point, prov.Location, nb.Miles, rule)
+		out[i] = NearbyProvider{NPI: prov.NPI, Name: prov.Name, Discipline: d, Location: prov.Location, CountyFIPS: prov.CountyFIPS,
+			Miles: nb.Miles, Minutes: mins, WithinStandard: withinRule(rule, nb.Miles, mins, p.Time.DistanceOnly()),
+			Designations: prov.Designations, Services: n.serviceCodes(prov)}
+	}
+	return out
+}
+
 // Explain says in a sentence why the decision came out as it did.
 func (d *Decision) Explain() string {
-	if d.Status == Indeterminate {
+	if d.Status == Indeterminate || d.Status == OutOfServiceArea {
 		return d.Reason + d.ExpiredNote()
 	}
 	verb := "not served"
 	if d.Status == Served {
 		verb = "served"
 	}
-	s := fmt.Sprintf("%s: %d counting %s provider(s) within %s of the member; %d required in a %s county",
-		verb, d.ProvidersWithin, d.Discipline, d.Rule.Limits(), d.Rule.ProvidersRequired, d.Rule.CountyType)
-	if d.ProfileExpired {
-		s += d.ExpiredNote()
+	offering := ""
+	if d.Service != "" {
+		offering = " offering " + d.ServiceName
+		if len(d.Similar) > 0 {
+			offering += " (or a similar service: " + strings.Join(d.Similar, ", ") + ")"
+		}
 	}
-	return s
+	var s string
+	if d.Discipline == AnyDiscipline {
+		parts := make([]string, len(d.Components))
+		for i, c := range d.Components {
+			parts[i] = fmt.Sprintf("%s %d within %s", c.Discipline, c.ProvidersWithin, c.Rule.Limits())
+		}
+		s = fmt.Sprintf("%s: %d counting provider(s)%s within their discipline's standard of the member (%s); %d required in a %s county",
+			verb, d.ProvidersWithin, offering, strings.Join(parts, ", "), d.Rule.ProvidersRequired, d.Rule.CountyType)
+	} else {
+		s = fmt.Sprintf("%s: %d counting %s provider(s)%s within %s of the member; %d required in a %s county",
+			verb, d.ProvidersWithin, d.Discipline, offering, d.Rule.Limits(), d.Rule.ProvidersRequired, d.Rule.CountyType)
+	}
+	if d.Plan != "" {
+		s += fmt.Sprintf(" (plan %s: networks %s)", d.Plan, strings.Join(d.Networks, ", "))
+	}
+	return s + d.ExpiredNote()
 }
 
 // ExpiredNote says, for a decision made with a carried-forward profile,

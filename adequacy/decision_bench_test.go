@@ -35,7 +35,7 @@ func nationalRoster(byZIP bool) (*adequacy.Engine, []synth.Member) {
 	if err != nil {
 		panic(err)
 	}
-	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "national-700k", Providers: ps})
+	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "national-700k", Providers: ps}, nil)
 	if err != nil {
 		panic(err)
 	}
@@ -90,7 +90,7 @@ func BenchmarkNetworkBuild1M(b *testing.B) {
 	r := &adequacy.Roster{Version: "1m", Providers: ps}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := adequacy.NewNetwork(r); err != nil {
+		if _, err := adequacy.NewNetwork(r, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -98,7 +98,7 @@ func BenchmarkNetworkBuild1M(b *testing.B) {
 	var m0, m1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&m0)
-	n, _ := adequacy.NewNetwork(r)
+	n, _ := adequacy.NewNetwork(r, nil)
 	runtime.GC()
 	runtime.ReadMemStats(&m1)
 	b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/float64(len(ps)), "B/provider")

@@ -38,7 +38,7 @@ func engine(t testing.TB, roster *adequacy.Roster) *adequacy.Engine {
 			t.Fatal(err)
 		}
 	}
-	n, err := adequacy.NewNetwork(roster)
+	n, err := adequacy.NewNetwork(roster, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

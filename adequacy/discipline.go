@@ -16,6 +16,9 @@ const (
 	OT                   // occupational therapy, CMS specialty 050
 	ST                   // speech therapy, CMS specialty 051
 	numDisciplines
+
+	// AnyDiscipline marks a service decided across its disciplines.
+	AnyDiscipline = numDisciplines
 )
 
 // Disciplines lists every discipline in report order.
@@ -37,6 +40,9 @@ var disciplineInfo = [numDisciplines]struct {
 func (d Discipline) String() string {
 	if d < numDisciplines {
 		return disciplineInfo[d].code
+	}
+	if d == AnyDiscipline {
+		return "any"
 	}
 	return fmt.Sprintf("Discipline(%d)", uint8(d))
 }
@@ -86,6 +92,9 @@ func ParseDiscipline(s string) (Discipline, error) {
 
 // MarshalText implements encoding.TextMarshaler.
 func (d Discipline) MarshalText() ([]byte, error) {
+	if d == AnyDiscipline {
+		return []byte("any"), nil
+	}
 	if !d.Valid() {
 		return nil, fmt.Errorf("%w %d", ErrUnknownDiscipline, uint8(d))
 	}

@@ -32,8 +32,10 @@ type FieldViolation struct {
 type InvalidRequest struct {
 	Violations []FieldViolation
 	// NotFound marks a request whose only fault is naming something that
-	// does not exist (an unknown profile).
+	// does not exist (an unknown profile or plan); Missing is which
+	// (ErrUnknownProfile when nil).
 	NotFound bool
+	Missing  error
 }
 
 func (e *InvalidRequest) Error() string {
@@ -50,13 +52,20 @@ func (e *InvalidRequest) Error() string {
 	return b.String()
 }
 
-// Unwrap lets errors.Is match ErrInvalidRequest, and ErrUnknownProfile
-// when that is the fault.
+// Unwrap lets errors.Is match ErrInvalidRequest, and ErrUnknownProfile or
+// ErrUnknownPlan when that is the fault.
 func (e *InvalidRequest) Unwrap() []error {
 	if e.NotFound {
+		if e.Missing != nil {
+			return []error{ErrInvalidRequest, e.Missing}
+		}
 		return []error{ErrInvalidRequest, ErrUnknownProfile}
 	}
 	return []error{ErrInvalidRequest}
+}
+
+func (e *InvalidRequest) notFound(which error) {
+	e.NotFound, e.Missing = true, which
 }
 
 func (e *InvalidRequest) add(field, reason string) {

@@ -12,8 +12,9 @@ type RuleSource uint8
 
 // Rule sources.
 const (
-	RuleOfficial    RuleSource = iota + 1 // the county table's per-county limits
-	RuleFromProfile                       // the profile's base table for the county type
+	RuleOfficial        RuleSource = iota + 1 // the county table's per-county limits
+	RuleFromProfile                           // the profile's base table for the county type
+	RuleServiceStandard                       // the profile's own standard for the requested service
 )
 
 func (s RuleSource) String() string {
@@ -24,6 +25,8 @@ func (s RuleSource) String() string {
 		return "official county standard"
 	case RuleFromProfile:
 		return "profile base table for the county type"
+	case RuleServiceStandard:
+		return "profile standard for the service"
 	}
 	return fmt.Sprintf("RuleSource(%d)", uint8(s))
 }

@@ -239,7 +239,7 @@ var ErrNoMembers = errors.New("no member could be evaluated")
 // Gap runs a gap report over members.
 func (e *Engine) Gap(ctx context.Context, members []GapMember, opts GapOptions) (*GapReport, error) {
 	bad := &InvalidRequest{}
-	ch := e.chooseProfile(opts.Profile, opts.AsOf, opts.AsOfToday, bad)
+	ch := e.chooseProfile(opts.Profile, "", opts.AsOf, opts.AsOfToday, bad)
 	if err := bad.orNil(); err != nil {
 		return nil, err
 	}

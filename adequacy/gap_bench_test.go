@@ -26,7 +26,7 @@ var gapFixture = sync.OnceValues(func() (*adequacy.Engine, []adequacy.GapMember)
 	if err != nil {
 		panic(err)
 	}
-	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "bench-100k", Providers: ps})
+	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "bench-100k", Providers: ps}, nil)
 	if err != nil {
 		panic(err)
 	}

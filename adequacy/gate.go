@@ -74,6 +74,12 @@ type RequestedProvider struct {
 	// Miles from the member, when the provider's location is known.
 	Miles    float64
 	HasMiles bool
+	// With a service: Known, when the roster lists the NPI in the
+	// discipline (participating or not), and then OffersService, whether
+	// it offers the service or a similar one there.
+	Service       string
+	Known         bool
+	OffersService bool
 }
 
 // CriterionResult is one criterion's outcome with the clause it rests on.
@@ -91,7 +97,14 @@ type GateResult struct {
 	Supported bool
 	Summary   string
 	Criteria  []CriterionResult
+	// GeoAccess is the decision the gate rests on: for the service, when
+	// the request names one (same or similar, within the discipline).
 	GeoAccess Decision
+	// DisciplineAccess is, with a service, the discipline's own decision
+	// beside it, so both answers show.
+	DisciplineAccess *Decision
+	// Provider is the requested provider as the roster knows it.
+	Provider RequestedProvider
 }
 
 // PolicyReference names the policy the gate implements.
@@ -126,9 +139,14 @@ var attestedCriteria = []attestedCriterion{
 
 // EvaluateNegotiation applies the gate to a geo-access decision for the
 // requested discipline, the requested provider and the attestations.
-func EvaluateNegotiation(geo Decision, prov RequestedProvider, a Attestations) GateResult {
-	res := GateResult{GeoAccess: geo, Supported: true}
-	res.Criteria = append(res.Criteria, geoCriterion(geo), providerCriterion(prov))
+//
+// With a service, geo is the service's decision (providers of the
+// discipline offering the same or a similar service) and discipline, if
+// not nil, the discipline's own decision, which the criterion's detail
+// reports beside it.
+func EvaluateNegotiation(geo Decision, discipline *Decision, prov RequestedProvider, a Attestations) GateResult {
+	res := GateResult{GeoAccess: geo, DisciplineAccess: discipline, Provider: prov, Supported: true}
+	res.Criteria = append(res.Criteria, geoCriterion(geo, discipline), providerCriterion(prov))
 	for _, c := range attestedCriteria {
 		v := c.get(&a)
 		r := CriterionResult{ID: c.id, Kind: c.kind, Clause: c.clause, Attested: v}
@@ -150,14 +168,20 @@ func EvaluateNegotiation(geo Decision, prov RequestedProvider, a Attestations) G
 		}
 	}
 	if res.Supported {
-		res.Summary = fmt.Sprintf("Negotiation supported: the %s geo-access standard is not met and every criterion of %s holds.", geo.Discipline, PolicyReference)
+		what := geo.Discipline.String()
+		if geo.Service != "" {
+			what = fmt.Sprintf("%s geo-access standard for %s", what, geo.ServiceName)
+		} else {
+			what += " geo-access standard"
+		}
+		res.Summary = fmt.Sprintf("Negotiation supported: the %s is not met and every criterion of %s holds.", what, PolicyReference)
 	} else {
 		res.Summary = fmt.Sprintf("Negotiation not supported under %s: %d criterion(s) stand in the way: %s.", PolicyReference, len(blocking), joinComma(blocking))
 	}
 	return res
 }
 
-func geoCriterion(d Decision) CriterionResult {
+func geoCriterion(d Decision, disc *Decision) CriterionResult {
 	r := CriterionResult{ID: CritGeoAccessNotMet, Kind: Computed,
 		Clause: "Supported only when the plan's geo-access standards are not met for the member; not supported when participating providers offering the same or similar services are accessible to the member."}
 	switch d.Status {
@@ -169,6 +193,14 @@ func geoCriterion(d Decision) CriterionResult {
 		r.Outcome = Undecided
 	}
 	r.Detail = d.Explain()
+	if disc != nil && d.Status != Indeterminate && d.Status != OutOfServiceArea {
+		similar := ""
+		if len(d.Similar) > 0 {
+			similar = " (or a similar service)"
+		}
+		r.Detail = fmt.Sprintf("%d participating %s provider(s) within %s; %d offering %s%s. Service: %s",
+			disc.ProvidersWithin, disc.Discipline, disc.Rule.Limits(), d.ProvidersWithin, d.ServiceName, similar, d.Explain())
+	}
 	return r
 }
 
@@ -182,6 +214,15 @@ func providerCriterion(p RequestedProvider) CriterionResult {
 	r.Outcome, r.Detail = Pass, fmt.Sprintf("NPI %s is not a participating provider of this discipline in the roster", p.NPI)
 	if p.HasMiles {
 		r.Detail += fmt.Sprintf("; %.1f miles from the member", p.Miles)
+	}
+	switch {
+	case p.Service == "":
+	case !p.Known:
+		r.Detail += fmt.Sprintf("; the roster does not list it, so whether it offers %s is not known", p.Service)
+	case p.OffersService:
+		r.Detail += fmt.Sprintf("; the roster lists it as offering %s (or a similar service)", p.Service)
+	default:
+		r.Detail += fmt.Sprintf("; the roster lists it, without %s or a similar service", p.Service)
 	}
 	return r
 }
@@ -208,6 +249,11 @@ type NegotiationRequest struct {
 	ProviderNPI  string
 	ProviderAt   *geo.Point // the requested provider's service location, if known
 	Attestations Attestations
+	// Service requested (a vocabulary code): geo-access is then decided
+	// for participating providers of the discipline offering the same or
+	// a similar service. Plan: the member's plan.
+	Service string
+	Plan    string
 }
 
 // Negotiate decides geo-access for the member and applies the gate.
@@ -224,7 +270,9 @@ func (e *Engine) Negotiate(req NegotiationRequest) (GateResult, error) {
 			bad.add("provider.location.longitude", err.Error())
 		}
 	}
-	ds, err := e.Decide(Request{Member: req.Member, Disciplines: []Discipline{req.Discipline}, Profile: req.Profile, AsOf: req.AsOf, AsOfToday: req.AsOfToday})
+	dreq := Request{Member: req.Member, Disciplines: []Discipline{req.Discipline}, Profile: req.Profile, AsOf: req.AsOf, AsOfToday: req.AsOfToday,
+		Service: req.Service, Plan: req.Plan}
+	ds, err := e.Decide(dreq)
 	if len(bad.Violations) > 0 {
 		// The member's faults too: every wrong field at once.
 		if ir := (*InvalidRequest)(nil); errors.As(err, &ir) {
@@ -235,16 +283,39 @@ func (e *Engine) Negotiate(req NegotiationRequest) (GateResult, error) {
 	if err != nil {
 		return GateResult{}, err
 	}
+	var disc *Decision
 	prov := RequestedProvider{NPI: req.ProviderNPI}
+	if req.Service != "" {
+		dreq.Service = ""
+		both, err := e.Decide(dreq)
+		if err != nil {
+			return GateResult{}, err
+		}
+		disc = &both[0]
+		prov.Service = ds[0].ServiceName
+	}
+	var same ServiceSet
+	if v := e.vocabulary(); v != nil && req.Service != "" {
+		if svc, ok := v.Service(req.Service); ok {
+			same = v.SameOrSimilar(svc)
+		}
+	}
 	for _, p := range e.Network.ByNPI(req.ProviderNPI) {
-		if p.Discipline == req.Discipline && p.Participating {
+		if p.Discipline != req.Discipline {
+			continue
+		}
+		if p.Participating {
 			prov.ParticipatingInDiscipline = true
+		}
+		if req.Service != "" {
+			prov.Known = true
+			prov.OffersService = prov.OffersService || e.Network.Offers(p)&same != 0
 		}
 	}
 	if req.ProviderAt != nil {
 		prov.Miles, prov.HasMiles = geo.Distance(ds[0].memberPoint, *req.ProviderAt), true
 	}
-	return EvaluateNegotiation(ds[0], prov, req.Attestations), nil
+	return EvaluateNegotiation(ds[0], disc, prov, req.Attestations), nil
 }
 
 // validNPI checks ten digits and the Luhn check digit over 80840 + the

@@ -33,7 +33,7 @@ func synthNetwork(t testing.TB, seed uint64, states []string, providers, members
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "synth", Providers: ps})
+	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "synth", Providers: ps}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

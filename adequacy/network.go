@@ -2,6 +2,7 @@ package adequacy
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -25,7 +26,24 @@ type Network struct {
 	disc   [numDisciplines]discNet
 	byNPI  []npiPos // sorted by NPI, then roster position
 	stats  NetworkStats
+	// vocab gives providers their services (index set 0); nil: none.
+	vocab *Vocabulary
+	// netBit numbers the roster's network ids (index set 1).
+	netBit map[string]uint64
 }
+
+// The index's bit sets.
+const (
+	setServices = 0 // the services a provider offers (ServiceSet)
+	setNetworks = 1 // the networks it joins (Network.netBit)
+)
+
+// MaxNetworks is how many distinct network ids a roster may have: a
+// provider's networks are a 64-bit set in the index.
+const MaxNetworks = 64
+
+// ErrTooManyNetworks: a roster names more than MaxNetworks network ids.
+var ErrTooManyNetworks = errors.New("too many networks")
 
 type npiPos struct {
 	npi uint64
@@ -89,11 +107,23 @@ func (s NetworkStats) Servable() error {
 	return fmt.Errorf("%w: its %d participating providers are all telehealth-only", ErrEmptyRoster, par)
 }
 
-// NewNetwork indexes a roster. The roster must already be validated (the
-// readers in package data do that); NewNetwork still refuses invalid
-// locations and disciplines rather than index them.
-func NewNetwork(r *Roster) (*Network, error) {
-	n := &Network{Roster: r, byNPI: make([]npiPos, len(r.Providers))}
+// NewNetwork indexes a roster, with the services each provider offers under
+// vocabulary v (nil: services are unknown and service requests fail). The
+// roster must already be validated (the readers in package data do that);
+// NewNetwork still refuses invalid locations and disciplines rather than
+// index them, and a roster of more than MaxNetworks network ids.
+func NewNetwork(r *Roster, v *Vocabulary) (*Network, error) {
+	n := &Network{Roster: r, byNPI: make([]npiPos, len(r.Providers)), vocab: v, netBit: map[string]uint64{}}
+	for i := range r.Providers {
+		for _, id := range r.Providers[i].Networks {
+			if _, ok := n.netBit[id]; !ok {
+				if len(n.netBit) == MaxNetworks {
+					return nil, fmt.Errorf("network: %w: the roster names more than %d network ids", ErrTooManyNetworks, MaxNetworks)
+				}
+				n.netBit[id] = 1 << len(n.netBit)
+			}
+		}
+	}
 	n.stats.Total = len(r.Providers)
 	var members [numDisciplines][]int32
 	for i := range r.Providers {
@@ -135,7 +165,7 @@ func NewNetwork(r *Roster) (*Network, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n.disc[d], errs[d] = buildDisc(r.Providers, members[d])
+			n.disc[d], errs[d] = n.buildDisc(members[d])
 		}()
 	}
 	wg.Wait()
@@ -147,7 +177,8 @@ func NewNetwork(r *Roster) (*Network, error) {
 	return n, nil
 }
 
-func buildDisc(all []Provider, ids []int32) (discNet, error) {
+func (n *Network) buildDisc(ids []int32) (discNet, error) {
+	all := n.Roster.Providers
 	// Spatial order makes the index's IDs our order: cache-friendly.
 	type keyed struct {
 		key uint64
@@ -172,6 +203,8 @@ func buildDisc(all []Provider, ids []int32) (discNet, error) {
 		p := &all[i]
 		pts[k] = p.Location
 		tags[k] = providerTag(p)
+		tags[k].Sets[setServices] = uint64(n.Offers(p))
+		tags[k].Sets[setNetworks] = n.networkBits(p.Networks)
 	}
 	ix, err := geo.NewIndex(pts, tags)
 	if err != nil {
@@ -196,6 +229,38 @@ func providerTag(p *Provider) geo.Tag {
 	}
 	return t
 }
+
+// Offers is the set of services a provider offers under the network's
+// vocabulary.
+func (n *Network) Offers(p *Provider) ServiceSet {
+	if n.vocab == nil {
+		return 0
+	}
+	return n.vocab.Offers(p.Discipline, p.Designations, p.Services)
+}
+
+// networkBits is the index set of network ids; ids the roster does not
+// name have no bit.
+func (n *Network) networkBits(ids []string) uint64 {
+	var b uint64
+	for _, id := range ids {
+		b |= n.netBit[id]
+	}
+	return b
+}
+
+// Networks lists the roster's network ids, sorted.
+func (n *Network) Networks() []string {
+	out := make([]string, 0, len(n.netBit))
+	for id := range n.netBit {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Vocabulary is the services vocabulary the network was built with.
+func (n *Network) Vocabulary() *Vocabulary { return n.vocab }
 
 // Stats returns provider counts by discipline.
 func (n *Network) Stats() NetworkStats { return n.stats }

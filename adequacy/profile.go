@@ -22,6 +22,10 @@ type Profile struct {
 	// Counties is the county table this version decides with (the CMS
 	// reference file of its year); nil means the engine's.
 	Counties *Counties
+	// Services holds the profile's own standards for services, by
+	// service code (limits, providers required, served share and minimum
+	// count by county type); a service without one takes its discipline's.
+	Services map[string]*DisciplineStandards
 }
 
 // DateRange is an inclusive range of dates; a zero To is open-ended.

@@ -14,6 +14,11 @@ import (
 type Setup struct {
 	CountyTable  string   // HSD workbook (.xlsx) or resolved table; "" = embedded CY2026
 	ProfileFiles []string // extra profiles (YAML or JSON)
+	// ServicesFile extends or replaces the embedded services vocabulary
+	// (docs/services.md); "" = the embedded one.
+	ServicesFile string
+	// PlansFile is a plan registry (docs/plans.md); "" = no plans.
+	PlansFile string
 	// SnapMiles places a point just off a generalised coastline in the
 	// nearest county within this distance; 0 = DefaultSnapMiles.
 	SnapMiles float64
@@ -43,12 +48,52 @@ func NewEngine(s Setup) (*adequacy.Engine, *CountyTable, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	vocab, err := Vocabulary()
+	if s.ServicesFile != "" {
+		vocab, err = LoadVocabulary(s.ServicesFile)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := resolveServiceStandards(profiles, vocab); err != nil {
+		return nil, nil, err
+	}
+	var plans *adequacy.Plans
+	if s.PlansFile != "" {
+		if plans, err = LoadPlans(s.PlansFile, profiles, ct.Counties); err != nil {
+			return nil, nil, err
+		}
+	}
 	snap := s.SnapMiles
 	if snap == 0 {
 		snap = DefaultSnapMiles
 	}
 	return &adequacy.Engine{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs, Profiles: profiles,
-		DefaultProfile: DefaultProfile, SnapMiles: snap}, ct, nil
+		DefaultProfile: DefaultProfile, SnapMiles: snap, Vocabulary: vocab, Plans: plans}, ct, nil
+}
+
+// resolveServiceStandards checks every profile's per-service standards
+// against the vocabulary, keying them by canonical code (an alias in the
+// profile file names the service it stands for).
+func resolveServiceStandards(ps *adequacy.Profiles, v *adequacy.Vocabulary) error {
+	for _, p := range ps.All() {
+		if len(p.Services) == 0 {
+			continue
+		}
+		out := make(map[string]*adequacy.DisciplineStandards, len(p.Services))
+		for key, ss := range p.Services {
+			svc, err := v.LookupService(key)
+			if err != nil {
+				return &ProfileError{Profile: p.Name + " " + p.Version, Path: "services." + key, Msg: err.Error()}
+			}
+			if _, dup := out[svc.Code]; dup {
+				return &ProfileError{Profile: p.Name + " " + p.Version, Path: "services." + key, Msg: fmt.Sprintf("%s is given twice (by code and alias)", svc.Code)}
+			}
+			out[svc.Code] = ss
+		}
+		p.Services = out
+	}
+	return nil
 }
 
 // sampleRoster is the embedded sample roster (see data/README.md).
@@ -78,15 +123,17 @@ func SampleMembers() ([]byte, error) { return assets.ReadFile("assets/sample/mem
 // ReadRosterFile reads a roster CSV file to serve, placing providers in
 // counties. A roster with no participating in-person provider fails with
 // ErrEmptyRoster.
-func ReadRosterFile(path string, maxBadRows int) (*adequacy.Roster, *RosterReport, error) {
-	return readRosterFile(path, RosterOptions{MaxBadRows: maxBadRows})
+// Codes of the designations and services columns resolve in v (nil: the
+// embedded vocabulary).
+func ReadRosterFile(path string, maxBadRows int, v *adequacy.Vocabulary) (*adequacy.Roster, *RosterReport, error) {
+	return readRosterFile(path, RosterOptions{MaxBadRows: maxBadRows, Vocabulary: v})
 }
 
 // ReadCandidatesFile reads a roster-shaped CSV of recruitment candidates
 // (non-participating providers), placing them in counties. Bad rows are
 // reported and skipped, however many.
-func ReadCandidatesFile(path string) (*adequacy.Roster, *RosterReport, error) {
-	return readRosterFile(path, RosterOptions{MaxBadRows: -1, AllowNoParticipating: true})
+func ReadCandidatesFile(path string, v *adequacy.Vocabulary) (*adequacy.Roster, *RosterReport, error) {
+	return readRosterFile(path, RosterOptions{MaxBadRows: -1, AllowNoParticipating: true, Vocabulary: v})
 }
 
 func readRosterFile(path string, opts RosterOptions) (*adequacy.Roster, *RosterReport, error) {

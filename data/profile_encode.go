@@ -33,28 +33,13 @@ func EncodeProfile(p *adequacy.Profile, countyTable string, header ...string) ([
 		return nil, fmt.Errorf("encode profile %s: time model %q has no file form", p.Name, p.Time.Name())
 	}
 	for _, d := range p.CoveredDisciplines() {
-		ds := p.Disciplines[d]
-		rd := &rawDiscipline{Standards: map[string]*rawStandard{}}
-		for _, t := range adequacy.CountyTypes {
-			s := ds.ByType[t]
-			rs := &rawStandard{ProvidersRequired: s.ProvidersRequired, ServedShare: ptr(s.ServedShare)}
-			if s.MaxMiles > 0 {
-				rs.MaxMiles = ptr(s.MaxMiles)
-			}
-			if s.MaxMinutes > 0 {
-				rs.MaxMinutes = ptr(s.MaxMinutes)
-			}
-			rd.Standards[t.Key()] = rs
+		raw.Disciplines[d.String()] = encodeStandards(p.Disciplines[d])
+	}
+	for code, ss := range p.Services {
+		if raw.Services == nil {
+			raw.Services = map[string]*rawDiscipline{}
 		}
-		switch m := ds.MinimumCount; m.Rule {
-		case adequacy.MinimumNone:
-			rd.MinimumCount.Rule = "none"
-		case adequacy.MinimumFixed:
-			rd.MinimumCount = rawMinimum{Rule: "fixed", Count: ptr(m.Fixed)}
-		case adequacy.MinimumPer1000:
-			rd.MinimumCount = rawMinimum{Rule: "ratio_per_1000", Ratio: byTypeMap(m.Ratio)}
-		}
-		raw.Disciplines[d.String()] = rd
+		raw.Services[code] = encodeStandards(ss)
 	}
 	for _, c := range p.Credits {
 		rc := rawCredit{Name: c.Name, Points: c.Points, Basis: c.Basis, AppliesWhen: "requested"}
@@ -79,6 +64,31 @@ func EncodeProfile(p *adequacy.Profile, countyTable string, header ...string) ([
 		return nil, fmt.Errorf("encode profile %s: %w", p.Name, err)
 	}
 	return b.Bytes(), nil
+}
+
+// encodeStandards writes one discipline's (or service's) standards.
+func encodeStandards(ds *adequacy.DisciplineStandards) *rawDiscipline {
+	rd := &rawDiscipline{Standards: map[string]*rawStandard{}}
+	for _, t := range adequacy.CountyTypes {
+		s := ds.ByType[t]
+		rs := &rawStandard{ProvidersRequired: s.ProvidersRequired, ServedShare: ptr(s.ServedShare)}
+		if s.MaxMiles > 0 {
+			rs.MaxMiles = ptr(s.MaxMiles)
+		}
+		if s.MaxMinutes > 0 {
+			rs.MaxMinutes = ptr(s.MaxMinutes)
+		}
+		rd.Standards[t.Key()] = rs
+	}
+	switch m := ds.MinimumCount; m.Rule {
+	case adequacy.MinimumNone:
+		rd.MinimumCount.Rule = "none"
+	case adequacy.MinimumFixed:
+		rd.MinimumCount = rawMinimum{Rule: "fixed", Count: ptr(m.Fixed)}
+	case adequacy.MinimumPer1000:
+		rd.MinimumCount = rawMinimum{Rule: "ratio_per_1000", Ratio: byTypeMap(m.Ratio)}
+	}
+	return rd
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -55,6 +55,7 @@ type rawProfile struct {
 	TimeModel       rawTimeModel              `yaml:"time_model,omitempty"`
 	Defaults        rawDefaults               `yaml:"defaults,omitempty"`
 	Disciplines     map[string]*rawDiscipline `yaml:"disciplines,omitempty"`
+	Services        map[string]*rawDiscipline `yaml:"services,omitempty"`
 	Credits         []rawCredit               `yaml:"credits,omitempty"`
 }
 
@@ -107,7 +108,10 @@ type rawCredit struct {
 	Basis       string   `yaml:"basis,omitempty"`
 }
 
-var profileName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var (
+	profileName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	serviceKey  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+)
 
 // ParseProfile parses and validates a profile file (YAML or JSON). file
 // names the source in errors. Every error is a *ProfileError with the
@@ -380,6 +384,26 @@ func (v *validator) profile(r *rawProfile) *adequacy.Profile {
 		}
 		p.Disciplines[d] = v.discipline(path, rd, shares, req)
 	}
+	for key, rd := range r.Services {
+		path := "services." + key
+		code := strings.ToLower(strings.TrimSpace(key))
+		switch {
+		case !serviceKey.MatchString(code):
+			v.fail(path, "%q is not a service code (lower-case letters, digits and hyphens)", adequacy.Excerpt(key))
+			continue
+		case rd == nil:
+			v.fail(path, "needs standards")
+			continue
+		}
+		if p.Services == nil {
+			p.Services = map[string]*adequacy.DisciplineStandards{}
+		}
+		if _, dup := p.Services[code]; dup {
+			v.fail(path, "%s is given twice", code)
+			continue
+		}
+		p.Services[code] = v.discipline(path, rd, shares, req)
+	}
 	p.Time = v.timeModel(r.TimeModel, p)
 	for i, rc := range r.Credits {
 		p.Credits = append(p.Credits, v.credit(fmt.Sprintf("credits.%d", i), rc))
@@ -540,6 +564,14 @@ func (v *validator) timeModel(r rawTimeModel, p *adequacy.Profile) adequacy.Time
 			for t, s := range ds.ByType {
 				if s.MaxMiles == 0 || s.MaxMinutes == 0 {
 					v.fail("time_model.kind", "county_ratio estimates minutes per mile as max_minutes ÷ max_miles, but %s %s lacks one of them; use speed_table", d, adequacy.CountyType(t).Key())
+					return nil
+				}
+			}
+		}
+		for code, ss := range p.Services {
+			for t, s := range ss.ByType {
+				if s.MaxMiles == 0 || s.MaxMinutes == 0 {
+					v.fail("time_model.kind", "county_ratio estimates minutes per mile as max_minutes ÷ max_miles, but service %s %s lacks one of them; use speed_table", code, adequacy.CountyType(t).Key())
 					return nil
 				}
 			}

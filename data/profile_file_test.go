@@ -153,3 +153,43 @@ func FuzzParseProfile(f *testing.F) {
 		}
 	})
 }
+
+// A profile's per-service standards: parsed with the defaults, checked,
+// and written back.
+func TestProfileServiceStandards(t *testing.T) {
+	src := minimalProfile + `services:
+  Lymphedema:
+    providers_required: 2
+    standards:
+      large_metro: {max_minutes: 30, max_miles: 15}
+      metro: {max_minutes: 60, max_miles: 40}
+      micro: {max_minutes: 90, max_miles: 70}
+      rural: {max_minutes: 90, max_miles: 75}
+      ceac: {max_minutes: 130, max_miles: 120}
+    minimum_count: {rule: fixed, count: 1}
+`
+	p, err := ParseProfile("svc.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.Services["lymphedema"]
+	if s == nil || s.ByType[adequacy.Metro].MaxMiles != 40 || s.ByType[adequacy.Metro].ProvidersRequired != 2 || s.ByType[adequacy.Rural].ServedShare != 0.85 {
+		t.Fatalf("services = %+v", p.Services)
+	}
+	b, err := EncodeProfile(p, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ParseProfile("again.yaml", b)
+	if err != nil || q.Services["lymphedema"].ByType[adequacy.CEAC] != s.ByType[adequacy.CEAC] {
+		t.Errorf("round trip: %v %+v", err, q)
+	}
+	for _, tc := range []struct{ edit, want string }{
+		{strings.Replace(src, "  Lymphedema:", "  Lymph Therapy!:", 1), `services.Lymph Therapy!: "Lymph Therapy!" is not a service code`},
+		{strings.Replace(src, "metro: {max_minutes: 60, max_miles: 40}", "metro: {max_minutes: 60, max_miles: -4}", 1), "services.Lymphedema.standards.metro.max_miles: -4 must be a positive number of miles"},
+	} {
+		if _, err := ParseProfile("bad.yaml", []byte(tc.edit)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v, want %q", err, tc.want)
+		}
+	}
+}

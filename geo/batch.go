@@ -314,7 +314,7 @@ func (sc *ProbeScratch) cellOf(probes []Probe) (Point, vec3, float64, float64) {
 // from the centre to the nearest such point (+Inf when there is none).
 func (sc *ProbeScratch) gather(ix *Index, center Point, cu vec3, angle float64, f Filter, k int) float64 {
 	sc.cand, sc.bk, sc.kth = sc.cand[:0], sc.bk[:0], sc.kth[:0]
-	s := searcher{ix: ix, q: &Query{Center: center}, res: &sc.res, c: cu}
+	s := searcher{ix: ix, q: &Query{Center: center, Filter: f}, res: &sc.res, c: cu}
 	s.collect(angle)
 	out := math.Sqrt(angleToChord2(angle))
 	out2, best := out*out, math.Inf(1)
@@ -326,7 +326,7 @@ func (sc *ProbeScratch) gather(ix *Index, center Point, cu vec3, angle float64, 
 		start := int32(len(sc.cand))
 		for i := b.start; i < b.end; i++ {
 			it := &ix.items[i]
-			if !f.pass(it.tag) {
+			if !ix.passAt(&f, i) {
 				continue
 			}
 			c2 := chord2(cu, it.u)

@@ -32,6 +32,9 @@ type Index struct {
 	items   []item  // internal order
 	pts     []Point // internal order
 	ids     []int32 // internal position → caller's ID
+	// sets holds the points' Tag.Sets in internal order; nil when every
+	// point's sets are empty (no memory for indexes that never use them).
+	sets [][NumSets]uint64
 }
 
 const (
@@ -41,7 +44,13 @@ const (
 
 type item struct {
 	u   vec3
-	tag Tag
+	tag tagCore
+}
+
+// tagCore is a Tag without its sets, which live apart (Index.sets).
+type tagCore struct {
+	Flags    uint8
+	From, To int32
 }
 
 // bucket summarises a run of points (or, as a group, a run of buckets and
@@ -52,6 +61,10 @@ type bucket struct {
 	r          float64 // its radius (chord units)
 	maxFrom    int32   // greatest Tag.From
 	minTo      int32   // least Tag.To
+	// anySet and allSet are the union and the intersection of the
+	// points' Tag.Sets: a filter on a set skips the run when the union
+	// misses it and passes every point when the intersection meets it.
+	anySet, allSet [NumSets]uint64
 	// hist counts the points by Tag.Flags value, when there are at most
 	// len(hist) distinct values (nhist ≤ len(hist)); else nhist = 0xff.
 	hist  [4]flagCount
@@ -63,27 +76,80 @@ type flagCount struct {
 	n     uint16
 }
 
-// Tag is caller-defined data each point carries for filtering: flag bits
-// and a validity interval [From, To) in caller units (days, say). The index
-// gives the bits no meaning.
+// Tag is caller-defined data each point carries for filtering: flag bits,
+// a validity interval [From, To) in caller units (days, say), and bit sets
+// (the services a provider offers, the networks it joins). The index gives
+// the bits no meaning.
 type Tag struct {
 	Flags    uint8
 	From, To int32
+	Sets     [NumSets]uint64
 }
+
+// NumSets is the number of bit sets a Tag carries.
+const NumSets = 2
 
 // Always is the tag of a point valid at every time.
 var Always = Tag{From: math.MinInt32, To: math.MaxInt32}
 
-// Filter selects points by tag: a point passes when Flags&Mask == Want and,
-// if Timed, From ≤ At < To. The zero Filter passes every point.
+// Filter selects points by tag: a point passes when Flags&Mask == Want,
+// if Timed, From ≤ At < To, and for each set i that Need names (bit i),
+// Sets[i] shares a bit with AnyOf[i] (an empty AnyOf[i] then passes
+// nothing). The zero Filter passes every point.
 type Filter struct {
 	Mask, Want uint8
 	Timed      bool
 	At         int32
+	Need       uint8
+	AnyOf      [NumSets]uint64
+}
+
+// Require returns f also requiring a point's set i to share a bit with any.
+func (f Filter) Require(i int, any uint64) Filter {
+	f.Need |= 1 << i
+	f.AnyOf[i] = any
+	return f
 }
 
 func (f Filter) pass(t Tag) bool {
-	return t.Flags&f.Mask == f.Want&f.Mask && (!f.Timed || (t.From <= f.At && f.At < t.To))
+	return t.Flags&f.Mask == f.Want&f.Mask && (!f.Timed || (t.From <= f.At && f.At < t.To)) && f.setsPass(&t.Sets)
+}
+
+func (f Filter) setsPass(s *[NumSets]uint64) bool {
+	for i := range NumSets {
+		if f.Need&(1<<i) != 0 && s[i]&f.AnyOf[i] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// passAt reports whether the point at internal position i passes f.
+func (ix *Index) passAt(f *Filter, i int32) bool {
+	t := &ix.items[i].tag
+	if t.Flags&f.Mask != f.Want&f.Mask || (f.Timed && (t.From > f.At || f.At >= t.To)) {
+		return false
+	}
+	if f.Need == 0 {
+		return true
+	}
+	if ix.sets == nil {
+		return f.setsPass(&[NumSets]uint64{})
+	}
+	return f.setsPass(&ix.sets[i])
+}
+
+// skips reports whether no point of b can pass f's sets: b is skipped.
+func (f *Filter) skips(b *bucket) bool {
+	if f.Need == 0 {
+		return false
+	}
+	for i := range NumSets {
+		if f.Need&(1<<i) != 0 && b.anySet[i]&f.AnyOf[i] == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // countAll returns how many points of b pass f, and false when that takes
@@ -91,6 +157,17 @@ func (f Filter) pass(t Tag) bool {
 func (f Filter) countAll(b *bucket, n int) (int, bool) {
 	if f.Timed && (b.maxFrom > f.At || f.At >= b.minTo) {
 		return 0, false
+	}
+	for i := range NumSets {
+		if f.Need&(1<<i) == 0 {
+			continue
+		}
+		if b.anySet[i]&f.AnyOf[i] == 0 {
+			return 0, true
+		}
+		if b.allSet[i]&f.AnyOf[i] == 0 {
+			return 0, false
+		}
 	}
 	if f.Mask == 0 {
 		return n, true
@@ -160,7 +237,13 @@ func NewIndex(pts []Point, tags []Tag) (*Index, error) {
 		if tags != nil {
 			t = tags[o.id]
 		}
-		ix.items[i], ix.pts[i], ix.ids[i] = item{unit(p), t}, p, o.id
+		if t.Sets != ([NumSets]uint64{}) {
+			if ix.sets == nil {
+				ix.sets = make([][NumSets]uint64, len(pts))
+			}
+			ix.sets[i] = t.Sets
+		}
+		ix.items[i], ix.pts[i], ix.ids[i] = item{unit(p), tagCore{t.Flags, t.From, t.To}}, p, o.id
 	}
 	ix.buckets = make([]bucket, 0, (len(pts)+bucketSize-1)/bucketSize)
 	for start := 0; start < len(pts); start += bucketSize {
@@ -200,11 +283,22 @@ func (ix *Index) addBucket(start, end int32) {
 // [start, end).
 func (ix *Index) summarize(start, end int32) bucket {
 	b := bucket{start: start, end: end, maxFrom: math.MinInt32, minTo: math.MaxInt32}
+	for i := range NumSets {
+		b.allSet[i] = ^uint64(0)
+	}
 	for i := start; i < end; i++ {
 		it := &ix.items[i]
 		b.c.x, b.c.y, b.c.z = b.c.x+it.u.x, b.c.y+it.u.y, b.c.z+it.u.z
 		b.maxFrom, b.minTo = max(b.maxFrom, it.tag.From), min(b.minTo, it.tag.To)
 		b.addFlags(it.tag.Flags)
+		var sets [NumSets]uint64
+		if ix.sets != nil {
+			sets = ix.sets[i]
+		}
+		for k := range NumSets {
+			b.anySet[k] |= sets[k]
+			b.allSet[k] &= sets[k]
+		}
 	}
 	n := float64(end - start)
 	b.c = vec3{b.c.x / n, b.c.y / n, b.c.z / n}
@@ -357,12 +451,16 @@ func (s *searcher) collect(angle float64) {
 	r := s.res
 	r.near = r.near[:0]
 	out := math.Sqrt(angleToChord2(angle))
+	f := &s.q.Filter
 	s.groupsIn(angle, func(g *bucket, d float64) {
-		if d-g.r > out {
+		if d-g.r > out || f.skips(g) {
 			return
 		}
 		for n := g.start; n < g.end; n++ {
 			b := &s.ix.buckets[n]
+			if f.skips(b) {
+				continue
+			}
 			d := math.Sqrt(chord2(s.c, b.c))
 			if d-b.r <= out {
 				r.near = append(r.near, visit{n, d - b.r, d})
@@ -409,7 +507,7 @@ func (s *searcher) within(i int32, c2, m float64) bool {
 func (s *searcher) count(m, angle, in, out float64) {
 	ix, q, r := s.ix, s.q, s.res
 	s.groupsIn(angle, func(g *bucket, d float64) {
-		if d-g.r > out {
+		if d-g.r > out || q.Filter.skips(g) {
 			return
 		}
 		if d+g.r <= in && q.Accept == nil {
@@ -426,6 +524,9 @@ func (s *searcher) count(m, angle, in, out float64) {
 
 func (s *searcher) countBucket(b *bucket, m, in, out float64) {
 	ix, q, r := s.ix, s.q, s.res
+	if q.Filter.skips(b) {
+		return
+	}
 	d2 := chord2(s.c, b.c)
 	if o := out + b.r; d2 > o*o {
 		return
@@ -436,7 +537,7 @@ func (s *searcher) countBucket(b *bucket, m, in, out float64) {
 			return
 		}
 		for i := b.start; i < b.end; i++ {
-			if q.Filter.pass(ix.items[i].tag) {
+			if ix.passAt(&q.Filter, i) {
 				r.Within++
 			}
 		}
@@ -447,7 +548,7 @@ func (s *searcher) countBucket(b *bucket, m, in, out float64) {
 	for i := b.start; i < b.end; i++ {
 		it := &ix.items[i]
 		c2 := chord2(s.c, it.u)
-		if c2 > out2 || !q.Filter.pass(it.tag) || (q.Accept != nil && !q.Accept(ix.ids[i])) {
+		if c2 > out2 || !ix.passAt(&q.Filter, i) || (q.Accept != nil && !q.Accept(ix.ids[i])) {
 			continue
 		}
 		if c2 <= in2 || s.within(i, c2, m) {
@@ -487,7 +588,7 @@ func (s *searcher) nearest() {
 		for i := b.start; i < b.end; i++ {
 			it := &s.ix.items[i]
 			c2 := chord2(s.c, it.u)
-			if c2 > cut*cut || !s.q.Filter.pass(it.tag) || (s.q.Accept != nil && !s.q.Accept(s.ix.ids[i])) {
+			if c2 > cut*cut || !s.ix.passAt(&s.q.Filter, i) || (s.q.Accept != nil && !s.q.Accept(s.ix.ids[i])) {
 				continue
 			}
 			r.cand = append(r.cand, cand{c2: c2, i: i})
@@ -595,7 +696,7 @@ func (ix *Index) Within(center Point, miles float64, f Filter, accept func(id in
 	lo, _ := curvatureBounds(center.Lat, m/radiusM(0))
 	angle := m / lo
 	var res Result
-	s := searcher{ix: ix, q: &Query{Center: center}, res: &res, c: unit(center), φ: center.Lat * deg}
+	s := searcher{ix: ix, q: &Query{Center: center, Filter: f}, res: &res, c: unit(center), φ: center.Lat * deg}
 	s.from = ellipsoid{wgs84A, wgs84F}.endFrom(center.Lon, s.c.z, math.Hypot(s.c.x, s.c.y))
 	s.collect(angle)
 	out := math.Sqrt(angleToChord2(angle))
@@ -607,7 +708,7 @@ func (ix *Index) Within(center Point, miles float64, f Filter, accept func(id in
 		}
 		for i := b.start; i < b.end; i++ {
 			it := &ix.items[i]
-			if chord2(s.c, it.u) > out*out || !f.pass(it.tag) || (accept != nil && !accept(ix.ids[i])) {
+			if chord2(s.c, it.u) > out*out || !ix.passAt(&f, i) || (accept != nil && !accept(ix.ids[i])) {
 				continue
 			}
 			if d := s.exactMeters(i) / MetersPerMile; d <= miles {

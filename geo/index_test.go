@@ -41,7 +41,7 @@ func bruteForce(pts []Point, tags []Tag, q Query) (within int, nearest []Neighbo
 			tag = tags[i]
 		}
 		f := q.Filter
-		if tag.Flags&f.Mask != f.Want&f.Mask || (f.Timed && (f.At < tag.From || f.At >= tag.To)) {
+		if tag.Flags&f.Mask != f.Want&f.Mask || (f.Timed && (f.At < tag.From || f.At >= tag.To)) || !setsMatch(f, tag) {
 			continue
 		}
 		if q.Accept != nil && !q.Accept(int32(i)) {
@@ -66,6 +66,16 @@ func bruteForce(pts []Point, tags []Tag, q Query) (within int, nearest []Neighbo
 		all = all[:q.K]
 	}
 	return within, all
+}
+
+// setsMatch is the oracle's own reading of Filter.Need and AnyOf.
+func setsMatch(f Filter, t Tag) bool {
+	for i := 0; i < NumSets; i++ {
+		if f.Need&(1<<i) != 0 && t.Sets[i]&f.AnyOf[i] == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 var edgePlaces = []struct {

@@ -52,6 +52,8 @@ type engineFlags struct {
 	maxBadRows    int
 	profileExpiry adequacy.ExpiryPolicy
 	asOf          string
+	servicesFile  string
+	plansFile     string
 }
 
 // expiryEnv sets --profile-expiry's default, as for geoaccessd.
@@ -68,6 +70,8 @@ func (e *engineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&e.asOf, "as-of", "", "as-of date, YYYY-MM-DD (default: today; a named date is never carried past a profile's end)")
 	fs.StringVar(&e.countyTable, "hsd", "", "county table: a CMS HSD reference workbook (.xlsx) or a table from 'standards import-hsd' (default: embedded CY2026)")
 	fs.Var(&e.profileFiles, "profile-file", "load a standards profile from this YAML or JSON file (repeatable)")
+	fs.StringVar(&e.servicesFile, "services-file", "", "extend or replace the services vocabulary with this YAML or JSON file (docs/services.md)")
+	fs.StringVar(&e.plansFile, "plans-file", "", "client plans, YAML or JSON (docs/plans.md): --plan names one")
 	fs.StringVar(&e.roster, "roster", "", "participating-provider roster CSV (default: the embedded sample roster)")
 	fs.StringVar(&e.db, "db", "", "read the current published roster from this PostgreSQL database instead (see 'geoaccess roster')")
 	fs.IntVar(&e.maxBadRows, "max-bad-rows", 0, "fail when the roster has more bad rows than this (-1: no limit); bad rows are always listed")
@@ -92,7 +96,7 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 			return nil, fmt.Errorf("%w: %s: %v", errUsage, expiryEnv, err)
 		}
 	}
-	eng, _, err := data.NewEngine(data.Setup{CountyTable: e.countyTable, ProfileFiles: e.profileFiles})
+	eng, _, err := data.NewEngine(data.Setup{CountyTable: e.countyTable, ProfileFiles: e.profileFiles, ServicesFile: e.servicesFile, PlansFile: e.plansFile})
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +111,7 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 		roster, err = data.SampleRoster()
 	default:
 		var rep *data.RosterReport
-		roster, rep, err = data.ReadRosterFile(e.roster, e.maxBadRows)
+		roster, rep, err = data.ReadRosterFile(e.roster, e.maxBadRows, eng.Vocabulary)
 		if rep != nil && err == nil {
 			for _, re := range rep.Errors {
 				fmt.Fprintf(stderr, "geoaccess: roster %s: skipped %v\n", e.roster, re)
@@ -126,7 +130,7 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := adequacy.NewNetwork(roster)
+	n, err := eng.NewNetwork(roster)
 	if err != nil {
 		return nil, err
 	}
@@ -141,18 +145,21 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&lon, "lon", "member longitude, WGS84 degrees")
 	zip := fs.String("zip", "", "member ZIP code (the location when no --lat/--lon; approximate)")
 	county := fs.String("county", "", "member county FIPS code (trusted over the polygons)")
-	disc := fs.String("discipline", "", "DC, PT, OT, ST, a comma list, or all")
-	profile := fs.String("profile", data.DefaultProfile, "standards profile")
+	disc := fs.String("discipline", "", "DC, PT, OT, ST, a comma list, or all (optional with --service)")
+	profile := fs.String("profile", "", "standards profile (default: the plan's, or "+data.DefaultProfile+")")
 	k := fs.Int("k", adequacy.DefaultK, "nearest providers to report")
+	service := fs.String("service", "", "a service the member needs (e.g. lymphedema; 'geoaccess services list'): only providers offering it (or a similar one) count; without --discipline, across the service's disciplines")
+	plan := fs.String("plan", "", "the member's plan (with --plans-file): its networks and contracted profile")
 	asJSON := fs.Bool("json", false, "print JSON: one object per discipline")
 	ef.register(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	req, err := checkRequest(lat, lon, *zip, *county, *disc, *profile, *k)
+	req, err := checkRequest(lat, lon, *zip, *county, *disc, *profile, *k, *service != "")
 	if err != nil {
 		return err
 	}
+	req.Service, req.Plan = *service, *plan
 	if req.AsOf, req.AsOfToday, err = ef.date(); err != nil {
 		return err
 	}
@@ -170,7 +177,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	return writeDecisionsText(stdout, ds)
 }
 
-func checkRequest(lat, lon optFloat, zip, county, disc, profile string, k int) (adequacy.Request, error) {
+func checkRequest(lat, lon optFloat, zip, county, disc, profile string, k int, service bool) (adequacy.Request, error) {
 	req := adequacy.Request{Profile: profile, K: k, Member: adequacy.Member{ZIP: zip, CountyFIPS: county}}
 	switch {
 	case lat.set && lon.set:
@@ -179,6 +186,9 @@ func checkRequest(lat, lon optFloat, zip, county, disc, profile string, k int) (
 		return req, fmt.Errorf("%w: give both --lat and --lon", errUsage)
 	case zip == "":
 		return req, fmt.Errorf("%w: give --lat and --lon, or --zip", errUsage)
+	}
+	if disc == "" && service {
+		return req, nil // the service's disciplines
 	}
 	ds, err := parseDisciplines(disc)
 	if err != nil {
@@ -231,19 +241,36 @@ type decisionJSON struct {
 	LocationApproximte bool          `json:"location_approximate"`
 	Profile            string        `json:"profile"`
 	ProfileVersion     string        `json:"profile_version"`
+	Service            string        `json:"service,omitempty"`
+	Components         []compJSON    `json:"components,omitempty"`
+	Plan               string        `json:"plan,omitempty"`
+	Networks           []string      `json:"networks,omitempty"`
 	ProfileExpired     bool          `json:"profile_expired"`
 	ProfileEnd         string        `json:"profile_end,omitempty"`
 	RosterVersion      string        `json:"roster_version"`
 	AsOf               string        `json:"as_of"`
 }
 
+// compJSON is one discipline's part of a service across disciplines.
+type compJSON struct {
+	Discipline        string  `json:"discipline"`
+	MaxMiles          float64 `json:"max_miles"`
+	MaxMinutes        float64 `json:"max_minutes"`
+	ProvidersRequired int     `json:"providers_required"`
+	RuleSource        string  `json:"rule_source"`
+	ProvidersWithin   int     `json:"providers_within"`
+}
+
 type nearestJSON struct {
-	NPI            string  `json:"npi"`
-	Name           string  `json:"name"`
-	Miles          float64 `json:"miles"`
-	Minutes        float64 `json:"minutes"`
-	CountyFIPS     string  `json:"county_fips"`
-	WithinStandard bool    `json:"within_standard"`
+	NPI            string   `json:"npi"`
+	Name           string   `json:"name"`
+	Discipline     string   `json:"discipline"`
+	Designations   []string `json:"designations"`
+	Services       []string `json:"services"`
+	Miles          float64  `json:"miles"`
+	Minutes        float64  `json:"minutes"`
+	CountyFIPS     string   `json:"county_fips"`
+	WithinStandard bool     `json:"within_standard"`
 }
 
 func typeSource(c adequacy.CountyEvidence) string {
@@ -274,13 +301,18 @@ func writeDecisionsJSON(w io.Writer, ds []adequacy.Decision) error {
 			ProvidersWithin: d.ProvidersWithin, Nearest: []nearestJSON{}, TimeModel: d.TimeModel, TimeEstimated: d.TimeEstimated,
 			LocationSource: d.Location.Source.String(), LocationApproximte: d.Location.Approximate,
 			Profile: d.Profile, ProfileVersion: d.ProfileVersion, ProfileExpired: d.ProfileExpired, ProfileEnd: d.ProfileEnd.String(),
+			Service: d.Service, Plan: d.Plan, Networks: d.Networks,
 			RosterVersion: d.RosterVersion, AsOf: d.AsOf.String()}
 		if d.County.FIPS != "" {
 			j.CountyType = d.County.Type.String()
 		}
 		for _, n := range d.Nearest {
-			j.Nearest = append(j.Nearest, nearestJSON{NPI: n.NPI, Name: n.Name, Miles: round(n.Miles, 3), Minutes: round(n.Minutes, 1),
-				CountyFIPS: n.CountyFIPS, WithinStandard: n.WithinStandard})
+			j.Nearest = append(j.Nearest, nearestJSON{NPI: n.NPI, Name: n.Name, Discipline: n.Discipline.String(), Designations: orEmpty(n.Designations),
+				Services: orEmpty(n.Services), Miles: round(n.Miles, 3), Minutes: round(n.Minutes, 1), CountyFIPS: n.CountyFIPS, WithinStandard: n.WithinStandard})
+		}
+		for _, c := range d.Components {
+			j.Components = append(j.Components, compJSON{Discipline: c.Discipline.String(), MaxMiles: c.Rule.MaxMiles, MaxMinutes: c.Rule.MaxMinutes,
+				ProvidersRequired: c.Rule.ProvidersRequired, RuleSource: c.Rule.Source.String(), ProvidersWithin: c.ProvidersWithin})
 		}
 		out[i] = j
 	}
@@ -289,17 +321,36 @@ func writeDecisionsJSON(w io.Writer, ds []adequacy.Decision) error {
 	return enc.Encode(out)
 }
 
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
 func writeDecisionsText(w io.Writer, ds []adequacy.Decision) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for i, d := range ds {
 		if i > 0 {
 			fmt.Fprintln(tw)
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", d.Discipline, strings.ToUpper(strings.ReplaceAll(d.Status.String(), "_", " ")))
+		title := d.Discipline.String()
+		if d.Service != "" {
+			title = d.ServiceName + " (" + d.Service + ")"
+			if d.Discipline != adequacy.AnyDiscipline {
+				title = d.Discipline.String() + " " + title
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", title, strings.ToUpper(strings.ReplaceAll(d.Status.String(), "_", " ")))
 		fmt.Fprintf(tw, "  why\t%s\n", d.Explain())
 		if d.County.FIPS != "" {
 			fmt.Fprintf(tw, "  county\t%s %s, %s: %s (%s; %s)\n", d.County.FIPS, d.County.Name, d.County.State, d.County.Type, typeSource(d.County), d.County.TypeBasis)
-			fmt.Fprintf(tw, "  standard\t%s, %d provider(s) required (%s)\n", d.Rule.Limits(), d.Rule.ProvidersRequired, d.Rule.Source)
+			for _, c := range d.Components {
+				fmt.Fprintf(tw, "  standard\t%s: %s, %d within (%s)\n", c.Discipline, c.Rule.Limits(), c.ProvidersWithin, c.Rule.Source)
+			}
+			if len(d.Components) == 0 && d.Status != adequacy.OutOfServiceArea {
+				fmt.Fprintf(tw, "  standard\t%s, %d provider(s) required (%s)\n", d.Rule.Limits(), d.Rule.ProvidersRequired, d.Rule.Source)
+			}
 			fmt.Fprintf(tw, "  time\t%s\n", d.TimeModel)
 		}
 		for j, n := range d.Nearest {
@@ -311,13 +362,20 @@ func writeDecisionsText(w io.Writer, ds []adequacy.Decision) error {
 			if j == 0 {
 				label = "  nearest"
 			}
-			fmt.Fprintf(tw, "%s\t%d. %s %s\t%.2f mi\t%.0f min\t%s\t%s\n", label, j+1, n.NPI, n.Name, n.Miles, n.Minutes, n.CountyFIPS, mark)
+			if len(n.Services) > 0 {
+				mark = strings.TrimSpace(mark + " [" + strings.Join(n.Services, ", ") + "]")
+			}
+			fmt.Fprintf(tw, "%s\t%d. %s %s %s\t%.2f mi\t%.0f min\t%s\t%s\n", label, j+1, n.Discipline, n.NPI, n.Name, n.Miles, n.Minutes, n.CountyFIPS, mark)
 		}
 		src := d.Location.Source.String()
 		if d.Location.Approximate {
 			src += " (approximate)"
 		}
-		fmt.Fprintf(tw, "  evidence\tprofile %s %s, roster %s, as of %s, located by %s\n", d.Profile, d.ProfileVersion, d.RosterVersion, d.AsOf, src)
+		plan := ""
+		if d.Plan != "" {
+			plan = fmt.Sprintf("plan %s (networks %s), ", d.Plan, strings.Join(d.Networks, ", "))
+		}
+		fmt.Fprintf(tw, "  evidence\t%sprofile %s %s, roster %s, as of %s, located by %s\n", plan, d.Profile, d.ProfileVersion, d.RosterVersion, d.AsOf, src)
 	}
 	return tw.Flush()
 }

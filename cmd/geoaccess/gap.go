@@ -113,7 +113,7 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	}
 	var picks []adequacy.RecruitPick
 	if *candidates != "" {
-		if picks, err = recruit(ctx, rep, *candidates, stderr); err != nil {
+		if picks, err = recruit(ctx, rep, *candidates, eng.Vocabulary, stderr); err != nil {
 			return err
 		}
 	}
@@ -156,8 +156,8 @@ func readMembers(path string, prog *progress) ([]adequacy.GapMember, []report.Re
 	return ms, rej, nil
 }
 
-func recruit(ctx context.Context, rep *adequacy.GapReport, path string, stderr io.Writer) ([]adequacy.RecruitPick, error) {
-	cands, crep, err := data.ReadCandidatesFile(path)
+func recruit(ctx context.Context, rep *adequacy.GapReport, path string, v *adequacy.Vocabulary, stderr io.Writer) ([]adequacy.RecruitPick, error) {
+	cands, crep, err := data.ReadCandidatesFile(path, v)
 	if err != nil {
 		return nil, fmt.Errorf("gap: candidates: %w", err)
 	}

@@ -24,6 +24,8 @@ type config struct {
 	hsd                   string
 	profileFiles          cliflag.Multi
 	profileExpiry         adequacy.ExpiryPolicy
+	servicesFile          string
+	plansFile             string
 	tz                    string
 	logFormat             string
 	logLevel              slog.Level
@@ -55,6 +57,8 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.maxBadRows, "max-bad-rows", 0, "refuse a roster with more bad rows than this (-1: no limit)")
 	fs.StringVar(&c.hsd, "hsd", "", "county table: CMS HSD reference workbook (.xlsx) or imported table (default: embedded CY2026)")
 	fs.Var(&c.profileFiles, "profile-file", "extra standards profile, YAML or JSON (repeatable; env: comma-separated)")
+	fs.StringVar(&c.servicesFile, "services-file", "", "extend or replace the services vocabulary with this YAML or JSON file (docs/services.md)")
+	fs.StringVar(&c.plansFile, "plans-file", "", "client plans, YAML or JSON (docs/plans.md): requests may name a plan")
 	fs.TextVar(&c.profileExpiry, "profile-expiry", adequacy.CarryForward, "a request for today past every loaded version of its profile: carry-forward (decide with the version that ended last, flagged profile_expired) or fail")
 	fs.StringVar(&c.tz, "tz", "", "IANA time zone of the default as-of date and of --reload-at, e.g. America/Chicago (default: the host's)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")

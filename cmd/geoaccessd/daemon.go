@@ -34,7 +34,7 @@ func newDaemon(cfg *config, log *slog.Logger) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng, _, err := data.NewEngine(data.Setup{CountyTable: cfg.hsd, ProfileFiles: cfg.profileFiles})
+	eng, _, err := data.NewEngine(data.Setup{CountyTable: cfg.hsd, ProfileFiles: cfg.profileFiles, ServicesFile: cfg.servicesFile, PlansFile: cfg.plansFile})
 	if err != nil {
 		return nil, fmt.Errorf("build engine: %w", err)
 	}
@@ -203,7 +203,7 @@ const maxLoggedRowErrors = 20
 // column only: their values are provider addresses and coordinates.
 func (d *daemon) readRosterFile(context.Context) (*adequacy.Roster, error) {
 	start := time.Now()
-	r, rep, err := data.ReadRosterFile(d.cfg.roster, d.cfg.maxBadRows)
+	r, rep, err := data.ReadRosterFile(d.cfg.roster, d.cfg.maxBadRows, d.srv.Roster().Base().Vocabulary)
 	if rep != nil {
 		for i, re := range rep.Errors {
 			if i == maxLoggedRowErrors {

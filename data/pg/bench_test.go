@@ -129,7 +129,7 @@ func BenchmarkReadAndIndex1M(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		if _, err := adequacy.NewNetwork(r); err != nil {
+		if _, err := adequacy.NewNetwork(r, nil); err != nil {
 			b.Fatal(err)
 		}
 		read, build = read+t1.Sub(t0), build+time.Since(t1)
@@ -154,7 +154,7 @@ func BenchmarkSwapMemory1M(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		n, err := adequacy.NewNetwork(r)
+		n, err := adequacy.NewNetwork(r, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

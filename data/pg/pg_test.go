@@ -185,7 +185,7 @@ func TestLoadAndReadSample(t *testing.T) {
 		}
 	}
 	// The recorded counts are the network's.
-	n, err := adequacy.NewNetwork(got)
+	n, err := adequacy.NewNetwork(got, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

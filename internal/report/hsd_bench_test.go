@@ -41,7 +41,7 @@ func BenchmarkHSDExport(b *testing.B) {
 	for i, m := range ms {
 		members[i] = adequacy.GapMember{ID: m.ID, Line: i + 2, Point: m.Point, HasPoint: true, ZIP: m.ZIP, CountyFIPS: m.CountyFIPS}
 	}
-	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "bench", Providers: ps})
+	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "bench", Providers: ps}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func smallNetwork(t testing.TB) (*adequacy.Engine, *adequacy.GapReport, *adequac
 		ps[i].Participating = i != 8
 		ps[i].AcceptingNewPatients = i != 6
 	}
-	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "small-1", Providers: ps})
+	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "small-1", Providers: ps}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func benchPage(b *testing.B) string {
 			bigReport.err = err
 			return
 		}
-		n, err := adequacy.NewNetwork(roster)
+		n, err := adequacy.NewNetwork(roster, nil)
 		if err != nil {
 			bigReport.err = err
 			return

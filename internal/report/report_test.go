@@ -47,7 +47,7 @@ func sampleReport(t *testing.T) (*adequacy.Engine, *adequacy.GapReport, []adequa
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := adequacy.NewNetwork(roster)
+	n, err := adequacy.NewNetwork(roster, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

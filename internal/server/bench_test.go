@@ -41,7 +41,7 @@ func benchServer(b *testing.B) (string, []member) {
 		if path := os.Getenv("GEOACCESS_BENCH_ROSTER"); path != "" {
 			load = func(context.Context) (*adequacy.Roster, error) {
 				start := time.Now()
-				r, _, err := data.ReadRosterFile(path, -1)
+				r, _, err := data.ReadRosterFile(path, -1, nil)
 				b.Logf("read %s in %v", path, time.Since(start))
 				return r, err
 			}

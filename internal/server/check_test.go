@@ -98,7 +98,11 @@ func compareDecision(t *testing.T, g *pb.AccessDecision, w *adequacy.Decision) {
 			t.Errorf("%s %s: got %v, want %v", w.Discipline, what, got, want)
 		}
 	}
-	check("discipline", g.Discipline.String(), enumName("DISCIPLINE_", w.Discipline.String()))
+	wantDisc := enumName("DISCIPLINE_", w.Discipline.String())
+	if w.Discipline == adequacy.AnyDiscipline { // a service across its disciplines
+		wantDisc = pb.Discipline_DISCIPLINE_UNSPECIFIED.String()
+	}
+	check("discipline", g.Discipline.String(), wantDisc)
 	check("status", g.Status.String(), enumName("ACCESS_STATUS_", w.Status.String()))
 	check("served", g.Served, w.Served())
 	check("explanation", g.Explanation, w.Explain())
@@ -108,7 +112,7 @@ func compareDecision(t *testing.T, g *pb.AccessDecision, w *adequacy.Decision) {
 	check("location source", g.LocationSource.String(), enumName("LOCATION_SOURCE_", w.Location.Source.String()))
 	check("location approximate", g.LocationApproximate, w.Location.Approximate)
 	compareCounty(check, g.County, &w.County)
-	if w.Status != adequacy.Indeterminate {
+	if w.Status != adequacy.Indeterminate && w.Status != adequacy.OutOfServiceArea {
 		r := g.GetRule()
 		check("rule county type", r.GetCountyType().String(), enumName("COUNTY_TYPE_", w.Rule.CountyType.Key()))
 		check("rule max miles", r.GetMaxMiles(), w.Rule.MaxMiles)

@@ -19,6 +19,7 @@ func checkResponse(ds []adequacy.Decision) *pb.CheckAccessResponse {
 		d := &ds[0]
 		out.Profile, out.ProfileVersion, out.RosterVersion, out.AsOf = d.Profile, d.ProfileVersion, d.RosterVersion, d.AsOf.String()
 		out.ProfileExpired, out.ProfileEffectiveTo = d.ProfileExpired, d.ProfileEnd.String()
+		out.Plan, out.Networks = d.Plan, d.Networks
 	}
 	return out
 }
@@ -42,10 +43,16 @@ func fillDecision(out *pb.AccessDecision, d *adequacy.Decision) {
 	if d.County.FIPS != "" {
 		out.County = countyProto(&d.County)
 	}
-	if d.Status != adequacy.Indeterminate {
+	if d.Status != adequacy.Indeterminate && d.Status != adequacy.OutOfServiceArea {
 		out.Rule = ruleProto(&d.Rule)
 	}
 	out.Nearest = nearestProto(d.Nearest)
+	out.Service = d.Service
+	for i := range d.Components {
+		c := &d.Components[i]
+		out.Components = append(out.Components, &pb.DisciplineComponent{Discipline: disciplineProto(c.Discipline), Rule: ruleProto(&c.Rule),
+			ProvidersWithin: int32(c.ProvidersWithin)})
+	}
 }
 
 func countyProto(c *adequacy.CountyEvidence) *pb.County {
@@ -70,6 +77,7 @@ func nearestProto(ns []adequacy.NearbyProvider) []*pb.NearbyProvider {
 		n := &ns[i]
 		m := &msgs[i]
 		m.Npi, m.Name, m.Miles, m.Minutes, m.CountyFips, m.WithinStandard = n.NPI, n.Name, n.Miles, n.Minutes, n.CountyFIPS, n.WithinStandard
+		m.Discipline, m.Designations, m.Services = disciplineProto(n.Discipline), n.Designations, n.Services
 		out[i] = m
 	}
 	return out
@@ -105,6 +113,8 @@ func accessStatusProto(s adequacy.Status) pb.AccessStatus {
 		return pb.AccessStatus_ACCESS_STATUS_NOT_SERVED
 	case adequacy.Indeterminate:
 		return pb.AccessStatus_ACCESS_STATUS_INDETERMINATE
+	case adequacy.OutOfServiceArea:
+		return pb.AccessStatus_ACCESS_STATUS_OUT_OF_SERVICE_AREA
 	}
 	return pb.AccessStatus_ACCESS_STATUS_UNSPECIFIED
 }
@@ -164,7 +174,14 @@ func negotiationResponse(g *adequacy.GateResult) *pb.EvaluateNegotiationResponse
 	d := &g.GeoAccess
 	out := &pb.EvaluateNegotiationResponse{Supported: g.Supported, Summary: g.Summary, GeoAccess: decisionProto(d),
 		Profile: d.Profile, ProfileVersion: d.ProfileVersion, RosterVersion: d.RosterVersion, AsOf: d.AsOf.String(),
-		ProfileExpired: d.ProfileExpired, ProfileEffectiveTo: d.ProfileEnd.String()}
+		ProfileExpired: d.ProfileExpired, ProfileEffectiveTo: d.ProfileEnd.String(), Plan: d.Plan, Networks: d.Networks}
+	if g.DisciplineAccess != nil {
+		out.DisciplineAccess = decisionProto(g.DisciplineAccess)
+	}
+	if g.Provider.Service != "" && g.Provider.Known {
+		offers := g.Provider.OffersService
+		out.ProviderOffersService = &offers
+	}
 	out.Criteria = make([]*pb.Criterion, len(g.Criteria))
 	for i := range g.Criteria {
 		out.Criteria[i] = criterionProto(&g.Criteria[i])

@@ -19,6 +19,8 @@ type checkFields interface {
 	GetProfile() string
 	GetAsOf() string
 	GetK() int32
+	GetService() string
+	GetPlan() string
 }
 
 // domainRequest is a domain request with the faults found while
@@ -41,6 +43,7 @@ func checkRequest(m checkFields, today adequacy.Date) domainRequest {
 	var dr domainRequest
 	dr.req.Member = memberOf(m.GetLocation(), m.GetZip(), m.GetCountyFips())
 	dr.req.Profile = m.GetProfile()
+	dr.req.Service, dr.req.Plan = m.GetService(), m.GetPlan()
 	dr.req.K = int(m.GetK())
 	if ds := m.GetDisciplines(); len(ds) > MaxDisciplines {
 		// Refused whole, before any element is looked at; the domain sees
@@ -120,6 +123,8 @@ func negotiationRequest(m *pb.EvaluateNegotiationRequest, today adequacy.Date) (
 		Profile:      m.GetProfile(),
 		ProviderNPI:  m.GetProvider().GetNpi(),
 		Attestations: attestationsFromProto(m.GetAttestations()),
+		Service:      m.GetService(),
+		Plan:         m.GetPlan(),
 	}
 	d, ok := disciplineFromProto(m.GetDiscipline())
 	if !ok {

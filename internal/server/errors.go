@@ -13,8 +13,11 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 )
 
-// profileResource is the resource type NOT_FOUND answers name.
-const profileResource = "geoaccess.v1.Profile"
+// The resource types NOT_FOUND answers name.
+const (
+	profileResource = "geoaccess.v1.Profile"
+	planResource    = "geoaccess.v1.Plan"
+)
 
 // errorStatus maps a domain error to a gRPC status. Caller mistakes are
 // INVALID_ARGUMENT (or NOT_FOUND for an unknown profile) with a
@@ -94,7 +97,11 @@ func invalidStatus(bad *adequacy.InvalidRequest, rename func(string) string) *st
 	details := []protoadapt.MessageV1{br}
 	if bad.NotFound {
 		code = codes.NotFound
-		details = append(details, &errdetails.ResourceInfo{ResourceType: profileResource, Description: br.FieldViolations[0].Description})
+		kind := profileResource
+		if errors.Is(bad, adequacy.ErrUnknownPlan) {
+			kind = planResource
+		}
+		details = append(details, &errdetails.ResourceInfo{ResourceType: kind, Description: br.FieldViolations[0].Description})
 	}
 	return withDetails(status.New(code, msg.String()), details...)
 }

@@ -45,7 +45,7 @@ func baseEngine(t testing.TB) *adequacy.Engine {
 // server builds it: the reference the answers are compared with.
 func sampleEngine(t testing.TB) *adequacy.Engine {
 	e := baseEngine(t)
-	n, err := adequacy.NewNetwork(fixture.roster)
+	n, err := adequacy.NewNetwork(fixture.roster, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/internal/serving"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
@@ -116,4 +120,52 @@ func (s *service) GetProfile(_ context.Context, req *pb.GetProfileRequest) (*pb.
 func (s *service) GetRosterStatus(ctx context.Context, _ *pb.GetRosterStatusRequest) (*pb.GetRosterStatusResponse, error) {
 	return &pb.GetRosterStatusResponse{Status: rosterStatusProto(s.roster.Status(), mayAdminister(ctx)), Standards: s.expiry.standings(),
 		ExpiryPolicy: expiryPolicyProto(s.roster.Base().Expiry)}, nil
+}
+
+// ListServices implements AdequacyService: the services vocabulary.
+func (s *service) ListServices(context.Context, *pb.ListServicesRequest) (*pb.ListServicesResponse, error) {
+	v := s.roster.Base().Vocabulary
+	if v == nil {
+		return &pb.ListServicesResponse{}, nil
+	}
+	out := &pb.ListServicesResponse{Version: v.Version, Source: v.Source}
+	for _, d := range v.Designations() {
+		out.Designations = append(out.Designations, &pb.SpecialtyDesignation{Code: d.Code, Aliases: d.Aliases, Name: d.Name, Body: d.Body,
+			Disciplines: disciplinesProto(d.Disciplines), Source: d.Source})
+	}
+	for _, sv := range v.Services() {
+		out.Services = append(out.Services, &pb.Service{Code: sv.Code, Aliases: sv.Aliases, Name: sv.Name, Disciplines: disciplinesProto(sv.Disciplines),
+			Designations: sv.Designations, Similar: sv.Similar, Source: sv.Source})
+	}
+	return out, nil
+}
+
+// ListPlans implements AdequacyService.
+func (s *service) ListPlans(context.Context, *pb.ListPlansRequest) (*pb.ListPlansResponse, error) {
+	ps := s.roster.Base().Plans
+	out := &pb.ListPlansResponse{}
+	if ps == nil {
+		return out, nil
+	}
+	out.Version = ps.Version
+	for _, p := range ps.All() {
+		out.Plans = append(out.Plans, planProto(p))
+	}
+	return out, nil
+}
+
+// GetPlan implements AdequacyService.
+func (s *service) GetPlan(_ context.Context, req *pb.GetPlanRequest) (*pb.GetPlanResponse, error) {
+	p, err := s.roster.Base().Plans.Get(req.GetId())
+	if err != nil {
+		br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "id", Description: err.Error()}}}
+		ri := &errdetails.ResourceInfo{ResourceType: planResource, ResourceName: adequacy.Excerpt(req.GetId()), Description: err.Error()}
+		return nil, withDetails(status.New(codes.NotFound, err.Error()), br, ri).Err()
+	}
+	return &pb.GetPlanResponse{Plan: planProto(p)}, nil
+}
+
+func planProto(p *adequacy.Plan) *pb.Plan {
+	return &pb.Plan{Id: p.ID, Name: p.Name, ProductLine: string(p.ProductLine), Profile: p.Profile, ProfileVersion: p.ProfileVersion,
+		Networks: p.Networks, ServiceArea: p.ServiceArea, EffectiveFrom: p.Effective.From.String(), EffectiveTo: p.Effective.To.String()}
 }

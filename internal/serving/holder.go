@@ -240,7 +240,7 @@ func (h *Holder) build(ctx context.Context, name string, load LoadFunc) (*servin
 	if err := adequacy.CountProviders(r.Providers).Servable(); err != nil {
 		return nil, r.Version, adequacy.NewVersionError(adequacy.VersionNotServable, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
 	}
-	n, err := adequacy.NewNetwork(r)
+	n, err := h.base.NewNetwork(r)
 	if err != nil {
 		return nil, r.Version, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
 	}

@@ -170,6 +170,9 @@ const (
 	// The standard could not be applied (e.g. the location is in no
 	// county); the explanation says why.
 	AccessStatus_ACCESS_STATUS_INDETERMINATE AccessStatus = 3
+	// The member lives outside the plan's service area: the plan's
+	// standard does not apply there.
+	AccessStatus_ACCESS_STATUS_OUT_OF_SERVICE_AREA AccessStatus = 4
 )
 
 // Enum value maps for AccessStatus.
@@ -179,12 +182,14 @@ var (
 		1: "ACCESS_STATUS_SERVED",
 		2: "ACCESS_STATUS_NOT_SERVED",
 		3: "ACCESS_STATUS_INDETERMINATE",
+		4: "ACCESS_STATUS_OUT_OF_SERVICE_AREA",
 	}
 	AccessStatus_value = map[string]int32{
-		"ACCESS_STATUS_UNSPECIFIED":   0,
-		"ACCESS_STATUS_SERVED":        1,
-		"ACCESS_STATUS_NOT_SERVED":    2,
-		"ACCESS_STATUS_INDETERMINATE": 3,
+		"ACCESS_STATUS_UNSPECIFIED":         0,
+		"ACCESS_STATUS_SERVED":              1,
+		"ACCESS_STATUS_NOT_SERVED":          2,
+		"ACCESS_STATUS_INDETERMINATE":       3,
+		"ACCESS_STATUS_OUT_OF_SERVICE_AREA": 4,
 	}
 )
 
@@ -340,6 +345,8 @@ const (
 	RuleSource_RULE_SOURCE_OFFICIAL_COUNTY_STANDARD RuleSource = 1
 	// The profile's base table for the county type.
 	RuleSource_RULE_SOURCE_PROFILE_BASE_TABLE RuleSource = 2
+	// The profile's own standard for the requested service.
+	RuleSource_RULE_SOURCE_PROFILE_SERVICE_STANDARD RuleSource = 3
 )
 
 // Enum value maps for RuleSource.
@@ -348,11 +355,13 @@ var (
 		0: "RULE_SOURCE_UNSPECIFIED",
 		1: "RULE_SOURCE_OFFICIAL_COUNTY_STANDARD",
 		2: "RULE_SOURCE_PROFILE_BASE_TABLE",
+		3: "RULE_SOURCE_PROFILE_SERVICE_STANDARD",
 	}
 	RuleSource_value = map[string]int32{
 		"RULE_SOURCE_UNSPECIFIED":              0,
 		"RULE_SOURCE_OFFICIAL_COUNTY_STANDARD": 1,
 		"RULE_SOURCE_PROFILE_BASE_TABLE":       2,
+		"RULE_SOURCE_PROFILE_SERVICE_STANDARD": 3,
 	}
 )
 
@@ -905,7 +914,18 @@ type CheckAccessRequest struct {
 	AsOf string `protobuf:"bytes,6,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
 	// How many nearest counting providers to report per discipline, 0 to 50;
 	// 0 means 5.
-	K             int32 `protobuf:"varint,7,opt,name=k,proto3" json:"k,omitempty"`
+	K int32 `protobuf:"varint,7,opt,name=k,proto3" json:"k,omitempty"`
+	// A service the member needs (a vocabulary code, e.g. "lymphedema";
+	// ListServices): only providers offering the same or a similar service
+	// count. With no disciplines, one decision across the service's
+	// disciplines, each provider measured against its own discipline's
+	// standard. Empty: the discipline's standard alone.
+	Service string `protobuf:"bytes,8,opt,name=service,proto3" json:"service,omitempty"`
+	// The member's plan (ListPlans): only providers in the plan's networks
+	// count, under the profile its contract mandates. Empty: every
+	// participating provider, under profile. Giving both plan and profile is
+	// an error unless they agree.
+	Plan          string `protobuf:"bytes,9,opt,name=plan,proto3" json:"plan,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -989,6 +1009,20 @@ func (x *CheckAccessRequest) GetK() int32 {
 	return 0
 }
 
+func (x *CheckAccessRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *CheckAccessRequest) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
 // CheckAccessResponse is one decision per requested discipline, in request
 // order, with the versions they rest on.
 type CheckAccessResponse struct {
@@ -1011,8 +1045,12 @@ type CheckAccessResponse struct {
 	// The applied profile version's last day, YYYY-MM-DD; empty when
 	// open-ended.
 	ProfileEffectiveTo string `protobuf:"bytes,7,opt,name=profile_effective_to,json=profileEffectiveTo,proto3" json:"profile_effective_to,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The plan applied, when the request named one.
+	Plan string `protobuf:"bytes,8,opt,name=plan,proto3" json:"plan,omitempty"`
+	// The plan's networks that providers were counted from.
+	Networks      []string `protobuf:"bytes,9,rep,name=networks,proto3" json:"networks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CheckAccessResponse) Reset() {
@@ -1094,6 +1132,20 @@ func (x *CheckAccessResponse) GetProfileEffectiveTo() string {
 	return ""
 }
 
+func (x *CheckAccessResponse) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *CheckAccessResponse) GetNetworks() []string {
+	if x != nil {
+		return x.Networks
+	}
+	return nil
+}
+
 // AccessDecision is the geo-access answer for one member and discipline,
 // with the evidence needed to replay it.
 type AccessDecision struct {
@@ -1121,7 +1173,14 @@ type AccessDecision struct {
 	// True when the member was located by ZIP code only.
 	LocationApproximate bool `protobuf:"varint,11,opt,name=location_approximate,json=locationApproximate,proto3" json:"location_approximate,omitempty"`
 	// Why the decision came out as it did, in one sentence.
-	Explanation   string `protobuf:"bytes,12,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	Explanation string `protobuf:"bytes,12,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	// The service decided, when the request named one; empty otherwise.
+	Service string `protobuf:"bytes,13,opt,name=service,proto3" json:"service,omitempty"`
+	// For a service decided across its disciplines (no discipline given):
+	// each discipline's rule and count. discipline is then
+	// DISCIPLINE_UNSPECIFIED, providers_within the sum, and nearest the
+	// nearest across the disciplines.
+	Components    []*DisciplineComponent `protobuf:"bytes,14,rep,name=components,proto3" json:"components,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1240,6 +1299,85 @@ func (x *AccessDecision) GetExplanation() string {
 	return ""
 }
 
+func (x *AccessDecision) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *AccessDecision) GetComponents() []*DisciplineComponent {
+	if x != nil {
+		return x.Components
+	}
+	return nil
+}
+
+// DisciplineComponent is one discipline's part of a service decided across
+// disciplines.
+type DisciplineComponent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The discipline.
+	Discipline Discipline `protobuf:"varint,1,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// Its standard in the member's county.
+	Rule *Rule `protobuf:"bytes,2,opt,name=rule,proto3" json:"rule,omitempty"`
+	// Its providers offering the service within that standard.
+	ProvidersWithin int32 `protobuf:"varint,3,opt,name=providers_within,json=providersWithin,proto3" json:"providers_within,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DisciplineComponent) Reset() {
+	*x = DisciplineComponent{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DisciplineComponent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DisciplineComponent) ProtoMessage() {}
+
+func (x *DisciplineComponent) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DisciplineComponent.ProtoReflect.Descriptor instead.
+func (*DisciplineComponent) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DisciplineComponent) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *DisciplineComponent) GetRule() *Rule {
+	if x != nil {
+		return x.Rule
+	}
+	return nil
+}
+
+func (x *DisciplineComponent) GetProvidersWithin() int32 {
+	if x != nil {
+		return x.ProvidersWithin
+	}
+	return 0
+}
+
 // County is the county whose standard a decision applied, and why.
 type County struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1268,7 +1406,7 @@ type County struct {
 
 func (x *County) Reset() {
 	*x = County{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[4]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1418,7 @@ func (x *County) String() string {
 func (*County) ProtoMessage() {}
 
 func (x *County) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[4]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1431,7 @@ func (x *County) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use County.ProtoReflect.Descriptor instead.
 func (*County) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{4}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *County) GetFips() string {
@@ -1384,7 +1522,7 @@ type Rule struct {
 
 func (x *Rule) Reset() {
 	*x = Rule{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[5]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1396,7 +1534,7 @@ func (x *Rule) String() string {
 func (*Rule) ProtoMessage() {}
 
 func (x *Rule) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[5]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1409,7 +1547,7 @@ func (x *Rule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rule.ProtoReflect.Descriptor instead.
 func (*Rule) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{5}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Rule) GetCountyType() CountyType {
@@ -1476,13 +1614,19 @@ type NearbyProvider struct {
 	CountyFips string `protobuf:"bytes,5,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
 	// True when the provider is within both limits of the rule.
 	WithinStandard bool `protobuf:"varint,6,opt,name=within_standard,json=withinStandard,proto3" json:"within_standard,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The provider's discipline.
+	Discipline Discipline `protobuf:"varint,7,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// The specialty designations the roster gives it (vocabulary codes).
+	Designations []string `protobuf:"bytes,8,rep,name=designations,proto3" json:"designations,omitempty"`
+	// The services it offers: declared, or by a qualifying designation.
+	Services      []string `protobuf:"bytes,9,rep,name=services,proto3" json:"services,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NearbyProvider) Reset() {
 	*x = NearbyProvider{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[6]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1494,7 +1638,7 @@ func (x *NearbyProvider) String() string {
 func (*NearbyProvider) ProtoMessage() {}
 
 func (x *NearbyProvider) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[6]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1507,7 +1651,7 @@ func (x *NearbyProvider) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NearbyProvider.ProtoReflect.Descriptor instead.
 func (*NearbyProvider) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{6}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *NearbyProvider) GetNpi() string {
@@ -1552,6 +1696,27 @@ func (x *NearbyProvider) GetWithinStandard() bool {
 	return false
 }
 
+func (x *NearbyProvider) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *NearbyProvider) GetDesignations() []string {
+	if x != nil {
+		return x.Designations
+	}
+	return nil
+}
+
+func (x *NearbyProvider) GetServices() []string {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
 // CheckAccessBatchRequest is one member of a batch: the caller's
 // reference plus the fields of CheckAccessRequest.
 type CheckAccessBatchRequest struct {
@@ -1572,14 +1737,25 @@ type CheckAccessBatchRequest struct {
 	// The as-of date, YYYY-MM-DD; empty means today in the server's time zone.
 	AsOf string `protobuf:"bytes,7,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
 	// Nearest counting providers to report per discipline, 0 to 50.
-	K             int32 `protobuf:"varint,8,opt,name=k,proto3" json:"k,omitempty"`
+	K int32 `protobuf:"varint,8,opt,name=k,proto3" json:"k,omitempty"`
+	// A service the member needs (a vocabulary code, e.g. "lymphedema";
+	// ListServices): only providers offering the same or a similar service
+	// count. With no disciplines, one decision across the service's
+	// disciplines, each provider measured against its own discipline's
+	// standard. Empty: the discipline's standard alone.
+	Service string `protobuf:"bytes,9,opt,name=service,proto3" json:"service,omitempty"`
+	// The member's plan (ListPlans): only providers in the plan's networks
+	// count, under the profile its contract mandates. Empty: every
+	// participating provider, under profile. Giving both plan and profile is
+	// an error unless they agree.
+	Plan          string `protobuf:"bytes,10,opt,name=plan,proto3" json:"plan,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CheckAccessBatchRequest) Reset() {
 	*x = CheckAccessBatchRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[7]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1767,7 @@ func (x *CheckAccessBatchRequest) String() string {
 func (*CheckAccessBatchRequest) ProtoMessage() {}
 
 func (x *CheckAccessBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[7]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1780,7 @@ func (x *CheckAccessBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccessBatchRequest.ProtoReflect.Descriptor instead.
 func (*CheckAccessBatchRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{7}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CheckAccessBatchRequest) GetMemberRef() string {
@@ -1663,6 +1839,20 @@ func (x *CheckAccessBatchRequest) GetK() int32 {
 	return 0
 }
 
+func (x *CheckAccessBatchRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *CheckAccessBatchRequest) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
 // CheckAccessBatchResponse answers one batch item.
 type CheckAccessBatchResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1681,7 +1871,7 @@ type CheckAccessBatchResponse struct {
 
 func (x *CheckAccessBatchResponse) Reset() {
 	*x = CheckAccessBatchResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[8]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1693,7 +1883,7 @@ func (x *CheckAccessBatchResponse) String() string {
 func (*CheckAccessBatchResponse) ProtoMessage() {}
 
 func (x *CheckAccessBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[8]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1706,7 +1896,7 @@ func (x *CheckAccessBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckAccessBatchResponse.ProtoReflect.Descriptor instead.
 func (*CheckAccessBatchResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{8}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CheckAccessBatchResponse) GetMemberRef() string {
@@ -1779,14 +1969,21 @@ type EvaluateNegotiationRequest struct {
 	// The non-participating provider the member asks for.
 	Provider *RequestedProvider `protobuf:"bytes,7,opt,name=provider,proto3" json:"provider,omitempty"`
 	// The human and clinical judgements, as attested by the reviewer.
-	Attestations  *Attestations `protobuf:"bytes,8,opt,name=attestations,proto3" json:"attestations,omitempty"`
+	Attestations *Attestations `protobuf:"bytes,8,opt,name=attestations,proto3" json:"attestations,omitempty"`
+	// The service requested (a vocabulary code, e.g. "lymphedema"). The
+	// geo-access criterion then asks whether an accessible participating
+	// provider offers the same or a similar service, not merely the
+	// discipline. Empty: the discipline alone.
+	Service string `protobuf:"bytes,9,opt,name=service,proto3" json:"service,omitempty"`
+	// The member's plan: its networks and contracted profile.
+	Plan          string `protobuf:"bytes,10,opt,name=plan,proto3" json:"plan,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EvaluateNegotiationRequest) Reset() {
 	*x = EvaluateNegotiationRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[9]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1798,7 +1995,7 @@ func (x *EvaluateNegotiationRequest) String() string {
 func (*EvaluateNegotiationRequest) ProtoMessage() {}
 
 func (x *EvaluateNegotiationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[9]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1811,7 +2008,7 @@ func (x *EvaluateNegotiationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateNegotiationRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateNegotiationRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{9}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EvaluateNegotiationRequest) GetLocation() *LatLng {
@@ -1870,6 +2067,20 @@ func (x *EvaluateNegotiationRequest) GetAttestations() *Attestations {
 	return nil
 }
 
+func (x *EvaluateNegotiationRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *EvaluateNegotiationRequest) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
 // RequestedProvider is the provider the member asks to see.
 type RequestedProvider struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1883,7 +2094,7 @@ type RequestedProvider struct {
 
 func (x *RequestedProvider) Reset() {
 	*x = RequestedProvider{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[10]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1895,7 +2106,7 @@ func (x *RequestedProvider) String() string {
 func (*RequestedProvider) ProtoMessage() {}
 
 func (x *RequestedProvider) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[10]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1908,7 +2119,7 @@ func (x *RequestedProvider) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestedProvider.ProtoReflect.Descriptor instead.
 func (*RequestedProvider) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{10}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RequestedProvider) GetNpi() string {
@@ -1957,7 +2168,7 @@ type Attestations struct {
 
 func (x *Attestations) Reset() {
 	*x = Attestations{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[11]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1969,7 +2180,7 @@ func (x *Attestations) String() string {
 func (*Attestations) ProtoMessage() {}
 
 func (x *Attestations) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[11]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1982,7 +2193,7 @@ func (x *Attestations) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attestations.ProtoReflect.Descriptor instead.
 func (*Attestations) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{11}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Attestations) GetHealthcareRequirement() bool {
@@ -2069,7 +2280,7 @@ type Criterion struct {
 
 func (x *Criterion) Reset() {
 	*x = Criterion{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[12]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2292,7 @@ func (x *Criterion) String() string {
 func (*Criterion) ProtoMessage() {}
 
 func (x *Criterion) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[12]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2305,7 @@ func (x *Criterion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Criterion.ProtoReflect.Descriptor instead.
 func (*Criterion) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{12}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Criterion) GetId() string {
@@ -2166,13 +2377,24 @@ type EvaluateNegotiationResponse struct {
 	// The applied profile version's last day, YYYY-MM-DD; empty when
 	// open-ended.
 	ProfileEffectiveTo string `protobuf:"bytes,10,opt,name=profile_effective_to,json=profileEffectiveTo,proto3" json:"profile_effective_to,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The plan applied, when the request named one.
+	Plan string `protobuf:"bytes,11,opt,name=plan,proto3" json:"plan,omitempty"`
+	// The plan's networks that providers were counted from.
+	Networks []string `protobuf:"bytes,12,rep,name=networks,proto3" json:"networks,omitempty"`
+	// With a service: the discipline-level decision beside it (geo_access
+	// is then the service's), so both answers show: "206 participating PTs
+	// within 10 miles; 0 offering lymphedema therapy".
+	DisciplineAccess *AccessDecision `protobuf:"bytes,13,opt,name=discipline_access,json=disciplineAccess,proto3" json:"discipline_access,omitempty"`
+	// With a service, when the roster knows the requested provider: whether
+	// it offers the service (by declaration or designation).
+	ProviderOffersService *bool `protobuf:"varint,14,opt,name=provider_offers_service,json=providerOffersService,proto3,oneof" json:"provider_offers_service,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *EvaluateNegotiationResponse) Reset() {
 	*x = EvaluateNegotiationResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[13]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2184,7 +2406,7 @@ func (x *EvaluateNegotiationResponse) String() string {
 func (*EvaluateNegotiationResponse) ProtoMessage() {}
 
 func (x *EvaluateNegotiationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[13]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2197,7 +2419,7 @@ func (x *EvaluateNegotiationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateNegotiationResponse.ProtoReflect.Descriptor instead.
 func (*EvaluateNegotiationResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{13}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *EvaluateNegotiationResponse) GetSupported() bool {
@@ -2270,6 +2492,34 @@ func (x *EvaluateNegotiationResponse) GetProfileEffectiveTo() string {
 	return ""
 }
 
+func (x *EvaluateNegotiationResponse) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *EvaluateNegotiationResponse) GetNetworks() []string {
+	if x != nil {
+		return x.Networks
+	}
+	return nil
+}
+
+func (x *EvaluateNegotiationResponse) GetDisciplineAccess() *AccessDecision {
+	if x != nil {
+		return x.DisciplineAccess
+	}
+	return nil
+}
+
+func (x *EvaluateNegotiationResponse) GetProviderOffersService() bool {
+	if x != nil && x.ProviderOffersService != nil {
+		return *x.ProviderOffersService
+	}
+	return false
+}
+
 // ListProfilesRequest has no parameters.
 type ListProfilesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2279,7 +2529,7 @@ type ListProfilesRequest struct {
 
 func (x *ListProfilesRequest) Reset() {
 	*x = ListProfilesRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[14]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2291,7 +2541,7 @@ func (x *ListProfilesRequest) String() string {
 func (*ListProfilesRequest) ProtoMessage() {}
 
 func (x *ListProfilesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[14]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2304,7 +2554,7 @@ func (x *ListProfilesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProfilesRequest.ProtoReflect.Descriptor instead.
 func (*ListProfilesRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{14}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{15}
 }
 
 // ListProfilesResponse lists the known profiles.
@@ -2323,7 +2573,7 @@ type ListProfilesResponse struct {
 
 func (x *ListProfilesResponse) Reset() {
 	*x = ListProfilesResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[15]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2335,7 +2585,7 @@ func (x *ListProfilesResponse) String() string {
 func (*ListProfilesResponse) ProtoMessage() {}
 
 func (x *ListProfilesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[15]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2348,7 +2598,7 @@ func (x *ListProfilesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProfilesResponse.ProtoReflect.Descriptor instead.
 func (*ListProfilesResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{15}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListProfilesResponse) GetProfiles() []*ProfileSummary {
@@ -2400,7 +2650,7 @@ type ProfileSummary struct {
 
 func (x *ProfileSummary) Reset() {
 	*x = ProfileSummary{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[16]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2412,7 +2662,7 @@ func (x *ProfileSummary) String() string {
 func (*ProfileSummary) ProtoMessage() {}
 
 func (x *ProfileSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[16]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2425,7 +2675,7 @@ func (x *ProfileSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProfileSummary.ProtoReflect.Descriptor instead.
 func (*ProfileSummary) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{16}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ProfileSummary) GetName() string {
@@ -2513,7 +2763,7 @@ type ProfileStanding struct {
 
 func (x *ProfileStanding) Reset() {
 	*x = ProfileStanding{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[17]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2525,7 +2775,7 @@ func (x *ProfileStanding) String() string {
 func (*ProfileStanding) ProtoMessage() {}
 
 func (x *ProfileStanding) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[17]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2538,7 +2788,7 @@ func (x *ProfileStanding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProfileStanding.ProtoReflect.Descriptor instead.
 func (*ProfileStanding) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{17}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ProfileStanding) GetProfile() string {
@@ -2590,7 +2840,7 @@ type GetProfileRequest struct {
 
 func (x *GetProfileRequest) Reset() {
 	*x = GetProfileRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[18]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2602,7 +2852,7 @@ func (x *GetProfileRequest) String() string {
 func (*GetProfileRequest) ProtoMessage() {}
 
 func (x *GetProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[18]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2615,7 +2865,7 @@ func (x *GetProfileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProfileRequest.ProtoReflect.Descriptor instead.
 func (*GetProfileRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{18}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetProfileRequest) GetName() string {
@@ -2643,7 +2893,7 @@ type GetProfileResponse struct {
 
 func (x *GetProfileResponse) Reset() {
 	*x = GetProfileResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[19]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2655,7 +2905,7 @@ func (x *GetProfileResponse) String() string {
 func (*GetProfileResponse) ProtoMessage() {}
 
 func (x *GetProfileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[19]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2668,7 +2918,7 @@ func (x *GetProfileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProfileResponse.ProtoReflect.Descriptor instead.
 func (*GetProfileResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{19}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetProfileResponse) GetProfile() *Profile {
@@ -2702,7 +2952,7 @@ type Profile struct {
 
 func (x *Profile) Reset() {
 	*x = Profile{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[20]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2714,7 +2964,7 @@ func (x *Profile) String() string {
 func (*Profile) ProtoMessage() {}
 
 func (x *Profile) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[20]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2727,7 +2977,7 @@ func (x *Profile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Profile.ProtoReflect.Descriptor instead.
 func (*Profile) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{20}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Profile) GetSummary() *ProfileSummary {
@@ -2787,7 +3037,7 @@ type CountingRules struct {
 
 func (x *CountingRules) Reset() {
 	*x = CountingRules{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[21]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2799,7 +3049,7 @@ func (x *CountingRules) String() string {
 func (*CountingRules) ProtoMessage() {}
 
 func (x *CountingRules) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[21]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2812,7 +3062,7 @@ func (x *CountingRules) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountingRules.ProtoReflect.Descriptor instead.
 func (*CountingRules) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{21}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CountingRules) GetInPersonOnly() bool {
@@ -2853,7 +3103,7 @@ type TimeModel struct {
 
 func (x *TimeModel) Reset() {
 	*x = TimeModel{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[22]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2865,7 +3115,7 @@ func (x *TimeModel) String() string {
 func (*TimeModel) ProtoMessage() {}
 
 func (x *TimeModel) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[22]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2878,7 +3128,7 @@ func (x *TimeModel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimeModel.ProtoReflect.Descriptor instead.
 func (*TimeModel) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{22}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TimeModel) GetKind() TimeModelKind {
@@ -2922,7 +3172,7 @@ type CountyTypeValue struct {
 
 func (x *CountyTypeValue) Reset() {
 	*x = CountyTypeValue{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[23]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2934,7 +3184,7 @@ func (x *CountyTypeValue) String() string {
 func (*CountyTypeValue) ProtoMessage() {}
 
 func (x *CountyTypeValue) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[23]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2947,7 +3197,7 @@ func (x *CountyTypeValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountyTypeValue.ProtoReflect.Descriptor instead.
 func (*CountyTypeValue) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{23}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CountyTypeValue) GetCountyType() CountyType {
@@ -2984,7 +3234,7 @@ type DisciplineStandards struct {
 
 func (x *DisciplineStandards) Reset() {
 	*x = DisciplineStandards{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[24]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2996,7 +3246,7 @@ func (x *DisciplineStandards) String() string {
 func (*DisciplineStandards) ProtoMessage() {}
 
 func (x *DisciplineStandards) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[24]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3009,7 +3259,7 @@ func (x *DisciplineStandards) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisciplineStandards.ProtoReflect.Descriptor instead.
 func (*DisciplineStandards) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{24}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DisciplineStandards) GetDiscipline() Discipline {
@@ -3067,7 +3317,7 @@ type Standard struct {
 
 func (x *Standard) Reset() {
 	*x = Standard{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[25]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3079,7 +3329,7 @@ func (x *Standard) String() string {
 func (*Standard) ProtoMessage() {}
 
 func (x *Standard) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[25]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3092,7 +3342,7 @@ func (x *Standard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Standard.ProtoReflect.Descriptor instead.
 func (*Standard) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{25}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Standard) GetCountyType() CountyType {
@@ -3149,7 +3399,7 @@ type Credit struct {
 
 func (x *Credit) Reset() {
 	*x = Credit{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3161,7 +3411,7 @@ func (x *Credit) String() string {
 func (*Credit) ProtoMessage() {}
 
 func (x *Credit) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[26]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3174,7 +3424,7 @@ func (x *Credit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Credit.ProtoReflect.Descriptor instead.
 func (*Credit) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{26}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Credit) GetName() string {
@@ -3229,7 +3479,7 @@ type ReloadRosterRequest struct {
 
 func (x *ReloadRosterRequest) Reset() {
 	*x = ReloadRosterRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3241,7 +3491,7 @@ func (x *ReloadRosterRequest) String() string {
 func (*ReloadRosterRequest) ProtoMessage() {}
 
 func (x *ReloadRosterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[27]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3254,7 +3504,7 @@ func (x *ReloadRosterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRosterRequest.ProtoReflect.Descriptor instead.
 func (*ReloadRosterRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{27}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReloadRosterRequest) GetVersion() string {
@@ -3288,7 +3538,7 @@ type ReloadRosterResponse struct {
 
 func (x *ReloadRosterResponse) Reset() {
 	*x = ReloadRosterResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3300,7 +3550,7 @@ func (x *ReloadRosterResponse) String() string {
 func (*ReloadRosterResponse) ProtoMessage() {}
 
 func (x *ReloadRosterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[28]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3313,7 +3563,7 @@ func (x *ReloadRosterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRosterResponse.ProtoReflect.Descriptor instead.
 func (*ReloadRosterResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{28}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReloadRosterResponse) GetResult() ReloadResult {
@@ -3349,7 +3599,7 @@ type GetRosterDiffRequest struct {
 
 func (x *GetRosterDiffRequest) Reset() {
 	*x = GetRosterDiffRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3361,7 +3611,7 @@ func (x *GetRosterDiffRequest) String() string {
 func (*GetRosterDiffRequest) ProtoMessage() {}
 
 func (x *GetRosterDiffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[29]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3374,7 +3624,7 @@ func (x *GetRosterDiffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRosterDiffRequest.ProtoReflect.Descriptor instead.
 func (*GetRosterDiffRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{29}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetRosterDiffRequest) GetPageSize() int32 {
@@ -3406,7 +3656,7 @@ type GetRosterDiffResponse struct {
 
 func (x *GetRosterDiffResponse) Reset() {
 	*x = GetRosterDiffResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3418,7 +3668,7 @@ func (x *GetRosterDiffResponse) String() string {
 func (*GetRosterDiffResponse) ProtoMessage() {}
 
 func (x *GetRosterDiffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[30]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3431,7 +3681,7 @@ func (x *GetRosterDiffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRosterDiffResponse.ProtoReflect.Descriptor instead.
 func (*GetRosterDiffResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{30}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetRosterDiffResponse) GetSummary() *RosterDiffSummary {
@@ -3491,7 +3741,7 @@ type RosterDiffSummary struct {
 
 func (x *RosterDiffSummary) Reset() {
 	*x = RosterDiffSummary{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3503,7 +3753,7 @@ func (x *RosterDiffSummary) String() string {
 func (*RosterDiffSummary) ProtoMessage() {}
 
 func (x *RosterDiffSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[31]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3516,7 +3766,7 @@ func (x *RosterDiffSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RosterDiffSummary.ProtoReflect.Descriptor instead.
 func (*RosterDiffSummary) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{31}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RosterDiffSummary) GetOldVersion() string {
@@ -3574,7 +3824,7 @@ type DisciplineDiffCounts struct {
 
 func (x *DisciplineDiffCounts) Reset() {
 	*x = DisciplineDiffCounts{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3586,7 +3836,7 @@ func (x *DisciplineDiffCounts) String() string {
 func (*DisciplineDiffCounts) ProtoMessage() {}
 
 func (x *DisciplineDiffCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[32]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3599,7 +3849,7 @@ func (x *DisciplineDiffCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisciplineDiffCounts.ProtoReflect.Descriptor instead.
 func (*DisciplineDiffCounts) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{32}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *DisciplineDiffCounts) GetDiscipline() Discipline {
@@ -3637,7 +3887,7 @@ type DiffCounts struct {
 
 func (x *DiffCounts) Reset() {
 	*x = DiffCounts{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3649,7 +3899,7 @@ func (x *DiffCounts) String() string {
 func (*DiffCounts) ProtoMessage() {}
 
 func (x *DiffCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[33]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3662,7 +3912,7 @@ func (x *DiffCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiffCounts.ProtoReflect.Descriptor instead.
 func (*DiffCounts) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{33}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *DiffCounts) GetAdded() int64 {
@@ -3752,7 +4002,7 @@ type RosterProvider struct {
 
 func (x *RosterProvider) Reset() {
 	*x = RosterProvider{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3764,7 +4014,7 @@ func (x *RosterProvider) String() string {
 func (*RosterProvider) ProtoMessage() {}
 
 func (x *RosterProvider) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[34]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3777,7 +4027,7 @@ func (x *RosterProvider) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RosterProvider.ProtoReflect.Descriptor instead.
 func (*RosterProvider) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{34}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RosterProvider) GetNpi() string {
@@ -3933,7 +4183,7 @@ type RosterChange struct {
 
 func (x *RosterChange) Reset() {
 	*x = RosterChange{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3945,7 +4195,7 @@ func (x *RosterChange) String() string {
 func (*RosterChange) ProtoMessage() {}
 
 func (x *RosterChange) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[35]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3958,7 +4208,7 @@ func (x *RosterChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RosterChange.ProtoReflect.Descriptor instead.
 func (*RosterChange) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{35}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RosterChange) GetOld() *RosterProvider {
@@ -3998,7 +4248,7 @@ type GetRosterStatusRequest struct {
 
 func (x *GetRosterStatusRequest) Reset() {
 	*x = GetRosterStatusRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4010,7 +4260,7 @@ func (x *GetRosterStatusRequest) String() string {
 func (*GetRosterStatusRequest) ProtoMessage() {}
 
 func (x *GetRosterStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[36]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4023,7 +4273,7 @@ func (x *GetRosterStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRosterStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetRosterStatusRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{36}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{37}
 }
 
 // GetRosterStatusResponse is the roster status.
@@ -4043,7 +4293,7 @@ type GetRosterStatusResponse struct {
 
 func (x *GetRosterStatusResponse) Reset() {
 	*x = GetRosterStatusResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4055,7 +4305,7 @@ func (x *GetRosterStatusResponse) String() string {
 func (*GetRosterStatusResponse) ProtoMessage() {}
 
 func (x *GetRosterStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[37]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4068,7 +4318,7 @@ func (x *GetRosterStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRosterStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetRosterStatusResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{37}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetRosterStatusResponse) GetStatus() *RosterStatus {
@@ -4121,7 +4371,7 @@ type RosterStatus struct {
 
 func (x *RosterStatus) Reset() {
 	*x = RosterStatus{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4133,7 +4383,7 @@ func (x *RosterStatus) String() string {
 func (*RosterStatus) ProtoMessage() {}
 
 func (x *RosterStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[38]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4146,7 +4396,7 @@ func (x *RosterStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RosterStatus.ProtoReflect.Descriptor instead.
 func (*RosterStatus) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{38}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RosterStatus) GetLoaded() bool {
@@ -4230,7 +4480,7 @@ type DisciplineCount struct {
 
 func (x *DisciplineCount) Reset() {
 	*x = DisciplineCount{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4242,7 +4492,7 @@ func (x *DisciplineCount) String() string {
 func (*DisciplineCount) ProtoMessage() {}
 
 func (x *DisciplineCount) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[39]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4255,7 +4505,7 @@ func (x *DisciplineCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisciplineCount.ProtoReflect.Descriptor instead.
 func (*DisciplineCount) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{39}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *DisciplineCount) GetDiscipline() Discipline {
@@ -4309,7 +4559,7 @@ type ReloadOutcome struct {
 
 func (x *ReloadOutcome) Reset() {
 	*x = ReloadOutcome{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4321,7 +4571,7 @@ func (x *ReloadOutcome) String() string {
 func (*ReloadOutcome) ProtoMessage() {}
 
 func (x *ReloadOutcome) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[40]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4334,7 +4584,7 @@ func (x *ReloadOutcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadOutcome.ProtoReflect.Descriptor instead.
 func (*ReloadOutcome) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{40}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ReloadOutcome) GetTime() *timestamppb.Timestamp {
@@ -4390,14 +4640,19 @@ type GapReportRequest struct {
 	Candidates []*RecruitmentCandidate `protobuf:"bytes,5,rep,name=candidates,proto3" json:"candidates,omitempty"`
 	// Profile credits claimed (those that apply only on request), e.g.
 	// "new_or_expanding_applicant"; at most 16.
-	Credits       []string `protobuf:"bytes,6,rep,name=credits,proto3" json:"credits,omitempty"`
+	Credits []string `protobuf:"bytes,6,rep,name=credits,proto3" json:"credits,omitempty"`
+	// Services to report besides the disciplines: county x service rows,
+	// unserved members and recruitment per service (vocabulary codes).
+	Services []string `protobuf:"bytes,7,rep,name=services,proto3" json:"services,omitempty"`
+	// The members' plan: its networks and contracted profile.
+	Plan          string `protobuf:"bytes,8,opt,name=plan,proto3" json:"plan,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GapReportRequest) Reset() {
 	*x = GapReportRequest{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[41]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4409,7 +4664,7 @@ func (x *GapReportRequest) String() string {
 func (*GapReportRequest) ProtoMessage() {}
 
 func (x *GapReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[41]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4422,7 +4677,7 @@ func (x *GapReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapReportRequest.ProtoReflect.Descriptor instead.
 func (*GapReportRequest) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{41}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GapReportRequest) GetMembers() []*GapMember {
@@ -4467,6 +4722,20 @@ func (x *GapReportRequest) GetCredits() []string {
 	return nil
 }
 
+func (x *GapReportRequest) GetServices() []string {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
+func (x *GapReportRequest) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
 // GapMember is one member of a gap report.
 type GapMember struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4485,7 +4754,7 @@ type GapMember struct {
 
 func (x *GapMember) Reset() {
 	*x = GapMember{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[42]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4497,7 +4766,7 @@ func (x *GapMember) String() string {
 func (*GapMember) ProtoMessage() {}
 
 func (x *GapMember) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[42]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4510,7 +4779,7 @@ func (x *GapMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapMember.ProtoReflect.Descriptor instead.
 func (*GapMember) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{42}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GapMember) GetMemberRef() string {
@@ -4565,7 +4834,7 @@ type RecruitmentCandidate struct {
 
 func (x *RecruitmentCandidate) Reset() {
 	*x = RecruitmentCandidate{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[43]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4577,7 +4846,7 @@ func (x *RecruitmentCandidate) String() string {
 func (*RecruitmentCandidate) ProtoMessage() {}
 
 func (x *RecruitmentCandidate) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[43]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4590,7 +4859,7 @@ func (x *RecruitmentCandidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecruitmentCandidate.ProtoReflect.Descriptor instead.
 func (*RecruitmentCandidate) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{43}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RecruitmentCandidate) GetNpi() string {
@@ -4661,7 +4930,7 @@ type GapReportResponse struct {
 
 func (x *GapReportResponse) Reset() {
 	*x = GapReportResponse{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[44]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4673,7 +4942,7 @@ func (x *GapReportResponse) String() string {
 func (*GapReportResponse) ProtoMessage() {}
 
 func (x *GapReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[44]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4686,7 +4955,7 @@ func (x *GapReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapReportResponse.ProtoReflect.Descriptor instead.
 func (*GapReportResponse) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{44}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GapReportResponse) GetRow() isGapReportResponse_Row {
@@ -4807,13 +5076,15 @@ type GapSummary struct {
 	// The applied profile version's last day, YYYY-MM-DD; empty when
 	// open-ended.
 	ProfileEffectiveTo string `protobuf:"bytes,10,opt,name=profile_effective_to,json=profileEffectiveTo,proto3" json:"profile_effective_to,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The plan applied, when the request named one.
+	Plan          string `protobuf:"bytes,11,opt,name=plan,proto3" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GapSummary) Reset() {
 	*x = GapSummary{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[45]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4825,7 +5096,7 @@ func (x *GapSummary) String() string {
 func (*GapSummary) ProtoMessage() {}
 
 func (x *GapSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[45]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4838,7 +5109,7 @@ func (x *GapSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GapSummary.ProtoReflect.Descriptor instead.
 func (*GapSummary) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{45}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GapSummary) GetProfile() string {
@@ -4911,6 +5182,13 @@ func (x *GapSummary) GetProfileEffectiveTo() string {
 	return ""
 }
 
+func (x *GapSummary) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
 // DisciplineTotal sums one discipline over a gap report.
 type DisciplineTotal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4932,7 +5210,7 @@ type DisciplineTotal struct {
 
 func (x *DisciplineTotal) Reset() {
 	*x = DisciplineTotal{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[46]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4944,7 +5222,7 @@ func (x *DisciplineTotal) String() string {
 func (*DisciplineTotal) ProtoMessage() {}
 
 func (x *DisciplineTotal) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[46]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4957,7 +5235,7 @@ func (x *DisciplineTotal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisciplineTotal.ProtoReflect.Descriptor instead.
 func (*DisciplineTotal) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{46}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *DisciplineTotal) GetDiscipline() Discipline {
@@ -5042,14 +5320,18 @@ type CountyAdequacy struct {
 	// none.
 	NearestP90Miles *float64 `protobuf:"fixed64,17,opt,name=nearest_p90_miles,json=nearestP90Miles,proto3,oneof" json:"nearest_p90_miles,omitempty"`
 	// Credits applied.
-	Credits       []string `protobuf:"bytes,18,rep,name=credits,proto3" json:"credits,omitempty"`
+	Credits []string `protobuf:"bytes,18,rep,name=credits,proto3" json:"credits,omitempty"`
+	// The service of a county x service row; empty on discipline rows
+	// (whose discipline is then set; a service row's discipline is
+	// DISCIPLINE_UNSPECIFIED).
+	Service       string `protobuf:"bytes,19,opt,name=service,proto3" json:"service,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CountyAdequacy) Reset() {
 	*x = CountyAdequacy{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[47]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5061,7 +5343,7 @@ func (x *CountyAdequacy) String() string {
 func (*CountyAdequacy) ProtoMessage() {}
 
 func (x *CountyAdequacy) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[47]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5074,7 +5356,7 @@ func (x *CountyAdequacy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CountyAdequacy.ProtoReflect.Descriptor instead.
 func (*CountyAdequacy) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{47}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *CountyAdequacy) GetCountyFips() string {
@@ -5203,6 +5485,13 @@ func (x *CountyAdequacy) GetCredits() []string {
 	return nil
 }
 
+func (x *CountyAdequacy) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
 // UnservedMember is one member unserved for one discipline.
 type UnservedMember struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -5215,14 +5504,16 @@ type UnservedMember struct {
 	// NPI of the nearest counting provider; empty when there is none.
 	NearestNpi string `protobuf:"bytes,4,opt,name=nearest_npi,json=nearestNpi,proto3" json:"nearest_npi,omitempty"`
 	// Exact distance to it, statute miles; unset when there is none.
-	NearestMiles  *float64 `protobuf:"fixed64,5,opt,name=nearest_miles,json=nearestMiles,proto3,oneof" json:"nearest_miles,omitempty"`
+	NearestMiles *float64 `protobuf:"fixed64,5,opt,name=nearest_miles,json=nearestMiles,proto3,oneof" json:"nearest_miles,omitempty"`
+	// The service, on a service row; empty on discipline rows.
+	Service       string `protobuf:"bytes,6,opt,name=service,proto3" json:"service,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UnservedMember) Reset() {
 	*x = UnservedMember{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[48]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5234,7 +5525,7 @@ func (x *UnservedMember) String() string {
 func (*UnservedMember) ProtoMessage() {}
 
 func (x *UnservedMember) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[48]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5247,7 +5538,7 @@ func (x *UnservedMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnservedMember.ProtoReflect.Descriptor instead.
 func (*UnservedMember) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{48}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *UnservedMember) GetMemberRef() string {
@@ -5285,6 +5576,13 @@ func (x *UnservedMember) GetNearestMiles() float64 {
 	return 0
 }
 
+func (x *UnservedMember) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
 // RecruitmentTarget is one ranked candidate.
 type RecruitmentTarget struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -5310,7 +5608,7 @@ type RecruitmentTarget struct {
 
 func (x *RecruitmentTarget) Reset() {
 	*x = RecruitmentTarget{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[49]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5322,7 +5620,7 @@ func (x *RecruitmentTarget) String() string {
 func (*RecruitmentTarget) ProtoMessage() {}
 
 func (x *RecruitmentTarget) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[49]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5335,7 +5633,7 @@ func (x *RecruitmentTarget) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecruitmentTarget.ProtoReflect.Descriptor instead.
 func (*RecruitmentTarget) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{49}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RecruitmentTarget) GetRank() int64 {
@@ -5409,7 +5707,7 @@ type RejectedMember struct {
 
 func (x *RejectedMember) Reset() {
 	*x = RejectedMember{}
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[50]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5421,7 +5719,7 @@ func (x *RejectedMember) String() string {
 func (*RejectedMember) ProtoMessage() {}
 
 func (x *RejectedMember) ProtoReflect() protoreflect.Message {
-	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[50]
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5434,7 +5732,7 @@ func (x *RejectedMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectedMember.ProtoReflect.Descriptor instead.
 func (*RejectedMember) Descriptor() ([]byte, []int) {
-	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{50}
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RejectedMember) GetMemberRef() string {
@@ -5458,6 +5756,611 @@ func (x *RejectedMember) GetReason() string {
 	return ""
 }
 
+// ListServicesRequest asks for the services vocabulary.
+type ListServicesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListServicesRequest) Reset() {
+	*x = ListServicesRequest{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListServicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListServicesRequest) ProtoMessage() {}
+
+func (x *ListServicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListServicesRequest.ProtoReflect.Descriptor instead.
+func (*ListServicesRequest) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{52}
+}
+
+// ListServicesResponse is the services vocabulary.
+type ListServicesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The vocabulary's version.
+	Version string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// Where it comes from.
+	Source string `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
+	// The specialty designations.
+	Designations []*SpecialtyDesignation `protobuf:"bytes,3,rep,name=designations,proto3" json:"designations,omitempty"`
+	// The services.
+	Services      []*Service `protobuf:"bytes,4,rep,name=services,proto3" json:"services,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListServicesResponse) Reset() {
+	*x = ListServicesResponse{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListServicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListServicesResponse) ProtoMessage() {}
+
+func (x *ListServicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListServicesResponse.ProtoReflect.Descriptor instead.
+func (*ListServicesResponse) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *ListServicesResponse) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *ListServicesResponse) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *ListServicesResponse) GetDesignations() []*SpecialtyDesignation {
+	if x != nil {
+		return x.Designations
+	}
+	return nil
+}
+
+func (x *ListServicesResponse) GetServices() []*Service {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
+// SpecialtyDesignation is a professional specialty designation.
+type SpecialtyDesignation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Canonical code, e.g. "CLT".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// Other spellings accepted in rosters.
+	Aliases []string `protobuf:"bytes,2,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	// Name.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// The credentialing body.
+	Body string `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	// The disciplines that can hold it.
+	Disciplines []Discipline `protobuf:"varint,5,rep,packed,name=disciplines,proto3,enum=geoaccess.v1.Discipline" json:"disciplines,omitempty"`
+	// The public source the entry was verified against.
+	Source        string `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SpecialtyDesignation) Reset() {
+	*x = SpecialtyDesignation{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpecialtyDesignation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpecialtyDesignation) ProtoMessage() {}
+
+func (x *SpecialtyDesignation) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpecialtyDesignation.ProtoReflect.Descriptor instead.
+func (*SpecialtyDesignation) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *SpecialtyDesignation) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *SpecialtyDesignation) GetAliases() []string {
+	if x != nil {
+		return x.Aliases
+	}
+	return nil
+}
+
+func (x *SpecialtyDesignation) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SpecialtyDesignation) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *SpecialtyDesignation) GetDisciplines() []Discipline {
+	if x != nil {
+		return x.Disciplines
+	}
+	return nil
+}
+
+func (x *SpecialtyDesignation) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+// Service is a skilled service members may need.
+type Service struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Canonical code, e.g. "lymphedema".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// Other spellings accepted.
+	Aliases []string `protobuf:"bytes,2,rep,name=aliases,proto3" json:"aliases,omitempty"`
+	// Name.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// The disciplines that can offer it.
+	Disciplines []Discipline `protobuf:"varint,4,rep,packed,name=disciplines,proto3,enum=geoaccess.v1.Discipline" json:"disciplines,omitempty"`
+	// The designations that qualify a provider for it.
+	Designations []string `protobuf:"bytes,5,rep,name=designations,proto3" json:"designations,omitempty"`
+	// Services counted as the same or similar.
+	Similar []string `protobuf:"bytes,6,rep,name=similar,proto3" json:"similar,omitempty"`
+	// The public source.
+	Source        string `protobuf:"bytes,7,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Service) Reset() {
+	*x = Service{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Service) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Service) ProtoMessage() {}
+
+func (x *Service) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Service.ProtoReflect.Descriptor instead.
+func (*Service) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *Service) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Service) GetAliases() []string {
+	if x != nil {
+		return x.Aliases
+	}
+	return nil
+}
+
+func (x *Service) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Service) GetDisciplines() []Discipline {
+	if x != nil {
+		return x.Disciplines
+	}
+	return nil
+}
+
+func (x *Service) GetDesignations() []string {
+	if x != nil {
+		return x.Designations
+	}
+	return nil
+}
+
+func (x *Service) GetSimilar() []string {
+	if x != nil {
+		return x.Similar
+	}
+	return nil
+}
+
+func (x *Service) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+// ListPlansRequest asks for the plans.
+type ListPlansRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPlansRequest) Reset() {
+	*x = ListPlansRequest{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPlansRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPlansRequest) ProtoMessage() {}
+
+func (x *ListPlansRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPlansRequest.ProtoReflect.Descriptor instead.
+func (*ListPlansRequest) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{56}
+}
+
+// ListPlansResponse lists the plans.
+type ListPlansResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The plans, in id order.
+	Plans []*Plan `protobuf:"bytes,1,rep,name=plans,proto3" json:"plans,omitempty"`
+	// The plan registry's version ("file:...", "pg:7"); empty with none.
+	Version       string `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPlansResponse) Reset() {
+	*x = ListPlansResponse{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPlansResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPlansResponse) ProtoMessage() {}
+
+func (x *ListPlansResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPlansResponse.ProtoReflect.Descriptor instead.
+func (*ListPlansResponse) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *ListPlansResponse) GetPlans() []*Plan {
+	if x != nil {
+		return x.Plans
+	}
+	return nil
+}
+
+func (x *ListPlansResponse) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+// GetPlanRequest names a plan.
+type GetPlanRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The plan's id.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPlanRequest) Reset() {
+	*x = GetPlanRequest{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPlanRequest) ProtoMessage() {}
+
+func (x *GetPlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPlanRequest.ProtoReflect.Descriptor instead.
+func (*GetPlanRequest) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *GetPlanRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// GetPlanResponse is one plan.
+type GetPlanResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The plan.
+	Plan          *Plan `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPlanResponse) Reset() {
+	*x = GetPlanResponse{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPlanResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPlanResponse) ProtoMessage() {}
+
+func (x *GetPlanResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPlanResponse.ProtoReflect.Descriptor instead.
+func (*GetPlanResponse) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *GetPlanResponse) GetPlan() *Plan {
+	if x != nil {
+		return x.Plan
+	}
+	return nil
+}
+
+// Plan is a client health plan: its contracted standards and networks.
+type Plan struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Identifier used in requests.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Product line: medicare_advantage, commercial, medicaid, marketplace,
+	// other.
+	ProductLine string `protobuf:"bytes,3,opt,name=product_line,json=productLine,proto3" json:"product_line,omitempty"`
+	// The standards profile its contract mandates.
+	Profile string `protobuf:"bytes,4,opt,name=profile,proto3" json:"profile,omitempty"`
+	// A pinned profile version; empty: the version in effect on the as-of
+	// date.
+	ProfileVersion string `protobuf:"bytes,5,opt,name=profile_version,json=profileVersion,proto3" json:"profile_version,omitempty"`
+	// The networks whose participating providers count.
+	Networks []string `protobuf:"bytes,6,rep,name=networks,proto3" json:"networks,omitempty"`
+	// County FIPS codes of the service area; empty: no restriction.
+	ServiceArea []string `protobuf:"bytes,7,rep,name=service_area,json=serviceArea,proto3" json:"service_area,omitempty"`
+	// First day, YYYY-MM-DD.
+	EffectiveFrom string `protobuf:"bytes,8,opt,name=effective_from,json=effectiveFrom,proto3" json:"effective_from,omitempty"`
+	// Last day, YYYY-MM-DD; empty when open-ended.
+	EffectiveTo   string `protobuf:"bytes,9,opt,name=effective_to,json=effectiveTo,proto3" json:"effective_to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Plan) Reset() {
+	*x = Plan{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Plan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Plan) ProtoMessage() {}
+
+func (x *Plan) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Plan.ProtoReflect.Descriptor instead.
+func (*Plan) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *Plan) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Plan) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Plan) GetProductLine() string {
+	if x != nil {
+		return x.ProductLine
+	}
+	return ""
+}
+
+func (x *Plan) GetProfile() string {
+	if x != nil {
+		return x.Profile
+	}
+	return ""
+}
+
+func (x *Plan) GetProfileVersion() string {
+	if x != nil {
+		return x.ProfileVersion
+	}
+	return ""
+}
+
+func (x *Plan) GetNetworks() []string {
+	if x != nil {
+		return x.Networks
+	}
+	return nil
+}
+
+func (x *Plan) GetServiceArea() []string {
+	if x != nil {
+		return x.ServiceArea
+	}
+	return nil
+}
+
+func (x *Plan) GetEffectiveFrom() string {
+	if x != nil {
+		return x.EffectiveFrom
+	}
+	return ""
+}
+
+func (x *Plan) GetEffectiveTo() string {
+	if x != nil {
+		return x.EffectiveTo
+	}
+	return ""
+}
+
 var File_geoaccess_v1_adequacy_proto protoreflect.FileDescriptor
 
 const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
@@ -5465,7 +6368,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x1bgeoaccess/v1/adequacy.proto\x12\fgeoaccess.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"B\n" +
 	"\x06LatLng\x12\x1a\n" +
 	"\blatitude\x18\x01 \x01(\x01R\blatitude\x12\x1c\n" +
-	"\tlongitude\x18\x02 \x01(\x01R\tlongitude\"\xf2\x01\n" +
+	"\tlongitude\x18\x02 \x01(\x01R\tlongitude\"\xa0\x02\n" +
 	"\x12CheckAccessRequest\x120\n" +
 	"\blocation\x18\x01 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x10\n" +
 	"\x03zip\x18\x02 \x01(\tR\x03zip\x12\x1f\n" +
@@ -5474,7 +6377,9 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\vdisciplines\x18\x04 \x03(\x0e2\x18.geoaccess.v1.DisciplineR\vdisciplines\x12\x18\n" +
 	"\aprofile\x18\x05 \x01(\tR\aprofile\x12\x13\n" +
 	"\x05as_of\x18\x06 \x01(\tR\x04asOf\x12\f\n" +
-	"\x01k\x18\a \x01(\x05R\x01k\"\xab\x02\n" +
+	"\x01k\x18\a \x01(\x05R\x01k\x12\x18\n" +
+	"\aservice\x18\b \x01(\tR\aservice\x12\x12\n" +
+	"\x04plan\x18\t \x01(\tR\x04plan\"\xdb\x02\n" +
 	"\x13CheckAccessResponse\x12:\n" +
 	"\tdecisions\x18\x01 \x03(\v2\x1c.geoaccess.v1.AccessDecisionR\tdecisions\x12\x18\n" +
 	"\aprofile\x18\x02 \x01(\tR\aprofile\x12'\n" +
@@ -5482,7 +6387,9 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x0eroster_version\x18\x04 \x01(\tR\rrosterVersion\x12\x13\n" +
 	"\x05as_of\x18\x05 \x01(\tR\x04asOf\x12'\n" +
 	"\x0fprofile_expired\x18\x06 \x01(\bR\x0eprofileExpired\x120\n" +
-	"\x14profile_effective_to\x18\a \x01(\tR\x12profileEffectiveTo\"\xb1\x04\n" +
+	"\x14profile_effective_to\x18\a \x01(\tR\x12profileEffectiveTo\x12\x12\n" +
+	"\x04plan\x18\b \x01(\tR\x04plan\x12\x1a\n" +
+	"\bnetworks\x18\t \x03(\tR\bnetworks\"\x8e\x05\n" +
 	"\x0eAccessDecision\x128\n" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
@@ -5499,7 +6406,17 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x0flocation_source\x18\n" +
 	" \x01(\x0e2\x1c.geoaccess.v1.LocationSourceR\x0elocationSource\x121\n" +
 	"\x14location_approximate\x18\v \x01(\bR\x13locationApproximate\x12 \n" +
-	"\vexplanation\x18\f \x01(\tR\vexplanation\"\x9f\x02\n" +
+	"\vexplanation\x18\f \x01(\tR\vexplanation\x12\x18\n" +
+	"\aservice\x18\r \x01(\tR\aservice\x12A\n" +
+	"\n" +
+	"components\x18\x0e \x03(\v2!.geoaccess.v1.DisciplineComponentR\n" +
+	"components\"\xa2\x01\n" +
+	"\x13DisciplineComponent\x128\n" +
+	"\n" +
+	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12&\n" +
+	"\x04rule\x18\x02 \x01(\v2\x12.geoaccess.v1.RuleR\x04rule\x12)\n" +
+	"\x10providers_within\x18\x03 \x01(\x05R\x0fprovidersWithin\"\x9f\x02\n" +
 	"\x06County\x12\x12\n" +
 	"\x04fips\x18\x01 \x01(\tR\x04fips\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -5521,7 +6438,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x12providers_required\x18\x04 \x01(\x05R\x11providersRequired\x12!\n" +
 	"\fserved_share\x18\x05 \x01(\x01R\vservedShare\x120\n" +
 	"\x06source\x18\x06 \x01(\x0e2\x18.geoaccess.v1.RuleSourceR\x06source\x12!\n" +
-	"\fradius_miles\x18\a \x01(\x01R\vradiusMiles\"\xb0\x01\n" +
+	"\fradius_miles\x18\a \x01(\x01R\vradiusMiles\"\xaa\x02\n" +
 	"\x0eNearbyProvider\x12\x10\n" +
 	"\x03npi\x18\x01 \x01(\tR\x03npi\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -5529,7 +6446,12 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\aminutes\x18\x04 \x01(\x01R\aminutes\x12\x1f\n" +
 	"\vcounty_fips\x18\x05 \x01(\tR\n" +
 	"countyFips\x12'\n" +
-	"\x0fwithin_standard\x18\x06 \x01(\bR\x0ewithinStandard\"\x96\x02\n" +
+	"\x0fwithin_standard\x18\x06 \x01(\bR\x0ewithinStandard\x128\n" +
+	"\n" +
+	"discipline\x18\a \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\"\n" +
+	"\fdesignations\x18\b \x03(\tR\fdesignations\x12\x1a\n" +
+	"\bservices\x18\t \x03(\tR\bservices\"\xc4\x02\n" +
 	"\x17CheckAccessBatchRequest\x12\x1d\n" +
 	"\n" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x120\n" +
@@ -5540,13 +6462,16 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\vdisciplines\x18\x05 \x03(\x0e2\x18.geoaccess.v1.DisciplineR\vdisciplines\x12\x18\n" +
 	"\aprofile\x18\x06 \x01(\tR\aprofile\x12\x13\n" +
 	"\x05as_of\x18\a \x01(\tR\x04asOf\x12\f\n" +
-	"\x01k\x18\b \x01(\x05R\x01k\"\xad\x01\n" +
+	"\x01k\x18\b \x01(\x05R\x01k\x12\x18\n" +
+	"\aservice\x18\t \x01(\tR\aservice\x12\x12\n" +
+	"\x04plan\x18\n" +
+	" \x01(\tR\x04plan\"\xad\x01\n" +
 	"\x18CheckAccessBatchResponse\x12\x1d\n" +
 	"\n" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x12;\n" +
 	"\x06result\x18\x02 \x01(\v2!.geoaccess.v1.CheckAccessResponseH\x00R\x06result\x12*\n" +
 	"\x05error\x18\x03 \x01(\v2\x12.google.rpc.StatusH\x00R\x05errorB\t\n" +
-	"\aoutcome\"\xe7\x02\n" +
+	"\aoutcome\"\x95\x03\n" +
 	"\x1aEvaluateNegotiationRequest\x120\n" +
 	"\blocation\x18\x01 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x10\n" +
 	"\x03zip\x18\x02 \x01(\tR\x03zip\x12\x1f\n" +
@@ -5558,7 +6483,10 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\aprofile\x18\x05 \x01(\tR\aprofile\x12\x13\n" +
 	"\x05as_of\x18\x06 \x01(\tR\x04asOf\x12;\n" +
 	"\bprovider\x18\a \x01(\v2\x1f.geoaccess.v1.RequestedProviderR\bprovider\x12>\n" +
-	"\fattestations\x18\b \x01(\v2\x1a.geoaccess.v1.AttestationsR\fattestations\"W\n" +
+	"\fattestations\x18\b \x01(\v2\x1a.geoaccess.v1.AttestationsR\fattestations\x12\x18\n" +
+	"\aservice\x18\t \x01(\tR\aservice\x12\x12\n" +
+	"\x04plan\x18\n" +
+	" \x01(\tR\x04plan\"W\n" +
 	"\x11RequestedProvider\x12\x10\n" +
 	"\x03npi\x18\x01 \x01(\tR\x03npi\x120\n" +
 	"\blocation\x18\x02 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\"\xff\x05\n" +
@@ -5588,7 +6516,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\battested\x18\x04 \x01(\bH\x00R\battested\x88\x01\x01\x128\n" +
 	"\aoutcome\x18\x05 \x01(\x0e2\x1e.geoaccess.v1.CriterionOutcomeR\aoutcome\x12\x16\n" +
 	"\x06detail\x18\x06 \x01(\tR\x06detailB\v\n" +
-	"\t_attested\"\xa1\x03\n" +
+	"\t_attested\"\xf5\x04\n" +
 	"\x1bEvaluateNegotiationResponse\x12\x1c\n" +
 	"\tsupported\x18\x01 \x01(\bR\tsupported\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x123\n" +
@@ -5601,7 +6529,12 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x05as_of\x18\b \x01(\tR\x04asOf\x12'\n" +
 	"\x0fprofile_expired\x18\t \x01(\bR\x0eprofileExpired\x120\n" +
 	"\x14profile_effective_to\x18\n" +
-	" \x01(\tR\x12profileEffectiveTo\"\x15\n" +
+	" \x01(\tR\x12profileEffectiveTo\x12\x12\n" +
+	"\x04plan\x18\v \x01(\tR\x04plan\x12\x1a\n" +
+	"\bnetworks\x18\f \x03(\tR\bnetworks\x12I\n" +
+	"\x11discipline_access\x18\r \x01(\v2\x1c.geoaccess.v1.AccessDecisionR\x10disciplineAccess\x12;\n" +
+	"\x17provider_offers_service\x18\x0e \x01(\bH\x00R\x15providerOffersService\x88\x01\x01B\x1a\n" +
+	"\x18_provider_offers_service\"\x15\n" +
 	"\x13ListProfilesRequest\"\xba\x01\n" +
 	"\x14ListProfilesResponse\x128\n" +
 	"\bprofiles\x18\x01 \x03(\v2\x1c.geoaccess.v1.ProfileSummaryR\bprofiles\x12'\n" +
@@ -5770,7 +6703,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\asuccess\x18\x02 \x01(\bR\asuccess\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x16\n" +
 	"\x06loader\x18\x04 \x01(\tR\x06loader\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\tR\aversion\"\x8e\x02\n" +
+	"\aversion\x18\x05 \x01(\tR\aversion\"\xbe\x02\n" +
 	"\x10GapReportRequest\x121\n" +
 	"\amembers\x18\x01 \x03(\v2\x17.geoaccess.v1.GapMemberR\amembers\x12\x18\n" +
 	"\aprofile\x18\x02 \x01(\tR\aprofile\x12\x13\n" +
@@ -5779,7 +6712,9 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\n" +
 	"candidates\x18\x05 \x03(\v2\".geoaccess.v1.RecruitmentCandidateR\n" +
 	"candidates\x12\x18\n" +
-	"\acredits\x18\x06 \x03(\tR\acredits\"\x8f\x01\n" +
+	"\acredits\x18\x06 \x03(\tR\acredits\x12\x1a\n" +
+	"\bservices\x18\a \x03(\tR\bservices\x12\x12\n" +
+	"\x04plan\x18\b \x01(\tR\x04plan\"\x8f\x01\n" +
 	"\tGapMember\x12\x1d\n" +
 	"\n" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x120\n" +
@@ -5804,7 +6739,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\bunserved\x18\x03 \x01(\v2\x1c.geoaccess.v1.UnservedMemberH\x00R\bunserved\x12C\n" +
 	"\vrecruitment\x18\x04 \x01(\v2\x1f.geoaccess.v1.RecruitmentTargetH\x00R\vrecruitment\x12:\n" +
 	"\brejected\x18\x05 \x01(\v2\x1c.geoaccess.v1.RejectedMemberH\x00R\brejectedB\x05\n" +
-	"\x03row\"\x98\x03\n" +
+	"\x03row\"\xac\x03\n" +
 	"\n" +
 	"GapSummary\x12\x18\n" +
 	"\aprofile\x18\x01 \x01(\tR\aprofile\x12'\n" +
@@ -5817,7 +6752,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\fcounty_table\x18\b \x01(\tR\vcountyTable\x12'\n" +
 	"\x0fprofile_expired\x18\t \x01(\bR\x0eprofileExpired\x120\n" +
 	"\x14profile_effective_to\x18\n" +
-	" \x01(\tR\x12profileEffectiveTo\"\xea\x01\n" +
+	" \x01(\tR\x12profileEffectiveTo\x12\x12\n" +
+	"\x04plan\x18\v \x01(\tR\x04plan\"\xea\x01\n" +
 	"\x0fDisciplineTotal\x128\n" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
@@ -5826,7 +6762,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x06served\x18\x03 \x01(\x03R\x06served\x12\x1a\n" +
 	"\bcounties\x18\x04 \x01(\x03R\bcounties\x12#\n" +
 	"\rcounties_pass\x18\x05 \x01(\x03R\fcountiesPass\x12*\n" +
-	"\x11counties_min_pass\x18\x06 \x01(\x03R\x0fcountiesMinPass\"\xc9\x05\n" +
+	"\x11counties_min_pass\x18\x06 \x01(\x03R\x0fcountiesMinPass\"\xe3\x05\n" +
 	"\x0eCountyAdequacy\x12\x1f\n" +
 	"\vcounty_fips\x18\x01 \x01(\tR\n" +
 	"countyFips\x12\x14\n" +
@@ -5852,9 +6788,10 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"min_source\x18\x0f \x01(\tR\tminSource\x125\n" +
 	"\x14nearest_median_miles\x18\x10 \x01(\x01H\x00R\x12nearestMedianMiles\x88\x01\x01\x12/\n" +
 	"\x11nearest_p90_miles\x18\x11 \x01(\x01H\x01R\x0fnearestP90Miles\x88\x01\x01\x12\x18\n" +
-	"\acredits\x18\x12 \x03(\tR\acreditsB\x17\n" +
+	"\acredits\x18\x12 \x03(\tR\acredits\x12\x18\n" +
+	"\aservice\x18\x13 \x01(\tR\aserviceB\x17\n" +
 	"\x15_nearest_median_milesB\x14\n" +
-	"\x12_nearest_p90_miles\"\xe7\x01\n" +
+	"\x12_nearest_p90_miles\"\x81\x02\n" +
 	"\x0eUnservedMember\x12\x1d\n" +
 	"\n" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x12\x1f\n" +
@@ -5865,7 +6802,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"discipline\x12\x1f\n" +
 	"\vnearest_npi\x18\x04 \x01(\tR\n" +
 	"nearestNpi\x12(\n" +
-	"\rnearest_miles\x18\x05 \x01(\x01H\x00R\fnearestMiles\x88\x01\x01B\x10\n" +
+	"\rnearest_miles\x18\x05 \x01(\x01H\x00R\fnearestMiles\x88\x01\x01\x12\x18\n" +
+	"\aservice\x18\x06 \x01(\tR\aserviceB\x10\n" +
 	"\x0e_nearest_miles\"\xb1\x02\n" +
 	"\x11RecruitmentTarget\x12\x12\n" +
 	"\x04rank\x18\x01 \x01(\x03R\x04rank\x12\x10\n" +
@@ -5883,7 +6821,46 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\n" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x12\x14\n" +
 	"\x05field\x18\x02 \x01(\tR\x05field\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason*t\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x15\n" +
+	"\x13ListServicesRequest\"\xc3\x01\n" +
+	"\x14ListServicesResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\x12\x16\n" +
+	"\x06source\x18\x02 \x01(\tR\x06source\x12F\n" +
+	"\fdesignations\x18\x03 \x03(\v2\".geoaccess.v1.SpecialtyDesignationR\fdesignations\x121\n" +
+	"\bservices\x18\x04 \x03(\v2\x15.geoaccess.v1.ServiceR\bservices\"\xc0\x01\n" +
+	"\x14SpecialtyDesignation\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
+	"\aaliases\x18\x02 \x03(\tR\aaliases\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x12\n" +
+	"\x04body\x18\x04 \x01(\tR\x04body\x12:\n" +
+	"\vdisciplines\x18\x05 \x03(\x0e2\x18.geoaccess.v1.DisciplineR\vdisciplines\x12\x16\n" +
+	"\x06source\x18\x06 \x01(\tR\x06source\"\xdd\x01\n" +
+	"\aService\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
+	"\aaliases\x18\x02 \x03(\tR\aaliases\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12:\n" +
+	"\vdisciplines\x18\x04 \x03(\x0e2\x18.geoaccess.v1.DisciplineR\vdisciplines\x12\"\n" +
+	"\fdesignations\x18\x05 \x03(\tR\fdesignations\x12\x18\n" +
+	"\asimilar\x18\x06 \x03(\tR\asimilar\x12\x16\n" +
+	"\x06source\x18\a \x01(\tR\x06source\"\x12\n" +
+	"\x10ListPlansRequest\"W\n" +
+	"\x11ListPlansResponse\x12(\n" +
+	"\x05plans\x18\x01 \x03(\v2\x12.geoaccess.v1.PlanR\x05plans\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\" \n" +
+	"\x0eGetPlanRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"9\n" +
+	"\x0fGetPlanResponse\x12&\n" +
+	"\x04plan\x18\x01 \x01(\v2\x12.geoaccess.v1.PlanR\x04plan\"\x99\x02\n" +
+	"\x04Plan\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
+	"\fproduct_line\x18\x03 \x01(\tR\vproductLine\x12\x18\n" +
+	"\aprofile\x18\x04 \x01(\tR\aprofile\x12'\n" +
+	"\x0fprofile_version\x18\x05 \x01(\tR\x0eprofileVersion\x12\x1a\n" +
+	"\bnetworks\x18\x06 \x03(\tR\bnetworks\x12!\n" +
+	"\fservice_area\x18\a \x03(\tR\vserviceArea\x12%\n" +
+	"\x0eeffective_from\x18\b \x01(\tR\reffectiveFrom\x12!\n" +
+	"\feffective_to\x18\t \x01(\tR\veffectiveTo*t\n" +
 	"\n" +
 	"Discipline\x12\x1a\n" +
 	"\x16DISCIPLINE_UNSPECIFIED\x10\x00\x12\x11\n" +
@@ -5898,12 +6875,13 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x11COUNTY_TYPE_METRO\x10\x02\x12\x15\n" +
 	"\x11COUNTY_TYPE_MICRO\x10\x03\x12\x15\n" +
 	"\x11COUNTY_TYPE_RURAL\x10\x04\x12\x14\n" +
-	"\x10COUNTY_TYPE_CEAC\x10\x05*\x86\x01\n" +
+	"\x10COUNTY_TYPE_CEAC\x10\x05*\xad\x01\n" +
 	"\fAccessStatus\x12\x1d\n" +
 	"\x19ACCESS_STATUS_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ACCESS_STATUS_SERVED\x10\x01\x12\x1c\n" +
 	"\x18ACCESS_STATUS_NOT_SERVED\x10\x02\x12\x1f\n" +
-	"\x1bACCESS_STATUS_INDETERMINATE\x10\x03*e\n" +
+	"\x1bACCESS_STATUS_INDETERMINATE\x10\x03\x12%\n" +
+	"!ACCESS_STATUS_OUT_OF_SERVICE_AREA\x10\x04*e\n" +
 	"\x0eLocationSource\x12\x1f\n" +
 	"\x1bLOCATION_SOURCE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15LOCATION_SOURCE_POINT\x10\x01\x12\x17\n" +
@@ -5913,12 +6891,13 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x13COUNTY_SOURCE_GIVEN\x10\x01\x12\x19\n" +
 	"\x15COUNTY_SOURCE_POLYGON\x10\x02\x12\x15\n" +
 	"\x11COUNTY_SOURCE_ZIP\x10\x03\x12\x19\n" +
-	"\x15COUNTY_SOURCE_NEAREST\x10\x04*w\n" +
+	"\x15COUNTY_SOURCE_NEAREST\x10\x04*\xa1\x01\n" +
 	"\n" +
 	"RuleSource\x12\x1b\n" +
 	"\x17RULE_SOURCE_UNSPECIFIED\x10\x00\x12(\n" +
 	"$RULE_SOURCE_OFFICIAL_COUNTY_STANDARD\x10\x01\x12\"\n" +
-	"\x1eRULE_SOURCE_PROFILE_BASE_TABLE\x10\x02*\x8a\x01\n" +
+	"\x1eRULE_SOURCE_PROFILE_BASE_TABLE\x10\x02\x12(\n" +
+	"$RULE_SOURCE_PROFILE_SERVICE_STANDARD\x10\x03*\x8a\x01\n" +
 	"\rCriterionKind\x12\x1e\n" +
 	"\x1aCRITERION_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aCRITERION_KIND_REQUIREMENT\x10\x01\x12\x1c\n" +
@@ -5954,7 +6933,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\fReloadResult\x12\x1d\n" +
 	"\x19RELOAD_RESULT_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14RELOAD_RESULT_LOADED\x10\x01\x12\x1b\n" +
-	"\x17RELOAD_RESULT_UNCHANGED\x10\x022\xc1\x06\n" +
+	"\x17RELOAD_RESULT_UNCHANGED\x10\x022\xae\b\n" +
 	"\x0fAdequacyService\x12R\n" +
 	"\vCheckAccess\x12 .geoaccess.v1.CheckAccessRequest\x1a!.geoaccess.v1.CheckAccessResponse\x12e\n" +
 	"\x10CheckAccessBatch\x12%.geoaccess.v1.CheckAccessBatchRequest\x1a&.geoaccess.v1.CheckAccessBatchResponse(\x010\x01\x12j\n" +
@@ -5965,7 +6944,10 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\n" +
 	"GetProfile\x12\x1f.geoaccess.v1.GetProfileRequest\x1a .geoaccess.v1.GetProfileResponse\x12^\n" +
 	"\x0fGetRosterStatus\x12$.geoaccess.v1.GetRosterStatusRequest\x1a%.geoaccess.v1.GetRosterStatusResponse\x12N\n" +
-	"\tGapReport\x12\x1e.geoaccess.v1.GapReportRequest\x1a\x1f.geoaccess.v1.GapReportResponse0\x01B?Z=github.com/geoaccess/geoaccess/proto/geoaccess/v1;geoaccessv1b\x06proto3"
+	"\tGapReport\x12\x1e.geoaccess.v1.GapReportRequest\x1a\x1f.geoaccess.v1.GapReportResponse0\x01\x12U\n" +
+	"\fListServices\x12!.geoaccess.v1.ListServicesRequest\x1a\".geoaccess.v1.ListServicesResponse\x12L\n" +
+	"\tListPlans\x12\x1e.geoaccess.v1.ListPlansRequest\x1a\x1f.geoaccess.v1.ListPlansResponse\x12F\n" +
+	"\aGetPlan\x12\x1c.geoaccess.v1.GetPlanRequest\x1a\x1d.geoaccess.v1.GetPlanResponseB?Z=github.com/geoaccess/geoaccess/proto/geoaccess/v1;geoaccessv1b\x06proto3"
 
 var (
 	file_geoaccess_v1_adequacy_proto_rawDescOnce sync.Once
@@ -5980,7 +6962,7 @@ func file_geoaccess_v1_adequacy_proto_rawDescGZIP() []byte {
 }
 
 var file_geoaccess_v1_adequacy_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_geoaccess_v1_adequacy_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_geoaccess_v1_adequacy_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
 var file_geoaccess_v1_adequacy_proto_goTypes = []any{
 	(Discipline)(0),                     // 0: geoaccess.v1.Discipline
 	(CountyType)(0),                     // 1: geoaccess.v1.CountyType
@@ -6000,169 +6982,196 @@ var file_geoaccess_v1_adequacy_proto_goTypes = []any{
 	(*CheckAccessRequest)(nil),          // 15: geoaccess.v1.CheckAccessRequest
 	(*CheckAccessResponse)(nil),         // 16: geoaccess.v1.CheckAccessResponse
 	(*AccessDecision)(nil),              // 17: geoaccess.v1.AccessDecision
-	(*County)(nil),                      // 18: geoaccess.v1.County
-	(*Rule)(nil),                        // 19: geoaccess.v1.Rule
-	(*NearbyProvider)(nil),              // 20: geoaccess.v1.NearbyProvider
-	(*CheckAccessBatchRequest)(nil),     // 21: geoaccess.v1.CheckAccessBatchRequest
-	(*CheckAccessBatchResponse)(nil),    // 22: geoaccess.v1.CheckAccessBatchResponse
-	(*EvaluateNegotiationRequest)(nil),  // 23: geoaccess.v1.EvaluateNegotiationRequest
-	(*RequestedProvider)(nil),           // 24: geoaccess.v1.RequestedProvider
-	(*Attestations)(nil),                // 25: geoaccess.v1.Attestations
-	(*Criterion)(nil),                   // 26: geoaccess.v1.Criterion
-	(*EvaluateNegotiationResponse)(nil), // 27: geoaccess.v1.EvaluateNegotiationResponse
-	(*ListProfilesRequest)(nil),         // 28: geoaccess.v1.ListProfilesRequest
-	(*ListProfilesResponse)(nil),        // 29: geoaccess.v1.ListProfilesResponse
-	(*ProfileSummary)(nil),              // 30: geoaccess.v1.ProfileSummary
-	(*ProfileStanding)(nil),             // 31: geoaccess.v1.ProfileStanding
-	(*GetProfileRequest)(nil),           // 32: geoaccess.v1.GetProfileRequest
-	(*GetProfileResponse)(nil),          // 33: geoaccess.v1.GetProfileResponse
-	(*Profile)(nil),                     // 34: geoaccess.v1.Profile
-	(*CountingRules)(nil),               // 35: geoaccess.v1.CountingRules
-	(*TimeModel)(nil),                   // 36: geoaccess.v1.TimeModel
-	(*CountyTypeValue)(nil),             // 37: geoaccess.v1.CountyTypeValue
-	(*DisciplineStandards)(nil),         // 38: geoaccess.v1.DisciplineStandards
-	(*Standard)(nil),                    // 39: geoaccess.v1.Standard
-	(*Credit)(nil),                      // 40: geoaccess.v1.Credit
-	(*ReloadRosterRequest)(nil),         // 41: geoaccess.v1.ReloadRosterRequest
-	(*ReloadRosterResponse)(nil),        // 42: geoaccess.v1.ReloadRosterResponse
-	(*GetRosterDiffRequest)(nil),        // 43: geoaccess.v1.GetRosterDiffRequest
-	(*GetRosterDiffResponse)(nil),       // 44: geoaccess.v1.GetRosterDiffResponse
-	(*RosterDiffSummary)(nil),           // 45: geoaccess.v1.RosterDiffSummary
-	(*DisciplineDiffCounts)(nil),        // 46: geoaccess.v1.DisciplineDiffCounts
-	(*DiffCounts)(nil),                  // 47: geoaccess.v1.DiffCounts
-	(*RosterProvider)(nil),              // 48: geoaccess.v1.RosterProvider
-	(*RosterChange)(nil),                // 49: geoaccess.v1.RosterChange
-	(*GetRosterStatusRequest)(nil),      // 50: geoaccess.v1.GetRosterStatusRequest
-	(*GetRosterStatusResponse)(nil),     // 51: geoaccess.v1.GetRosterStatusResponse
-	(*RosterStatus)(nil),                // 52: geoaccess.v1.RosterStatus
-	(*DisciplineCount)(nil),             // 53: geoaccess.v1.DisciplineCount
-	(*ReloadOutcome)(nil),               // 54: geoaccess.v1.ReloadOutcome
-	(*GapReportRequest)(nil),            // 55: geoaccess.v1.GapReportRequest
-	(*GapMember)(nil),                   // 56: geoaccess.v1.GapMember
-	(*RecruitmentCandidate)(nil),        // 57: geoaccess.v1.RecruitmentCandidate
-	(*GapReportResponse)(nil),           // 58: geoaccess.v1.GapReportResponse
-	(*GapSummary)(nil),                  // 59: geoaccess.v1.GapSummary
-	(*DisciplineTotal)(nil),             // 60: geoaccess.v1.DisciplineTotal
-	(*CountyAdequacy)(nil),              // 61: geoaccess.v1.CountyAdequacy
-	(*UnservedMember)(nil),              // 62: geoaccess.v1.UnservedMember
-	(*RecruitmentTarget)(nil),           // 63: geoaccess.v1.RecruitmentTarget
-	(*RejectedMember)(nil),              // 64: geoaccess.v1.RejectedMember
-	(*status.Status)(nil),               // 65: google.rpc.Status
-	(*timestamppb.Timestamp)(nil),       // 66: google.protobuf.Timestamp
+	(*DisciplineComponent)(nil),         // 18: geoaccess.v1.DisciplineComponent
+	(*County)(nil),                      // 19: geoaccess.v1.County
+	(*Rule)(nil),                        // 20: geoaccess.v1.Rule
+	(*NearbyProvider)(nil),              // 21: geoaccess.v1.NearbyProvider
+	(*CheckAccessBatchRequest)(nil),     // 22: geoaccess.v1.CheckAccessBatchRequest
+	(*CheckAccessBatchResponse)(nil),    // 23: geoaccess.v1.CheckAccessBatchResponse
+	(*EvaluateNegotiationRequest)(nil),  // 24: geoaccess.v1.EvaluateNegotiationRequest
+	(*RequestedProvider)(nil),           // 25: geoaccess.v1.RequestedProvider
+	(*Attestations)(nil),                // 26: geoaccess.v1.Attestations
+	(*Criterion)(nil),                   // 27: geoaccess.v1.Criterion
+	(*EvaluateNegotiationResponse)(nil), // 28: geoaccess.v1.EvaluateNegotiationResponse
+	(*ListProfilesRequest)(nil),         // 29: geoaccess.v1.ListProfilesRequest
+	(*ListProfilesResponse)(nil),        // 30: geoaccess.v1.ListProfilesResponse
+	(*ProfileSummary)(nil),              // 31: geoaccess.v1.ProfileSummary
+	(*ProfileStanding)(nil),             // 32: geoaccess.v1.ProfileStanding
+	(*GetProfileRequest)(nil),           // 33: geoaccess.v1.GetProfileRequest
+	(*GetProfileResponse)(nil),          // 34: geoaccess.v1.GetProfileResponse
+	(*Profile)(nil),                     // 35: geoaccess.v1.Profile
+	(*CountingRules)(nil),               // 36: geoaccess.v1.CountingRules
+	(*TimeModel)(nil),                   // 37: geoaccess.v1.TimeModel
+	(*CountyTypeValue)(nil),             // 38: geoaccess.v1.CountyTypeValue
+	(*DisciplineStandards)(nil),         // 39: geoaccess.v1.DisciplineStandards
+	(*Standard)(nil),                    // 40: geoaccess.v1.Standard
+	(*Credit)(nil),                      // 41: geoaccess.v1.Credit
+	(*ReloadRosterRequest)(nil),         // 42: geoaccess.v1.ReloadRosterRequest
+	(*ReloadRosterResponse)(nil),        // 43: geoaccess.v1.ReloadRosterResponse
+	(*GetRosterDiffRequest)(nil),        // 44: geoaccess.v1.GetRosterDiffRequest
+	(*GetRosterDiffResponse)(nil),       // 45: geoaccess.v1.GetRosterDiffResponse
+	(*RosterDiffSummary)(nil),           // 46: geoaccess.v1.RosterDiffSummary
+	(*DisciplineDiffCounts)(nil),        // 47: geoaccess.v1.DisciplineDiffCounts
+	(*DiffCounts)(nil),                  // 48: geoaccess.v1.DiffCounts
+	(*RosterProvider)(nil),              // 49: geoaccess.v1.RosterProvider
+	(*RosterChange)(nil),                // 50: geoaccess.v1.RosterChange
+	(*GetRosterStatusRequest)(nil),      // 51: geoaccess.v1.GetRosterStatusRequest
+	(*GetRosterStatusResponse)(nil),     // 52: geoaccess.v1.GetRosterStatusResponse
+	(*RosterStatus)(nil),                // 53: geoaccess.v1.RosterStatus
+	(*DisciplineCount)(nil),             // 54: geoaccess.v1.DisciplineCount
+	(*ReloadOutcome)(nil),               // 55: geoaccess.v1.ReloadOutcome
+	(*GapReportRequest)(nil),            // 56: geoaccess.v1.GapReportRequest
+	(*GapMember)(nil),                   // 57: geoaccess.v1.GapMember
+	(*RecruitmentCandidate)(nil),        // 58: geoaccess.v1.RecruitmentCandidate
+	(*GapReportResponse)(nil),           // 59: geoaccess.v1.GapReportResponse
+	(*GapSummary)(nil),                  // 60: geoaccess.v1.GapSummary
+	(*DisciplineTotal)(nil),             // 61: geoaccess.v1.DisciplineTotal
+	(*CountyAdequacy)(nil),              // 62: geoaccess.v1.CountyAdequacy
+	(*UnservedMember)(nil),              // 63: geoaccess.v1.UnservedMember
+	(*RecruitmentTarget)(nil),           // 64: geoaccess.v1.RecruitmentTarget
+	(*RejectedMember)(nil),              // 65: geoaccess.v1.RejectedMember
+	(*ListServicesRequest)(nil),         // 66: geoaccess.v1.ListServicesRequest
+	(*ListServicesResponse)(nil),        // 67: geoaccess.v1.ListServicesResponse
+	(*SpecialtyDesignation)(nil),        // 68: geoaccess.v1.SpecialtyDesignation
+	(*Service)(nil),                     // 69: geoaccess.v1.Service
+	(*ListPlansRequest)(nil),            // 70: geoaccess.v1.ListPlansRequest
+	(*ListPlansResponse)(nil),           // 71: geoaccess.v1.ListPlansResponse
+	(*GetPlanRequest)(nil),              // 72: geoaccess.v1.GetPlanRequest
+	(*GetPlanResponse)(nil),             // 73: geoaccess.v1.GetPlanResponse
+	(*Plan)(nil),                        // 74: geoaccess.v1.Plan
+	(*status.Status)(nil),               // 75: google.rpc.Status
+	(*timestamppb.Timestamp)(nil),       // 76: google.protobuf.Timestamp
 }
 var file_geoaccess_v1_adequacy_proto_depIdxs = []int32{
-	14, // 0: geoaccess.v1.CheckAccessRequest.location:type_name -> geoaccess.v1.LatLng
-	0,  // 1: geoaccess.v1.CheckAccessRequest.disciplines:type_name -> geoaccess.v1.Discipline
-	17, // 2: geoaccess.v1.CheckAccessResponse.decisions:type_name -> geoaccess.v1.AccessDecision
-	0,  // 3: geoaccess.v1.AccessDecision.discipline:type_name -> geoaccess.v1.Discipline
-	2,  // 4: geoaccess.v1.AccessDecision.status:type_name -> geoaccess.v1.AccessStatus
-	18, // 5: geoaccess.v1.AccessDecision.county:type_name -> geoaccess.v1.County
-	19, // 6: geoaccess.v1.AccessDecision.rule:type_name -> geoaccess.v1.Rule
-	20, // 7: geoaccess.v1.AccessDecision.nearest:type_name -> geoaccess.v1.NearbyProvider
-	3,  // 8: geoaccess.v1.AccessDecision.location_source:type_name -> geoaccess.v1.LocationSource
-	1,  // 9: geoaccess.v1.County.type:type_name -> geoaccess.v1.CountyType
-	4,  // 10: geoaccess.v1.County.source:type_name -> geoaccess.v1.CountySource
-	1,  // 11: geoaccess.v1.Rule.county_type:type_name -> geoaccess.v1.CountyType
-	5,  // 12: geoaccess.v1.Rule.source:type_name -> geoaccess.v1.RuleSource
-	14, // 13: geoaccess.v1.CheckAccessBatchRequest.location:type_name -> geoaccess.v1.LatLng
-	0,  // 14: geoaccess.v1.CheckAccessBatchRequest.disciplines:type_name -> geoaccess.v1.Discipline
-	16, // 15: geoaccess.v1.CheckAccessBatchResponse.result:type_name -> geoaccess.v1.CheckAccessResponse
-	65, // 16: geoaccess.v1.CheckAccessBatchResponse.error:type_name -> google.rpc.Status
-	14, // 17: geoaccess.v1.EvaluateNegotiationRequest.location:type_name -> geoaccess.v1.LatLng
-	0,  // 18: geoaccess.v1.EvaluateNegotiationRequest.discipline:type_name -> geoaccess.v1.Discipline
-	24, // 19: geoaccess.v1.EvaluateNegotiationRequest.provider:type_name -> geoaccess.v1.RequestedProvider
-	25, // 20: geoaccess.v1.EvaluateNegotiationRequest.attestations:type_name -> geoaccess.v1.Attestations
-	14, // 21: geoaccess.v1.RequestedProvider.location:type_name -> geoaccess.v1.LatLng
-	6,  // 22: geoaccess.v1.Criterion.kind:type_name -> geoaccess.v1.CriterionKind
-	7,  // 23: geoaccess.v1.Criterion.outcome:type_name -> geoaccess.v1.CriterionOutcome
-	26, // 24: geoaccess.v1.EvaluateNegotiationResponse.criteria:type_name -> geoaccess.v1.Criterion
-	17, // 25: geoaccess.v1.EvaluateNegotiationResponse.geo_access:type_name -> geoaccess.v1.AccessDecision
-	30, // 26: geoaccess.v1.ListProfilesResponse.profiles:type_name -> geoaccess.v1.ProfileSummary
-	9,  // 27: geoaccess.v1.ListProfilesResponse.expiry_policy:type_name -> geoaccess.v1.ExpiryPolicy
-	0,  // 28: geoaccess.v1.ProfileSummary.disciplines:type_name -> geoaccess.v1.Discipline
-	8,  // 29: geoaccess.v1.ProfileSummary.state:type_name -> geoaccess.v1.ProfileState
-	34, // 30: geoaccess.v1.GetProfileResponse.profile:type_name -> geoaccess.v1.Profile
-	30, // 31: geoaccess.v1.Profile.summary:type_name -> geoaccess.v1.ProfileSummary
-	35, // 32: geoaccess.v1.Profile.counting:type_name -> geoaccess.v1.CountingRules
-	36, // 33: geoaccess.v1.Profile.time_model:type_name -> geoaccess.v1.TimeModel
-	38, // 34: geoaccess.v1.Profile.disciplines:type_name -> geoaccess.v1.DisciplineStandards
-	40, // 35: geoaccess.v1.Profile.credits:type_name -> geoaccess.v1.Credit
-	10, // 36: geoaccess.v1.TimeModel.kind:type_name -> geoaccess.v1.TimeModelKind
-	37, // 37: geoaccess.v1.TimeModel.minutes_per_mile:type_name -> geoaccess.v1.CountyTypeValue
-	1,  // 38: geoaccess.v1.CountyTypeValue.county_type:type_name -> geoaccess.v1.CountyType
-	0,  // 39: geoaccess.v1.DisciplineStandards.discipline:type_name -> geoaccess.v1.Discipline
-	39, // 40: geoaccess.v1.DisciplineStandards.standards:type_name -> geoaccess.v1.Standard
-	11, // 41: geoaccess.v1.DisciplineStandards.minimum_rule:type_name -> geoaccess.v1.MinimumRule
-	37, // 42: geoaccess.v1.DisciplineStandards.minimum_ratio_per_1000:type_name -> geoaccess.v1.CountyTypeValue
-	1,  // 43: geoaccess.v1.Standard.county_type:type_name -> geoaccess.v1.CountyType
-	0,  // 44: geoaccess.v1.Credit.disciplines:type_name -> geoaccess.v1.Discipline
-	12, // 45: geoaccess.v1.Credit.applies_when:type_name -> geoaccess.v1.CreditCondition
-	13, // 46: geoaccess.v1.ReloadRosterResponse.result:type_name -> geoaccess.v1.ReloadResult
-	52, // 47: geoaccess.v1.ReloadRosterResponse.status:type_name -> geoaccess.v1.RosterStatus
-	45, // 48: geoaccess.v1.ReloadRosterResponse.diff:type_name -> geoaccess.v1.RosterDiffSummary
-	45, // 49: geoaccess.v1.GetRosterDiffResponse.summary:type_name -> geoaccess.v1.RosterDiffSummary
-	48, // 50: geoaccess.v1.GetRosterDiffResponse.added:type_name -> geoaccess.v1.RosterProvider
-	48, // 51: geoaccess.v1.GetRosterDiffResponse.removed:type_name -> geoaccess.v1.RosterProvider
-	49, // 52: geoaccess.v1.GetRosterDiffResponse.moved:type_name -> geoaccess.v1.RosterChange
-	49, // 53: geoaccess.v1.GetRosterDiffResponse.changed:type_name -> geoaccess.v1.RosterChange
-	66, // 54: geoaccess.v1.RosterDiffSummary.time:type_name -> google.protobuf.Timestamp
-	46, // 55: geoaccess.v1.RosterDiffSummary.counts:type_name -> geoaccess.v1.DisciplineDiffCounts
-	47, // 56: geoaccess.v1.RosterDiffSummary.total:type_name -> geoaccess.v1.DiffCounts
-	0,  // 57: geoaccess.v1.DisciplineDiffCounts.discipline:type_name -> geoaccess.v1.Discipline
-	47, // 58: geoaccess.v1.DisciplineDiffCounts.counts:type_name -> geoaccess.v1.DiffCounts
-	0,  // 59: geoaccess.v1.RosterProvider.discipline:type_name -> geoaccess.v1.Discipline
-	14, // 60: geoaccess.v1.RosterProvider.location:type_name -> geoaccess.v1.LatLng
-	48, // 61: geoaccess.v1.RosterChange.old:type_name -> geoaccess.v1.RosterProvider
-	48, // 62: geoaccess.v1.RosterChange.new:type_name -> geoaccess.v1.RosterProvider
-	52, // 63: geoaccess.v1.GetRosterStatusResponse.status:type_name -> geoaccess.v1.RosterStatus
-	31, // 64: geoaccess.v1.GetRosterStatusResponse.standards:type_name -> geoaccess.v1.ProfileStanding
-	9,  // 65: geoaccess.v1.GetRosterStatusResponse.expiry_policy:type_name -> geoaccess.v1.ExpiryPolicy
-	66, // 66: geoaccess.v1.RosterStatus.loaded_at:type_name -> google.protobuf.Timestamp
-	53, // 67: geoaccess.v1.RosterStatus.counts:type_name -> geoaccess.v1.DisciplineCount
-	54, // 68: geoaccess.v1.RosterStatus.last_reload:type_name -> geoaccess.v1.ReloadOutcome
-	66, // 69: geoaccess.v1.RosterStatus.next_reload:type_name -> google.protobuf.Timestamp
-	0,  // 70: geoaccess.v1.DisciplineCount.discipline:type_name -> geoaccess.v1.Discipline
-	66, // 71: geoaccess.v1.ReloadOutcome.time:type_name -> google.protobuf.Timestamp
-	56, // 72: geoaccess.v1.GapReportRequest.members:type_name -> geoaccess.v1.GapMember
-	0,  // 73: geoaccess.v1.GapReportRequest.disciplines:type_name -> geoaccess.v1.Discipline
-	57, // 74: geoaccess.v1.GapReportRequest.candidates:type_name -> geoaccess.v1.RecruitmentCandidate
-	14, // 75: geoaccess.v1.GapMember.location:type_name -> geoaccess.v1.LatLng
-	0,  // 76: geoaccess.v1.RecruitmentCandidate.discipline:type_name -> geoaccess.v1.Discipline
-	14, // 77: geoaccess.v1.RecruitmentCandidate.location:type_name -> geoaccess.v1.LatLng
-	59, // 78: geoaccess.v1.GapReportResponse.summary:type_name -> geoaccess.v1.GapSummary
-	61, // 79: geoaccess.v1.GapReportResponse.county:type_name -> geoaccess.v1.CountyAdequacy
-	62, // 80: geoaccess.v1.GapReportResponse.unserved:type_name -> geoaccess.v1.UnservedMember
-	63, // 81: geoaccess.v1.GapReportResponse.recruitment:type_name -> geoaccess.v1.RecruitmentTarget
-	64, // 82: geoaccess.v1.GapReportResponse.rejected:type_name -> geoaccess.v1.RejectedMember
-	60, // 83: geoaccess.v1.GapSummary.totals:type_name -> geoaccess.v1.DisciplineTotal
-	0,  // 84: geoaccess.v1.DisciplineTotal.discipline:type_name -> geoaccess.v1.Discipline
-	1,  // 85: geoaccess.v1.CountyAdequacy.county_type:type_name -> geoaccess.v1.CountyType
-	0,  // 86: geoaccess.v1.CountyAdequacy.discipline:type_name -> geoaccess.v1.Discipline
-	0,  // 87: geoaccess.v1.UnservedMember.discipline:type_name -> geoaccess.v1.Discipline
-	0,  // 88: geoaccess.v1.RecruitmentTarget.discipline:type_name -> geoaccess.v1.Discipline
-	15, // 89: geoaccess.v1.AdequacyService.CheckAccess:input_type -> geoaccess.v1.CheckAccessRequest
-	21, // 90: geoaccess.v1.AdequacyService.CheckAccessBatch:input_type -> geoaccess.v1.CheckAccessBatchRequest
-	23, // 91: geoaccess.v1.AdequacyService.EvaluateNegotiation:input_type -> geoaccess.v1.EvaluateNegotiationRequest
-	41, // 92: geoaccess.v1.AdequacyService.ReloadRoster:input_type -> geoaccess.v1.ReloadRosterRequest
-	43, // 93: geoaccess.v1.AdequacyService.GetRosterDiff:input_type -> geoaccess.v1.GetRosterDiffRequest
-	28, // 94: geoaccess.v1.AdequacyService.ListProfiles:input_type -> geoaccess.v1.ListProfilesRequest
-	32, // 95: geoaccess.v1.AdequacyService.GetProfile:input_type -> geoaccess.v1.GetProfileRequest
-	50, // 96: geoaccess.v1.AdequacyService.GetRosterStatus:input_type -> geoaccess.v1.GetRosterStatusRequest
-	55, // 97: geoaccess.v1.AdequacyService.GapReport:input_type -> geoaccess.v1.GapReportRequest
-	16, // 98: geoaccess.v1.AdequacyService.CheckAccess:output_type -> geoaccess.v1.CheckAccessResponse
-	22, // 99: geoaccess.v1.AdequacyService.CheckAccessBatch:output_type -> geoaccess.v1.CheckAccessBatchResponse
-	27, // 100: geoaccess.v1.AdequacyService.EvaluateNegotiation:output_type -> geoaccess.v1.EvaluateNegotiationResponse
-	42, // 101: geoaccess.v1.AdequacyService.ReloadRoster:output_type -> geoaccess.v1.ReloadRosterResponse
-	44, // 102: geoaccess.v1.AdequacyService.GetRosterDiff:output_type -> geoaccess.v1.GetRosterDiffResponse
-	29, // 103: geoaccess.v1.AdequacyService.ListProfiles:output_type -> geoaccess.v1.ListProfilesResponse
-	33, // 104: geoaccess.v1.AdequacyService.GetProfile:output_type -> geoaccess.v1.GetProfileResponse
-	51, // 105: geoaccess.v1.AdequacyService.GetRosterStatus:output_type -> geoaccess.v1.GetRosterStatusResponse
-	58, // 106: geoaccess.v1.AdequacyService.GapReport:output_type -> geoaccess.v1.GapReportResponse
-	98, // [98:107] is the sub-list for method output_type
-	89, // [89:98] is the sub-list for method input_type
-	89, // [89:89] is the sub-list for extension type_name
-	89, // [89:89] is the sub-list for extension extendee
-	0,  // [0:89] is the sub-list for field type_name
+	14,  // 0: geoaccess.v1.CheckAccessRequest.location:type_name -> geoaccess.v1.LatLng
+	0,   // 1: geoaccess.v1.CheckAccessRequest.disciplines:type_name -> geoaccess.v1.Discipline
+	17,  // 2: geoaccess.v1.CheckAccessResponse.decisions:type_name -> geoaccess.v1.AccessDecision
+	0,   // 3: geoaccess.v1.AccessDecision.discipline:type_name -> geoaccess.v1.Discipline
+	2,   // 4: geoaccess.v1.AccessDecision.status:type_name -> geoaccess.v1.AccessStatus
+	19,  // 5: geoaccess.v1.AccessDecision.county:type_name -> geoaccess.v1.County
+	20,  // 6: geoaccess.v1.AccessDecision.rule:type_name -> geoaccess.v1.Rule
+	21,  // 7: geoaccess.v1.AccessDecision.nearest:type_name -> geoaccess.v1.NearbyProvider
+	3,   // 8: geoaccess.v1.AccessDecision.location_source:type_name -> geoaccess.v1.LocationSource
+	18,  // 9: geoaccess.v1.AccessDecision.components:type_name -> geoaccess.v1.DisciplineComponent
+	0,   // 10: geoaccess.v1.DisciplineComponent.discipline:type_name -> geoaccess.v1.Discipline
+	20,  // 11: geoaccess.v1.DisciplineComponent.rule:type_name -> geoaccess.v1.Rule
+	1,   // 12: geoaccess.v1.County.type:type_name -> geoaccess.v1.CountyType
+	4,   // 13: geoaccess.v1.County.source:type_name -> geoaccess.v1.CountySource
+	1,   // 14: geoaccess.v1.Rule.county_type:type_name -> geoaccess.v1.CountyType
+	5,   // 15: geoaccess.v1.Rule.source:type_name -> geoaccess.v1.RuleSource
+	0,   // 16: geoaccess.v1.NearbyProvider.discipline:type_name -> geoaccess.v1.Discipline
+	14,  // 17: geoaccess.v1.CheckAccessBatchRequest.location:type_name -> geoaccess.v1.LatLng
+	0,   // 18: geoaccess.v1.CheckAccessBatchRequest.disciplines:type_name -> geoaccess.v1.Discipline
+	16,  // 19: geoaccess.v1.CheckAccessBatchResponse.result:type_name -> geoaccess.v1.CheckAccessResponse
+	75,  // 20: geoaccess.v1.CheckAccessBatchResponse.error:type_name -> google.rpc.Status
+	14,  // 21: geoaccess.v1.EvaluateNegotiationRequest.location:type_name -> geoaccess.v1.LatLng
+	0,   // 22: geoaccess.v1.EvaluateNegotiationRequest.discipline:type_name -> geoaccess.v1.Discipline
+	25,  // 23: geoaccess.v1.EvaluateNegotiationRequest.provider:type_name -> geoaccess.v1.RequestedProvider
+	26,  // 24: geoaccess.v1.EvaluateNegotiationRequest.attestations:type_name -> geoaccess.v1.Attestations
+	14,  // 25: geoaccess.v1.RequestedProvider.location:type_name -> geoaccess.v1.LatLng
+	6,   // 26: geoaccess.v1.Criterion.kind:type_name -> geoaccess.v1.CriterionKind
+	7,   // 27: geoaccess.v1.Criterion.outcome:type_name -> geoaccess.v1.CriterionOutcome
+	27,  // 28: geoaccess.v1.EvaluateNegotiationResponse.criteria:type_name -> geoaccess.v1.Criterion
+	17,  // 29: geoaccess.v1.EvaluateNegotiationResponse.geo_access:type_name -> geoaccess.v1.AccessDecision
+	17,  // 30: geoaccess.v1.EvaluateNegotiationResponse.discipline_access:type_name -> geoaccess.v1.AccessDecision
+	31,  // 31: geoaccess.v1.ListProfilesResponse.profiles:type_name -> geoaccess.v1.ProfileSummary
+	9,   // 32: geoaccess.v1.ListProfilesResponse.expiry_policy:type_name -> geoaccess.v1.ExpiryPolicy
+	0,   // 33: geoaccess.v1.ProfileSummary.disciplines:type_name -> geoaccess.v1.Discipline
+	8,   // 34: geoaccess.v1.ProfileSummary.state:type_name -> geoaccess.v1.ProfileState
+	35,  // 35: geoaccess.v1.GetProfileResponse.profile:type_name -> geoaccess.v1.Profile
+	31,  // 36: geoaccess.v1.Profile.summary:type_name -> geoaccess.v1.ProfileSummary
+	36,  // 37: geoaccess.v1.Profile.counting:type_name -> geoaccess.v1.CountingRules
+	37,  // 38: geoaccess.v1.Profile.time_model:type_name -> geoaccess.v1.TimeModel
+	39,  // 39: geoaccess.v1.Profile.disciplines:type_name -> geoaccess.v1.DisciplineStandards
+	41,  // 40: geoaccess.v1.Profile.credits:type_name -> geoaccess.v1.Credit
+	10,  // 41: geoaccess.v1.TimeModel.kind:type_name -> geoaccess.v1.TimeModelKind
+	38,  // 42: geoaccess.v1.TimeModel.minutes_per_mile:type_name -> geoaccess.v1.CountyTypeValue
+	1,   // 43: geoaccess.v1.CountyTypeValue.county_type:type_name -> geoaccess.v1.CountyType
+	0,   // 44: geoaccess.v1.DisciplineStandards.discipline:type_name -> geoaccess.v1.Discipline
+	40,  // 45: geoaccess.v1.DisciplineStandards.standards:type_name -> geoaccess.v1.Standard
+	11,  // 46: geoaccess.v1.DisciplineStandards.minimum_rule:type_name -> geoaccess.v1.MinimumRule
+	38,  // 47: geoaccess.v1.DisciplineStandards.minimum_ratio_per_1000:type_name -> geoaccess.v1.CountyTypeValue
+	1,   // 48: geoaccess.v1.Standard.county_type:type_name -> geoaccess.v1.CountyType
+	0,   // 49: geoaccess.v1.Credit.disciplines:type_name -> geoaccess.v1.Discipline
+	12,  // 50: geoaccess.v1.Credit.applies_when:type_name -> geoaccess.v1.CreditCondition
+	13,  // 51: geoaccess.v1.ReloadRosterResponse.result:type_name -> geoaccess.v1.ReloadResult
+	53,  // 52: geoaccess.v1.ReloadRosterResponse.status:type_name -> geoaccess.v1.RosterStatus
+	46,  // 53: geoaccess.v1.ReloadRosterResponse.diff:type_name -> geoaccess.v1.RosterDiffSummary
+	46,  // 54: geoaccess.v1.GetRosterDiffResponse.summary:type_name -> geoaccess.v1.RosterDiffSummary
+	49,  // 55: geoaccess.v1.GetRosterDiffResponse.added:type_name -> geoaccess.v1.RosterProvider
+	49,  // 56: geoaccess.v1.GetRosterDiffResponse.removed:type_name -> geoaccess.v1.RosterProvider
+	50,  // 57: geoaccess.v1.GetRosterDiffResponse.moved:type_name -> geoaccess.v1.RosterChange
+	50,  // 58: geoaccess.v1.GetRosterDiffResponse.changed:type_name -> geoaccess.v1.RosterChange
+	76,  // 59: geoaccess.v1.RosterDiffSummary.time:type_name -> google.protobuf.Timestamp
+	47,  // 60: geoaccess.v1.RosterDiffSummary.counts:type_name -> geoaccess.v1.DisciplineDiffCounts
+	48,  // 61: geoaccess.v1.RosterDiffSummary.total:type_name -> geoaccess.v1.DiffCounts
+	0,   // 62: geoaccess.v1.DisciplineDiffCounts.discipline:type_name -> geoaccess.v1.Discipline
+	48,  // 63: geoaccess.v1.DisciplineDiffCounts.counts:type_name -> geoaccess.v1.DiffCounts
+	0,   // 64: geoaccess.v1.RosterProvider.discipline:type_name -> geoaccess.v1.Discipline
+	14,  // 65: geoaccess.v1.RosterProvider.location:type_name -> geoaccess.v1.LatLng
+	49,  // 66: geoaccess.v1.RosterChange.old:type_name -> geoaccess.v1.RosterProvider
+	49,  // 67: geoaccess.v1.RosterChange.new:type_name -> geoaccess.v1.RosterProvider
+	53,  // 68: geoaccess.v1.GetRosterStatusResponse.status:type_name -> geoaccess.v1.RosterStatus
+	32,  // 69: geoaccess.v1.GetRosterStatusResponse.standards:type_name -> geoaccess.v1.ProfileStanding
+	9,   // 70: geoaccess.v1.GetRosterStatusResponse.expiry_policy:type_name -> geoaccess.v1.ExpiryPolicy
+	76,  // 71: geoaccess.v1.RosterStatus.loaded_at:type_name -> google.protobuf.Timestamp
+	54,  // 72: geoaccess.v1.RosterStatus.counts:type_name -> geoaccess.v1.DisciplineCount
+	55,  // 73: geoaccess.v1.RosterStatus.last_reload:type_name -> geoaccess.v1.ReloadOutcome
+	76,  // 74: geoaccess.v1.RosterStatus.next_reload:type_name -> google.protobuf.Timestamp
+	0,   // 75: geoaccess.v1.DisciplineCount.discipline:type_name -> geoaccess.v1.Discipline
+	76,  // 76: geoaccess.v1.ReloadOutcome.time:type_name -> google.protobuf.Timestamp
+	57,  // 77: geoaccess.v1.GapReportRequest.members:type_name -> geoaccess.v1.GapMember
+	0,   // 78: geoaccess.v1.GapReportRequest.disciplines:type_name -> geoaccess.v1.Discipline
+	58,  // 79: geoaccess.v1.GapReportRequest.candidates:type_name -> geoaccess.v1.RecruitmentCandidate
+	14,  // 80: geoaccess.v1.GapMember.location:type_name -> geoaccess.v1.LatLng
+	0,   // 81: geoaccess.v1.RecruitmentCandidate.discipline:type_name -> geoaccess.v1.Discipline
+	14,  // 82: geoaccess.v1.RecruitmentCandidate.location:type_name -> geoaccess.v1.LatLng
+	60,  // 83: geoaccess.v1.GapReportResponse.summary:type_name -> geoaccess.v1.GapSummary
+	62,  // 84: geoaccess.v1.GapReportResponse.county:type_name -> geoaccess.v1.CountyAdequacy
+	63,  // 85: geoaccess.v1.GapReportResponse.unserved:type_name -> geoaccess.v1.UnservedMember
+	64,  // 86: geoaccess.v1.GapReportResponse.recruitment:type_name -> geoaccess.v1.RecruitmentTarget
+	65,  // 87: geoaccess.v1.GapReportResponse.rejected:type_name -> geoaccess.v1.RejectedMember
+	61,  // 88: geoaccess.v1.GapSummary.totals:type_name -> geoaccess.v1.DisciplineTotal
+	0,   // 89: geoaccess.v1.DisciplineTotal.discipline:type_name -> geoaccess.v1.Discipline
+	1,   // 90: geoaccess.v1.CountyAdequacy.county_type:type_name -> geoaccess.v1.CountyType
+	0,   // 91: geoaccess.v1.CountyAdequacy.discipline:type_name -> geoaccess.v1.Discipline
+	0,   // 92: geoaccess.v1.UnservedMember.discipline:type_name -> geoaccess.v1.Discipline
+	0,   // 93: geoaccess.v1.RecruitmentTarget.discipline:type_name -> geoaccess.v1.Discipline
+	68,  // 94: geoaccess.v1.ListServicesResponse.designations:type_name -> geoaccess.v1.SpecialtyDesignation
+	69,  // 95: geoaccess.v1.ListServicesResponse.services:type_name -> geoaccess.v1.Service
+	0,   // 96: geoaccess.v1.SpecialtyDesignation.disciplines:type_name -> geoaccess.v1.Discipline
+	0,   // 97: geoaccess.v1.Service.disciplines:type_name -> geoaccess.v1.Discipline
+	74,  // 98: geoaccess.v1.ListPlansResponse.plans:type_name -> geoaccess.v1.Plan
+	74,  // 99: geoaccess.v1.GetPlanResponse.plan:type_name -> geoaccess.v1.Plan
+	15,  // 100: geoaccess.v1.AdequacyService.CheckAccess:input_type -> geoaccess.v1.CheckAccessRequest
+	22,  // 101: geoaccess.v1.AdequacyService.CheckAccessBatch:input_type -> geoaccess.v1.CheckAccessBatchRequest
+	24,  // 102: geoaccess.v1.AdequacyService.EvaluateNegotiation:input_type -> geoaccess.v1.EvaluateNegotiationRequest
+	42,  // 103: geoaccess.v1.AdequacyService.ReloadRoster:input_type -> geoaccess.v1.ReloadRosterRequest
+	44,  // 104: geoaccess.v1.AdequacyService.GetRosterDiff:input_type -> geoaccess.v1.GetRosterDiffRequest
+	29,  // 105: geoaccess.v1.AdequacyService.ListProfiles:input_type -> geoaccess.v1.ListProfilesRequest
+	33,  // 106: geoaccess.v1.AdequacyService.GetProfile:input_type -> geoaccess.v1.GetProfileRequest
+	51,  // 107: geoaccess.v1.AdequacyService.GetRosterStatus:input_type -> geoaccess.v1.GetRosterStatusRequest
+	56,  // 108: geoaccess.v1.AdequacyService.GapReport:input_type -> geoaccess.v1.GapReportRequest
+	66,  // 109: geoaccess.v1.AdequacyService.ListServices:input_type -> geoaccess.v1.ListServicesRequest
+	70,  // 110: geoaccess.v1.AdequacyService.ListPlans:input_type -> geoaccess.v1.ListPlansRequest
+	72,  // 111: geoaccess.v1.AdequacyService.GetPlan:input_type -> geoaccess.v1.GetPlanRequest
+	16,  // 112: geoaccess.v1.AdequacyService.CheckAccess:output_type -> geoaccess.v1.CheckAccessResponse
+	23,  // 113: geoaccess.v1.AdequacyService.CheckAccessBatch:output_type -> geoaccess.v1.CheckAccessBatchResponse
+	28,  // 114: geoaccess.v1.AdequacyService.EvaluateNegotiation:output_type -> geoaccess.v1.EvaluateNegotiationResponse
+	43,  // 115: geoaccess.v1.AdequacyService.ReloadRoster:output_type -> geoaccess.v1.ReloadRosterResponse
+	45,  // 116: geoaccess.v1.AdequacyService.GetRosterDiff:output_type -> geoaccess.v1.GetRosterDiffResponse
+	30,  // 117: geoaccess.v1.AdequacyService.ListProfiles:output_type -> geoaccess.v1.ListProfilesResponse
+	34,  // 118: geoaccess.v1.AdequacyService.GetProfile:output_type -> geoaccess.v1.GetProfileResponse
+	52,  // 119: geoaccess.v1.AdequacyService.GetRosterStatus:output_type -> geoaccess.v1.GetRosterStatusResponse
+	59,  // 120: geoaccess.v1.AdequacyService.GapReport:output_type -> geoaccess.v1.GapReportResponse
+	67,  // 121: geoaccess.v1.AdequacyService.ListServices:output_type -> geoaccess.v1.ListServicesResponse
+	71,  // 122: geoaccess.v1.AdequacyService.ListPlans:output_type -> geoaccess.v1.ListPlansResponse
+	73,  // 123: geoaccess.v1.AdequacyService.GetPlan:output_type -> geoaccess.v1.GetPlanResponse
+	112, // [112:124] is the sub-list for method output_type
+	100, // [100:112] is the sub-list for method input_type
+	100, // [100:100] is the sub-list for extension type_name
+	100, // [100:100] is the sub-list for extension extendee
+	0,   // [0:100] is the sub-list for field type_name
 }
 
 func init() { file_geoaccess_v1_adequacy_proto_init() }
@@ -6170,30 +7179,31 @@ func file_geoaccess_v1_adequacy_proto_init() {
 	if File_geoaccess_v1_adequacy_proto != nil {
 		return
 	}
-	file_geoaccess_v1_adequacy_proto_msgTypes[8].OneofWrappers = []any{
+	file_geoaccess_v1_adequacy_proto_msgTypes[9].OneofWrappers = []any{
 		(*CheckAccessBatchResponse_Result)(nil),
 		(*CheckAccessBatchResponse_Error)(nil),
 	}
-	file_geoaccess_v1_adequacy_proto_msgTypes[11].OneofWrappers = []any{}
 	file_geoaccess_v1_adequacy_proto_msgTypes[12].OneofWrappers = []any{}
-	file_geoaccess_v1_adequacy_proto_msgTypes[16].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[13].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[14].OneofWrappers = []any{}
 	file_geoaccess_v1_adequacy_proto_msgTypes[17].OneofWrappers = []any{}
-	file_geoaccess_v1_adequacy_proto_msgTypes[44].OneofWrappers = []any{
+	file_geoaccess_v1_adequacy_proto_msgTypes[18].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[45].OneofWrappers = []any{
 		(*GapReportResponse_Summary)(nil),
 		(*GapReportResponse_County)(nil),
 		(*GapReportResponse_Unserved)(nil),
 		(*GapReportResponse_Recruitment)(nil),
 		(*GapReportResponse_Rejected)(nil),
 	}
-	file_geoaccess_v1_adequacy_proto_msgTypes[47].OneofWrappers = []any{}
 	file_geoaccess_v1_adequacy_proto_msgTypes[48].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[49].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_geoaccess_v1_adequacy_proto_rawDesc), len(file_geoaccess_v1_adequacy_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   51,
+			NumMessages:   61,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

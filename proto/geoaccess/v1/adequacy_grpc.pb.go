@@ -36,6 +36,9 @@ const (
 	AdequacyService_GetProfile_FullMethodName          = "/geoaccess.v1.AdequacyService/GetProfile"
 	AdequacyService_GetRosterStatus_FullMethodName     = "/geoaccess.v1.AdequacyService/GetRosterStatus"
 	AdequacyService_GapReport_FullMethodName           = "/geoaccess.v1.AdequacyService/GapReport"
+	AdequacyService_ListServices_FullMethodName        = "/geoaccess.v1.AdequacyService/ListServices"
+	AdequacyService_ListPlans_FullMethodName           = "/geoaccess.v1.AdequacyService/ListPlans"
+	AdequacyService_GetPlan_FullMethodName             = "/geoaccess.v1.AdequacyService/GetPlan"
 )
 
 // AdequacyServiceClient is the client API for AdequacyService service.
@@ -92,6 +95,13 @@ type AdequacyServiceClient interface {
 	// the one request, so its size is bounded by the server's message limit
 	// (--max-recv-bytes); larger files suit the geoaccess gap command.
 	GapReport(ctx context.Context, in *GapReportRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GapReportResponse], error)
+	// ListServices lists the services vocabulary: designations and services
+	// a request's service may name.
+	ListServices(ctx context.Context, in *ListServicesRequest, opts ...grpc.CallOption) (*ListServicesResponse, error)
+	// ListPlans lists the client plans the server knows.
+	ListPlans(ctx context.Context, in *ListPlansRequest, opts ...grpc.CallOption) (*ListPlansResponse, error)
+	// GetPlan returns one plan.
+	GetPlan(ctx context.Context, in *GetPlanRequest, opts ...grpc.CallOption) (*GetPlanResponse, error)
 }
 
 type adequacyServiceClient struct {
@@ -204,6 +214,36 @@ func (c *adequacyServiceClient) GapReport(ctx context.Context, in *GapReportRequ
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdequacyService_GapReportClient = grpc.ServerStreamingClient[GapReportResponse]
 
+func (c *adequacyServiceClient) ListServices(ctx context.Context, in *ListServicesRequest, opts ...grpc.CallOption) (*ListServicesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListServicesResponse)
+	err := c.cc.Invoke(ctx, AdequacyService_ListServices_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adequacyServiceClient) ListPlans(ctx context.Context, in *ListPlansRequest, opts ...grpc.CallOption) (*ListPlansResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPlansResponse)
+	err := c.cc.Invoke(ctx, AdequacyService_ListPlans_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adequacyServiceClient) GetPlan(ctx context.Context, in *GetPlanRequest, opts ...grpc.CallOption) (*GetPlanResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPlanResponse)
+	err := c.cc.Invoke(ctx, AdequacyService_GetPlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdequacyServiceServer is the server API for AdequacyService service.
 // All implementations must embed UnimplementedAdequacyServiceServer
 // for forward compatibility.
@@ -258,6 +298,13 @@ type AdequacyServiceServer interface {
 	// the one request, so its size is bounded by the server's message limit
 	// (--max-recv-bytes); larger files suit the geoaccess gap command.
 	GapReport(*GapReportRequest, grpc.ServerStreamingServer[GapReportResponse]) error
+	// ListServices lists the services vocabulary: designations and services
+	// a request's service may name.
+	ListServices(context.Context, *ListServicesRequest) (*ListServicesResponse, error)
+	// ListPlans lists the client plans the server knows.
+	ListPlans(context.Context, *ListPlansRequest) (*ListPlansResponse, error)
+	// GetPlan returns one plan.
+	GetPlan(context.Context, *GetPlanRequest) (*GetPlanResponse, error)
 	mustEmbedUnimplementedAdequacyServiceServer()
 }
 
@@ -294,6 +341,15 @@ func (UnimplementedAdequacyServiceServer) GetRosterStatus(context.Context, *GetR
 }
 func (UnimplementedAdequacyServiceServer) GapReport(*GapReportRequest, grpc.ServerStreamingServer[GapReportResponse]) error {
 	return status.Error(codes.Unimplemented, "method GapReport not implemented")
+}
+func (UnimplementedAdequacyServiceServer) ListServices(context.Context, *ListServicesRequest) (*ListServicesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListServices not implemented")
+}
+func (UnimplementedAdequacyServiceServer) ListPlans(context.Context, *ListPlansRequest) (*ListPlansResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPlans not implemented")
+}
+func (UnimplementedAdequacyServiceServer) GetPlan(context.Context, *GetPlanRequest) (*GetPlanResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPlan not implemented")
 }
 func (UnimplementedAdequacyServiceServer) mustEmbedUnimplementedAdequacyServiceServer() {}
 func (UnimplementedAdequacyServiceServer) testEmbeddedByValue()                         {}
@@ -460,6 +516,60 @@ func _AdequacyService_GapReport_Handler(srv interface{}, stream grpc.ServerStrea
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdequacyService_GapReportServer = grpc.ServerStreamingServer[GapReportResponse]
 
+func _AdequacyService_ListServices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListServicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdequacyServiceServer).ListServices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdequacyService_ListServices_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdequacyServiceServer).ListServices(ctx, req.(*ListServicesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdequacyService_ListPlans_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPlansRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdequacyServiceServer).ListPlans(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdequacyService_ListPlans_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdequacyServiceServer).ListPlans(ctx, req.(*ListPlansRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdequacyService_GetPlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdequacyServiceServer).GetPlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdequacyService_GetPlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdequacyServiceServer).GetPlan(ctx, req.(*GetPlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdequacyService_ServiceDesc is the grpc.ServiceDesc for AdequacyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -494,6 +604,18 @@ var AdequacyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetRosterStatus",
 			Handler:    _AdequacyService_GetRosterStatus_Handler,
+		},
+		{
+			MethodName: "ListServices",
+			Handler:    _AdequacyService_ListServices_Handler,
+		},
+		{
+			MethodName: "ListPlans",
+			Handler:    _AdequacyService_ListPlans_Handler,
+		},
+		{
+			MethodName: "GetPlan",
+			Handler:    _AdequacyService_GetPlan_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

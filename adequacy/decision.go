@@ -533,14 +533,16 @@ func (e *Engine) finish(out *Decision, d Discipline, pr *prepared, rule Rule, wi
 // nearest providers.
 func (e *Engine) nearby(d Discipline, p *Profile, pr *prepared, rule Rule, nearest []geo.Neighbor) []NearbyProvider {
 	n := e.Network
+	t := n.tab
 	dn := &n.disc[d]
 	out := make([]NearbyProvider, len(nearest))
 	for i, nb := range nearest {
-		prov := &n.Roster.Providers[dn.prov[nb.ID]]
-		mins := p.Time.Minutes(pr.loc.point, prov.Location, nb.Miles, rule)
-		out[i] = NearbyProvider{NPI: prov.NPI, Name: prov.Name, Discipline: d, Location: prov.Location, CountyFIPS: prov.CountyFIPS,
+		pos := int(dn.prov[nb.ID])
+		loc := t.recs[pos].loc
+		mins := p.Time.Minutes(pr.loc.point, loc, nb.Miles, rule)
+		out[i] = NearbyProvider{NPI: t.str(pos, fNPI), Name: t.str(pos, fName), Discipline: d, Location: loc, CountyFIPS: t.str(pos, fCounty),
 			Miles: nb.Miles, Minutes: mins, WithinStandard: withinRule(rule, nb.Miles, mins, p.Time.DistanceOnly()),
-			Designations: prov.Designations, Services: n.serviceCodes(prov)}
+			Designations: t.list(pos, lDesignations), Services: n.svcCodes[dn.offers[nb.ID]]}
 	}
 	return out
 }
@@ -614,8 +616,8 @@ func (r Rule) Limits() string {
 func (e *Engine) countRouted(dn *discNet, pt geo.Point, r Rule, tm TimeModel, f geo.Filter) int {
 	n := 0
 	for _, nb := range dn.ix.Within(pt, searchRadius(r), f, nil, nil) {
-		pr := &e.Network.Roster.Providers[dn.prov[nb.ID]]
-		if withinRule(r, nb.Miles, tm.Minutes(pt, pr.Location, nb.Miles, r), false) {
+		loc := e.Network.tab.recs[dn.prov[nb.ID]].loc
+		if withinRule(r, nb.Miles, tm.Minutes(pt, loc, nb.Miles, r), false) {
 			n++
 		}
 	}

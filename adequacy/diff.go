@@ -69,31 +69,31 @@ func DiffRosters(old, new *Roster, moveMiles float64) RosterDiff {
 		moveMiles = 0
 	}
 	d := RosterDiff{MoveMiles: moveMiles, Counts: make(map[Discipline]DiffCounts, numDisciplines)}
-	var op, np []Provider
+	var op, np rows
 	if old != nil {
-		d.Old, op = old.Version, old.Providers
+		d.Old, op = old.Version, rowsOf(old)
 	}
 	if new != nil {
-		d.New, np = new.Version, new.Providers
+		d.New, np = new.Version, rowsOf(new)
 	}
 	var counts [numDisciplines]DiffCounts
 	oi, ni := sortedRows(op), sortedRows(np)
 	for len(oi) > 0 || len(ni) > 0 {
 		// The next NPI and discipline group, from either side.
-		var g *Provider
+		var g group
 		switch {
 		case len(oi) == 0:
-			g = &np[ni[0]]
+			g = np.group(ni[0])
 		case len(ni) == 0:
-			g = &op[oi[0]]
-		case compareGroup(&op[oi[0]], &np[ni[0]]) <= 0:
-			g = &op[oi[0]]
+			g = op.group(oi[0])
+		case compareGroup(op.group(oi[0]), np.group(ni[0])) <= 0:
+			g = op.group(oi[0])
 		default:
-			g = &np[ni[0]]
+			g = np.group(ni[0])
 		}
 		no := groupLen(op, oi, g)
 		nn := groupLen(np, ni, g)
-		d.diffGroup(op, np, oi[:no], ni[:nn], &counts[g.Discipline])
+		d.diffGroup(op, np, oi[:no], ni[:nn], &counts[g.disc])
 		oi, ni = oi[no:], ni[nn:]
 	}
 	for _, disc := range Disciplines {
@@ -108,17 +108,66 @@ func DiffRosters(old, new *Roster, moveMiles float64) RosterDiff {
 	return d
 }
 
+// rows reads a roster's rows in either form without copying them.
+type rows struct {
+	ps []Provider   // a roster of values
+	t  *rosterTable // a compact roster
+}
+
+func rowsOf(r *Roster) rows {
+	if t := r.compact(); t != nil {
+		return rows{t: t}
+	}
+	return rows{ps: r.Providers}
+}
+
+func (x rows) len() int {
+	if x.t != nil {
+		return len(x.t.recs)
+	}
+	return len(x.ps)
+}
+
+// group is a row's NPI and discipline.
+type group struct {
+	npi  string
+	disc Discipline
+}
+
+func (x rows) group(i int32) group {
+	if x.t != nil {
+		return group{x.t.str(int(i), fNPI), x.t.recs[i].disc}
+	}
+	return group{x.ps[i].NPI, x.ps[i].Discipline}
+}
+
+func (x rows) loc(i int32) geo.Point {
+	if x.t != nil {
+		return x.t.recs[i].loc
+	}
+	return x.ps[i].Location
+}
+
+// at is row i: in place for values, else written into scratch.
+func (x rows) at(i int32, scratch *Provider) *Provider {
+	if x.t != nil {
+		x.t.provider(int(i), scratch)
+		return scratch
+	}
+	return &x.ps[i]
+}
+
 // sortedRows returns row positions ordered by NPI, discipline, location.
-func sortedRows(ps []Provider) []int32 {
-	ix := make([]int32, len(ps))
+func sortedRows(x rows) []int32 {
+	ix := make([]int32, x.len())
 	for i := range ix {
 		ix[i] = int32(i)
 	}
 	slices.SortFunc(ix, func(a, b int32) int {
-		if c := compareGroup(&ps[a], &ps[b]); c != 0 {
+		if c := compareGroup(x.group(a), x.group(b)); c != 0 {
 			return c
 		}
-		if c := comparePoint(ps[a].Location, ps[b].Location); c != 0 {
+		if c := comparePoint(x.loc(a), x.loc(b)); c != 0 {
 			return c
 		}
 		return cmp.Compare(a, b) // roster order: a deterministic result
@@ -126,11 +175,11 @@ func sortedRows(ps []Provider) []int32 {
 	return ix
 }
 
-func compareGroup(a, b *Provider) int {
-	if c := strings.Compare(a.NPI, b.NPI); c != 0 {
+func compareGroup(a, b group) int {
+	if c := strings.Compare(a.npi, b.npi); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.Discipline, b.Discipline)
+	return cmp.Compare(a.disc, b.disc)
 }
 
 func comparePoint(a, b geo.Point) int {
@@ -141,9 +190,9 @@ func comparePoint(a, b geo.Point) int {
 }
 
 // groupLen is how many leading rows of ix are in g's NPI and discipline.
-func groupLen(ps []Provider, ix []int32, g *Provider) int {
+func groupLen(x rows, ix []int32, g group) int {
 	n := 0
-	for n < len(ix) && compareGroup(&ps[ix[n]], g) == 0 {
+	for n < len(ix) && compareGroup(x.group(ix[n]), g) == 0 {
 		n++
 	}
 	return n
@@ -156,15 +205,16 @@ func groupLen(ps []Provider, ix []int32, g *Provider) int {
 const maxPairs = 1 << 20
 
 // diffGroup matches the rows of one NPI and discipline.
-func (d *RosterDiff) diffGroup(op, np []Provider, oi, ni []int32, c *DiffCounts) {
+func (d *RosterDiff) diffGroup(op, np rows, oi, ni []int32, c *DiffCounts) {
+	var os, ns Provider // scratch for compact rows
 	// Rows at the same point pair first: both lists are sorted by
 	// location, so one merge finds them.
 	var oRest, nRest []int32
 	i, j := 0, 0
 	for i < len(oi) && j < len(ni) {
-		switch comparePoint(op[oi[i]].Location, np[ni[j]].Location) {
+		switch comparePoint(op.loc(oi[i]), np.loc(ni[j])) {
 		case 0:
-			d.pair(&op[oi[i]], &np[ni[j]], 0, c)
+			d.pair(op.at(oi[i], &os), np.at(ni[j], &ns), 0, c)
 			i, j = i+1, j+1
 		case -1:
 			oRest = append(oRest, oi[i])
@@ -188,7 +238,7 @@ func (d *RosterDiff) diffGroup(op, np []Provider, oi, ni []int32, c *DiffCounts)
 			cs := make([]cand, 0, len(oRest)*len(nRest))
 			for a, o := range oRest {
 				for b, n := range nRest {
-					cs = append(cs, cand{geo.Distance(op[o].Location, np[n].Location), int32(a), int32(b)})
+					cs = append(cs, cand{geo.Distance(op.loc(o), np.loc(n)), int32(a), int32(b)})
 				}
 			}
 			slices.SortFunc(cs, func(x, y cand) int {
@@ -203,7 +253,7 @@ func (d *RosterDiff) diffGroup(op, np []Provider, oi, ni []int32, c *DiffCounts)
 			for _, k := range cs {
 				if !oUsed[k.o] && !nUsed[k.n] {
 					oUsed[k.o], nUsed[k.n] = true, true
-					d.pair(&op[oRest[k.o]], &np[nRest[k.n]], k.miles, c)
+					d.pair(op.at(oRest[k.o], &os), np.at(nRest[k.n], &ns), k.miles, c)
 				}
 			}
 		} else {
@@ -211,7 +261,7 @@ func (d *RosterDiff) diffGroup(op, np []Provider, oi, ni []int32, c *DiffCounts)
 				best, bestMiles := -1, math.Inf(1)
 				for b, n := range nRest {
 					if !nUsed[b] {
-						if m := geo.Distance(op[o].Location, np[n].Location); m < bestMiles {
+						if m := geo.Distance(op.loc(o), np.loc(n)); m < bestMiles {
 							best, bestMiles = b, m
 						}
 					}
@@ -220,18 +270,18 @@ func (d *RosterDiff) diffGroup(op, np []Provider, oi, ni []int32, c *DiffCounts)
 					break
 				}
 				oUsed[a], nUsed[best] = true, true
-				d.pair(&op[o], &np[nRest[best]], bestMiles, c)
+				d.pair(op.at(o, &os), np.at(nRest[best], &ns), bestMiles, c)
 			}
 		}
 		oRest = unused(oRest, oUsed)
 		nRest = unused(nRest, nUsed)
 	}
 	for _, o := range oRest {
-		d.Removed = append(d.Removed, op[o])
+		d.Removed = append(d.Removed, *op.at(o, &os))
 		c.Removed++
 	}
 	for _, n := range nRest {
-		d.Added = append(d.Added, np[n])
+		d.Added = append(d.Added, *np.at(n, &ns))
 		c.Added++
 	}
 }

@@ -36,6 +36,14 @@ var disciplineInfo = [numDisciplines]struct {
 	ST: {"ST", "Speech Therapy", "051"},
 }
 
+// upperNames are the disciplines' names in upper case.
+var upperNames = func() (out [numDisciplines]string) {
+	for d := range out {
+		out[d] = strings.ToUpper(disciplineInfo[d].name)
+	}
+	return out
+}()
+
 // String is the short code: DC, PT, OT or ST.
 func (d Discipline) String() string {
 	if d < numDisciplines {
@@ -69,11 +77,21 @@ func (d Discipline) Valid() bool { return d < numDisciplines }
 // ParseDiscipline accepts the short code (DC, PT, OT, ST), the long name,
 // the CMS specialty code, or a "DISCIPLINE_" prefixed code, in any case.
 func ParseDiscipline(s string) (Discipline, error) {
+	switch s { // the usual spelling, without allocating
+	case "DC":
+		return DC, nil
+	case "PT":
+		return PT, nil
+	case "OT":
+		return OT, nil
+	case "ST":
+		return ST, nil
+	}
 	t := strings.ToUpper(strings.TrimSpace(s))
 	t = strings.TrimPrefix(t, "DISCIPLINE_")
 	for d := range numDisciplines {
 		in := disciplineInfo[d]
-		if t == in.code || t == strings.ToUpper(in.name) || t == in.cms {
+		if t == in.code || t == upperNames[d] || t == in.cms {
 			return d, nil
 		}
 	}

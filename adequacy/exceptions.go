@@ -274,7 +274,7 @@ func (ev *gapEval) patternOfCare(d Discipline, ref []int32, k int) []PatternProv
 		for j, nb := range res.Nearest {
 			b := best[nb.ID]
 			if b == nil {
-				b = &PatternProvider{Provider: &ev.e.Network.Roster.Providers[dn.prov[nb.ID]], Miles: math.Inf(1)}
+				b = &PatternProvider{Provider: ev.e.Network.Roster.Provider(int(dn.prov[nb.ID])), Miles: math.Inf(1)}
 				best[nb.ID] = b
 			}
 			b.Miles = math.Min(b.Miles, nb.Miles)

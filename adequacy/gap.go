@@ -125,10 +125,11 @@ func (r *GapReport) CountingProviders() map[Discipline][]geo.Point {
 	if r.ev == nil {
 		return out
 	}
-	for i := range r.ev.e.Network.Roster.Providers {
-		p := &r.ev.e.Network.Roster.Providers[i]
-		if pts, ok := out[p.Discipline]; ok && r.Profile.Counting.Counts(p, r.AsOf) {
-			out[p.Discipline] = append(pts, p.Location)
+	t := r.ev.e.Network.tab
+	for i := range t.recs {
+		rec := &t.recs[i]
+		if pts, ok := out[rec.disc]; ok && r.Profile.Counting.counts(rec, r.AsOf) {
+			out[rec.disc] = append(pts, rec.loc)
 		}
 	}
 	return out
@@ -457,7 +458,7 @@ func (ev *gapEval) npi(d Discipline, id int32) string {
 	if id < 0 {
 		return ""
 	}
-	return ev.e.Network.Roster.Providers[ev.e.Network.disc[d].prov[id]].NPI
+	return ev.e.Network.tab.str(int(ev.e.Network.disc[d].prov[id]), fNPI)
 }
 
 // coveredSet collects (county, provider) keys. Neighbouring cells report

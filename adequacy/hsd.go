@@ -68,7 +68,7 @@ func (r *GapReport) CountyProviders() ([]CountyProvider, error) {
 	for _, d := range ev.ds {
 		for _, key := range ev.covered[d] {
 			pos := n.disc[d].prov[int32(key)]
-			out = append(out, CountyProvider{County: ev.counties[key>>32], Discipline: d, Provider: &n.Roster.Providers[pos], RosterRow: int(pos)})
+			out = append(out, CountyProvider{County: ev.counties[key>>32], Discipline: d, Provider: n.Roster.Provider(int(pos)), RosterRow: int(pos)})
 		}
 	}
 	slices.SortFunc(out, func(a, b CountyProvider) int {
@@ -224,13 +224,15 @@ func (a *ServiceArea) SSAOf(c *County) []string {
 func ContractedCounties(n *Network, t *Counties, ds []Discipline) []*County {
 	seen := map[string]bool{}
 	var out []*County
-	for i := range n.Roster.Providers {
-		p := &n.Roster.Providers[i]
-		if !p.Participating || !slices.Contains(ds, p.Discipline) || p.CountyFIPS == "" || seen[p.CountyFIPS] {
+	tab := n.tab
+	for i := range tab.recs {
+		rec := &tab.recs[i]
+		fips := tab.str(i, fCounty)
+		if !rec.has(recParticipating) || !slices.Contains(ds, rec.disc) || fips == "" || seen[fips] {
 			continue
 		}
-		seen[p.CountyFIPS] = true
-		if c, err := t.Lookup(p.CountyFIPS); err == nil {
+		seen[fips] = true
+		if c, err := t.Lookup(fips); err == nil {
 			out = append(out, c)
 		}
 	}
@@ -385,11 +387,11 @@ func (r *GapReport) HSDTables(a *ServiceArea, t *Counties) (*HSDTables, error) {
 		return nil, ErrNoGapState
 	}
 	n := ev.e.Network
-	b := newHSDBuilder(a, t, len(n.Roster.Providers))
+	b := newHSDBuilder(a, t, n.Roster.Len())
 	for _, d := range ev.ds {
 		for _, key := range ev.covered[d] {
 			pos := n.disc[d].prov[int32(key)]
-			b.add(ev.counties[key>>32], d, int(pos), &n.Roster.Providers[pos])
+			b.add(ev.counties[key>>32], d, int(pos), n.Roster.Provider)
 		}
 	}
 	return b.finish(), nil
@@ -401,7 +403,7 @@ func (r *GapReport) HSDTables(a *ServiceArea, t *Counties) (*HSDTables, error) {
 func NewHSDTables(serving []CountyProvider, a *ServiceArea, t *Counties) *HSDTables {
 	b := newHSDBuilder(a, t, 0)
 	for _, cp := range serving {
-		b.add(cp.County, cp.Discipline, cp.RosterRow, cp.Provider)
+		b.add(cp.County, cp.Discipline, cp.RosterRow, func(int) *Provider { return cp.Provider })
 	}
 	return b.finish()
 }
@@ -432,9 +434,12 @@ func newHSDBuilder(a *ServiceArea, t *Counties, hint int) *hsdBuilder {
 		rank: map[string]uint64{}}
 }
 
-func (b *hsdBuilder) add(c *County, d Discipline, pos int, p *Provider) {
+// add files the provider at roster position pos (provider returns it,
+// asked once per provider) as serving county c.
+func (b *hsdBuilder) add(c *County, d Discipline, pos int, provider func(pos int) *Provider) {
 	rec, ok := b.recOf[pos]
 	if !ok {
+		p := provider(pos)
 		rec = int32(len(b.h.Records))
 		b.recOf[pos] = rec
 		b.h.Records = append(b.h.Records, b.record(d, p))
@@ -719,7 +724,7 @@ func (r *GapReport) Unlisted() ([]UnlistedProvider, error) {
 		return nil, ErrNoGapState
 	}
 	n := ev.e.Network
-	listed := make([]bool, len(n.Roster.Providers))
+	listed := make([]bool, n.Roster.Len())
 	for _, d := range ev.ds {
 		for _, key := range ev.covered[d] {
 			listed[n.disc[d].prov[int32(key)]] = true
@@ -727,11 +732,11 @@ func (r *GapReport) Unlisted() ([]UnlistedProvider, error) {
 	}
 	c := ev.p.Counting
 	var out []UnlistedProvider
-	for i := range n.Roster.Providers {
-		p := &n.Roster.Providers[i]
-		if listed[i] || !p.Participating || !contains(ev.ds, p.Discipline) {
+	for i := range n.tab.recs {
+		if rec := &n.tab.recs[i]; listed[i] || !rec.has(recParticipating) || !contains(ev.ds, rec.disc) {
 			continue
 		}
+		p := n.Roster.Provider(i)
 		var why string
 		switch {
 		case c.InPersonOnly && p.TelehealthOnly:

@@ -23,13 +23,19 @@ const (
 // serving one and swaps the pointer.
 type Network struct {
 	Roster *Roster
-	disc   [numDisciplines]discNet
-	byNPI  []npiPos // sorted by NPI, then roster position
-	stats  NetworkStats
+	// tab is the roster's compact records (the roster's own, or a compact
+	// copy of a roster given as values): decisions and reports read them.
+	tab   *rosterTable
+	disc  [numDisciplines]discNet
+	byNPI []npiPos // sorted by NPI, then roster position
+	stats NetworkStats
 	// vocab gives providers their services (index set 0); nil: none.
 	vocab *Vocabulary
 	// netBit numbers the roster's network ids (index set 1).
 	netBit map[string]uint64
+	// svcCodes lists the codes of each set of services some provider
+	// offers, in vocabulary order (the evidence's Services).
+	svcCodes map[ServiceSet][]string
 }
 
 // The index's bit sets.
@@ -51,8 +57,9 @@ type npiPos struct {
 }
 
 type discNet struct {
-	ix   *geo.Index
-	prov []int32 // index ID → roster position
+	ix     *geo.Index
+	prov   []int32      // index ID → roster position
+	offers []ServiceSet // index ID → the services the provider offers
 }
 
 // NetworkStats counts a network's providers by discipline.
@@ -64,7 +71,8 @@ type NetworkStats struct {
 }
 
 // CountProviders counts providers by discipline as NewNetwork does,
-// without validating or indexing them.
+// without validating or indexing them (Roster.Stats counts a roster in
+// either form).
 func CountProviders(ps []Provider) NetworkStats {
 	var s NetworkStats
 	s.Total = len(ps)
@@ -111,43 +119,57 @@ func (s NetworkStats) Servable() error {
 // vocabulary v (nil: services are unknown and service requests fail). The
 // roster must already be validated (the readers in package data do that);
 // NewNetwork still refuses invalid locations and disciplines rather than
-// index them, and a roster of more than MaxNetworks network ids.
+// index them, and a roster of more than MaxNetworks network ids. A roster
+// given as values is compacted for the network (the roster itself is left
+// as it is): a server should hold compact rosters (Roster.Compact).
 func NewNetwork(r *Roster, v *Vocabulary) (*Network, error) {
-	n := &Network{Roster: r, byNPI: make([]npiPos, len(r.Providers)), vocab: v, netBit: map[string]uint64{}}
-	for i := range r.Providers {
-		for _, id := range r.Providers[i].Networks {
-			if _, ok := n.netBit[id]; !ok {
+	t, err := r.records()
+	if err != nil {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+	n := &Network{Roster: r, tab: t, byNPI: make([]npiPos, len(t.recs)), vocab: v, netBit: map[string]uint64{}}
+	// Network ids take bits in the order the roster first names them.
+	seenList := make([]bool, len(t.lists))
+	for i := range t.recs {
+		id := t.recs[i].lists[lNetworks]
+		if seenList[id] {
+			continue
+		}
+		seenList[id] = true
+		for _, nid := range t.lists[id] {
+			if _, ok := n.netBit[nid]; !ok {
 				if len(n.netBit) == MaxNetworks {
 					return nil, fmt.Errorf("network: %w: the roster names more than %d network ids", ErrTooManyNetworks, MaxNetworks)
 				}
-				n.netBit[id] = 1 << len(n.netBit)
+				n.netBit[nid] = 1 << len(n.netBit)
 			}
 		}
 	}
-	n.stats.Total = len(r.Providers)
+	n.stats.Total = len(t.recs)
 	var members [numDisciplines][]int32
-	for i := range r.Providers {
-		p := &r.Providers[i]
-		if !p.Discipline.Valid() {
-			return nil, fmt.Errorf("network: provider %s (row %d): %w", p.NPI, i+1, ErrUnknownDiscipline)
+	for i := range t.recs {
+		rec := &t.recs[i]
+		if !rec.disc.Valid() {
+			return nil, fmt.Errorf("network: provider %s (row %d): %w", t.str(i, fNPI), i+1, ErrUnknownDiscipline)
 		}
-		if err := p.Location.Validate(); err != nil {
-			return nil, fmt.Errorf("network: provider %s (row %d): %w", p.NPI, i+1, err)
+		if err := rec.loc.Validate(); err != nil {
+			return nil, fmt.Errorf("network: provider %s (row %d): %w", t.str(i, fNPI), i+1, err)
 		}
-		npi, err := strconv.ParseUint(p.NPI, 10, 64)
-		if err != nil || len(p.NPI) != 10 {
-			return nil, fmt.Errorf("network: provider %q (row %d): an NPI is 10 digits", Excerpt(p.NPI), i+1)
+		npiText := t.str(i, fNPI)
+		npi, err := strconv.ParseUint(npiText, 10, 64)
+		if err != nil || len(npiText) != 10 {
+			return nil, fmt.Errorf("network: provider %q (row %d): an NPI is 10 digits", Excerpt(npiText), i+1)
 		}
 		n.byNPI[i] = npiPos{npi, int32(i)}
-		if !p.Participating {
-			n.stats.NonParticipating[p.Discipline]++
+		if !rec.has(recParticipating) {
+			n.stats.NonParticipating[rec.disc]++
 			continue
 		}
-		n.stats.Participating[p.Discipline]++
-		if p.TelehealthOnly {
-			n.stats.TelehealthOnly[p.Discipline]++
+		n.stats.Participating[rec.disc]++
+		if rec.has(recTelehealthOnly) {
+			n.stats.TelehealthOnly[rec.disc]++
 		}
-		members[p.Discipline] = append(members[p.Discipline], int32(i))
+		members[rec.disc] = append(members[rec.disc], int32(i))
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -174,11 +196,19 @@ func NewNetwork(r *Roster, v *Vocabulary) (*Network, error) {
 			return nil, fmt.Errorf("network: %s: %w", Discipline(d), err)
 		}
 	}
+	n.svcCodes = map[ServiceSet][]string{}
+	for d := range n.disc {
+		for _, set := range n.disc[d].offers {
+			if _, ok := n.svcCodes[set]; !ok {
+				n.svcCodes[set] = n.codesOf(set)
+			}
+		}
+	}
 	return n, nil
 }
 
 func (n *Network) buildDisc(ids []int32) (discNet, error) {
-	all := n.Roster.Providers
+	t := n.tab
 	// Spatial order makes the index's IDs our order: cache-friendly.
 	type keyed struct {
 		key uint64
@@ -186,7 +216,7 @@ func (n *Network) buildDisc(ids []int32) (discNet, error) {
 	}
 	ks := make([]keyed, len(ids))
 	for k, i := range ids {
-		ks[k] = keyed{geo.SpatialKey(all[i].Location), i}
+		ks[k] = keyed{geo.SpatialKey(t.recs[i].loc), i}
 	}
 	slices.SortFunc(ks, func(a, b keyed) int {
 		if a.key != b.key {
@@ -199,18 +229,20 @@ func (n *Network) buildDisc(ids []int32) (discNet, error) {
 	}
 	pts := make([]geo.Point, len(ids))
 	tags := make([]geo.Tag, len(ids))
+	offers := make([]ServiceSet, len(ids))
 	for k, i := range ids {
-		p := &all[i]
-		pts[k] = p.Location
-		tags[k] = providerTag(p)
-		tags[k].Sets[setServices] = uint64(n.Offers(p))
-		tags[k].Sets[setNetworks] = n.networkBits(p.Networks)
+		rec := &t.recs[i]
+		pts[k] = rec.loc
+		tags[k] = rec.tag()
+		offers[k] = n.offers(int(i))
+		tags[k].Sets[setServices] = uint64(offers[k])
+		tags[k].Sets[setNetworks] = n.networkBits(t.list(int(i), lNetworks))
 	}
 	ix, err := geo.NewIndex(pts, tags)
 	if err != nil {
 		return discNet{}, err
 	}
-	return discNet{ix: ix, prov: ids}, nil
+	return discNet{ix: ix, prov: ids, offers: offers}, nil
 }
 
 func providerTag(p *Provider) geo.Tag {
@@ -237,6 +269,14 @@ func (n *Network) Offers(p *Provider) ServiceSet {
 		return 0
 	}
 	return n.vocab.Offers(p.Discipline, p.Designations, p.Services)
+}
+
+// offers is Offers of the provider at roster position i.
+func (n *Network) offers(i int) ServiceSet {
+	if n.vocab == nil {
+		return 0
+	}
+	return n.vocab.Offers(n.tab.recs[i].disc, n.tab.list(i, lDesignations), n.tab.list(i, lServices))
 }
 
 // networkBits is the index set of network ids; ids the roster does not
@@ -278,7 +318,7 @@ func (n *Network) ByNPI(npi string) []*Provider {
 	i, _ := slices.BinarySearchFunc(n.byNPI, v, func(e npiPos, t uint64) int { return cmp.Compare(e.npi, t) })
 	var out []*Provider
 	for ; i < len(n.byNPI) && n.byNPI[i].npi == v; i++ {
-		out = append(out, &n.Roster.Providers[n.byNPI[i].pos])
+		out = append(out, n.Roster.Provider(int(n.byNPI[i].pos)))
 	}
 	return out
 }
@@ -305,7 +345,15 @@ func (c Counting) Counts(p *Provider, asOf Date) bool {
 	if !p.Participating {
 		return false
 	}
-	t := providerTag(p)
-	f := c.filter(asOf)
+	return passes(c.filter(asOf), providerTag(p))
+}
+
+// counts is Counts of a compact record.
+func (c Counting) counts(rec *provRec, asOf Date) bool {
+	return rec.has(recParticipating) && passes(c.filter(asOf), rec.tag())
+}
+
+// passes applies a counting filter's flags and date to a tag.
+func passes(f geo.Filter, t geo.Tag) bool {
 	return t.Flags&f.Mask == f.Want && (!f.Timed || (t.From <= f.At && f.At < t.To))
 }

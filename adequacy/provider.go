@@ -42,12 +42,16 @@ type Address struct {
 }
 
 // Roster is a validated set of providers with the version that identifies
-// it in every decision made from it.
+// it in every decision made from it. Its providers are either values
+// (Providers) or held compactly (see roster.go): Len, Provider, All and
+// Stats read both.
 type Roster struct {
-	Version   string    // e.g. "csv:1f2e3d4c5b6a" or "pg:42"
-	Source    string    // where it came from (file name, database)
-	LoadedAt  time.Time // when it was read
+	Version  string    // e.g. "csv:1f2e3d4c5b6a" or "pg:42"
+	Source   string    // where it came from (file name, database)
+	LoadedAt time.Time // when it was read
+	// Providers are the providers as values; nil in a compact roster.
 	Providers []Provider
+	table     *rosterTable // a compact roster's providers
 }
 
 // Date is a calendar date without a time zone, as rosters and as-of dates
@@ -73,11 +77,68 @@ var ErrBadDate = errors.New("date must be YYYY-MM-DD")
 
 // ParseDate parses YYYY-MM-DD.
 func ParseDate(s string) (Date, error) {
+	if d, ok := parseDateFast(s); ok {
+		return d, nil
+	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return Date{}, fmt.Errorf("%w (got %q)", ErrBadDate, Excerpt(s))
 	}
 	return DateOf(t), nil
+}
+
+// parseDateFast parses a well-formed YYYY-MM-DD as time.Parse would,
+// without its cost; ok is false for anything else (which time.Parse then
+// judges).
+func parseDateFast(s string) (Date, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return Date{}, false
+	}
+	num := func(s string) (int, bool) {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(s[:4])
+	m, ok2 := num(s[5:7])
+	d, ok3 := num(s[8:])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(time.Month(m), y) {
+		return Date{}, false
+	}
+	return Date{int32(daysFromCivil(y, m, d)-daysFromCivil(1, 1, 1)) + 1}, true
+}
+
+func daysIn(m time.Month, y int) int {
+	if m == time.February {
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 30 + int((m+m/8)&1)
+}
+
+// daysFromCivil is the proleptic Gregorian day number of y-m-d (days from
+// 1970-01-01), by Howard Hinnant's algorithm.
+func daysFromCivil(y, m, d int) int {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 // IsZero reports whether the date is unset.

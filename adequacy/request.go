@@ -246,9 +246,9 @@ func (e *Engine) targets(pr *prepared, req Request, p *Profile, bad *InvalidRequ
 	pr.targets = req.Disciplines
 }
 
-// serviceCodes lists the services a provider offers, in vocabulary order.
-func (n *Network) serviceCodes(p *Provider) []string {
-	set := n.Offers(p)
+// codesOf lists a set of services' codes, in vocabulary order; nil for
+// none.
+func (n *Network) codesOf(set ServiceSet) []string {
 	if set == 0 {
 		return nil
 	}

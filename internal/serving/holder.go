@@ -237,9 +237,16 @@ func (h *Holder) build(ctx context.Context, name string, load LoadFunc) (*servin
 	if r == nil {
 		return nil, "", fmt.Errorf("load roster from %s: no roster", name)
 	}
-	if err := adequacy.CountProviders(r.Providers).Servable(); err != nil {
+	if err := r.Stats().Servable(); err != nil {
 		return nil, r.Version, adequacy.NewVersionError(adequacy.VersionNotServable, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
 	}
+	// The server holds rosters compactly: no per-provider strings for the
+	// garbage collector to scan on every cycle.
+	c, err := r.Compact()
+	if err != nil {
+		return nil, r.Version, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
+	}
+	r = c
 	n, err := h.base.NewNetwork(r)
 	if err != nil {
 		return nil, r.Version, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))

@@ -46,7 +46,7 @@ func ReadCandidates(r io.Reader, counties *geo.CountyMap) ([]adequacy.Candidate,
 	}
 	// The roster's row parser, over these columns. Its warnings (about
 	// designations and services) do not concern a candidate.
-	rd := &RosterReader{rr: rr, counties: counties, vocab: v, lists: newLists(), oneNet: normHeader(rr.colName("networks")) == "network"}
+	rd := newRowParser(rr, counties, v)
 	var out []adequacy.Candidate
 	var bad []RowError
 	seen := map[dupKey]int{}
@@ -77,7 +77,7 @@ func ReadCandidates(r io.Reader, counties *geo.CountyMap) ([]adequacy.Candidate,
 		} else {
 			c.Status = st
 		}
-		c.StatusDate = parseDateCell(e, "status_date")
+		c.StatusDate = parseDateCell(e, "status_date", rr.get("status_date"))
 		if len(e.errs) == 0 {
 			k := dupKey{p.NPI, p.Discipline, math.Round(p.Location.Lat * 1e6), math.Round(p.Location.Lon * 1e6)}
 			if first, dup := seen[k]; dup {

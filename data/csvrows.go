@@ -198,8 +198,8 @@ func headerExcerpt(head []string) string {
 	return adequacy.ExcerptN(s, maxHeaderExcerpt)
 }
 
-func (e *rowErrs) float(canon string) float64 {
-	s := e.rr.get(canon)
+// float parses a column's value s, reporting it missing or not a number.
+func (e *rowErrs) float(canon, s string) float64 {
 	if s == "" {
 		e.add(canon, "", "is required")
 		return 0
@@ -212,9 +212,10 @@ func (e *rowErrs) float(canon string) float64 {
 	return v
 }
 
-// flag parses Y/N style booleans; an empty cell takes the default.
-func (e *rowErrs) flag(canon string, def bool) bool {
-	s := strings.ToUpper(e.rr.get(canon))
+// flag parses a column's Y/N style value s; an empty cell takes the
+// default.
+func (e *rowErrs) flag(canon, s string, def bool) bool {
+	s = strings.ToUpper(s)
 	switch s {
 	case "":
 		return def

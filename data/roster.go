@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/data/csvsafe"
 	"github.com/geoaccess/geoaccess/geo"
 )
 
@@ -45,6 +46,34 @@ var RosterColumns = []string{"npi", "discipline", "lat", "lon", "name", "address
 	"county_fips", "networks", "designations", "services", "participating", "in_person", "telehealth_only", "accepting_new_patients",
 	"effective_date", "termination_date"}
 
+// rosterCol numbers the roster's columns in RosterColumns order: the row
+// parser finds a cell by this number, not by a map lookup per field.
+type rosterCol int
+
+const (
+	colNPI rosterCol = iota
+	colDiscipline
+	colLat
+	colLon
+	colName
+	colAddress1
+	colAddress2
+	colCity
+	colState
+	colZIP
+	colCountyFIPS
+	colNetworks
+	colDesignations
+	colServices
+	colParticipating
+	colInPerson
+	colTelehealthOnly
+	colAccepting
+	colEffective
+	colTermination
+	numRosterCols
+)
+
 // RosterOptions control ReadRoster.
 type RosterOptions struct {
 	Source  string // file name for messages and the roster's Source
@@ -64,7 +93,11 @@ type RosterOptions struct {
 	// it a roster with no participating in-person provider fails with
 	// ErrEmptyRoster: it would leave every member unserved.
 	AllowNoParticipating bool
-	Now                  func() time.Time
+	// Compact returns the roster compactly (adequacy.Roster.Compact):
+	// Providers nil, read with Len, Provider and All. What a server, or a
+	// report over a large roster, wants.
+	Compact bool
+	Now     func() time.Time
 }
 
 // RosterReport says what a roster read did with each row.
@@ -107,9 +140,33 @@ type RosterReader struct {
 	counties *geo.CountyMap
 	vocab    *adequacy.Vocabulary
 	lists    *lists
-	oneNet   bool // the networks column is headed "network": one id per row
+	oneNet   bool                 // the networks column is headed "network": one id per row
+	col      [numRosterCols]int // each column's position in a row; -1 when absent
 	seen     map[dupKey]int
 	Report   RosterReport // running totals
+}
+
+// newRowParser is a reader of rows in rr's columns with its own list
+// memory: what each parallel worker, and the sequential reader, parse
+// rows with.
+func newRowParser(rr *rowReader, counties *geo.CountyMap, v *adequacy.Vocabulary) *RosterReader {
+	rd := &RosterReader{rr: rr, counties: counties, vocab: v, lists: newLists(), oneNet: normHeader(rr.colName("networks")) == "network"}
+	for c, name := range RosterColumns {
+		rd.col[c] = -1
+		if i, ok := rr.cols[name]; ok {
+			rd.col[c] = i
+		}
+	}
+	return rd
+}
+
+// get returns a column's value as rowReader.get does.
+func (rd *RosterReader) get(c rosterCol) string {
+	i := rd.col[c]
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSpace(csvsafe.Unescape(strings.TrimSpace(rd.rr.rec[i])))
 }
 
 // NewRosterReader reads the header and checks the required columns. Of
@@ -127,8 +184,9 @@ func NewRosterReader(r io.Reader, opts RosterOptions) (*RosterReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RosterReader{rr: rr, hash: h, counties: opts.Counties, vocab: v, lists: newLists(), seen: map[dupKey]int{},
-		oneNet: normHeader(rr.colName("networks")) == "network"}, nil
+	rd := newRowParser(rr, opts.Counties, v)
+	rd.hash, rd.seen = h, map[dupKey]int{}
+	return rd, nil
 }
 
 // Next returns the next row: a valid provider (errs empty), or the row's
@@ -183,42 +241,42 @@ func (rd *RosterReader) Next() (p adequacy.Provider, line int, errs []RowError, 
 // read fails with *BadRows and no roster. A roster with no participating
 // in-person provider (a header and nothing else, say) fails with an error
 // wrapping ErrEmptyRoster unless opts.AllowNoParticipating.
+//
+// The file is parsed on every processor (see readRosterParallel), with
+// the same result, row for row, as reading it with a RosterReader.
 func ReadRoster(r io.Reader, opts RosterOptions) (*adequacy.Roster, *RosterReport, error) {
-	rd, err := NewRosterReader(r, opts)
+	v := opts.Vocabulary
+	if v == nil {
+		var err error
+		if v, err = Vocabulary(); err != nil {
+			return nil, nil, fmt.Errorf("roster %s: %w", opts.Source, err)
+		}
+	}
+	b, rep, err := readRosterParallel(r, opts, v)
 	if err != nil {
-		return nil, nil, fmt.Errorf("roster %s: %w", opts.Source, err)
+		return nil, rep, fmt.Errorf("roster %s: %w", opts.Source, err)
 	}
-	var providers []adequacy.Provider
-	for {
-		p, _, errs, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, &rd.Report, fmt.Errorf("roster %s: %w", opts.Source, err)
-		}
-		if len(errs) == 0 {
-			providers = append(providers, p)
-		}
-	}
-	rep := &rd.Report
 	if opts.MaxBadRows >= 0 && rep.Bad > opts.MaxBadRows {
 		return nil, rep, &BadRows{File: opts.Source, Rows: rep.Rows, Bad: rep.Bad, Limit: opts.MaxBadRows, Errors: rep.Errors}
-	}
-	if !opts.AllowNoParticipating {
-		if err := adequacy.CountProviders(providers).Servable(); err != nil {
-			return nil, rep, fmt.Errorf("roster %s: %w (%d rows read, %d bad)", opts.Source, err, rep.Rows, rep.Bad)
-		}
 	}
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	v := opts.Version
-	if v == "" {
-		v = "csv:" + rep.SHA256[:12]
+	ver := opts.Version
+	if ver == "" {
+		ver = "csv:" + rep.SHA256[:12]
 	}
-	return &adequacy.Roster{Version: v, Source: opts.Source, LoadedAt: now().UTC(), Providers: providers}, rep, nil
+	roster := b.Roster(ver, opts.Source, now().UTC())
+	if !opts.AllowNoParticipating {
+		if err := roster.Stats().Servable(); err != nil {
+			return nil, rep, fmt.Errorf("roster %s: %w (%d rows read, %d bad)", opts.Source, err, rep.Rows, rep.Bad)
+		}
+	}
+	if !opts.Compact {
+		roster = roster.Expand()
+	}
+	return roster, rep, nil
 }
 
 type dupKey struct {
@@ -229,48 +287,52 @@ type dupKey struct {
 
 func (rd *RosterReader) parseProvider() (adequacy.Provider, []RowError, []RowError) {
 	rr, counties := rd.rr, rd.counties
-	e := &rowErrs{rr: rr, key: rr.get("npi")}
+	npi := rd.get(colNPI)
+	e := &rowErrs{rr: rr, key: npi}
 	var p adequacy.Provider
-	p.NPI = rr.get("npi")
+	p.NPI = npi
 	if err := ValidNPI(p.NPI); err != nil {
 		e.add("npi", p.NPI, err.Error())
 	}
-	if d, err := adequacy.ParseDiscipline(rr.get("discipline")); err != nil {
-		e.add("discipline", rr.get("discipline"), "must be DC, PT, OT or ST")
+	if d, err := adequacy.ParseDiscipline(rd.get(colDiscipline)); err != nil {
+		e.add("discipline", rd.get(colDiscipline), "must be DC, PT, OT or ST")
 	} else {
 		p.Discipline = d
 	}
 	// Every wrong coordinate is reported: not a number, or out of range.
 	n := len(e.errs)
-	p.Location.Lat = e.float("lat")
+	lat := rd.get(colLat)
+	p.Location.Lat = e.float("lat", lat)
 	if len(e.errs) == n {
 		if err := geo.CheckLat(p.Location.Lat); err != nil {
-			e.add("lat", rr.get("lat"), err.Error())
+			e.add("lat", lat, err.Error())
 		}
 	}
 	n = len(e.errs)
-	p.Location.Lon = e.float("lon")
+	lon := rd.get(colLon)
+	p.Location.Lon = e.float("lon", lon)
 	if len(e.errs) == n {
 		if err := geo.CheckLon(p.Location.Lon); err != nil {
-			e.add("lon", rr.get("lon"), err.Error())
+			e.add("lon", lon, err.Error())
 		}
 	}
-	p.Name = rr.get("name")
-	p.Address = adequacy.Address{Line1: rr.get("address1"), Line2: rr.get("address2"), City: rr.get("city"), State: rr.get("state"), ZIP: rr.get("zip")}
+	p.Name = rd.get(colName)
+	p.Address = adequacy.Address{Line1: rd.get(colAddress1), Line2: rd.get(colAddress2), City: rd.get(colCity), State: rd.get(colState), ZIP: rd.get(colZIP)}
 	p.Networks = rd.networks(e)
-	p.Participating = e.flag("participating", true)
-	inPerson := e.flag("in_person", true)
-	p.TelehealthOnly = e.flag("telehealth_only", !inPerson)
-	if rr.get("in_person") != "" && rr.get("telehealth_only") != "" && inPerson == p.TelehealthOnly {
-		e.add("telehealth_only", rr.get("telehealth_only"), "contradicts in_person")
+	p.Participating = e.flag("participating", rd.get(colParticipating), true)
+	inPersonCell, teleCell := rd.get(colInPerson), rd.get(colTelehealthOnly)
+	inPerson := e.flag("in_person", inPersonCell, true)
+	p.TelehealthOnly = e.flag("telehealth_only", teleCell, !inPerson)
+	if inPersonCell != "" && teleCell != "" && inPerson == p.TelehealthOnly {
+		e.add("telehealth_only", teleCell, "contradicts in_person")
 	}
-	p.AcceptingNewPatients = e.flag("accepting_new_patients", true)
-	p.Effective = parseDateCell(e, "effective_date")
-	p.Termination = parseDateCell(e, "termination_date")
+	p.AcceptingNewPatients = e.flag("accepting_new_patients", rd.get(colAccepting), true)
+	p.Effective = parseDateCell(e, "effective_date", rd.get(colEffective))
+	p.Termination = parseDateCell(e, "termination_date", rd.get(colTermination))
 	if !p.Effective.IsZero() && !p.Termination.IsZero() && !p.Effective.Before(p.Termination) {
 		e.add("termination_date", p.Termination.String(), "must be after effective_date "+p.Effective.String())
 	}
-	p.CountyFIPS = rr.get("county_fips")
+	p.CountyFIPS = rd.get(colCountyFIPS)
 	if len(e.errs) == 0 && counties != nil {
 		placeCounty(e, &p, counties)
 	}
@@ -298,8 +360,7 @@ func placeCounty(e *rowErrs, p *adequacy.Provider, counties *geo.CountyMap) {
 	}
 }
 
-func parseDateCell(e *rowErrs, canon string) adequacy.Date {
-	s := e.rr.get(canon)
+func parseDateCell(e *rowErrs, canon, s string) adequacy.Date {
 	if s == "" {
 		return adequacy.Date{}
 	}

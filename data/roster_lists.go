@@ -87,7 +87,7 @@ func split(cell string) []string {
 // MaxNetworksPerRow ids, makes the row bad: plans count providers by
 // network, so a garbled id must not quietly drop a provider from one.
 func (rd *RosterReader) networks(e *rowErrs) []string {
-	cell := rd.rr.get("networks")
+	cell := rd.get(colNetworks)
 	if cell == "" {
 		return nil
 	}
@@ -136,7 +136,7 @@ func badNetworkID(id string) string {
 // unknown code, or one the row's discipline cannot hold, is a warning and
 // is ignored: rosters carry degrees (DPT, MS) and local credentials there.
 func (rd *RosterReader) designations(w *rowErrs, d adequacy.Discipline) []string {
-	return rd.codes(w, "designations", designationsCells, d, func(code string) (string, string) {
+	return rd.codes(w, "designations", colDesignations, designationsCells, d, func(code string) (string, string) {
 		sd, ok := rd.vocab.Designation(code)
 		switch {
 		case !ok:
@@ -151,7 +151,7 @@ func (rd *RosterReader) designations(w *rowErrs, d adequacy.Discipline) []string
 // services reads the services column into canonical codes, warning of and
 // ignoring unknown codes and services the row's discipline does not offer.
 func (rd *RosterReader) services(w *rowErrs, d adequacy.Discipline) []string {
-	return rd.codes(w, "services", servicesCells, d, func(code string) (string, string) {
+	return rd.codes(w, "services", colServices, servicesCells, d, func(code string) (string, string) {
 		s, ok := rd.vocab.Service(code)
 		switch {
 		case !ok:
@@ -165,8 +165,8 @@ func (rd *RosterReader) services(w *rowErrs, d adequacy.Discipline) []string {
 
 // codes splits a list cell and resolves each item; empty items are
 // skipped, repeats folded, the result sorted.
-func (rd *RosterReader) codes(w *rowErrs, canon string, kind int, d adequacy.Discipline, resolve func(string) (code, warning string)) []string {
-	cell := rd.rr.get(canon)
+func (rd *RosterReader) codes(w *rowErrs, canon string, col rosterCol, kind int, d adequacy.Discipline, resolve func(string) (code, warning string)) []string {
+	cell := rd.get(col)
 	if cell == "" {
 		return nil
 	}

@@ -1,0 +1,379 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/maphash"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/geoaccess/geoaccess/adequacy"
+	"github.com/geoaccess/geoaccess/internal/par"
+)
+
+// rosterChunkBytes is how much of a roster file one worker parses at a
+// time.
+const rosterChunkBytes = 4 << 20
+
+// rosterPart is what one stretch of a roster file read as: its accepted
+// providers (compactly) and everything the report needs, in file order.
+// Duplicates are found across the whole file afterwards.
+type rosterPart struct {
+	line     int // the part's first line
+	data     []byte
+	rows     int // data rows, bad ones included
+	bad      int // rows with errors
+	b        *adequacy.RosterBuilder
+	lines    []int32    // by provider: its line
+	keys     []rowKey   // by provider: what makes it a duplicate
+	errs     []RowError // the bad rows' errors, in line order
+	warns    []RowError // the providers' warnings, in line order
+	warnOf   []int32    // by warning: its provider
+	unplaced []int32    // providers in no county
+}
+
+// rowKey is a provider's NPI, discipline and location to the micro-degree:
+// two accepted rows with the same key are duplicates. An accepted row's NPI
+// is ten digits, so its number stands for its text.
+type rowKey struct {
+	npi      uint64
+	lat, lon int64
+	d        adequacy.Discipline
+}
+
+func keyOf(p *adequacy.Provider) rowKey {
+	n, _ := strconv.ParseUint(p.NPI, 10, 64)
+	return rowKey{n, int64(math.Round(p.Location.Lat * 1e6)), int64(math.Round(p.Location.Lon * 1e6)), p.Discipline}
+}
+
+// readRosterParallel reads a roster file on every processor, as the
+// sequential reader (RosterReader) would, row for row: the same
+// providers, errors, warnings and report. A reader goroutine cuts the
+// stream into chunks at line ends, hashing it as it goes; workers parse
+// the chunks into compact parts; duplicates are found across the parts by
+// sorting their keys; the parts are joined in file order. From the first
+// chunk holding a quote on, the file is read by the CSV reader, which
+// understands quoting.
+func readRosterParallel(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary) (*adequacy.RosterBuilder, *RosterReport, error) {
+	h := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(r, h), 1<<20)
+	// The header is the first line that is not blank, as for the CSV
+	// reader; the CSV reader reads it (with any blank lines before it, so
+	// that its line numbers are the file's).
+	var consumed bytes.Buffer
+	head, headLine := "", 0
+	for {
+		ln, err := br.ReadString('\n')
+		consumed.WriteString(ln)
+		headLine++
+		if strings.TrimRight(ln, "\r\n") != "" {
+			head = ln
+			break
+		}
+		if err != nil {
+			break
+		}
+	}
+	if strings.Contains(head, "\"") || head == "" {
+		// A quoted header (or none): the CSV reader reads all of it.
+		return readRosterSequential(io.MultiReader(&consumed, br), opts, v, h)
+	}
+	hrr, err := newRowReader(bytes.NewReader(consumed.Bytes()), rosterColumns, []string{"npi", "discipline", "lat", "lon"})
+	if err != nil {
+		return nil, nil, err
+	}
+	var parts []*rosterPart
+	var tail io.Reader // set when quoting hands the rest to the CSV reader
+	tailLine := 0
+	var readErr error
+	work := make(chan *rosterPart, 2)
+	// The reader alone writes parts, tail, tailLine and readErr, before it
+	// closes work; the workers return only after that.
+	go func() {
+		defer close(work)
+		line := headLine + 1
+		size := 64 << 10 // chunks grow to rosterChunkBytes: small files stay cheap
+		for {
+			buf := make([]byte, size)
+			size = min(2*size, rosterChunkBytes)
+			n, err := io.ReadFull(br, buf)
+			buf = buf[:n]
+			if n > 0 && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				rest, rerr := br.ReadBytes('\n') // finish the last line
+				buf = append(buf, rest...)
+				if rerr != nil && !errors.Is(rerr, io.EOF) {
+					err = rerr
+				}
+			}
+			if bytes.IndexByte(buf, '"') >= 0 {
+				tail, tailLine = io.MultiReader(bytes.NewReader(buf), br), line
+				return
+			}
+			if len(buf) > 0 {
+				p := &rosterPart{line: line, data: buf}
+				parts = append(parts, p)
+				work <- p
+				line += bytes.Count(buf, []byte{'\n'})
+				if buf[len(buf)-1] != '\n' {
+					line++
+				}
+			}
+			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+					readErr = err
+				}
+				return
+			}
+		}
+	}()
+	workers := par.Workers(0)
+	par.For(workers, workers, func(int, int) {
+		rd := newRowParser(&rowReader{cols: hrr.cols, header: hrr.header}, opts.Counties, v)
+		for p := range work {
+			rd.parseChunk(p)
+			p.data = nil
+		}
+	})
+	if readErr != nil {
+		return nil, nil, readErr
+	}
+	if tail != nil {
+		// A header row lets the CSV reader count lines and columns as usual.
+		trr, err := newRowReader(io.MultiReader(strings.NewReader(strings.Join(hrr.header, ",")+"\n"), tail), rosterColumns, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := &rosterPart{line: tailLine}
+		if err := newRowParser(trr, opts.Counties, v).parseCSV(p, tailLine-2); err != nil {
+			return nil, nil, err
+		}
+		parts = append(parts, p)
+	}
+	b, rep, err := joinParts(parts, hrr.colName("npi"))
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return b, rep, nil
+}
+
+// readRosterSequential reads a whole roster with the CSV reader into one
+// part; h hashes the file as r is read.
+func readRosterSequential(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary, h hash.Hash) (*adequacy.RosterBuilder, *RosterReport, error) {
+	rr, err := newRowReader(r, rosterColumns, []string{"npi", "discipline", "lat", "lon"})
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &rosterPart{}
+	if err := newRowParser(rr, opts.Counties, v).parseCSV(p, 0); err != nil {
+		return nil, nil, err
+	}
+	b, rep, err := joinParts([]*rosterPart{p}, rr.colName("npi"))
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return b, rep, nil
+}
+
+// parseChunk parses whole lines without quoting, as the CSV reader would
+// (blank lines skipped, a carriage return before a line feed dropped).
+func (rd *RosterReader) parseChunk(p *rosterPart) {
+	p.b = adequacy.NewRosterBuilder(len(p.data) / 100)
+	rr := rd.rr
+	s := string(p.data)
+	line := p.line
+	for len(s) > 0 {
+		end := strings.IndexByte(s, '\n')
+		var ln string
+		if end < 0 {
+			ln, s = s, ""
+		} else {
+			ln, s = s[:end], s[end+1:]
+		}
+		ln = strings.TrimSuffix(ln, "\r")
+		rr.line = line
+		line++
+		if ln == "" {
+			continue
+		}
+		p.rows++
+		rr.rec = splitFields(rr.rec[:0], ln)
+		if len(rr.rec) != len(rr.header) {
+			p.bad++
+			p.errs = append(p.errs, RowError{Line: rr.line, Reason: fmt.Sprintf("row has %d fields, the header has %d", len(rr.rec), len(rr.header))})
+			continue
+		}
+		rd.parseRow(p)
+	}
+}
+
+// splitFields cuts a line at commas into dst.
+func splitFields(dst []string, ln string) []string {
+	for {
+		i := strings.IndexByte(ln, ',')
+		if i < 0 {
+			return append(dst, ln)
+		}
+		dst = append(dst, ln[:i])
+		ln = ln[i+1:]
+	}
+}
+
+// parseCSV parses rows with the CSV reader, adding shift to its line
+// numbers.
+func (rd *RosterReader) parseCSV(p *rosterPart, shift int) error {
+	p.b = adequacy.NewRosterBuilder(0)
+	for {
+		rowErr, err := rd.rr.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p.rows++
+		rd.rr.line += shift
+		if rowErr != nil {
+			rowErr.Line += shift
+			p.bad++
+			p.errs = append(p.errs, *rowErr)
+			continue
+		}
+		rd.parseRow(p)
+	}
+}
+
+// parseRow parses the current row into p.
+func (rd *RosterReader) parseRow(p *rosterPart) {
+	pr, errs, warns := rd.parseProvider()
+	if len(errs) > 0 {
+		p.bad++
+		p.errs = append(p.errs, errs...)
+		return
+	}
+	i := int32(p.b.Len())
+	if err := p.b.Add(&pr); err != nil {
+		p.bad++
+		p.errs = append(p.errs, RowError{Line: rd.rr.line, Key: pr.NPI, Reason: err.Error()})
+		return
+	}
+	p.lines = append(p.lines, int32(rd.rr.line))
+	p.keys = append(p.keys, keyOf(&pr))
+	if pr.CountyFIPS == "" && rd.counties != nil {
+		p.unplaced = append(p.unplaced, i)
+	}
+	for _, w := range warns {
+		p.warns = append(p.warns, w)
+		p.warnOf = append(p.warnOf, i)
+	}
+}
+
+// joinParts finds the duplicates across the parts — a row with the NPI,
+// discipline and location of an earlier accepted row is bad, "duplicate
+// of" that row — and joins the rest in file order, with the report the
+// sequential reader would give (but its SHA-256).
+func joinParts(parts []*rosterPart, npiCol string) (*adequacy.RosterBuilder, *RosterReport, error) {
+	total := 0
+	for _, p := range parts {
+		total += len(p.keys)
+	}
+	type keyed struct {
+		h uint64
+		i int32
+	}
+	keys := make([]rowKey, 0, total)
+	lines := make([]int32, 0, total)
+	for _, p := range parts {
+		keys = append(keys, p.keys...)
+		lines = append(lines, p.lines...)
+	}
+	order := make([]keyed, total)
+	seed := maphash.MakeSeed()
+	par.Chunks(total, 1<<16, 0, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			order[i] = keyed{maphash.Comparable(seed, keys[i]), int32(i)}
+		}
+	})
+	slices.SortFunc(order, func(a, b keyed) int {
+		if c := cmp.Compare(a.h, b.h); c != 0 {
+			return c
+		}
+		x, y := &keys[a.i], &keys[b.i]
+		if c := cmp.Compare(x.npi, y.npi); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.lat, y.lat); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.lon, y.lon); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.d, y.d); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	dupOf := make([]int32, total) // the line a duplicate repeats; 0 for none
+	var dupErrs []RowError
+	for a := 0; a < len(order); {
+		b := a + 1
+		for b < len(order) && keys[order[b].i] == keys[order[a].i] {
+			first, later := order[a].i, order[b].i
+			dupOf[later] = lines[first]
+			npi := fmt.Sprintf("%010d", keys[later].npi)
+			dupErrs = append(dupErrs, RowError{Line: int(lines[later]), Key: npi, Column: npiCol, Value: npi,
+				Reason: fmt.Sprintf("duplicate of line %d: same NPI, discipline and location", lines[first])})
+			b++
+		}
+		a = b
+	}
+	rep := &RosterReport{}
+	out := adequacy.NewRosterBuilder(0)
+	out.Grow(total-len(dupErrs), 0)
+	base := 0
+	var errs []RowError
+	for _, p := range parts {
+		rep.Rows += p.rows
+		rep.Bad += p.bad
+		errs = append(errs, p.errs...)
+		dup := dupOf[base : base+len(p.keys)]
+		for k, i := range p.warnOf {
+			if dup[i] == 0 {
+				rep.WarningCount++
+				if len(rep.Warnings) < MaxRosterWarnings {
+					rep.Warnings = append(rep.Warnings, p.warns[k])
+				}
+			}
+		}
+		for _, i := range p.unplaced {
+			if dup[i] == 0 {
+				rep.Unplaced++
+				if len(rep.UnplacedLines) < MaxListedUnplaced {
+					rep.UnplacedLines = append(rep.UnplacedLines, int(p.lines[i]))
+				}
+			}
+		}
+		if err := out.Append(p.b, func(i int) bool { return dup[i] == 0 }); err != nil {
+			return nil, nil, err
+		}
+		base += len(p.keys)
+	}
+	if len(dupErrs) > 0 {
+		errs = append(errs, dupErrs...)
+		sortRowErrors(errs)
+	}
+	rep.Errors = errs
+	rep.Bad += len(dupErrs)
+	rep.Accepted = out.Len()
+	return out, rep, nil
+}

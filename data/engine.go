@@ -125,8 +125,9 @@ func SampleMembers() ([]byte, error) { return assets.ReadFile("assets/sample/mem
 // ErrEmptyRoster.
 // Codes of the designations and services columns resolve in v (nil: the
 // embedded vocabulary).
+// The roster is compact (RosterOptions.Compact).
 func ReadRosterFile(path string, maxBadRows int, v *adequacy.Vocabulary) (*adequacy.Roster, *RosterReport, error) {
-	return readRosterFile(path, RosterOptions{MaxBadRows: maxBadRows, Vocabulary: v})
+	return readRosterFile(path, RosterOptions{MaxBadRows: maxBadRows, Vocabulary: v, Compact: true})
 }
 
 // ReadCandidatesFile reads a roster-shaped CSV of recruitment candidates

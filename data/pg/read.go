@@ -31,7 +31,19 @@ import (
 // state, ZIP, county) and lists (networks, designations, services) shared
 // rather than allocated per row.
 func ReadRoster(ctx context.Context, pool *pgxpool.Pool, id int64) (*adequacy.Roster, error) {
-	r, _, err := readRoster(ctx, pool, id)
+	r, _, err := readRoster(ctx, pool, id, false)
+	if err != nil {
+		return nil, fmt.Errorf("read roster version %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// ReadRosterCompact is ReadRoster returning the roster compactly
+// (adequacy.Roster.Compact), built as the rows arrive: what a server
+// serves, with about half the memory of the providers as values at the
+// peak of a reload.
+func ReadRosterCompact(ctx context.Context, pool *pgxpool.Pool, id int64) (*adequacy.Roster, error) {
+	r, _, err := readRoster(ctx, pool, id, true)
 	if err != nil {
 		return nil, fmt.Errorf("read roster version %d: %w", id, err)
 	}
@@ -45,7 +57,7 @@ func Current(ctx context.Context, pool *pgxpool.Pool) (*adequacy.Roster, *Versio
 	if err != nil {
 		return nil, nil, fmt.Errorf("read current roster: %w", err)
 	}
-	r, v, err := readRoster(ctx, pool, cur.ID)
+	r, v, err := readRoster(ctx, pool, cur.ID, false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read current roster (version %d): %w", cur.ID, err)
 	}
@@ -58,7 +70,7 @@ const readColumns = `row_no, npi, discipline, name, lat, lon, address1, address2
 
 const numReadColumns = 20
 
-func readRoster(ctx context.Context, pool *pgxpool.Pool, id int64) (*adequacy.Roster, *Version, error) {
+func readRoster(ctx context.Context, pool *pgxpool.Pool, id int64, compact bool) (*adequacy.Roster, *Version, error) {
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
 	if err != nil {
 		return nil, nil, err
@@ -81,28 +93,86 @@ func readRoster(ctx context.Context, pool *pgxpool.Pool, id int64) (*adequacy.Ro
 		return nil, v, retiredIfGone(err, id)
 	}
 	defer rows.Close()
-	ps := make([]adequacy.Provider, v.Providers)
+	read := readValues
+	if compact {
+		read = readCompact
+	}
+	r, n, err := read(rows, v.Providers)
+	if err != nil {
+		return nil, v, retiredIfGone(err, id)
+	}
+	if n != v.Providers {
+		return nil, v, fmt.Errorf("version %d has %d provider rows, its record says %d", id, n, v.Providers)
+	}
+	if err := r.Stats().Servable(); err != nil {
+		// Refused for itself: a server never retries it (VersionFinal).
+		return nil, v, adequacy.NewVersionError(adequacy.VersionNotServable, err)
+	}
+	r.Version, r.Source, r.LoadedAt = Label(id), v.Source, time.Now().UTC()
+	return r, v, nil
+}
+
+// readValues decodes the rows into providers as values, each at its
+// row_no: unique (the primary key) and in range (checked), so as many
+// rows as the record says fill every slot. n is the rows read.
+func readValues(rows pgx.Rows, count int) (r *adequacy.Roster, n int, err error) {
+	ps := make([]adequacy.Provider, count)
 	dec := newDecoder(rows.FieldDescriptions())
-	n := 0
 	for rows.Next() {
-		if err := dec.provider(ps, rows.RawValues()); err != nil {
-			return nil, v, fmt.Errorf("row %d: %w", n, err)
+		rowNo, err := dec.rowNo(rows.RawValues(), count)
+		if err == nil {
+			err = dec.provider(&ps[rowNo], rows.RawValues())
+		}
+		if err != nil {
+			return nil, n, fmt.Errorf("row %d: %w", n, err)
 		}
 		n++
 	}
 	if err := rows.Err(); err != nil {
-		return nil, v, retiredIfGone(err, id)
+		return nil, n, err
 	}
-	// row_no is unique (the primary key) and in range (checked), so n
-	// rows fill every slot.
-	if n != len(ps) {
-		return nil, v, fmt.Errorf("version %d has %d provider rows, its record says %d", id, n, len(ps))
+	return &adequacy.Roster{Providers: ps}, n, nil
+}
+
+// readCompact decodes the rows into a compact roster, putting them in
+// row_no order (rows usually arrive in it).
+func readCompact(rows pgx.Rows, count int) (r *adequacy.Roster, n int, err error) {
+	b := adequacy.NewRosterBuilder(count)
+	dec := newDecoder(rows.FieldDescriptions())
+	order := make([]int32, count) // row_no → arrival
+	seen := make([]bool, count)
+	inOrder := true
+	var p adequacy.Provider
+	for rows.Next() {
+		rowNo, err := dec.rowNo(rows.RawValues(), count)
+		if err == nil && seen[rowNo] {
+			err = fmt.Errorf("row_no %d repeated", rowNo)
+		}
+		if err == nil {
+			err = dec.provider(&p, rows.RawValues())
+		}
+		if err == nil {
+			err = b.Add(&p)
+		}
+		if err != nil {
+			return nil, n, fmt.Errorf("row %d: %w", n, err)
+		}
+		seen[rowNo], order[rowNo] = true, int32(n)
+		inOrder = inOrder && int(rowNo) == n
+		n++
 	}
-	if err := adequacy.CountProviders(ps).Servable(); err != nil {
-		// Refused for itself: a server never retries it (VersionFinal).
-		return nil, v, adequacy.NewVersionError(adequacy.VersionNotServable, err)
+	if err := rows.Err(); err != nil {
+		return nil, n, err
 	}
-	return &adequacy.Roster{Version: Label(id), Source: v.Source, LoadedAt: time.Now().UTC(), Providers: ps}, v, nil
+	if n != count {
+		return nil, n, nil // the caller reports the count
+	}
+	if !inOrder {
+		if err := b.Reorder(order); err != nil {
+			return nil, n, err
+		}
+	}
+	return b.Roster("", "", time.Time{}), n, nil
 }
 
 // retiredIfGone maps "no such table" to ErrRetired: retention dropped the
@@ -143,18 +213,25 @@ func newDecoder(fds []pgconn.FieldDescription) *decoder {
 	return d
 }
 
-func (d *decoder) provider(ps []adequacy.Provider, v [][]byte) error {
+// rowNo is a row's row_no, checked to be in [0, count).
+func (d *decoder) rowNo(v [][]byte, count int) (int32, error) {
 	if len(v) != numReadColumns {
-		return fmt.Errorf("got %d columns, want %d", len(v), numReadColumns)
+		return 0, fmt.Errorf("got %d columns, want %d", len(v), numReadColumns)
 	}
 	rowNo, err := d.int4(0, v[0])
 	if err != nil {
-		return fmt.Errorf("row_no: %w", err)
+		return 0, fmt.Errorf("row_no: %w", err)
 	}
-	if rowNo < 0 || int(rowNo) >= len(ps) {
-		return fmt.Errorf("row_no %d out of range [0, %d)", rowNo, len(ps))
+	if rowNo < 0 || int(rowNo) >= count {
+		return 0, fmt.Errorf("row_no %d out of range [0, %d)", rowNo, count)
 	}
-	p := &ps[rowNo]
+	return rowNo, nil
+}
+
+// provider decodes a row (whose row_no rowNo checked) into p, every
+// field set.
+func (d *decoder) provider(p *adequacy.Provider, v [][]byte) error {
+	var err error
 	p.NPI = string(v[1])
 	disc, ok := d.discs[string(v[2])]
 	if !ok {

@@ -63,7 +63,7 @@ func (s *Source) Read(ctx context.Context, v serving.VersionInfo) (*adequacy.Ros
 	if err != nil {
 		return nil, err
 	}
-	return pg.ReadRoster(ctx, s.Pool, id)
+	return pg.ReadRosterCompact(ctx, s.Pool, id)
 }
 
 // Published implements serving.VersionSource.

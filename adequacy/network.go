@@ -145,6 +145,13 @@ func NewNetwork(r *Roster, v *Vocabulary) (*Network, error) {
 			}
 		}
 	}
+	// Each distinct list's network bits, once.
+	listBits := make([]uint64, len(t.lists))
+	for id, seen := range seenList {
+		if seen {
+			listBits[id] = n.networkBits(t.lists[id])
+		}
+	}
 	n.stats.Total = len(t.recs)
 	var members [numDisciplines][]int32
 	for i := range t.recs {
@@ -187,7 +194,7 @@ func NewNetwork(r *Roster, v *Vocabulary) (*Network, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n.disc[d], errs[d] = n.buildDisc(members[d])
+			n.disc[d], errs[d] = n.buildDisc(members[d], listBits)
 		}()
 	}
 	wg.Wait()
@@ -207,7 +214,9 @@ func NewNetwork(r *Roster, v *Vocabulary) (*Network, error) {
 	return n, nil
 }
 
-func (n *Network) buildDisc(ids []int32) (discNet, error) {
+// buildDisc indexes one discipline's participating providers; listBits
+// are each list's network bits.
+func (n *Network) buildDisc(ids []int32, listBits []uint64) (discNet, error) {
 	t := n.tab
 	// Spatial order makes the index's IDs our order: cache-friendly.
 	type keyed struct {
@@ -230,13 +239,23 @@ func (n *Network) buildDisc(ids []int32) (discNet, error) {
 	pts := make([]geo.Point, len(ids))
 	tags := make([]geo.Tag, len(ids))
 	offers := make([]ServiceSet, len(ids))
+	// The services offered depend on the discipline (one here) and the
+	// two lists: worked out once per pair of lists.
+	offered := map[[2]uint32]ServiceSet{}
 	for k, i := range ids {
 		rec := &t.recs[i]
 		pts[k] = rec.loc
 		tags[k] = rec.tag()
-		offers[k] = n.offers(int(i))
+		if lists := [2]uint32{rec.lists[lDesignations], rec.lists[lServices]}; lists != [2]uint32{} {
+			set, ok := offered[lists]
+			if !ok {
+				set = n.offers(int(i))
+				offered[lists] = set
+			}
+			offers[k] = set
+		}
 		tags[k].Sets[setServices] = uint64(offers[k])
-		tags[k].Sets[setNetworks] = n.networkBits(t.list(int(i), lNetworks))
+		tags[k].Sets[setNetworks] = listBits[rec.lists[lNetworks]]
 	}
 	ix, err := geo.NewIndex(pts, tags)
 	if err != nil {

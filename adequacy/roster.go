@@ -269,6 +269,9 @@ func NewRosterBuilder(n int) *RosterBuilder {
 // Len is the number of providers added.
 func (b *RosterBuilder) Len() int { return len(b.recs) }
 
+// TextLen is the bytes of text the providers added hold.
+func (b *RosterBuilder) TextLen() int { return b.text.Len() }
+
 // Add appends a provider, copying its strings; its lists are stored once
 // per distinct list.
 func (b *RosterBuilder) Add(p *Provider) error {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"hash/maphash"
 	"io"
 	"math"
 	"slices"
@@ -188,7 +187,8 @@ func readRosterSequential(r io.Reader, opts RosterOptions, v *adequacy.Vocabular
 // parseChunk parses whole lines without quoting, as the CSV reader would
 // (blank lines skipped, a carriage return before a line feed dropped).
 func (rd *RosterReader) parseChunk(p *rosterPart) {
-	p.b = adequacy.NewRosterBuilder(len(p.data) / 100)
+	p.b = adequacy.NewRosterBuilder(0)
+	p.b.Grow(len(p.data)/64, len(p.data)/2) // rows of 64 bytes or more, half of them text
 	rr := rd.rr
 	s := string(p.data)
 	line := p.line
@@ -287,59 +287,26 @@ func joinParts(parts []*rosterPart, npiCol string) (*adequacy.RosterBuilder, *Ro
 	for _, p := range parts {
 		total += len(p.keys)
 	}
-	type keyed struct {
-		h uint64
-		i int32
-	}
 	keys := make([]rowKey, 0, total)
 	lines := make([]int32, 0, total)
+	text := 0
 	for _, p := range parts {
 		keys = append(keys, p.keys...)
 		lines = append(lines, p.lines...)
+		text += p.b.TextLen()
 	}
-	order := make([]keyed, total)
-	seed := maphash.MakeSeed()
-	par.Chunks(total, 1<<16, 0, func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			order[i] = keyed{maphash.Comparable(seed, keys[i]), int32(i)}
-		}
-	})
-	slices.SortFunc(order, func(a, b keyed) int {
-		if c := cmp.Compare(a.h, b.h); c != 0 {
-			return c
-		}
-		x, y := &keys[a.i], &keys[b.i]
-		if c := cmp.Compare(x.npi, y.npi); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.lat, y.lat); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.lon, y.lon); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.d, y.d); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.i, b.i)
-	})
-	dupOf := make([]int32, total) // the line a duplicate repeats; 0 for none
+	dupOf := duplicates(keys, lines) // the line a duplicate repeats; 0 for none
 	var dupErrs []RowError
-	for a := 0; a < len(order); {
-		b := a + 1
-		for b < len(order) && keys[order[b].i] == keys[order[a].i] {
-			first, later := order[a].i, order[b].i
-			dupOf[later] = lines[first]
-			npi := fmt.Sprintf("%010d", keys[later].npi)
-			dupErrs = append(dupErrs, RowError{Line: int(lines[later]), Key: npi, Column: npiCol, Value: npi,
-				Reason: fmt.Sprintf("duplicate of line %d: same NPI, discipline and location", lines[first])})
-			b++
+	for i, first := range dupOf {
+		if first != 0 {
+			npi := fmt.Sprintf("%010d", keys[i].npi)
+			dupErrs = append(dupErrs, RowError{Line: int(lines[i]), Key: npi, Column: npiCol, Value: npi,
+				Reason: fmt.Sprintf("duplicate of line %d: same NPI, discipline and location", first)})
 		}
-		a = b
 	}
 	rep := &RosterReport{}
 	out := adequacy.NewRosterBuilder(0)
-	out.Grow(total-len(dupErrs), 0)
+	out.Grow(total-len(dupErrs), text)
 	base := 0
 	var errs []RowError
 	for _, p := range parts {
@@ -376,4 +343,65 @@ func joinParts(parts []*rosterPart, npiCol string) (*adequacy.RosterBuilder, *Ro
 	rep.Bad += len(dupErrs)
 	rep.Accepted = out.Len()
 	return out, rep, nil
+}
+
+// duplicates returns, for each key, the line of the first key equal to
+// it, or 0 when it is the first: the keys are cut by hash into buckets,
+// sorted bucket by bucket on every processor.
+func duplicates(keys []rowKey, lines []int32) []int32 {
+	const bits = 6
+	hashes := make([]uint64, len(keys))
+	var counts [1 << bits]int
+	for i := range keys {
+		k := &keys[i]
+		h := k.npi*0x9E3779B97F4A7C15 ^ uint64(k.lat)*0xC2B2AE3D27D4EB4F ^ uint64(k.lon)*0x165667B19E3779F9 ^ uint64(k.d)
+		h ^= h >> 29
+		h *= 0xBF58476D1CE4E5B9
+		h ^= h >> 32
+		hashes[i] = h
+		counts[h>>(64-bits)]++
+	}
+	var start [1<<bits + 1]int
+	for b := range counts {
+		start[b+1] = start[b] + counts[b]
+	}
+	order := make([]int32, len(keys))
+	next := start
+	for i, h := range hashes {
+		b := h >> (64 - bits)
+		order[next[b]] = int32(i)
+		next[b]++
+	}
+	dupOf := make([]int32, len(keys))
+	par.For(1<<bits, 0, func(_, b int) {
+		bucket := order[start[b]:start[b+1]]
+		slices.SortFunc(bucket, func(x, y int32) int {
+			if c := cmp.Compare(hashes[x], hashes[y]); c != 0 {
+				return c
+			}
+			kx, ky := &keys[x], &keys[y]
+			if c := cmp.Compare(kx.npi, ky.npi); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(kx.lat, ky.lat); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(kx.lon, ky.lon); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(kx.d, ky.d); c != 0 {
+				return c
+			}
+			return cmp.Compare(x, y)
+		})
+		for a := 0; a < len(bucket); {
+			c := a + 1
+			for c < len(bucket) && keys[bucket[c]] == keys[bucket[a]] {
+				dupOf[bucket[c]] = lines[bucket[a]]
+				c++
+			}
+			a = c
+		}
+	})
+	return dupOf
 }

@@ -140,7 +140,7 @@ type RosterReader struct {
 	counties *geo.CountyMap
 	vocab    *adequacy.Vocabulary
 	lists    *lists
-	oneNet   bool                 // the networks column is headed "network": one id per row
+	oneNet   bool               // the networks column is headed "network": one id per row
 	col      [numRosterCols]int // each column's position in a row; -1 when absent
 	seen     map[dupKey]int
 	Report   RosterReport // running totals

@@ -110,7 +110,7 @@ type Replays struct {
 
 type replayEntry struct {
 	label   string
-	engine  *adequacy.Engine // the base engine with the version's network
+	network *adequacy.Network // the version's, indexed under the base engine's vocabulary
 	checked time.Time
 }
 
@@ -176,9 +176,9 @@ func (r *Replays) rosterEngine(ctx context.Context, version string) (*adequacy.E
 		r.m.lookup("serving")
 		return live, nil
 	}
-	if e := r.cached(ctx, version); e != nil {
+	if n := r.cached(ctx, version); n != nil {
 		r.m.lookup("cached")
-		return e, nil
+		return r.h.Base().WithNetwork(n), nil
 	}
 	if r.src == nil {
 		r.m.lookup("refused")
@@ -193,16 +193,22 @@ func (r *Replays) rosterEngine(ctx context.Context, version string) (*adequacy.E
 		r.m.lookup("serving")
 		return live, nil
 	}
-	if e := r.cached(ctx, v.Label); e != nil { // named as "42", cached as "pg:42"
+	if n := r.cached(ctx, v.Label); n != nil { // named as "42", cached as "pg:42"
 		r.m.lookup("cached")
-		return e, nil
+		return r.h.Base().WithNetwork(n), nil
 	}
-	return r.read(ctx, version, v)
+	n, err := r.read(ctx, version, v)
+	if err != nil {
+		return nil, err
+	}
+	// The base engine of now: its profiles and the plans it serves (which
+	// a plans publish replaces) with the past network.
+	return r.h.Base().WithNetwork(n), nil
 }
 
-// cached returns the cached engine of label, moved to the front, after
+// cached returns the cached network of label, moved to the front, after
 // looking the version up again if its last check is older than Recheck.
-func (r *Replays) cached(ctx context.Context, label string) *adequacy.Engine {
+func (r *Replays) cached(ctx context.Context, label string) *adequacy.Network {
 	r.mu.Lock()
 	el, ok := r.byLabel[label]
 	if !ok {
@@ -214,7 +220,7 @@ func (r *Replays) cached(ctx context.Context, label string) *adequacy.Engine {
 	stale := r.src != nil && r.cfg.Now().Sub(ent.checked) > r.cfg.Recheck
 	r.mu.Unlock()
 	if !stale {
-		return ent.engine
+		return ent.network
 	}
 	_, err := r.src.Lookup(ctx, label)
 	switch {
@@ -231,21 +237,21 @@ func (r *Replays) cached(ctx context.Context, label string) *adequacy.Engine {
 		// changed, and it was servable Recheck ago.
 		r.log.Warn("replay: could not recheck a cached roster version; serving it from memory", slog.String("roster_version", label), slog.String("error", err.Error()))
 	}
-	return ent.engine
+	return ent.network
 }
 
 // read reads and indexes version v, one read at a time; a replay that
 // waited for another read of the same version takes its result.
-func (r *Replays) read(ctx context.Context, named string, v VersionInfo) (*adequacy.Engine, error) {
+func (r *Replays) read(ctx context.Context, named string, v VersionInfo) (*adequacy.Network, error) {
 	select {
 	case r.build <- struct{}{}:
 	case <-ctx.Done():
 		return nil, &ReplayError{What: "roster", Version: named, Err: ctx.Err()}
 	}
 	defer func() { <-r.build }()
-	if e := r.cached(ctx, v.Label); e != nil {
+	if n := r.cached(ctx, v.Label); n != nil {
 		r.m.lookup("cached")
-		return e, nil
+		return n, nil
 	}
 	start := time.Now()
 	ros, err := r.src.Read(ctx, v)
@@ -254,8 +260,7 @@ func (r *Replays) read(ctx context.Context, named string, v VersionInfo) (*adequ
 	}
 	var n *adequacy.Network
 	if err == nil {
-		base := r.h.Base()
-		if n, err = base.NewNetwork(ros); err != nil {
+		if n, err = r.h.Base().NewNetwork(ros); err != nil {
 			err = adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("roster %s: %w", v.Label, err))
 		}
 	}
@@ -266,13 +271,12 @@ func (r *Replays) read(ctx context.Context, named string, v VersionInfo) (*adequ
 	took := time.Since(start)
 	r.m.lookup("read")
 	r.m.readSeconds.Observe(took.Seconds())
-	eng := r.h.Base().WithNetwork(n)
 	r.log.Info("replay: roster version read", slog.String("roster_version", v.Label), slog.Int("providers", len(ros.Providers)),
 		slog.Duration("took", took.Round(time.Millisecond)))
 	if r.cfg.Versions > 0 {
-		r.insert(&replayEntry{label: v.Label, engine: eng, checked: r.cfg.Now()})
+		r.insert(&replayEntry{label: v.Label, network: n, checked: r.cfg.Now()})
 	}
-	return eng, nil
+	return n, nil
 }
 
 func (r *Replays) insert(ent *replayEntry) {
@@ -315,7 +319,7 @@ func (r *Replays) cachedProviders() (versions, providers int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for el := r.lru.Front(); el != nil; el = el.Next() {
-		providers += el.Value.(*replayEntry).engine.Network.Stats().Total
+		providers += el.Value.(*replayEntry).network.Stats().Total
 	}
 	return r.lru.Len(), providers
 }

@@ -74,6 +74,19 @@ func TestReplaysReadOnceThenCached(t *testing.T) {
 	if live, _ := h.Engine().Decide(replayReq); reflect.DeepEqual(live[0].Nearest, oracle(t, "v2", thinned())[0].Nearest) {
 		t.Error("the thinned version answers as the serving one: the test proves nothing")
 	}
+	// A plans publish reaches cached versions too: "" is the served registry.
+	plans, err := adequacy.NewPlans("pg:3", "plans.yaml", []adequacy.Plan{{ID: "p", Name: "P", ProductLine: adequacy.OtherProduct,
+		Profile: "cms-ma", Networks: []string{"ACME-MA"}}}, baseEngine(t).Profiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.SetPlans(plans)
+	if eng, err := rp.Engine(t.Context(), "v2", ""); err != nil || eng.Plans != plans || src.reads != 1 {
+		t.Errorf("after a plans publish: plans %v, %v, %d reads", eng.Plans, err, src.reads)
+	}
+	if eng, err := rp.Engine(t.Context(), "v2", "pg:3"); err != nil || eng.Plans != plans {
+		t.Errorf("naming the served plans version: %v", err)
+	}
 }
 
 // oracle decides replayReq with an engine built from roster r directly.

@@ -20,7 +20,7 @@ DEPLOY_TOOLS  := $(shell $(GO) env GOPATH)/tools/kubectl-validate@$(KUBECTL_VALI
 
 BIN := bin
 
-.PHONY: all build run check test test-short bench lint fmt vet tools fuzz clean proto proto-check proto-lint proto-plugins proto-include deploy-check deploy-tools
+.PHONY: all build run check test test-short bench lint fmt vet tools fuzz clean proto proto-check proto-lint proto-plugins proto-include examples deploy-check deploy-tools
 
 all: build
 
@@ -121,6 +121,11 @@ proto-check: proto-plugins proto-lint
 	for f in $$(cat "$$tmp/want.list"); do \
 	  diff -u -I '^// 	protoc ' "proto/$$f" "$$tmp/$$f" || { echo "proto-check: proto/$$f is out of date: run make proto"; exit 1; }; \
 	done && echo "proto-check: generated code is up to date"
+
+## examples: what the example clients need to run (docs/clients.md): the Python modules, generated into examples/python/gen, and the pinned npm packages of examples/node
+examples:
+	examples/python/generate.sh
+	cd examples/node && npm ci --no-audit --no-fund --loglevel=error
 
 # deploy-tools: kubectl-validate at the pinned version (a large build: the
 # first install takes minutes; later ones find it in place).

@@ -67,6 +67,11 @@ func (d *daemon) loadFromDB(ctx context.Context) error {
 	} else if len(ids) > 0 {
 		d.log.Warn("marked abandoned roster loads failed", slog.Any("versions", ids))
 	}
+	if d.cfg.plansFile == "" {
+		if err := d.followPlans(rctx, pool); err != nil {
+			return err
+		}
+	}
 	rcfg := d.cfg.db.reloadConfig(d.loc)
 	rcfg.Logger = d.log
 	rl := serving.NewReloader(d.srv.Roster(), &pgsource.Source{Pool: pool}, rcfg)

@@ -74,8 +74,13 @@ func (d *daemon) loadFromDB(ctx context.Context) error {
 	}
 	rcfg := d.cfg.db.reloadConfig(d.loc)
 	rcfg.Logger = d.log
-	rl := serving.NewReloader(d.srv.Roster(), &pgsource.Source{Pool: pool}, rcfg)
+	src := &pgsource.Source{Pool: pool}
+	rl := serving.NewReloader(d.srv.Roster(), src, rcfg)
 	if err := d.srv.SetReloader(rl); err != nil {
+		return err
+	}
+	// Replays read past versions from the same database on demand.
+	if err := d.srv.SetReplays(serving.NewReplays(d.srv.Roster(), src, d.cfg.db.replayConfig(d.log))); err != nil {
 		return err
 	}
 	if err := rl.Start(ctx); err != nil {

@@ -925,7 +925,24 @@ type CheckAccessRequest struct {
 	// count, under the profile its contract mandates. Empty: every
 	// participating provider, under profile. Giving both plan and profile is
 	// an error unless they agree.
-	Plan          string `protobuf:"bytes,9,opt,name=plan,proto3" json:"plan,omitempty"`
+	Plan string `protobuf:"bytes,9,opt,name=plan,proto3" json:"plan,omitempty"`
+	// Replay (auditor or admin role; a reader gets PERMISSION_DENIED):
+	// decide against the published roster version that a past decision
+	// cites ("pg:42" or "42") instead of the serving one. The server reads
+	// it from its version store on demand and keeps the last few in memory
+	// (geoaccessd --replay-cache). A retired, failed or unknown version is
+	// refused, naming it. Requires as_of. Empty: the serving roster.
+	RosterVersion string `protobuf:"bytes,10,opt,name=roster_version,json=rosterVersion,proto3" json:"roster_version,omitempty"`
+	// Replay: the profile version to decide with (auditor or admin role),
+	// used even when a newer one is loaded. It must be in effect on as_of,
+	// or be the version that had ended most recently before it, which a
+	// decision on that day carried forward (profile_expired; see
+	// ExpiryPolicy). Requires as_of. Empty: the version in effect on as_of.
+	ProfileVersion string `protobuf:"bytes,11,opt,name=profile_version,json=profileVersion,proto3" json:"profile_version,omitempty"`
+	// Replay: the version of the plan registry to read plan from ("pg:7",
+	// from the database; or the registry the server serves), auditor or
+	// admin role. Requires as_of. Empty: the registry the server serves.
+	PlansVersion  string `protobuf:"bytes,12,opt,name=plans_version,json=plansVersion,proto3" json:"plans_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1023,6 +1040,27 @@ func (x *CheckAccessRequest) GetPlan() string {
 	return ""
 }
 
+func (x *CheckAccessRequest) GetRosterVersion() string {
+	if x != nil {
+		return x.RosterVersion
+	}
+	return ""
+}
+
+func (x *CheckAccessRequest) GetProfileVersion() string {
+	if x != nil {
+		return x.ProfileVersion
+	}
+	return ""
+}
+
+func (x *CheckAccessRequest) GetPlansVersion() string {
+	if x != nil {
+		return x.PlansVersion
+	}
+	return ""
+}
+
 // CheckAccessResponse is one decision per requested discipline, in request
 // order, with the versions they rest on.
 type CheckAccessResponse struct {
@@ -1040,7 +1078,8 @@ type CheckAccessResponse struct {
 	// True when no loaded version of the profile is in effect on as_of (the
 	// server's today, as_of not given) and profile_version, which ended on
 	// profile_effective_to, was carried forward (geoaccessd
-	// --profile-expiry carry-forward). A named as_of is never carried.
+	// --profile-expiry carry-forward). A named as_of is never carried,
+	// except by a replay naming the version carried then (profile_version).
 	ProfileExpired bool `protobuf:"varint,6,opt,name=profile_expired,json=profileExpired,proto3" json:"profile_expired,omitempty"`
 	// The applied profile version's last day, YYYY-MM-DD; empty when
 	// open-ended.
@@ -1048,7 +1087,10 @@ type CheckAccessResponse struct {
 	// The plan applied, when the request named one.
 	Plan string `protobuf:"bytes,8,opt,name=plan,proto3" json:"plan,omitempty"`
 	// The plan's networks that providers were counted from.
-	Networks      []string `protobuf:"bytes,9,rep,name=networks,proto3" json:"networks,omitempty"`
+	Networks []string `protobuf:"bytes,9,rep,name=networks,proto3" json:"networks,omitempty"`
+	// The version of the plan registry the plan was read from ("file:…",
+	// "pg:7"), when the request named a plan.
+	PlansVersion  string `protobuf:"bytes,10,opt,name=plans_version,json=plansVersion,proto3" json:"plans_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1144,6 +1186,13 @@ func (x *CheckAccessResponse) GetNetworks() []string {
 		return x.Networks
 	}
 	return nil
+}
+
+func (x *CheckAccessResponse) GetPlansVersion() string {
+	if x != nil {
+		return x.PlansVersion
+	}
+	return ""
 }
 
 // AccessDecision is the geo-access answer for one member and discipline,
@@ -1976,7 +2025,24 @@ type EvaluateNegotiationRequest struct {
 	// discipline. Empty: the discipline alone.
 	Service string `protobuf:"bytes,9,opt,name=service,proto3" json:"service,omitempty"`
 	// The member's plan: its networks and contracted profile.
-	Plan          string `protobuf:"bytes,10,opt,name=plan,proto3" json:"plan,omitempty"`
+	Plan string `protobuf:"bytes,10,opt,name=plan,proto3" json:"plan,omitempty"`
+	// Replay (auditor or admin role; a reader gets PERMISSION_DENIED):
+	// decide against the published roster version that a past decision
+	// cites ("pg:42" or "42") instead of the serving one. The server reads
+	// it from its version store on demand and keeps the last few in memory
+	// (geoaccessd --replay-cache). A retired, failed or unknown version is
+	// refused, naming it. Requires as_of. Empty: the serving roster.
+	RosterVersion string `protobuf:"bytes,11,opt,name=roster_version,json=rosterVersion,proto3" json:"roster_version,omitempty"`
+	// Replay: the profile version to decide with (auditor or admin role),
+	// used even when a newer one is loaded. It must be in effect on as_of,
+	// or be the version that had ended most recently before it, which a
+	// decision on that day carried forward (profile_expired; see
+	// ExpiryPolicy). Requires as_of. Empty: the version in effect on as_of.
+	ProfileVersion string `protobuf:"bytes,12,opt,name=profile_version,json=profileVersion,proto3" json:"profile_version,omitempty"`
+	// Replay: the version of the plan registry to read plan from ("pg:7",
+	// from the database; or the registry the server serves), auditor or
+	// admin role. Requires as_of. Empty: the registry the server serves.
+	PlansVersion  string `protobuf:"bytes,13,opt,name=plans_version,json=plansVersion,proto3" json:"plans_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2077,6 +2143,27 @@ func (x *EvaluateNegotiationRequest) GetService() string {
 func (x *EvaluateNegotiationRequest) GetPlan() string {
 	if x != nil {
 		return x.Plan
+	}
+	return ""
+}
+
+func (x *EvaluateNegotiationRequest) GetRosterVersion() string {
+	if x != nil {
+		return x.RosterVersion
+	}
+	return ""
+}
+
+func (x *EvaluateNegotiationRequest) GetProfileVersion() string {
+	if x != nil {
+		return x.ProfileVersion
+	}
+	return ""
+}
+
+func (x *EvaluateNegotiationRequest) GetPlansVersion() string {
+	if x != nil {
+		return x.PlansVersion
 	}
 	return ""
 }
@@ -2372,7 +2459,8 @@ type EvaluateNegotiationResponse struct {
 	// True when no loaded version of the profile is in effect on as_of (the
 	// server's today, as_of not given) and profile_version, which ended on
 	// profile_effective_to, was carried forward (geoaccessd
-	// --profile-expiry carry-forward). A named as_of is never carried.
+	// --profile-expiry carry-forward). A named as_of is never carried,
+	// except by a replay naming the version carried then (profile_version).
 	ProfileExpired bool `protobuf:"varint,9,opt,name=profile_expired,json=profileExpired,proto3" json:"profile_expired,omitempty"`
 	// The applied profile version's last day, YYYY-MM-DD; empty when
 	// open-ended.
@@ -2388,8 +2476,11 @@ type EvaluateNegotiationResponse struct {
 	// With a service, when the roster knows the requested provider: whether
 	// it offers the service (by declaration or designation).
 	ProviderOffersService *bool `protobuf:"varint,14,opt,name=provider_offers_service,json=providerOffersService,proto3,oneof" json:"provider_offers_service,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The version of the plan registry the plan was read from, when the
+	// request named a plan.
+	PlansVersion  string `protobuf:"bytes,15,opt,name=plans_version,json=plansVersion,proto3" json:"plans_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EvaluateNegotiationResponse) Reset() {
@@ -2518,6 +2609,13 @@ func (x *EvaluateNegotiationResponse) GetProviderOffersService() bool {
 		return *x.ProviderOffersService
 	}
 	return false
+}
+
+func (x *EvaluateNegotiationResponse) GetPlansVersion() string {
+	if x != nil {
+		return x.PlansVersion
+	}
+	return ""
 }
 
 // ListProfilesRequest has no parameters.
@@ -6368,7 +6466,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x1bgeoaccess/v1/adequacy.proto\x12\fgeoaccess.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"B\n" +
 	"\x06LatLng\x12\x1a\n" +
 	"\blatitude\x18\x01 \x01(\x01R\blatitude\x12\x1c\n" +
-	"\tlongitude\x18\x02 \x01(\x01R\tlongitude\"\xa0\x02\n" +
+	"\tlongitude\x18\x02 \x01(\x01R\tlongitude\"\x95\x03\n" +
 	"\x12CheckAccessRequest\x120\n" +
 	"\blocation\x18\x01 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x10\n" +
 	"\x03zip\x18\x02 \x01(\tR\x03zip\x12\x1f\n" +
@@ -6379,7 +6477,11 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x05as_of\x18\x06 \x01(\tR\x04asOf\x12\f\n" +
 	"\x01k\x18\a \x01(\x05R\x01k\x12\x18\n" +
 	"\aservice\x18\b \x01(\tR\aservice\x12\x12\n" +
-	"\x04plan\x18\t \x01(\tR\x04plan\"\xdb\x02\n" +
+	"\x04plan\x18\t \x01(\tR\x04plan\x12%\n" +
+	"\x0eroster_version\x18\n" +
+	" \x01(\tR\rrosterVersion\x12'\n" +
+	"\x0fprofile_version\x18\v \x01(\tR\x0eprofileVersion\x12#\n" +
+	"\rplans_version\x18\f \x01(\tR\fplansVersion\"\x80\x03\n" +
 	"\x13CheckAccessResponse\x12:\n" +
 	"\tdecisions\x18\x01 \x03(\v2\x1c.geoaccess.v1.AccessDecisionR\tdecisions\x12\x18\n" +
 	"\aprofile\x18\x02 \x01(\tR\aprofile\x12'\n" +
@@ -6389,7 +6491,9 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x0fprofile_expired\x18\x06 \x01(\bR\x0eprofileExpired\x120\n" +
 	"\x14profile_effective_to\x18\a \x01(\tR\x12profileEffectiveTo\x12\x12\n" +
 	"\x04plan\x18\b \x01(\tR\x04plan\x12\x1a\n" +
-	"\bnetworks\x18\t \x03(\tR\bnetworks\"\x8e\x05\n" +
+	"\bnetworks\x18\t \x03(\tR\bnetworks\x12#\n" +
+	"\rplans_version\x18\n" +
+	" \x01(\tR\fplansVersion\"\x8e\x05\n" +
 	"\x0eAccessDecision\x128\n" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
@@ -6471,7 +6575,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x12;\n" +
 	"\x06result\x18\x02 \x01(\v2!.geoaccess.v1.CheckAccessResponseH\x00R\x06result\x12*\n" +
 	"\x05error\x18\x03 \x01(\v2\x12.google.rpc.StatusH\x00R\x05errorB\t\n" +
-	"\aoutcome\"\x95\x03\n" +
+	"\aoutcome\"\x8a\x04\n" +
 	"\x1aEvaluateNegotiationRequest\x120\n" +
 	"\blocation\x18\x01 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x10\n" +
 	"\x03zip\x18\x02 \x01(\tR\x03zip\x12\x1f\n" +
@@ -6486,7 +6590,10 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\fattestations\x18\b \x01(\v2\x1a.geoaccess.v1.AttestationsR\fattestations\x12\x18\n" +
 	"\aservice\x18\t \x01(\tR\aservice\x12\x12\n" +
 	"\x04plan\x18\n" +
-	" \x01(\tR\x04plan\"W\n" +
+	" \x01(\tR\x04plan\x12%\n" +
+	"\x0eroster_version\x18\v \x01(\tR\rrosterVersion\x12'\n" +
+	"\x0fprofile_version\x18\f \x01(\tR\x0eprofileVersion\x12#\n" +
+	"\rplans_version\x18\r \x01(\tR\fplansVersion\"W\n" +
 	"\x11RequestedProvider\x12\x10\n" +
 	"\x03npi\x18\x01 \x01(\tR\x03npi\x120\n" +
 	"\blocation\x18\x02 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\"\xff\x05\n" +
@@ -6516,7 +6623,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\battested\x18\x04 \x01(\bH\x00R\battested\x88\x01\x01\x128\n" +
 	"\aoutcome\x18\x05 \x01(\x0e2\x1e.geoaccess.v1.CriterionOutcomeR\aoutcome\x12\x16\n" +
 	"\x06detail\x18\x06 \x01(\tR\x06detailB\v\n" +
-	"\t_attested\"\xf5\x04\n" +
+	"\t_attested\"\x9a\x05\n" +
 	"\x1bEvaluateNegotiationResponse\x12\x1c\n" +
 	"\tsupported\x18\x01 \x01(\bR\tsupported\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x123\n" +
@@ -6533,7 +6640,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x04plan\x18\v \x01(\tR\x04plan\x12\x1a\n" +
 	"\bnetworks\x18\f \x03(\tR\bnetworks\x12I\n" +
 	"\x11discipline_access\x18\r \x01(\v2\x1c.geoaccess.v1.AccessDecisionR\x10disciplineAccess\x12;\n" +
-	"\x17provider_offers_service\x18\x0e \x01(\bH\x00R\x15providerOffersService\x88\x01\x01B\x1a\n" +
+	"\x17provider_offers_service\x18\x0e \x01(\bH\x00R\x15providerOffersService\x88\x01\x01\x12#\n" +
+	"\rplans_version\x18\x0f \x01(\tR\fplansVersionB\x1a\n" +
 	"\x18_provider_offers_service\"\x15\n" +
 	"\x13ListProfilesRequest\"\xba\x01\n" +
 	"\x14ListProfilesResponse\x128\n" +

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
+	"github.com/geoaccess/geoaccess/geo"
 	"github.com/geoaccess/geoaccess/internal/server"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
@@ -30,10 +32,15 @@ import (
 var bench struct {
 	once    sync.Once
 	addr    string
-	members []member
+	members []benchMember
 }
 
-func benchServer(b *testing.B) (string, []member) {
+// benchMember is where a benchmark's member lives: no strings, so that a
+// million of them cost the garbage collector nothing to scan (the client
+// shares the process with the server).
+type benchMember struct{ lat, lon float64 }
+
+func benchServer(b *testing.B) (string, []benchMember) {
 	b.Helper()
 	bench.once.Do(func() {
 		baseEngine(b)
@@ -74,16 +81,22 @@ func serveForever(b *testing.B, srv *server.Server) string {
 	return lis.Addr().String()
 }
 
-func benchMembers(b *testing.B) []member {
-	path := os.Getenv("GEOACCESS_BENCH_MEMBERS")
-	if path == "" {
-		return sampleMembers(b)
+func benchMembers(b *testing.B) []benchMember {
+	var ms []member
+	if path := os.Getenv("GEOACCESS_BENCH_MEMBERS"); path == "" {
+		ms = sampleMembers(b)
+	} else {
+		f, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ms = parseMembers(b, f)
 	}
-	f, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
+	out := make([]benchMember, len(ms))
+	for i, m := range ms {
+		out[i] = benchMember{m.lat, m.lon}
 	}
-	return parseMembers(b, f)
+	return out
 }
 
 // callers is the number of concurrent callers, as with ghz -c 50.
@@ -159,6 +172,31 @@ func BenchmarkCheckAccessBatch(b *testing.B) {
 	streamMembers(b, client(b, addr), members)
 }
 
+// BenchmarkCheckAccessBatchAll streams b.N members with every discipline
+// (four member-disciplines each) on one stream and reports
+// member-disciplines per second: the members as the file lists them, and
+// sorted along the Hilbert curve as a plan's file sorted by place would
+// be (what GEOACCESS_BENCH_DECIDER=spatial shares its searches on).
+func BenchmarkCheckAccessBatchAll(b *testing.B) {
+	addr, members := benchServer(b)
+	c := client(b, addr)
+	type keyed struct {
+		key uint64
+		m   benchMember
+	}
+	ks := make([]keyed, len(members))
+	for i, m := range members {
+		ks[i] = keyed{geo.SpatialKey(geo.Point{Lat: m.lat, Lon: m.lon}), m}
+	}
+	slices.SortFunc(ks, func(x, y keyed) int { return cmp.Compare(x.key, y.key) })
+	sorted := make([]benchMember, len(ks))
+	for i := range ks {
+		sorted[i] = ks[i].m
+	}
+	b.Run("file-order", func(b *testing.B) { streamMembersAs(b, c, members, allDisciplines()) })
+	b.Run("spatial-order", func(b *testing.B) { streamMembersAs(b, c, sorted, allDisciplines()) })
+}
+
 // BenchmarkCheckAccessBatchBuffer streams members as
 // BenchmarkCheckAccessBatch does, through servers with the daemon's chunk
 // size and several stream byte budgets (--batch-buffer-bytes): the
@@ -188,7 +226,14 @@ func BenchmarkCheckAccessBatchBuffer(b *testing.B) {
 
 // streamMembers sends b.N members (PT) on one stream while reading the
 // answers, and reports member-disciplines per second.
-func streamMembers(b *testing.B, c pb.AdequacyServiceClient, members []member) {
+func streamMembers(b *testing.B, c pb.AdequacyServiceClient, members []benchMember) {
+	streamMembersAs(b, c, members, []pb.Discipline{pb.Discipline_DISCIPLINE_PT})
+}
+
+// streamMembersAs sends b.N members with the given disciplines on one
+// stream while reading the answers, and reports member-disciplines per
+// second.
+func streamMembersAs(b *testing.B, c pb.AdequacyServiceClient, members []benchMember, ds []pb.Discipline) {
 	b.ResetTimer()
 	start := time.Now()
 	stream, err := c.CheckAccessBatch(context.Background())
@@ -199,7 +244,7 @@ func streamMembers(b *testing.B, c pb.AdequacyServiceClient, members []member) {
 		for i := range b.N {
 			m := members[i%len(members)]
 			if err := stream.Send(&pb.CheckAccessBatchRequest{MemberRef: "m", Location: &pb.LatLng{Latitude: m.lat, Longitude: m.lon},
-				Disciplines: []pb.Discipline{pb.Discipline_DISCIPLINE_PT}, AsOf: testAsOf}); err != nil {
+				Disciplines: ds, AsOf: testAsOf}); err != nil {
 				b.Error(err)
 				return
 			}
@@ -218,7 +263,7 @@ func streamMembers(b *testing.B, c pb.AdequacyServiceClient, members []member) {
 		if a.GetError() != nil {
 			b.Fatal(a.GetError())
 		}
-		n++
+		n += len(ds)
 	}
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "member-disciplines/s")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/geo"
+	"github.com/geoaccess/geoaccess/internal/memtest"
 	"github.com/geoaccess/geoaccess/internal/server"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
@@ -232,10 +233,12 @@ func streamMembers(b *testing.B, c pb.AdequacyServiceClient, members []benchMemb
 
 // streamMembersAs sends b.N members with the given disciplines on one
 // stream while reading the answers, and reports member-disciplines per
-// second.
+// second and the process's CPU time (client and server) per
+// member-discipline, the steadier figure on a shared machine.
 func streamMembersAs(b *testing.B, c pb.AdequacyServiceClient, members []benchMember, ds []pb.Discipline) {
 	b.ResetTimer()
 	start := time.Now()
+	cpu := memtest.CPUTime()
 	stream, err := c.CheckAccessBatch(context.Background())
 	if err != nil {
 		b.Fatal(err)
@@ -266,4 +269,5 @@ func streamMembersAs(b *testing.B, c pb.AdequacyServiceClient, members []benchMe
 		n += len(ds)
 	}
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "member-disciplines/s")
+	b.ReportMetric(float64((memtest.CPUTime() - cpu).Nanoseconds())/float64(n), "cpu-ns/member-discipline")
 }

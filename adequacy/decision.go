@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -588,11 +589,26 @@ func (d *Decision) Explain() string {
 		s = fmt.Sprintf("%s: %d counting provider(s)%s within their discipline's standard of the member (%s); %d required in a %s county",
 			verb, d.ProvidersWithin, offering, strings.Join(parts, ", "), d.Rule.ProvidersRequired, d.Rule.CountyType)
 	} else {
-		s = fmt.Sprintf("%s: %d counting %s provider(s)%s within %s of the member; %d required in a %s county",
-			verb, d.ProvidersWithin, d.Discipline, offering, d.Rule.Limits(), d.Rule.ProvidersRequired, d.Rule.CountyType)
+		// Every answer carries this sentence: built without fmt.
+		b := make([]byte, 0, 128)
+		b = append(b, verb...)
+		b = append(b, ": "...)
+		b = strconv.AppendInt(b, int64(d.ProvidersWithin), 10)
+		b = append(b, " counting "...)
+		b = append(b, d.Discipline.String()...)
+		b = append(b, " provider(s)"...)
+		b = append(b, offering...)
+		b = append(b, " within "...)
+		b = d.Rule.appendLimits(b)
+		b = append(b, " of the member; "...)
+		b = strconv.AppendInt(b, int64(d.Rule.ProvidersRequired), 10)
+		b = append(b, " required in a "...)
+		b = append(b, d.Rule.CountyType.String()...)
+		b = append(b, " county"...)
+		s = string(b)
 	}
 	if d.Plan != "" {
-		s += fmt.Sprintf(" (plan %s: networks %s)", d.Plan, strings.Join(d.Networks, ", "))
+		s += " (plan " + d.Plan + ": networks " + strings.Join(d.Networks, ", ") + ")"
 	}
 	return s + d.ExpiredNote()
 }
@@ -616,14 +632,22 @@ func withinRule(r Rule, miles, minutes float64, distanceOnly bool) bool {
 }
 
 // Limits says a rule's limits in words: "30 miles and 45 minutes".
-func (r Rule) Limits() string {
+func (r Rule) Limits() string { return string(r.appendLimits(nil)) }
+
+// appendLimits appends Limits to b (numbers as %g writes them).
+func (r Rule) appendLimits(b []byte) []byte {
 	switch {
 	case r.MaxMiles > 0 && r.MaxMinutes > 0:
-		return fmt.Sprintf("%g miles and %g minutes", r.MaxMiles, r.MaxMinutes)
+		b = strconv.AppendFloat(b, r.MaxMiles, 'g', -1, 64)
+		b = append(b, " miles and "...)
+		b = strconv.AppendFloat(b, r.MaxMinutes, 'g', -1, 64)
+		return append(b, " minutes"...)
 	case r.MaxMiles > 0:
-		return fmt.Sprintf("%g miles", r.MaxMiles)
+		b = strconv.AppendFloat(b, r.MaxMiles, 'g', -1, 64)
+		return append(b, " miles"...)
 	}
-	return fmt.Sprintf("%g minutes", r.MaxMinutes)
+	b = strconv.AppendFloat(b, r.MaxMinutes, 'g', -1, 64)
+	return append(b, " minutes"...)
 }
 
 // countRouted counts providers within both limits when minutes come from a

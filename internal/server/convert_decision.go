@@ -9,10 +9,12 @@ import (
 // roster and date, which the response states once.
 func checkResponse(ds []adequacy.Decision) *pb.CheckAccessResponse {
 	out := &pb.CheckAccessResponse{Decisions: make([]*pb.AccessDecision, len(ds))}
-	// One allocation for every decision message of the response.
+	// One allocation for every decision message of the response, and one
+	// each for their counties, rules and nearest providers.
 	msgs := make([]pb.AccessDecision, len(ds))
+	a := newMsgArena(ds)
 	for i := range ds {
-		fillDecision(&msgs[i], &ds[i])
+		fillDecision(&msgs[i], &ds[i], a)
 		out.Decisions[i] = &msgs[i]
 	}
 	if len(ds) > 0 {
@@ -26,11 +28,48 @@ func checkResponse(ds []adequacy.Decision) *pb.CheckAccessResponse {
 
 func decisionProto(d *adequacy.Decision) *pb.AccessDecision {
 	out := &pb.AccessDecision{}
-	fillDecision(out, d)
+	fillDecision(out, d, newMsgArena([]adequacy.Decision{*d}))
 	return out
 }
 
-func fillDecision(out *pb.AccessDecision, d *adequacy.Decision) {
+// msgArena holds the messages of a response's decisions — counties,
+// rules, nearest providers — in one slice of each kind.
+type msgArena struct {
+	counties []pb.County
+	rules    []pb.Rule
+	near     []pb.NearbyProvider
+	nearPtrs []*pb.NearbyProvider
+}
+
+func newMsgArena(ds []adequacy.Decision) *msgArena {
+	near := 0
+	for i := range ds {
+		near += len(ds[i].Nearest)
+	}
+	return &msgArena{counties: make([]pb.County, len(ds)), rules: make([]pb.Rule, len(ds)),
+		near: make([]pb.NearbyProvider, near), nearPtrs: make([]*pb.NearbyProvider, near)}
+}
+
+func (a *msgArena) county() *pb.County {
+	c := &a.counties[0]
+	a.counties = a.counties[1:]
+	return c
+}
+
+func (a *msgArena) rule() *pb.Rule {
+	r := &a.rules[0]
+	a.rules = a.rules[1:]
+	return r
+}
+
+// nearest returns n nearest-provider messages and the slice of them.
+func (a *msgArena) nearest(n int) ([]pb.NearbyProvider, []*pb.NearbyProvider) {
+	msgs, ptrs := a.near[:n:n], a.nearPtrs[:n:n]
+	a.near, a.nearPtrs = a.near[n:], a.nearPtrs[n:]
+	return msgs, ptrs
+}
+
+func fillDecision(out *pb.AccessDecision, d *adequacy.Decision, a *msgArena) {
 	out.Discipline = disciplineProto(d.Discipline)
 	out.Status = accessStatusProto(d.Status)
 	out.Served = d.Served()
@@ -41,12 +80,18 @@ func fillDecision(out *pb.AccessDecision, d *adequacy.Decision) {
 	out.LocationApproximate = d.Location.Approximate
 	out.Explanation = d.Explain()
 	if d.County.FIPS != "" {
-		out.County = countyProto(&d.County)
+		out.County = a.county()
+		fillCounty(out.County, &d.County)
 	}
 	if d.Status != adequacy.Indeterminate && d.Status != adequacy.OutOfServiceArea {
-		out.Rule = ruleProto(&d.Rule)
+		out.Rule = a.rule()
+		fillRule(out.Rule, &d.Rule)
 	}
-	out.Nearest = nearestProto(d.Nearest)
+	if len(d.Nearest) > 0 {
+		msgs, ptrs := a.nearest(len(d.Nearest))
+		fillNearest(msgs, ptrs, d.Nearest)
+		out.Nearest = ptrs
+	}
 	out.Service = d.Service
 	for i := range d.Components {
 		c := &d.Components[i]
@@ -55,32 +100,33 @@ func fillDecision(out *pb.AccessDecision, d *adequacy.Decision) {
 	}
 }
 
-func countyProto(c *adequacy.CountyEvidence) *pb.County {
-	return &pb.County{Fips: c.FIPS, Name: c.Name, State: c.State, Type: countyTypeProto(c.Type),
-		TypeOfficial: c.TypeOfficial, TypeBasis: c.TypeBasis, Source: countySourceProto(c.Source),
-		SnapMiles: c.SnapMiles, Note: c.Note}
+func fillCounty(m *pb.County, c *adequacy.CountyEvidence) {
+	m.Fips, m.Name, m.State, m.Type = c.FIPS, c.Name, c.State, countyTypeProto(c.Type)
+	m.TypeOfficial, m.TypeBasis, m.Source = c.TypeOfficial, c.TypeBasis, countySourceProto(c.Source)
+	m.SnapMiles, m.Note = c.SnapMiles, c.Note
 }
 
 func ruleProto(r *adequacy.Rule) *pb.Rule {
-	return &pb.Rule{CountyType: countyTypeProto(r.CountyType), MaxMiles: r.MaxMiles, MaxMinutes: r.MaxMinutes,
-		ProvidersRequired: int32(r.ProvidersRequired), ServedShare: r.ServedShare, Source: ruleSourceProto(r.Source),
-		RadiusMiles: r.RadiusMiles}
+	m := &pb.Rule{}
+	fillRule(m, r)
+	return m
 }
 
-func nearestProto(ns []adequacy.NearbyProvider) []*pb.NearbyProvider {
-	if len(ns) == 0 {
-		return nil
-	}
-	out := make([]*pb.NearbyProvider, len(ns))
-	msgs := make([]pb.NearbyProvider, len(ns))
+func fillRule(m *pb.Rule, r *adequacy.Rule) {
+	m.CountyType, m.MaxMiles, m.MaxMinutes = countyTypeProto(r.CountyType), r.MaxMiles, r.MaxMinutes
+	m.ProvidersRequired, m.ServedShare, m.Source = int32(r.ProvidersRequired), r.ServedShare, ruleSourceProto(r.Source)
+	m.RadiusMiles = r.RadiusMiles
+}
+
+// fillNearest fills msgs from ns and points ptrs at them.
+func fillNearest(msgs []pb.NearbyProvider, ptrs []*pb.NearbyProvider, ns []adequacy.NearbyProvider) {
 	for i := range ns {
 		n := &ns[i]
 		m := &msgs[i]
 		m.Npi, m.Name, m.Miles, m.Minutes, m.CountyFips, m.WithinStandard = n.NPI, n.Name, n.Miles, n.Minutes, n.CountyFIPS, n.WithinStandard
 		m.Discipline, m.Designations, m.Services = disciplineProto(n.Discipline), n.Designations, n.Services
-		out[i] = m
+		ptrs[i] = m
 	}
-	return out
 }
 
 func disciplineProto(d adequacy.Discipline) pb.Discipline {

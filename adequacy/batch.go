@@ -17,32 +17,54 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 	out := make([][]Decision, len(reqs))
 	errs := make([]error, len(reqs))
 	preps := make([]*prepared, len(reqs))
+	// Requests are validated, located and given their rules on every
+	// processor, then grouped in request order.
+	type keyedItem struct {
+		key batchKey
+		it  batchItem
+	}
+	type prepOut struct {
+		items  []keyedItem
+		single []int // targets decided one at a time
+	}
+	outs := make([]prepOut, len(reqs))
+	par.Chunks(len(reqs), 64, 0, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r := reqs[i]
+			pr, err := e.prepare(r)
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			preps[i] = pr
+			p := pr.ch.Profile
+			out[i] = make([]Decision, len(pr.targets))
+			o := &outs[i]
+			for j, d := range pr.targets {
+				if !p.Time.DistanceOnly() || d == AnyDiscipline { // a routing engine's times, or a service across disciplines
+					o.single = append(o.single, j)
+					continue
+				}
+				rule, ok := e.begin(&out[i][j], d, pr, r)
+				if !ok {
+					continue
+				}
+				k := r.K
+				if k == 0 {
+					k = DefaultK
+				}
+				o.items = append(o.items, keyedItem{batchKey{p, r.AsOf, d, k, pr.scope}, batchItem{req: int32(i), disc: int32(j), rule: rule, pt: pr.loc.point}})
+			}
+		}
+	})
 	groups := map[batchKey][]batchItem{}
 	var single [][2]int // (request, target) decided one at a time
-	for i, r := range reqs {
-		pr, err := e.prepare(r)
-		if err != nil {
-			errs[i] = err
-			continue
+	for i := range outs {
+		for _, j := range outs[i].single {
+			single = append(single, [2]int{i, j})
 		}
-		preps[i] = pr
-		p := pr.ch.Profile
-		out[i] = make([]Decision, len(pr.targets))
-		for j, d := range pr.targets {
-			if !p.Time.DistanceOnly() || d == AnyDiscipline { // a routing engine's times, or a service across disciplines
-				single = append(single, [2]int{i, j})
-				continue
-			}
-			rule, ok := e.begin(&out[i][j], d, pr, r)
-			if !ok {
-				continue
-			}
-			k := r.K
-			if k == 0 {
-				k = DefaultK
-			}
-			key := batchKey{p, r.AsOf, d, k, pr.scope}
-			groups[key] = append(groups[key], batchItem{req: int32(i), disc: int32(j), rule: rule, pt: pr.loc.point})
+		for _, ki := range outs[i].items {
+			groups[ki.key] = append(groups[ki.key], ki.it)
 		}
 	}
 	if len(single) > 0 {

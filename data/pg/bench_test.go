@@ -114,7 +114,8 @@ func BenchmarkLoad1M(b *testing.B) {
 	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
-// Published → serving index: ReadRoster and adequacy.NewNetwork.
+// Published → serving index: ReadRosterCompact (what a server reads) and
+// adequacy.NewNetwork.
 func BenchmarkReadAndIndex1M(b *testing.B) {
 	path := benchFile(b)
 	pool := migrated(b)
@@ -124,7 +125,7 @@ func BenchmarkReadAndIndex1M(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		t0 := time.Now()
-		r, err := ReadRoster(ctx, pool, id)
+		r, err := ReadRosterCompact(ctx, pool, id)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -150,7 +151,7 @@ func BenchmarkSwapMemory1M(b *testing.B) {
 	id := loadFile(b, pool, path).Version.ID
 	ctx := context.Background()
 	serve := func() *adequacy.Network {
-		r, err := ReadRoster(ctx, pool, id)
+		r, err := ReadRosterCompact(ctx, pool, id)
 		if err != nil {
 			b.Fatal(err)
 		}

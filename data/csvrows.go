@@ -76,6 +76,9 @@ type rowReader struct {
 	header []string
 	rec    []string
 	line   int
+	// malformed: the last row's quoting was wrong (the CSV reader's
+	// ParseError), so where it ends is the CSV reader's guess.
+	malformed bool
 }
 
 // normHeader folds a header name: trimmed, lower case, spaces and hyphens
@@ -132,11 +135,12 @@ func newRowReader(r io.Reader, aliases map[string][]string, required []string) (
 func (rr *rowReader) next() (*RowError, error) {
 	rec, err := rr.cr.Read()
 	var pe *csv.ParseError
+	rr.malformed = false
 	switch {
 	case errors.Is(err, io.EOF):
 		return nil, io.EOF
 	case errors.As(err, &pe):
-		rr.line = pe.StartLine
+		rr.line, rr.malformed = pe.StartLine, true
 		return &RowError{Line: pe.StartLine, Reason: fmt.Sprintf("malformed CSV at column %d: %v", pe.Column, pe.Err)}, nil
 	case err != nil:
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,15 +21,21 @@ import (
 )
 
 // rosterChunkBytes is how much of a roster file one worker parses at a
-// time.
+// time; the first chunk is firstChunkBytes, each next one twice the last
+// up to rosterChunkBytes (a variable for the tests, which cut tiny files
+// into many chunks).
 const rosterChunkBytes = 4 << 20
+
+var firstChunkBytes = 64 << 10
 
 // rosterPart is what one stretch of a roster file read as: its accepted
 // providers (compactly) and everything the report needs, in file order.
 // Duplicates are found across the whole file afterwards.
 type rosterPart struct {
-	line     int // the part's first line
-	data     []byte
+	line      int // the part's first line
+	data      []byte
+	quoted    bool // data holds a quote: the CSV reader parses it
+	malformed bool // and found its quoting wrong: it is read again
 	rows     int // data rows, bad ones included
 	bad      int // rows with errors
 	b        *adequacy.RosterBuilder
@@ -57,11 +64,14 @@ func keyOf(p *adequacy.Provider) rowKey {
 // readRosterParallel reads a roster file on every processor, as the
 // sequential reader (RosterReader) would, row for row: the same
 // providers, errors, warnings and report. A reader goroutine cuts the
-// stream into chunks at line ends, hashing it as it goes; workers parse
-// the chunks into compact parts; duplicates are found across the parts by
-// sorting their keys; the parts are joined in file order. From the first
-// chunk holding a quote on, the file is read by the CSV reader, which
-// understands quoting.
+// stream into chunks at line ends outside quoted fields (an even number
+// of quotes before them), hashing it as it goes; workers parse the chunks
+// into compact parts, those without a quote by splitting lines at commas,
+// the others with the CSV reader; duplicates are found across the parts
+// by sorting their keys; the parts are joined in file order. From the
+// first chunk whose quoting the CSV reader finds malformed (where the
+// quotes say nothing of where rows end), or a quoted field longer than
+// maxQuotedChunk, the rest of the file is read row by row.
 func readRosterParallel(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary) (*adequacy.RosterBuilder, *RosterReport, error) {
 	h := sha256.New()
 	br := bufio.NewReaderSize(io.TeeReader(r, h), 1<<20)
@@ -91,7 +101,7 @@ func readRosterParallel(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary)
 		return nil, nil, err
 	}
 	var parts []*rosterPart
-	var tail io.Reader // set when quoting hands the rest to the CSV reader
+	var tail io.Reader // set when a quoted field too long hands the rest to the CSV reader
 	tailLine := 0
 	var readErr error
 	work := make(chan *rosterPart, 2)
@@ -100,25 +110,34 @@ func readRosterParallel(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary)
 	go func() {
 		defer close(work)
 		line := headLine + 1
-		size := 64 << 10 // chunks grow to rosterChunkBytes: small files stay cheap
+		size := firstChunkBytes // chunks grow to rosterChunkBytes: small files stay cheap
 		for {
 			buf := make([]byte, size)
 			size = min(2*size, rosterChunkBytes)
 			n, err := io.ReadFull(br, buf)
 			buf = buf[:n]
-			if n > 0 && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-				rest, rerr := br.ReadBytes('\n') // finish the last line
+			more := func() { // the next line, whole
+				rest, rerr := br.ReadBytes('\n')
 				buf = append(buf, rest...)
-				if rerr != nil && !errors.Is(rerr, io.EOF) {
+				if rerr != nil {
 					err = rerr
 				}
 			}
-			if bytes.IndexByte(buf, '"') >= 0 {
-				tail, tailLine = io.MultiReader(bytes.NewReader(buf), br), line
-				return
+			if n > 0 && err == nil {
+				more()
+			}
+			quotes := bytes.Count(buf, []byte{'"'})
+			for quotes%2 == 1 && err == nil { // the line end is inside a quoted field
+				if len(buf) > maxQuotedChunk {
+					tail, tailLine = io.MultiReader(bytes.NewReader(buf), br), line
+					return
+				}
+				k := len(buf)
+				more()
+				quotes += bytes.Count(buf[k:], []byte{'"'})
 			}
 			if len(buf) > 0 {
-				p := &rosterPart{line: line, data: buf}
+				p := &rosterPart{line: line, data: buf, quoted: quotes > 0}
 				parts = append(parts, p)
 				work <- p
 				line += bytes.Count(buf, []byte{'\n'})
@@ -138,24 +157,42 @@ func readRosterParallel(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary)
 	par.For(workers, workers, func(int, int) {
 		rd := newRowParser(&rowReader{cols: hrr.cols, header: hrr.header}, opts.Counties, v)
 		for p := range work {
+			if p.quoted {
+				rd.rr = chunkRows(bytes.NewReader(p.data), hrr)
+				if err := rd.parseCSV(p, p.line-1); err != nil {
+					p.malformed = true // read again, row by row, below
+				}
+				continue
+			}
 			rd.parseChunk(p)
-			p.data = nil
 		}
 	})
 	if readErr != nil {
 		return nil, nil, readErr
 	}
-	if tail != nil {
-		// A header row lets the CSV reader count lines and columns as usual.
-		trr, err := newRowReader(io.MultiReader(strings.NewReader(strings.Join(hrr.header, ",")+"\n"), tail), rosterColumns, nil)
-		if err != nil {
-			return nil, nil, err
+	// From the first malformed part on, the CSV reader reads row by row,
+	// as the sequential reader would.
+	k := slices.IndexFunc(parts, func(p *rosterPart) bool { return p.malformed })
+	if k >= 0 || tail != nil {
+		var rest []io.Reader
+		if k >= 0 {
+			tailLine = parts[k].line
+			for _, p := range parts[k:] {
+				rest = append(rest, bytes.NewReader(p.data))
+			}
+			parts = parts[:k]
+		}
+		if tail != nil {
+			rest = append(rest, tail)
 		}
 		p := &rosterPart{line: tailLine}
-		if err := newRowParser(trr, opts.Counties, v).parseCSV(p, tailLine-2); err != nil {
+		if err := newRowParser(chunkRows(io.MultiReader(rest...), hrr), opts.Counties, v).parseCSV(p, tailLine-1); err != nil {
 			return nil, nil, err
 		}
 		parts = append(parts, p)
+	}
+	for _, p := range parts {
+		p.data = nil
 	}
 	b, rep, err := joinParts(parts, hrr.colName("npi"))
 	if err != nil {
@@ -163,6 +200,20 @@ func readRosterParallel(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary)
 	}
 	rep.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return b, rep, nil
+}
+
+// maxQuotedChunk bounds a chunk that grows to close a quoted field: a
+// file with a stray quote is then read row by row, streaming, rather than
+// held whole. A variable for the tests.
+var maxQuotedChunk = 4 * rosterChunkBytes
+
+// chunkRows is a CSV reader of rows in hrr's columns, with no header of
+// its own.
+func chunkRows(r io.Reader, hrr *rowReader) *rowReader {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	return &rowReader{cr: cr, cols: hrr.cols, header: hrr.header}
 }
 
 // readRosterSequential reads a whole roster with the CSV reader into one
@@ -217,6 +268,10 @@ func (rd *RosterReader) parseChunk(p *rosterPart) {
 	}
 }
 
+// errMalformed: a chunk's quoting is wrong, so where its rows end is not
+// known from it alone.
+var errMalformed = errors.New("malformed CSV quoting")
+
 // splitFields cuts a line at commas into dst.
 func splitFields(dst []string, ln string) []string {
 	for {
@@ -230,7 +285,8 @@ func splitFields(dst []string, ln string) []string {
 }
 
 // parseCSV parses rows with the CSV reader, adding shift to its line
-// numbers.
+// numbers. A part marked quoted stops at the first malformed row, with
+// an error.
 func (rd *RosterReader) parseCSV(p *rosterPart, shift int) error {
 	p.b = adequacy.NewRosterBuilder(0)
 	for {
@@ -240,6 +296,9 @@ func (rd *RosterReader) parseCSV(p *rosterPart, shift int) error {
 		}
 		if err != nil {
 			return err
+		}
+		if p.quoted && rd.rr.malformed {
+			return errMalformed
 		}
 		p.rows++
 		rd.rr.line += shift

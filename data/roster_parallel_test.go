@@ -109,22 +109,44 @@ func bigRoster(rows int) []byte {
 	return b.Bytes()
 }
 
+// quotedRoster is bigRoster with names quoted as a spreadsheet writes
+// them (commas, doubled quotes, line breaks inside), every seventh row.
+func quotedRoster(rows int) []byte {
+	var b bytes.Buffer
+	for i, ln := range bytes.SplitAfter(bigRoster(rows), []byte("\n")) {
+		f := bytes.Split(ln, []byte(","))
+		if i > 3 && i%7 == 0 && len(f) > 5 {
+			f[4] = []byte(fmt.Sprintf("\"Smith, \"\"Jo\"\"\nand %d\"", i))
+		}
+		b.Write(bytes.Join(f, []byte(",")))
+	}
+	return b.Bytes()
+}
+
 // The parallel reader equals the row-by-row one on inputs of many
-// chunks, with quoting from some row on (which hands the rest to the CSV
-// reader) and with a quoted header (the CSV reader throughout).
+// chunks: plain; quoted throughout (the CSV reader on every processor);
+// with malformed quoting from some row on (which hands the rest to the
+// CSV reader row by row), a quote never closed, a quoted field longer
+// than a chunk; and with a quoted header (the CSV reader throughout).
 func TestReadRosterEqualsRows(t *testing.T) {
-	if testing.Short() {
-		t.Skip("reads 300,000 rows several times")
-	}
 	counties := geography(t).Counties
-	plain := bigRoster(120_000)
-	if len(plain) < 2*rosterChunkBytes {
-		t.Fatalf("%d bytes: fewer than two chunks", len(plain))
+	plain := bigRoster(25_000)
+	if len(plain) < 1<<20 {
+		t.Fatalf("%d bytes: fewer than four chunks", len(plain))
 	}
+	defer func(m int) { maxQuotedChunk = m }(maxQuotedChunk)
+	maxQuotedChunk = 256 << 10
 	quoted := append(bytes.Clone(plain), []byte("\"1234567893\",PT,41,-99,\"Smith, Jane\",,,,,Y,,\n1497758544,OT,41,-99,Bare \" quote,,,,,Y,,\n1003000126,ST,41.5,-99,After,,,,,Y,,\n")...)
-	quoted = append(quoted, bigRoster(30_000)[100:]...)
+	quoted = append(quoted, bigRoster(5_000)[100:]...)
 	headerQuoted := append([]byte(`"npi",discipline,lat,lon`+"\n"), []byte("1234567893,PT,40.75,-73.99\n1234567893,PT,40.75,-73.99\n")...)
-	for name, in := range map[string][]byte{"plain": plain, "quoted tail": quoted, "quoted header": headerQuoted} {
+	wellQuoted := quotedRoster(25_000)
+	badLater := append(bytes.Clone(wellQuoted), []byte("1497758544,OT,41,-99,Bare \" quote,,,,,Y,,\n")...)
+	badLater = append(badLater, wellQuoted[len(wellQuoted)/2:]...)
+	unclosed := append(bytes.Clone(plain), []byte("1497758544,OT,41,-99,\"never closed,,,,,Y,,\n1003000126,ST,41.5,-99,After,,,,,Y,,\n")...)
+	long := append(bytes.Clone(plain[:len(plain)/3]), []byte("1497758544,OT,41,-99,\""+strings.Repeat("x\n", maxQuotedChunk)+"\",,,,,Y,,\n")...)
+	long = append(long, plain[len(plain)/3:]...)
+	for name, in := range map[string][]byte{"plain": plain, "quoted tail": quoted, "quoted header": headerQuoted,
+		"quoted throughout": wellQuoted, "malformed later": badLater, "never closed": unclosed, "quoted field longer than a chunk": long} {
 		sameAsRows(t, name, in, counties)
 	}
 	sameAsRows(t, "no counties", plain, nil)
@@ -159,7 +181,7 @@ func TestReadRosterEqualsRowsSmall(t *testing.T) {
 // A read error midway is the reader's error, not a short roster.
 func TestReadRosterReadError(t *testing.T) {
 	boom := errors.New("disk gone")
-	in := bigRoster(60_000)
+	in := bigRoster(20_000)
 	r, _, err := ReadRoster(io.MultiReader(bytes.NewReader(in), iotest.ErrReader(boom)), RosterOptions{MaxBadRows: -1})
 	if !errors.Is(err, boom) || r != nil {
 		t.Errorf("roster %v, error %v; want %v", r != nil, err, boom)
@@ -174,6 +196,11 @@ func FuzzReadRosterEqualsRows(f *testing.F) {
 	f.Add([]byte("npi,discipline,lat,lon\n1234567893,PT,40.75,-73.99\n1234567893,PT,40.75,-73.99\r\n\r\n"))
 	f.Add([]byte("npi,discipline,lat,lon\n\"1234567893\",PT,40.75,-73.99\n"))
 	f.Add([]byte("\n\"npi\",discipline,lat,lon\n1234567893,PT,1e1,-7e1\n"))
+	f.Add([]byte("npi,discipline,lat,lon,name\n1234567893,PT,40.75,-73.99,\"a,\n\"\"b\"\n1497758544,PT,40.75,-73.99,\"c\"d\n"))
+	// Tiny chunks, so that a small input crosses many chunk ends and a
+	// quoted field soon outgrows its chunk.
+	defer func(f, m int) { firstChunkBytes, maxQuotedChunk = f, m }(firstChunkBytes, maxQuotedChunk)
+	firstChunkBytes, maxQuotedChunk = 16, 64
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sameAsRows(t, "fuzz", b, nil)
 	})

@@ -68,7 +68,7 @@ func BenchmarkGapVsPlain(b *testing.B) {
 			for b.Loop() {
 				n = report()
 			}
-			b.ReportMetric(float64((memtest.CPUTime() - cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64((memtest.CPUTime()-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(n)/float64(4*len(ms)), "served-share")
 			served[name] = float64(n)
 		})

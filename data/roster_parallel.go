@@ -36,15 +36,15 @@ type rosterPart struct {
 	data      []byte
 	quoted    bool // data holds a quote: the CSV reader parses it
 	malformed bool // and found its quoting wrong: it is read again
-	rows     int // data rows, bad ones included
-	bad      int // rows with errors
-	b        *adequacy.RosterBuilder
-	lines    []int32    // by provider: its line
-	keys     []rowKey   // by provider: what makes it a duplicate
-	errs     []RowError // the bad rows' errors, in line order
-	warns    []RowError // the providers' warnings, in line order
-	warnOf   []int32    // by warning: its provider
-	unplaced []int32    // providers in no county
+	rows      int  // data rows, bad ones included
+	bad       int  // rows with errors
+	b         *adequacy.RosterBuilder
+	lines     []int32    // by provider: its line
+	keys      []rowKey   // by provider: what makes it a duplicate
+	errs      []RowError // the bad rows' errors, in line order
+	warns     []RowError // the providers' warnings, in line order
+	warnOf    []int32    // by warning: its provider
+	unplaced  []int32    // providers in no county
 }
 
 // rowKey is a provider's NPI, discipline and location to the micro-degree:

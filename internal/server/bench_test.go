@@ -269,5 +269,5 @@ func streamMembersAs(b *testing.B, c pb.AdequacyServiceClient, members []benchMe
 		n += len(ds)
 	}
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "member-disciplines/s")
-	b.ReportMetric(float64((memtest.CPUTime() - cpu).Nanoseconds())/float64(n), "cpu-ns/member-discipline")
+	b.ReportMetric(float64((memtest.CPUTime()-cpu).Nanoseconds())/float64(n), "cpu-ns/member-discipline")
 }

@@ -154,6 +154,15 @@ func NewNetwork(r *Roster, v *Vocabulary) (*Network, error) {
 	}
 	n.stats.Total = len(t.recs)
 	var members [numDisciplines][]int32
+	var counts [numDisciplines]int
+	for i := range t.recs {
+		if rec := &t.recs[i]; rec.disc.Valid() && rec.has(recParticipating) {
+			counts[rec.disc]++
+		}
+	}
+	for d := range members {
+		members[d] = make([]int32, 0, counts[d])
+	}
 	for i := range t.recs {
 		rec := &t.recs[i]
 		if !rec.disc.Valid() {

@@ -95,6 +95,17 @@ func (r *Roster) All() iter.Seq2[int, *Provider] {
 	}
 }
 
+// Detached returns a copy of p whose strings are its own: a provider read
+// from a compact roster shares the roster's block of text, and keeping it
+// would keep the whole block. Keep detached copies past the roster's life
+// (a reload's diff rows, say).
+func (p Provider) Detached() Provider {
+	c := strings.Clone
+	p.NPI, p.Name, p.CountyFIPS = c(p.NPI), c(p.Name), c(p.CountyFIPS)
+	p.Address = Address{Line1: c(p.Address.Line1), Line2: c(p.Address.Line2), City: c(p.Address.City), State: c(p.Address.State), ZIP: c(p.Address.ZIP)}
+	return p
+}
+
 // IsCompact reports whether the roster holds its providers compactly.
 func (r *Roster) IsCompact() bool { return r.compact() != nil }
 
@@ -258,12 +269,20 @@ type RosterBuilder struct {
 	text   strings.Builder
 	lists  [][]string
 	listIx map[string]uint32
-	key    []byte
+	// seen remembers lists by identity: readers share equal lists, so
+	// most rows' lists are found without building a key.
+	seen map[listRef]uint32
+	key  []byte
+}
+
+type listRef struct {
+	first *string
+	n     int
 }
 
 // NewRosterBuilder returns an empty builder with room for n providers.
 func NewRosterBuilder(n int) *RosterBuilder {
-	return &RosterBuilder{recs: make([]provRec, 0, n), lists: [][]string{nil, {}}, listIx: map[string]uint32{}}
+	return &RosterBuilder{recs: make([]provRec, 0, n), lists: [][]string{nil, {}}, listIx: map[string]uint32{}, seen: map[listRef]uint32{}}
 }
 
 // Len is the number of providers added.
@@ -273,10 +292,51 @@ func (b *RosterBuilder) Len() int { return len(b.recs) }
 func (b *RosterBuilder) TextLen() int { return b.text.Len() }
 
 // Add appends a provider, copying its strings; its lists are stored once
-// per distinct list.
+// per distinct list (and must not change while the builder is in use:
+// lists are recognised by identity too).
 func (b *RosterBuilder) Add(p *Provider) error {
+	rec, err := b.record(p)
+	if err != nil {
+		return err
+	}
+	for f, s := range [numFields]string{p.NPI, p.Name, p.Address.Line1, p.Address.Line2, p.Address.City, p.Address.State, p.Address.ZIP, p.CountyFIPS} {
+		if rec.str[f], err = b.appendText(len(s)); err != nil {
+			return err
+		}
+		b.text.WriteString(s)
+	}
+	b.recs = append(b.recs, rec)
+	return nil
+}
+
+// ProviderBytes are a provider's strings as bytes, for a reader that holds
+// bytes (a database row): AddBytes copies them without making a string of
+// each.
+type ProviderBytes struct {
+	NPI, Name, Line1, Line2, City, State, ZIP, CountyFIPS []byte
+}
+
+// AddBytes is Add with the provider's strings given as bytes; p's own
+// strings are not read.
+func (b *RosterBuilder) AddBytes(p *Provider, t *ProviderBytes) error {
+	rec, err := b.record(p)
+	if err != nil {
+		return err
+	}
+	for f, s := range [numFields][]byte{t.NPI, t.Name, t.Line1, t.Line2, t.City, t.State, t.ZIP, t.CountyFIPS} {
+		if rec.str[f], err = b.appendText(len(s)); err != nil {
+			return err
+		}
+		b.text.Write(s)
+	}
+	b.recs = append(b.recs, rec)
+	return nil
+}
+
+// record is p's record but for its strings.
+func (b *RosterBuilder) record(p *Provider) (provRec, error) {
 	if len(b.recs) >= math.MaxInt32 {
-		return fmt.Errorf("%w: more than %d providers", ErrRosterTooLarge, math.MaxInt32)
+		return provRec{}, fmt.Errorf("%w: more than %d providers", ErrRosterTooLarge, math.MaxInt32)
 	}
 	rec := provRec{loc: p.Location, eff: p.Effective, term: p.Termination, disc: p.Discipline}
 	if p.Participating {
@@ -288,21 +348,21 @@ func (b *RosterBuilder) Add(p *Provider) error {
 	if p.AcceptingNewPatients {
 		rec.flags |= recAccepting
 	}
-	for f, s := range [numFields]string{p.NPI, p.Name, p.Address.Line1, p.Address.Line2, p.Address.City, p.Address.State, p.Address.ZIP, p.CountyFIPS} {
-		if len(s) == 0 {
-			continue
-		}
-		if b.text.Len()+len(s) > math.MaxUint32 {
-			return fmt.Errorf("%w: more than 4 GiB of text", ErrRosterTooLarge)
-		}
-		rec.str[f] = span{uint32(b.text.Len()), uint32(len(s))}
-		b.text.WriteString(s)
-	}
 	for l, codes := range [numLists][]string{p.Networks, p.Designations, p.Services} {
 		rec.lists[l] = b.intern(codes)
 	}
-	b.recs = append(b.recs, rec)
-	return nil
+	return rec, nil
+}
+
+// appendText is the span of n bytes about to be written to the text.
+func (b *RosterBuilder) appendText(n int) (span, error) {
+	if n == 0 {
+		return span{}, nil
+	}
+	if b.text.Len()+n > math.MaxUint32 {
+		return span{}, fmt.Errorf("%w: more than 4 GiB of text", ErrRosterTooLarge)
+	}
+	return span{uint32(b.text.Len()), uint32(n)}, nil
 }
 
 // intern returns the index of a list, adding it when new. Equal lists
@@ -314,19 +374,29 @@ func (b *RosterBuilder) intern(codes []string) uint32 {
 	case len(codes) == 0:
 		return 1
 	}
+	ref := listRef{&codes[0], len(codes)}
+	if i, ok := b.seen[ref]; ok {
+		return i
+	}
 	b.key = b.key[:0]
 	for _, c := range codes {
 		b.key = binary.AppendUvarint(b.key, uint64(len(c)))
 		b.key = append(b.key, c...)
 	}
-	if i, ok := b.listIx[string(b.key)]; ok {
-		return i
+	i, ok := b.listIx[string(b.key)]
+	if !ok {
+		i = uint32(len(b.lists))
+		b.lists = append(b.lists, codes)
+		b.listIx[string(b.key)] = i
 	}
-	i := uint32(len(b.lists))
-	b.lists = append(b.lists, codes)
-	b.listIx[string(b.key)] = i
+	if len(b.seen) < maxSeenLists {
+		b.seen[ref] = i
+	}
 	return i
 }
+
+// maxSeenLists bounds the lists a builder remembers by identity.
+const maxSeenLists = 1 << 16
 
 // Append adds o's providers after b's, those for which keep returns true
 // (every one when keep is nil), in o's order. o is not changed.

@@ -138,21 +138,25 @@ func readValues(rows pgx.Rows, count int) (r *adequacy.Roster, n int, err error)
 // row_no order (rows usually arrive in it).
 func readCompact(rows pgx.Rows, count int) (r *adequacy.Roster, n int, err error) {
 	b := adequacy.NewRosterBuilder(count)
+	b.Grow(0, 48*count) // NPI, name, state, ZIP and county, and some address
 	dec := newDecoder(rows.FieldDescriptions())
 	order := make([]int32, count) // row_no → arrival
 	seen := make([]bool, count)
 	inOrder := true
 	var p adequacy.Provider
+	var t adequacy.ProviderBytes
 	for rows.Next() {
-		rowNo, err := dec.rowNo(rows.RawValues(), count)
+		v := rows.RawValues()
+		rowNo, err := dec.rowNo(v, count)
 		if err == nil && seen[rowNo] {
 			err = fmt.Errorf("row_no %d repeated", rowNo)
 		}
 		if err == nil {
-			err = dec.provider(&p, rows.RawValues())
+			err = dec.fields(&p, v)
 		}
 		if err == nil {
-			err = b.Add(&p)
+			dec.rawText(&t, v)
+			err = b.AddBytes(&p, &t)
 		}
 		if err != nil {
 			return nil, n, fmt.Errorf("row %d: %w", n, err)
@@ -231,22 +235,33 @@ func (d *decoder) rowNo(v [][]byte, count int) (int32, error) {
 // provider decodes a row (whose row_no rowNo checked) into p, every
 // field set.
 func (d *decoder) provider(p *adequacy.Provider, v [][]byte) error {
-	var err error
 	p.NPI = string(v[1])
+	p.Name = string(v[3])
+	p.Address = adequacy.Address{Line1: string(v[6]), Line2: d.str(v[7]), City: d.str(v[8]), State: d.str(v[9]), ZIP: d.str(v[10])}
+	p.CountyFIPS = d.str(v[11])
+	return d.fields(p, v)
+}
+
+// rawText is a row's strings as the raw bytes they arrive in (valid until the
+// next row).
+func (d *decoder) rawText(t *adequacy.ProviderBytes, v [][]byte) {
+	*t = adequacy.ProviderBytes{NPI: v[1], Name: v[3], Line1: v[6], Line2: v[7], City: v[8], State: v[9], ZIP: v[10], CountyFIPS: v[11]}
+}
+
+// fields decodes everything of a row but its strings into p.
+func (d *decoder) fields(p *adequacy.Provider, v [][]byte) error {
+	var err error
 	disc, ok := d.discs[string(v[2])]
 	if !ok {
 		return fmt.Errorf("discipline %q: %w", adequacy.Excerpt(string(v[2])), adequacy.ErrUnknownDiscipline)
 	}
 	p.Discipline = disc
-	p.Name = string(v[3])
 	if p.Location.Lat, err = d.float8(4, v[4]); err != nil {
 		return fmt.Errorf("lat: %w", err)
 	}
 	if p.Location.Lon, err = d.float8(5, v[5]); err != nil {
 		return fmt.Errorf("lon: %w", err)
 	}
-	p.Address = adequacy.Address{Line1: string(v[6]), Line2: d.str(v[7]), City: d.str(v[8]), State: d.str(v[9]), ZIP: d.str(v[10])}
-	p.CountyFIPS = d.str(v[11])
 	for i, dst := range []*[]string{&p.Networks, &p.Designations, &p.Services} {
 		if *dst, err = d.textArray(12+i, v[12+i]); err != nil {
 			return fmt.Errorf("%s: %w", []string{"networks", "designations", "services"}[i], err)

@@ -539,8 +539,9 @@ func logSafe(err error) string {
 }
 
 // keepDiff diffs the rosters and keeps the counts and the first
-// MaxDiffRows rows of each kind, copied so that the full diff's slices
-// (and nothing of the old roster but those rows) stay reachable.
+// MaxDiffRows rows of each kind, copied so that neither the full diff's
+// slices nor anything of the old roster stays reachable: the rows are
+// detached from the rosters' blocks of text.
 func (r *Reloader) keepDiff(old, new *adequacy.Roster) *RosterDiff {
 	d := adequacy.DiffRosters(old, new, *r.cfg.MoveMiles)
 	kept := &RosterDiff{RosterDiff: d, Time: time.Now().UTC()}
@@ -548,6 +549,16 @@ func (r *Reloader) keepDiff(old, new *adequacy.Roster) *RosterDiff {
 	kept.Removed = clip(d.Removed)
 	kept.Moved = clip(d.Moved)
 	kept.Changed = clip(d.Changed)
+	for _, ps := range [][]adequacy.Provider{kept.Added, kept.Removed} {
+		for i := range ps {
+			ps[i] = ps[i].Detached()
+		}
+	}
+	for _, cs := range [][]adequacy.ProviderChange{kept.Moved, kept.Changed} {
+		for i := range cs {
+			cs[i].Old, cs[i].New = cs[i].Old.Detached(), cs[i].New.Detached()
+		}
+	}
 	r.diffMu.Lock()
 	r.diff = kept
 	r.diffMu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"sync"
@@ -98,6 +99,32 @@ func benchMembers(b *testing.B) []benchMember {
 		out[i] = benchMember{m.lat, m.lon}
 	}
 	return out
+}
+
+// BenchmarkRosterGC reports what the garbage collector has to do with the
+// benchmark server's roster loaded (GEOACCESS_BENCH_ROSTER, read as
+// geoaccessd reads it): the heap it scans and the live heap
+// (runtime/metrics /gc/scan/heap:bytes and /gc/heap/live:bytes), the
+// heap objects, and the wall time of a full collection (runtime.GC, the
+// median of the iterations).
+func BenchmarkRosterGC(b *testing.B) {
+	benchServer(b)
+	for range 3 {
+		runtime.GC()
+	}
+	var ds []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		runtime.GC()
+		ds = append(ds, time.Since(t0))
+	}
+	slices.Sort(ds)
+	s := []metrics.Sample{{Name: "/gc/scan/heap:bytes"}, {Name: "/gc/heap/live:bytes"}, {Name: "/gc/heap/objects:objects"}}
+	metrics.Read(s)
+	b.ReportMetric(float64(s[0].Value.Uint64())/1e6, "scan-heap-MB")
+	b.ReportMetric(float64(s[1].Value.Uint64())/1e6, "live-heap-MB")
+	b.ReportMetric(float64(s[2].Value.Uint64()), "objects")
+	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "gc-ms")
 }
 
 // callers is the number of concurrent callers, as with ghz -c 50.

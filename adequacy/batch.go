@@ -40,6 +40,7 @@ func (e *Engine) DecideBatch(reqs []Request) ([][]Decision, []error) {
 			p := pr.ch.Profile
 			out[i] = make([]Decision, len(pr.targets))
 			o := &outs[i]
+			o.items = make([]keyedItem, 0, len(pr.targets))
 			for j, d := range pr.targets {
 				if !p.Time.DistanceOnly() || d == AnyDiscipline { // a routing engine's times, or a service across disciplines
 					o.single = append(o.single, j)

@@ -332,7 +332,7 @@ func TestGapCountingProviders(t *testing.T) {
 			want = append(want, near(i))
 		}
 		got := rep.CountingProviders()
-		if len(got) != 1 || !slices.Equal(got[adequacy.PT], want) {
+		if len(got) != 1 || !slices.Equal(got["PT"], want) {
 			t.Errorf("%s: map shows %v, want %v", tc.profile, got, want)
 		}
 		// The rows count the same providers: every one is within reach.

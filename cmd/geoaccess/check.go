@@ -54,6 +54,9 @@ type engineFlags struct {
 	asOf          string
 	servicesFile  string
 	plansFile     string
+	// needPlans: a plan is named, so without --plans-file the plans come
+	// from --db's current version.
+	needPlans bool
 }
 
 // expiryEnv sets --profile-expiry's default, as for geoaccessd.
@@ -107,6 +110,9 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 		return nil, fmt.Errorf("%w: give --roster or --db, not both", errUsage)
 	case e.db != "":
 		roster, err = currentRoster(e.db)
+		if err == nil && e.needPlans && e.plansFile == "" {
+			eng.Plans, err = currentPlans(e.db, eng.Profiles)
+		}
 	case e.roster == "":
 		roster, err = data.SampleRoster()
 	default:
@@ -149,7 +155,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	profile := fs.String("profile", "", "standards profile (default: the plan's, or "+data.DefaultProfile+")")
 	k := fs.Int("k", adequacy.DefaultK, "nearest providers to report")
 	service := fs.String("service", "", "a service the member needs (e.g. lymphedema; 'geoaccess services list'): only providers offering it (or a similar one) count; without --discipline, across the service's disciplines")
-	plan := fs.String("plan", "", "the member's plan (with --plans-file): its networks and contracted profile")
+	plan := fs.String("plan", "", "the member's plan (with --plans-file, or the current plans in --db): its networks and contracted profile")
 	asJSON := fs.Bool("json", false, "print JSON: one object per discipline")
 	ef.register(fs)
 	if err := parse(fs, args, 0); err != nil {
@@ -160,6 +166,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	req.Service, req.Plan = *service, *plan
+	ef.needPlans = *plan != ""
 	if req.AsOf, req.AsOfToday, err = ef.date(); err != nil {
 		return err
 	}

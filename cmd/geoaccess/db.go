@@ -206,3 +206,19 @@ func currentRoster(url string) (*adequacy.Roster, error) {
 	}
 	return r, nil
 }
+
+// currentPlans reads the database's current plans version, validated
+// against the engine's profiles.
+func currentPlans(url string, profiles *adequacy.Profiles) (*adequacy.Plans, error) {
+	d := dbFlag{url: url}
+	ctx, pool, done, err := d.open()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ps, _, err := pg.CurrentPlans(ctx, pool, profiles)
+	if err != nil {
+		return nil, fmt.Errorf("plans from the database: %w", err)
+	}
+	return ps, nil
+}

@@ -237,10 +237,33 @@ func (rs *recruitState) greedy(cands []Provider) []RecruitPick {
 		}
 	}
 	heap.Init(h)
+	// Gains only fall — except where a standard needs two or more
+	// providers: a pick that leaves a member one provider short raises the
+	// newly-served gain of every other candidate within reach of that
+	// member. Those candidates are watched, and queued again with their
+	// new gain when it rises, so the heap's top, once its gain is current,
+	// is always the best.
+	watch := map[int64][]int32{}
+	for c := range cands {
+		t := rs.target[c]
+		if t < 0 {
+			continue
+		}
+		for _, i := range rs.covers[c] {
+			if rs.need[t][i] >= 2 {
+				k := int64(t)<<32 | int64(i)
+				watch[k] = append(watch[k], int32(c))
+			}
+		}
+	}
+	picked := make([]bool, len(cands))
 	var picks []RecruitPick
 	cum := 0
 	for h.Len() > 0 {
 		top := heap.Pop(h).(gainItem)
+		if picked[top.c] {
+			continue
+		}
 		n, red := rs.gain(top.c)
 		if red == 0 {
 			continue
@@ -249,7 +272,14 @@ func (rs *recruitState) greedy(cands []Provider) []RecruitPick {
 			heap.Push(h, gainItem{top.c, n, red})
 			continue
 		}
-		flipped := rs.apply(top.c)
+		picked[top.c] = true
+		flipped, raised := rs.apply(top.c, watch)
+		for _, c := range raised {
+			if !picked[c] {
+				n, red := rs.gain(int(c))
+				heap.Push(h, gainItem{int(c), n, red})
+			}
+		}
 		cum += n
 		picks = append(picks, RecruitPick{Rank: len(picks) + 1, Provider: &cands[top.c], Service: rs.ev.subjects[rs.subs[rs.target[top.c]]].code(),
 			NewlyServed: n, CumulativeServed: cum, CountiesFlipped: flipped})
@@ -257,23 +287,28 @@ func (rs *recruitState) greedy(cands []Provider) []RecruitPick {
 	return picks
 }
 
-// apply records a pick and returns how many county rows it makes pass.
-func (rs *recruitState) apply(c int) int {
+// apply records a pick and returns how many county rows it makes pass,
+// and the watched candidates whose gain it raised.
+func (rs *recruitState) apply(c int, watch map[int64][]int32) (int, []int32) {
 	t := rs.target[c]
 	need, s := rs.need[t], rs.subs[t]
 	touched := map[int64]bool{}
 	before := map[int64]bool{}
+	var raised []int32
 	for _, i := range rs.covers[c] {
 		if need[i] == 0 {
 			continue
 		}
 		need[i]--
-		if need[i] == 0 {
+		switch need[i] {
+		case 0:
 			k := countySubject(rs.ev.members[i].county, s)
 			if !touched[k] {
 				touched[k], before[k] = true, rs.pass(k)
 			}
 			rs.served[k]++
+		case 1:
+			raised = append(raised, watch[int64(t)<<32|int64(i)]...)
 		}
 	}
 	flipped := 0
@@ -282,7 +317,7 @@ func (rs *recruitState) apply(c int) int {
 			flipped++
 		}
 	}
-	return flipped
+	return flipped, raised
 }
 
 func (rs *recruitState) pass(k int64) bool {

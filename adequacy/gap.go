@@ -582,7 +582,57 @@ func (ev *gapEval) locate(members []GapMember, plan *Plan) []Rejection {
 	return rej
 }
 
-// evaluate answers every cell × layer in parallel.
+// A service's providers are a small share of its disciplines': its
+// layers find little within any member's radius, and their cost is the
+// cell's own (gathering, the nearest from the cell's centre). So service
+// layers take runs of neighbouring cells at once, wideCellPoints members
+// of at most geo.MaxCellGroups counties: any cell gets exact answers
+// (geo.Index.ProbeCell), a wide one for a sparse filter in fewer searches.
+const wideCellPoints = 1024
+
+// wideCells groups consecutive cells into runs for the service layers;
+// without them, one run per cell.
+func (ev *gapEval) wideCells() []geo.Cell {
+	cells := ev.cells
+	wide := false
+	for l := range ev.layers {
+		wide = wide || ev.layers[l].svc != nil
+	}
+	if !wide {
+		out := make([]geo.Cell, len(cells))
+		for k := range cells {
+			out[k] = geo.Cell{Start: k, End: k + 1}
+		}
+		return out
+	}
+	var out []geo.Cell
+	var groups []int32
+	for k := 0; k < len(cells); {
+		start, n := k, 0
+		groups = groups[:0]
+		for ; k < len(cells); k++ {
+			c := cells[k]
+			more := 0
+			for i := c.Start; i < c.End; i++ {
+				g := ev.members[i].county
+				if !slices.Contains(groups, g) {
+					groups = append(groups, g)
+					more++
+				}
+			}
+			if k > start && (n+c.End-c.Start > wideCellPoints || len(groups) > geo.MaxCellGroups) {
+				groups = groups[:len(groups)-more]
+				break
+			}
+			n += c.End - c.Start
+		}
+		out = append(out, geo.Cell{Start: start, End: k}) // cells [Start, End)
+	}
+	return out
+}
+
+// evaluate answers every cell × layer in parallel: discipline layers a
+// cell at a time, service layers a run of cells at a time.
 func (ev *gapEval) evaluate(ctx context.Context, opts GapOptions) error {
 	n := len(ev.members)
 	for l := range ev.layers {
@@ -593,6 +643,7 @@ func (ev *gapEval) evaluate(ctx context.Context, opts GapOptions) error {
 		ly.estim = make([]bool, n)
 	}
 	cells := ev.cells
+	runs := ev.wideCells()
 	// Each worker keeps its own scratch and covered pairs.
 	type worker struct {
 		sc     geo.ProbeScratch
@@ -604,38 +655,47 @@ func (ev *gapEval) evaluate(ctx context.Context, opts GapOptions) error {
 	for w := range ws {
 		ws[w].cov = make([]coveredSet, len(ev.layers))
 	}
-	var done atomic.Int64
-	err := par.ForContext(ctx, len(cells), len(ws), func(w, k int) {
-		wk := &ws[w]
-		lo, hi := cells[k].Start, cells[k].End
+	probe := func(wk *worker, l, lo, hi int) {
+		ly := &ev.layers[l]
 		wk.out = slices.Grow(wk.out[:0], hi-lo)[:hi-lo]
-		for l := range ev.layers {
-			ly := &ev.layers[l]
-			wk.probes = wk.probes[:0]
-			for i := lo; i < hi; i++ {
-				m := &ev.members[i]
-				r := ev.rules[m.county][l].RadiusMiles
-				if math.IsInf(r, 1) {
-					r = 1e5
-				}
-				// A layer's estimate is allowed only where the layer alone
-				// serves the member: its subject then needs no exact figure.
-				wk.probes = append(wk.probes, geo.Probe{Center: m.point, Radius: r, Group: m.county,
-					Estimate: !opts.Detail, Required: int(ev.req[m.county][ly.subject])})
+		wk.probes = wk.probes[:0]
+		for i := lo; i < hi; i++ {
+			m := &ev.members[i]
+			r := ev.rules[m.county][l].RadiusMiles
+			if math.IsInf(r, 1) {
+				r = 1e5
 			}
-			cov := &wk.cov[l]
-			ev.e.Network.disc[ly.d].ix.ProbeCell(wk.probes, ly.filter, wk.out, func(g, id int32) {
-				cov.add(int64(g)<<32 | int64(id))
-			}, &wk.sc)
-			for j := range wk.probes {
-				ly.within[lo+j] = int32(wk.out[j].Within)
-				ly.nearest[lo+j] = wk.out[j].Nearest.ID
-				ly.miles[lo+j] = wk.out[j].Nearest.Miles
-				ly.estim[lo+j] = wk.out[j].Estimated
+			// A layer's estimate is allowed only where the layer alone
+			// serves the member: its subject then needs no exact figure.
+			wk.probes = append(wk.probes, geo.Probe{Center: m.point, Radius: r, Group: m.county,
+				Estimate: !opts.Detail, Required: int(ev.req[m.county][ly.subject])})
+		}
+		cov := &wk.cov[l]
+		ev.e.Network.disc[ly.d].ix.ProbeCell(wk.probes, ly.filter, wk.out, func(g, id int32) {
+			cov.add(int64(g)<<32 | int64(id))
+		}, &wk.sc)
+		for j := range wk.probes {
+			ly.within[lo+j] = int32(wk.out[j].Within)
+			ly.nearest[lo+j] = wk.out[j].Nearest.ID
+			ly.miles[lo+j] = wk.out[j].Nearest.Miles
+			ly.estim[lo+j] = wk.out[j].Estimated
+		}
+	}
+	var done atomic.Int64
+	err := par.ForContext(ctx, len(runs), len(ws), func(w, k int) {
+		wk := &ws[w]
+		run := runs[k]
+		for l := range ev.layers {
+			if ev.layers[l].svc != nil {
+				probe(wk, l, cells[run.Start].Start, cells[run.End-1].End)
+				continue
+			}
+			for c := run.Start; c < run.End; c++ {
+				probe(wk, l, cells[c].Start, cells[c].End)
 			}
 		}
 		if opts.Progress != nil {
-			opts.Progress(int(done.Add(int64(hi-lo))), len(ev.members))
+			opts.Progress(int(done.Add(int64(cells[run.End-1].End-cells[run.Start].Start))), len(ev.members))
 		}
 	})
 	for l := range ev.layers {

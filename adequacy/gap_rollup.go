@@ -29,10 +29,10 @@ func (ev *gapEval) aggregate(rep *GapReport, members []GapMember, opts GapOption
 		parts[k].rows, parts[k].un, parts[k].cells = ev.rollup(k, credits, cellSize)
 	})
 	cells := map[[2]int32]*GapCell{}
-	var un []unservedAt
+	nun := 0
 	for _, p := range parts {
 		rep.Counties = append(rep.Counties, p.rows...)
-		un = append(un, p.un...)
+		nun += len(p.un)
 		for key, c := range p.cells {
 			if have, ok := cells[key]; ok {
 				for s := range have.UnservedBy {
@@ -49,20 +49,38 @@ func (ev *gapEval) aggregate(rep *GapReport, members []GapMember, opts GapOption
 		}
 		return cmp.Compare(a.subject, b.subject)
 	})
-	slices.SortFunc(un, func(a, b unservedAt) int {
-		if c := cmp.Compare(ev.members[a.i].src, ev.members[b.i].src); c != 0 {
-			return c
+	// Unserved rows in member-file order, then subject: a stable counting
+	// sort by input position of the subjects' lists, taken in subject
+	// order (a service can leave most members unserved: no comparison
+	// sort of millions of rows).
+	at := make([]int32, len(members)+1)
+	for _, p := range parts {
+		for _, u := range p.un {
+			at[ev.members[u.i].src+1]++
 		}
-		return cmp.Compare(a.s, b.s)
-	})
-	rep.Unserved = make([]UnservedRow, len(un))
-	for k, u := range un {
-		m := &ev.members[u.i]
-		sub := &ev.subjects[u.s]
-		l, id, miles := ev.nearestOf(u.s, u.i)
-		rep.Unserved[k] = UnservedRow{MemberID: members[m.src].ID, CountyFIPS: ev.counties[m.county].FIPS, Discipline: sub.Discipline,
-			Service: sub.code(), NearestNPI: ev.npi(l, id), NearestMiles: miles}
 	}
+	for k := 1; k < len(at); k++ {
+		at[k] += at[k-1]
+	}
+	un := make([]unservedAt, nun)
+	for _, p := range parts {
+		for _, u := range p.un {
+			src := ev.members[u.i].src
+			un[at[src]] = u
+			at[src]++
+		}
+	}
+	rep.Unserved = make([]UnservedRow, len(un))
+	par.Chunks(len(un), 1<<14, 0, func(_, lo, hi int) {
+		for k := lo; k < hi; k++ {
+			u := un[k]
+			m := &ev.members[u.i]
+			sub := &ev.subjects[u.s]
+			l, id, miles := ev.nearestOf(int(u.s), int(u.i))
+			rep.Unserved[k] = UnservedRow{MemberID: members[m.src].ID, CountyFIPS: ev.counties[m.county].FIPS, Discipline: sub.Discipline,
+				Service: sub.code(), NearestNPI: ev.npi(l, id), NearestMiles: miles}
+		}
+	})
 	for _, c := range cells {
 		rep.Cells = append(rep.Cells, *c)
 	}
@@ -77,8 +95,8 @@ func (ev *gapEval) aggregate(rep *GapReport, members []GapMember, opts GapOption
 
 // unservedAt is a sorted member unserved for a subject.
 type unservedAt struct {
-	i int
-	s int
+	i int32
+	s int32
 }
 
 // rollup makes subject s's county rows, unserved list and grid cells.
@@ -87,6 +105,8 @@ func (ev *gapEval) rollup(s int, credits map[string]bool, cellSize float64) ([]C
 	rows := make([]*CountyRow, len(ev.counties))
 	cells := map[[2]int32]*GapCell{}
 	var un []unservedAt
+	var cell *GapCell
+	var key [2]int32
 	for i := range ev.members {
 		m := &ev.members[i]
 		r := rows[m.county]
@@ -98,8 +118,13 @@ func (ev *gapEval) rollup(s int, credits map[string]bool, cellSize float64) ([]C
 		if ev.servedAt(s, i) {
 			r.Served++
 		} else {
-			un = append(un, unservedAt{i, s})
-			ev.cellOf(cells, m.point, cellSize).UnservedBy[s]++
+			un = append(un, unservedAt{int32(i), int32(s)})
+			// Members come in spatial order: most share the last one's cell.
+			k := cellKey(m.point, cellSize)
+			if cell == nil || k != key {
+				cell, key = ev.cellOf(cells, k, cellSize), k
+			}
+			cell.UnservedBy[s]++
 		}
 		if _, id, miles := ev.nearestOf(s, i); id >= 0 {
 			r.nearest = append(r.nearest, nearItem{miles, int32(i)})
@@ -124,8 +149,12 @@ func (ev *gapEval) rollup(s int, credits map[string]bool, cellSize float64) ([]C
 	return out, un, cells
 }
 
-func (ev *gapEval) cellOf(cells map[[2]int32]*GapCell, p geo.Point, size float64) *GapCell {
-	k := [2]int32{int32(math.Floor(p.Lat / size)), int32(math.Floor(p.Lon / size))}
+// cellKey is the grid cell of a point: its row and column.
+func cellKey(p geo.Point, size float64) [2]int32 {
+	return [2]int32{int32(math.Floor(p.Lat / size)), int32(math.Floor(p.Lon / size))}
+}
+
+func (ev *gapEval) cellOf(cells map[[2]int32]*GapCell, k [2]int32, size float64) *GapCell {
 	c, ok := cells[k]
 	if !ok {
 		c = &GapCell{Lat: float64(k[0]) * size, Lon: float64(k[1]) * size, Size: size, UnservedBy: make([]int, len(ev.subjects))}

@@ -348,7 +348,9 @@ func writeDecisionsText(w io.Writer, ds []adequacy.Decision) error {
 				title = d.Discipline.String() + " " + title
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", title, strings.ToUpper(strings.ReplaceAll(d.Status.String(), "_", " ")))
+		// No tab: the title is no cell of the columns below, so a service's
+		// long name does not push them right.
+		fmt.Fprintf(tw, "%s  %s\n", title, strings.ToUpper(strings.ReplaceAll(d.Status.String(), "_", " ")))
 		fmt.Fprintf(tw, "  why\t%s\n", d.Explain())
 		if d.County.FIPS != "" {
 			fmt.Fprintf(tw, "  county\t%s %s, %s: %s (%s; %s)\n", d.County.FIPS, d.County.Name, d.County.State, d.County.Type, typeSource(d.County), d.County.TypeBasis)

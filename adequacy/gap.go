@@ -45,7 +45,11 @@ type GapMember struct {
 // GapOptions control a gap report.
 type GapOptions struct {
 	Profile string // "" = the engine's default, or the plan's
-	AsOf    Date
+	// ProfileVersion: the profile version to report with (a replay; see
+	// Request.ProfileVersion); "" = the one in effect on AsOf (or the one
+	// the plan pins).
+	ProfileVersion string
+	AsOf           Date
 	// AsOfToday: AsOf is today, not a date the caller named (see
 	// Request.AsOfToday).
 	AsOfToday   bool
@@ -364,7 +368,7 @@ func (e *Engine) Gap(ctx context.Context, members []GapMember, opts GapOptions) 
 	if opts.Plan != "" {
 		plan, profile, pinned = e.planFor(Request{Plan: opts.Plan, Profile: opts.Profile, AsOf: opts.AsOf}, bad)
 	}
-	ch := e.chooseProfile(profile, pinned, opts.AsOf, opts.AsOfToday, bad)
+	ch := e.chooseProfile(profile, pinned, opts.ProfileVersion, opts.AsOf, opts.AsOfToday, bad)
 	services := e.gapServices(opts.Services, ch.Profile, bad)
 	if bad.NotFound && len(bad.Violations) > 1 {
 		bad.NotFound, bad.Missing = false, nil // other faults too: report as invalid argument

@@ -40,18 +40,18 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&credits, "credit", "claim a profile credit that applies on request, e.g. new_or_expanding_applicant (repeatable)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile here (for performance work)")
 	ef.register(fs)
+	ef.registerProfileVersion(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	if *members == "" || *out == "" {
 		return fmt.Errorf("%w: --members and --out are required", errUsage)
 	}
-	// Refuse a symlinked --out, and inputs the report would overwrite,
-	// before anything is read or written; write beside it, then swap.
 	if *recruitService != "" && *candidates == "" {
 		return fmt.Errorf("%w: --recruit-service needs --candidates", errUsage)
 	}
-	ef.needPlans = *plan != ""
+	// Refuse a symlinked --out, and inputs the report would overwrite,
+	// before anything is read or written; write beside it, then swap.
 	inputs := append([]string{*members, *candidates, ef.roster, ef.countyTable, ef.servicesFile, ef.plansFile, *cpuprofile}, ef.profileFiles...)
 	vocab, err := data.LoadVocabulary(ef.servicesFile)
 	if err != nil {
@@ -83,7 +83,7 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	phase := phaseTimer(stderr)
-	opts := adequacy.GapOptions{Profile: *profile, Detail: *detail, Credits: credits, Services: services, Plan: *plan}
+	opts := adequacy.GapOptions{Profile: *profile, ProfileVersion: ef.profileVersion, Detail: *detail, Credits: credits, Services: services, Plan: *plan}
 	if *recruitService != "" && !slices.ContainsFunc(services, func(c string) bool { return sameService(vocab, c, *recruitService) }) {
 		opts.Services = append(opts.Services, *recruitService)
 	}
@@ -200,10 +200,8 @@ func gapFlagError(err error) error {
 			f = "--discipline " + f
 		case strings.HasPrefix(f, "credits["):
 			f = "--credit " + f
-		case f == "as_of":
-			f = "--as-of"
 		case f != "":
-			f = "--" + f
+			f = "--" + strings.ReplaceAll(f, "_", "-")
 		}
 		parts = append(parts, f+": "+v.Reason)
 	}

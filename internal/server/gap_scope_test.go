@@ -71,12 +71,12 @@ func TestGapReportServicesAndPlan(t *testing.T) {
 	}
 	summary := rows[0].GetSummary()
 	if summary.GetPlan() != "acme-ny" || strings.Join(summary.GetNetworks(), ",") != "ACME-MA" || strings.Join(summary.GetServices(), ",") != "lymphedema,hand" ||
-		summary.GetMembersEvaluated() != int64(want.Members) || summary.GetMembersRejected() != int64(len(want.Rejected)) || len(want.Rejected) == 0 {
+		summary.GetMembersEvaluated() != int32(want.Members) || summary.GetMembersRejected() != int32(len(want.Rejected)) || len(want.Rejected) == 0 {
 		t.Fatalf("summary %v; engine %d members, %d rejected", summary, want.Members, len(want.Rejected))
 	}
 	for i, tot := range summary.GetTotals() {
 		w := want.Totals[i]
-		if tot.GetService() != w.Service || tot.GetDiscipline() != disciplineProtoOf(w.Discipline) || tot.GetServed() != int64(w.Served) || tot.GetMembers() != int64(w.Members) {
+		if tot.GetService() != w.Service || tot.GetDiscipline() != disciplineProtoOf(w.Discipline) || tot.GetServed() != int32(w.Served) || tot.GetMembers() != int32(w.Members) {
 			t.Errorf("total %d: %v, want %+v", i, tot, w)
 		}
 	}
@@ -103,8 +103,8 @@ func TestGapReportServicesAndPlan(t *testing.T) {
 	services := 0
 	for i, got := range counties {
 		w := want.Counties[i]
-		if got.Service != w.Service || got.Discipline != disciplineProtoOf(w.Discipline) || got.CountyFips != w.County.FIPS || got.Served != int64(w.Served) ||
-			got.ProvidersCounted != int64(w.Counted) || got.MinRequired != int64(w.MinRequired) {
+		if got.Service != w.Service || got.Discipline != disciplineProtoOf(w.Discipline) || got.CountyFips != w.County.FIPS || got.Served != int32(w.Served) ||
+			got.ProvidersCounted != int32(w.Counted) || got.MinRequired != int32(w.MinRequired) {
 			t.Errorf("county row %d: %v, want %+v", i, got, w)
 		}
 		if got.Service != "" {
@@ -118,7 +118,7 @@ func TestGapReportServicesAndPlan(t *testing.T) {
 		}
 	}
 	for i, got := range recruits {
-		if got.Npi != picks[i].Provider.NPI || got.NewlyServed != int64(picks[i].NewlyServed) || got.Service != "lymphedema" {
+		if got.Npi != picks[i].Provider.NPI || got.NewlyServed != int32(picks[i].NewlyServed) || got.Service != "lymphedema" {
 			t.Errorf("recruit %d: %v, want %+v", i, got, picks[i])
 		}
 	}

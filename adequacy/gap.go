@@ -116,10 +116,12 @@ type GapReport struct {
 	RosterVersion  string
 	AsOf           Date
 	CountySource   string // the county table's source
-	// Plan applied, nil when none: only its networks' providers counted.
-	Plan        *Plan
-	Disciplines []Discipline
-	Services    []*Service // services reported, in request order
+	// Plan applied, nil when none: only its networks' providers counted;
+	// PlansVersion is the version of the registry it was read from.
+	Plan         *Plan
+	PlansVersion string
+	Disciplines  []Discipline
+	Services     []*Service // services reported, in request order
 	// Subjects are the report's disciplines, then its services: the order
 	// of rows within a county, of totals, and of GapCell.UnservedBy.
 	Subjects []Subject
@@ -410,6 +412,9 @@ func (e *Engine) Gap(ctx context.Context, members []GapMember, opts GapOptions) 
 	rep := &GapReport{Profile: p, ProfileExpired: ch.Expired, RosterVersion: e.Network.Version(), AsOf: opts.AsOf,
 		CountySource: e.countiesFor(p).Source, Plan: plan, Disciplines: ds, Services: services,
 		ev: ev, members: members, detail: opts.Detail}
+	if plan != nil {
+		rep.PlansVersion = e.Plans.Version
+	}
 	for _, s := range ev.subjects {
 		rep.Subjects = append(rep.Subjects, s.Subject)
 	}

@@ -53,7 +53,7 @@ func TestGapServicesAndPlanCLI(t *testing.T) {
 	candidatesFile(t, cands)
 	stdout := mustCLI(t, "gap", "--members", members, "--out", out, "--as-of", "2026-11-24", "--plans-file", examplePlansPath, "--plan", "acme-ma",
 		"--service", "lymphedema", "--service", "Hand Therapy", "--candidates", cands, "--recruit-service", "lymphedema", "--detail")
-	wantAll(t, "summary", stdout, "profile cms-ma 2026.1", "plan acme-ma (Acme Medicare Advantage): only providers in networks ACME-MA count",
+	wantAll(t, "summary", stdout, "profile cms-ma 2026.1", "plan acme-ma (Acme Medicare Advantage; plans file:", "): only providers in networks ACME-MA count",
 		"lymphedema: ", "hand: ", "PT: ", "recruitment: ")
 	got := strings.Join(ls(t, out), " ")
 	if want := "adequacy.csv gaps.geojson index.html map_DC.svg map_OT.svg map_PT.svg map_ST.svg map_hand.svg map_lymphedema.svg member_access.csv recruitment.csv rejected.csv unserved.csv"; got != want {

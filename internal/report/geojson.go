@@ -54,7 +54,7 @@ func WriteGeoJSON(dir string, r *adequacy.GapReport, shapes *geo.CountyMap) erro
 	fc.ExtraMembers = geojson.Properties{"profile": r.Profile.Name, "profile_version": r.Profile.Version,
 		"roster_version": r.RosterVersion, "as_of": r.AsOf.String(), "county_table": r.CountySource}
 	if r.Plan != nil {
-		fc.ExtraMembers["plan"], fc.ExtraMembers["networks"] = r.Plan.ID, r.Plan.Networks
+		fc.ExtraMembers["plan"], fc.ExtraMembers["networks"], fc.ExtraMembers["plans_version"] = r.Plan.ID, r.Plan.Networks, r.PlansVersion
 	}
 	b, err := json.Marshal(fc)
 	if err != nil {

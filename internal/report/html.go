@@ -134,7 +134,7 @@ const pageHTML = `<!doctype html>
 <title>Geo-access gap report — {{.Report.Profile.Name}} {{.Report.Profile.Version}}</title>
 <style>{{.Style}}</style></head><body>
 <h1>Geo-access gap report</h1>
-<p class="meta">{{with .Report.Plan}}Plan <b>{{.ID}}</b> ({{.Name}}; networks {{join .Networks ", "}}) · {{end}}Profile <b>{{.Report.Profile.Name}} {{.Report.Profile.Version}}</b> ({{.Report.Profile.Title}}) ·
+<p class="meta">{{with .Report.Plan}}Plan <b>{{.ID}}</b> ({{.Name}}; networks {{join .Networks ", "}}; plans {{$.Report.PlansVersion}}) · {{end}}Profile <b>{{.Report.Profile.Name}} {{.Report.Profile.Version}}</b> ({{.Report.Profile.Title}}) ·
 roster <b>{{.Report.RosterVersion}}</b> · as of <b>{{.Report.AsOf}}</b> · county table: {{.Report.CountySource}} ·
 {{.Report.Members}} members evaluated, {{.Rejected}} rows rejected, {{.Unserved}} member × discipline{{if .Report.Services}} (or service){{end}} pairs unserved.</p>
 <noscript><p><b>This page draws its map and tables with a script; with scripts off, the same figures are in the files below.</b></p></noscript>
@@ -169,7 +169,7 @@ roster <b>{{.Report.RosterVersion}}</b> · as of <b>{{.Report.AsOf}}</b> · coun
 func WriteSummary(w io.Writer, r *adequacy.GapReport, rejected int, picks []adequacy.RecruitPick) {
 	fmt.Fprintf(w, "gap report: profile %s %s, roster %s, as of %s\n", r.Profile.Name, r.Profile.Version, r.RosterVersion, r.AsOf)
 	if r.Plan != nil {
-		fmt.Fprintf(w, "plan %s (%s): only providers in networks %s count\n", r.Plan.ID, r.Plan.Name, strings.Join(r.Plan.Networks, ", "))
+		fmt.Fprintf(w, "plan %s (%s; plans %s): only providers in networks %s count\n", r.Plan.ID, r.Plan.Name, r.PlansVersion, strings.Join(r.Plan.Networks, ", "))
 	}
 	if r.ProfileExpired {
 		fmt.Fprintf(w, "standards carried forward: profile %s %s ended %s and no later version is loaded\n", r.Profile.Name, r.Profile.Version, r.Profile.Effective.To)

@@ -222,7 +222,7 @@ func gapSummaryProto(rep *adequacy.GapReport, rejected int) *pb.GapSummary {
 		AsOf: rep.AsOf.String(), MembersEvaluated: count32(rep.Members), MembersRejected: count32(rejected), CountyTable: rep.CountySource,
 		ProfileExpired: rep.ProfileExpired, ProfileEffectiveTo: rep.Profile.Effective.To.String()}
 	if rep.Plan != nil {
-		s.Plan, s.Networks = rep.Plan.ID, rep.Plan.Networks
+		s.Plan, s.Networks, s.PlansVersion = rep.Plan.ID, rep.Plan.Networks, rep.PlansVersion
 	}
 	for _, sv := range rep.Services {
 		s.Services = append(s.Services, sv.Code)

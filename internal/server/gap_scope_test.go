@@ -70,7 +70,7 @@ func TestGapReportServicesAndPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	summary := rows[0].GetSummary()
-	if summary.GetPlan() != "acme-ny" || strings.Join(summary.GetNetworks(), ",") != "ACME-MA" || strings.Join(summary.GetServices(), ",") != "lymphedema,hand" ||
+	if summary.GetPlan() != "acme-ny" || summary.GetPlansVersion() != "test" || strings.Join(summary.GetNetworks(), ",") != "ACME-MA" || strings.Join(summary.GetServices(), ",") != "lymphedema,hand" ||
 		summary.GetMembersEvaluated() != int32(want.Members) || summary.GetMembersRejected() != int32(len(want.Rejected)) || len(want.Rejected) == 0 {
 		t.Fatalf("summary %v; engine %d members, %d rejected", summary, want.Members, len(want.Rejected))
 	}

@@ -5216,7 +5216,10 @@ type GapSummary struct {
 	// The plan's networks that providers were counted from.
 	Networks []string `protobuf:"bytes,12,rep,name=networks,proto3" json:"networks,omitempty"`
 	// The services reported (canonical codes), in request order.
-	Services      []string `protobuf:"bytes,13,rep,name=services,proto3" json:"services,omitempty"`
+	Services []string `protobuf:"bytes,13,rep,name=services,proto3" json:"services,omitempty"`
+	// The version of the plan registry the plan was read from (pg:7,
+	// file:…), when the request named one.
+	PlansVersion  string `protobuf:"bytes,14,opt,name=plans_version,json=plansVersion,proto3" json:"plans_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5340,6 +5343,13 @@ func (x *GapSummary) GetServices() []string {
 		return x.Services
 	}
 	return nil
+}
+
+func (x *GapSummary) GetPlansVersion() string {
+	if x != nil {
+		return x.PlansVersion
+	}
+	return ""
 }
 
 // DisciplineTotal sums one discipline (or one service) over a gap report.
@@ -6925,7 +6935,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\bunserved\x18\x03 \x01(\v2\x1c.geoaccess.v1.UnservedMemberH\x00R\bunserved\x12C\n" +
 	"\vrecruitment\x18\x04 \x01(\v2\x1f.geoaccess.v1.RecruitmentTargetH\x00R\vrecruitment\x12:\n" +
 	"\brejected\x18\x05 \x01(\v2\x1c.geoaccess.v1.RejectedMemberH\x00R\brejectedB\x05\n" +
-	"\x03row\"\xe4\x03\n" +
+	"\x03row\"\x89\x04\n" +
 	"\n" +
 	"GapSummary\x12\x18\n" +
 	"\aprofile\x18\x01 \x01(\tR\aprofile\x12'\n" +
@@ -6941,7 +6951,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	" \x01(\tR\x12profileEffectiveTo\x12\x12\n" +
 	"\x04plan\x18\v \x01(\tR\x04plan\x12\x1a\n" +
 	"\bnetworks\x18\f \x03(\tR\bnetworks\x12\x1a\n" +
-	"\bservices\x18\r \x03(\tR\bservices\"\x84\x02\n" +
+	"\bservices\x18\r \x03(\tR\bservices\x12#\n" +
+	"\rplans_version\x18\x0e \x01(\tR\fplansVersion\"\x84\x02\n" +
 	"\x0fDisciplineTotal\x128\n" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +

@@ -125,7 +125,9 @@ func (ix *Index) reachCell(probes []Probe, f Filter, out []ReachResult, counts [
 		}
 		for _, bi := range cl.inside {
 			sc.bk[bi].mask |= cl.mask
-			rs.bhits[bi] += n
+			if tally {
+				rs.bhits[bi] += n
+			}
 		}
 	}
 	if tally {

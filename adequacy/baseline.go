@@ -401,6 +401,11 @@ func passes(r *CountyRow, served int) bool {
 	return r.Members > 0 && served*10000 >= r.requiredBP*r.Members
 }
 
+// IndexMembers builds the indexes of the members by search radius that
+// Impact searches from each changed provider; the first Impact builds
+// them otherwise. Safe to call any number of times.
+func (b *Baseline) IndexMembers() { b.memberClasses() }
+
 // memberClasses indexes the members by search radius, once.
 func (b *Baseline) memberClasses() []memberClass {
 	b.idxOnce.Do(func() {

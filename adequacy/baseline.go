@@ -470,6 +470,11 @@ func (b *Baseline) eachInReach(pt geo.Point, d Discipline, fn func(i int32)) {
 	}
 }
 
+// Counts reports whether a provider counts toward the baseline's standard:
+// participating, in person, accepting new patients and effective on the
+// as-of date as the profile requires, and in the plan's networks.
+func (b *Baseline) Counts(p *Provider) bool { return b.countsFor(p) }
+
 // countsFor reports whether a provider counts for the baseline: what the
 // index filter decides for the network's providers, decided from the
 // provider's own fields, so that it holds for providers not in the

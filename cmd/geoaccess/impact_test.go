@@ -268,8 +268,12 @@ func TestImpactVersionsCLI(t *testing.T) {
 	}
 	var dj struct {
 		Impact struct {
-			Lost    []struct{ MemberID string `json:"member_id"` } `json:"members_lost"`
-			Flipped []struct{ CountyFIPS string `json:"county_fips"` } `json:"counties_flipped"`
+			Lost []struct {
+				MemberID string `json:"member_id"`
+			} `json:"members_lost"`
+			Flipped []struct {
+				CountyFIPS string `json:"county_fips"`
+			} `json:"counties_flipped"`
 		} `json:"impact"`
 	}
 	if err := json.Unmarshal([]byte(mustCLI(t, "roster", "diff", "1", "2", "--db", db, "--json", "--impact", "--members", sampleMembersCSV, "--as-of", "2026-11-24")), &dj); err != nil {

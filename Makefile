@@ -20,7 +20,7 @@ DEPLOY_TOOLS  := $(shell $(GO) env GOPATH)/tools/kubectl-validate@$(KUBECTL_VALI
 
 BIN := bin
 
-.PHONY: all build run check test test-short bench lint fmt vet tools fuzz clean proto proto-check proto-lint proto-plugins deploy-check deploy-tools
+.PHONY: all build run check test test-short bench lint fmt vet tools fuzz clean proto proto-check proto-lint proto-plugins proto-include examples deploy-check deploy-tools
 
 all: build
 
@@ -68,27 +68,47 @@ tools:
 	  echo "go install $$t"; $(GO) install $$t || exit 1; \
 	done
 
-# Protocol buffers: protoc (Debian: protobuf-compiler, libprotobuf-dev)
-# with the pinned Go plugins, installed into $(PROTO_PLUGINS).
+# Protocol buffers: protoc (Debian: protobuf-compiler, libprotobuf-dev,
+# which ships google/protobuf/*.proto) with the pinned Go plugins,
+# installed into $(PROTO_PLUGINS).
+#
+# googleapis' google/rpc/*.proto (status.proto, which the API imports, and
+# error_details.proto, whose BadRequest clients decode) are not copied into
+# the repository: they are taken from Debian's libgoogle-common-protos-java,
+# whose jar (googleapis common protos $(GOOGLE_PROTOS_VERSION), Apache-2.0)
+# carries the .proto files, and extracted into $(THIRD_PARTY_PROTO). The
+# Go import path of google.rpc.Status is pinned on the command line, so the
+# generated code does not depend on the copy's go_package.
 PROTO_PLUGINS := $(abspath $(BIN))/protoc-plugins
 PROTO_FILES   := proto/geoaccess/v1/adequacy.proto
-PROTOC_GEN     = protoc -I proto \
+GOOGLE_PROTOS_VERSION := 1.16.0
+GOOGLE_PROTOS_JAR ?= /usr/share/java/proto-google-common-protos-$(GOOGLE_PROTOS_VERSION).jar
+THIRD_PARTY_PROTO := $(abspath $(BIN))/proto-include
+THIRD_PARTY_FILES := google/rpc/status.proto google/rpc/error_details.proto google/rpc/code.proto
+PROTOC_GEN     = protoc -I proto -I $(THIRD_PARTY_PROTO) \
 	--plugin=protoc-gen-go=$(PROTO_PLUGINS)/protoc-gen-go \
 	--plugin=protoc-gen-go-grpc=$(PROTO_PLUGINS)/protoc-gen-go-grpc \
 	--go_out=$(1) --go_opt=paths=source_relative \
+	--go_opt=Mgoogle/rpc/status.proto=google.golang.org/genproto/googleapis/rpc/status \
 	--go-grpc_out=$(1) --go-grpc_opt=paths=source_relative \
 	$(PROTO_FILES)
 
-proto-plugins:
+proto-plugins: proto-include
 	GOBIN=$(PROTO_PLUGINS) $(GO) install $(PROTOC_GEN_GO)
 	GOBIN=$(PROTO_PLUGINS) $(GO) install $(PROTOC_GEN_GRPC)
+
+## proto-include: googleapis' google/rpc protos from the Debian package into $(THIRD_PARTY_PROTO)
+proto-include:
+	@test -f $(GOOGLE_PROTOS_JAR) || { echo "proto-include: $(GOOGLE_PROTOS_JAR) is missing: apt-get install libgoogle-common-protos-java (googleapis common protos $(GOOGLE_PROTOS_VERSION))"; exit 1; }
+	@rm -rf $(THIRD_PARTY_PROTO) && mkdir -p $(THIRD_PARTY_PROTO) && \
+	unzip -q -o $(GOOGLE_PROTOS_JAR) $(THIRD_PARTY_FILES) -d $(THIRD_PARTY_PROTO)
 
 ## proto: regenerate the committed Go code from proto/
 proto: proto-plugins
 	$(call PROTOC_GEN,proto)
 
 ## proto-lint: buf lint (STANDARD + COMMENTS, see buf.yaml), offline
-proto-lint:
+proto-lint: proto-include
 	$(GO) run $(BUF) lint
 
 ## proto-check: fail when the committed generated code is not what `make proto` makes (CI)
@@ -101,6 +121,11 @@ proto-check: proto-plugins proto-lint
 	for f in $$(cat "$$tmp/want.list"); do \
 	  diff -u -I '^// 	protoc ' "proto/$$f" "$$tmp/$$f" || { echo "proto-check: proto/$$f is out of date: run make proto"; exit 1; }; \
 	done && echo "proto-check: generated code is up to date"
+
+## examples: what the example clients need to run (docs/clients.md): the Python modules, generated into examples/python/gen, and the pinned npm packages of examples/node
+examples:
+	examples/python/generate.sh
+	cd examples/node && npm ci --no-audit --no-fund --loglevel=error
 
 # deploy-tools: kubectl-validate at the pinned version (a large build: the
 # first install takes minutes; later ones find it in place).

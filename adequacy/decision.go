@@ -74,6 +74,12 @@ type Request struct {
 	// Plan, if set, is a plan id: only providers in the plan's networks
 	// count, under the profile its contract mandates.
 	Plan string
+	// ProfileVersion, if set, is the version of the profile to decide
+	// with, as a replay of a past decision names it: used even when
+	// another version is in effect on AsOf. It must be in effect on AsOf
+	// (or be the version a live decision on AsOf carried forward; see
+	// Engine.Expiry), and agree with a version the plan pins.
+	ProfileVersion string
 }
 
 // Limits on requests.
@@ -175,10 +181,12 @@ type Decision struct {
 	ProfileEnd     Date // the version's last day; zero when open-ended
 	RosterVersion  string
 	AsOf           Date
-	// Plan applied, when the request named one, and the networks whose
-	// providers counted.
-	Plan     string
-	Networks []string
+	// Plan applied, when the request named one, the networks whose
+	// providers counted, and the version of the plan registry the plan
+	// was read from (Plans.Version).
+	Plan         string
+	Networks     []string
+	PlansVersion string
 
 	memberPoint geo.Point // kept for the gate; never reported (PHI)
 }
@@ -216,6 +224,14 @@ func (e *Engine) NewNetwork(r *Roster) (*Network, error) { return NewNetwork(r, 
 func (e *Engine) WithNetwork(n *Network) *Engine {
 	c := *e
 	c.Network = n
+	return &c
+}
+
+// WithPlans returns a copy of e deciding with plans ps (a replay with a
+// past version of the plan registry).
+func (e *Engine) WithPlans(ps *Plans) *Engine {
+	c := *e
+	c.Plans = ps
 	return &c
 }
 
@@ -490,7 +506,7 @@ func (e *Engine) begin(out *Decision, d Discipline, pr *prepared, req Request) (
 		out.Service, out.ServiceName, out.Similar = pr.service.Code, pr.service.Name, pr.service.Similar
 	}
 	if pr.plan != nil {
-		out.Plan, out.Networks = pr.plan.ID, pr.plan.Networks
+		out.Plan, out.Networks, out.PlansVersion = pr.plan.ID, pr.plan.Networks, e.Plans.Version
 	}
 	if l.county == nil {
 		out.Status, out.Reason = Indeterminate, l.reason

@@ -33,7 +33,10 @@ type GapMember struct {
 // GapOptions control a gap report.
 type GapOptions struct {
 	Profile string // "" = the engine's default
-	AsOf    Date
+	// ProfileVersion: the profile version to report with (a replay; see
+	// Request.ProfileVersion); "" = the one in effect on AsOf.
+	ProfileVersion string
+	AsOf           Date
 	// AsOfToday: AsOf is today, not a date the caller named (see
 	// Request.AsOfToday).
 	AsOfToday   bool
@@ -239,7 +242,7 @@ var ErrNoMembers = errors.New("no member could be evaluated")
 // Gap runs a gap report over members.
 func (e *Engine) Gap(ctx context.Context, members []GapMember, opts GapOptions) (*GapReport, error) {
 	bad := &InvalidRequest{}
-	ch := e.chooseProfile(opts.Profile, "", opts.AsOf, opts.AsOfToday, bad)
+	ch := e.chooseProfile(opts.Profile, "", opts.ProfileVersion, opts.AsOf, opts.AsOfToday, bad)
 	if err := bad.orNil(); err != nil {
 		return nil, err
 	}

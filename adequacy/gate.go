@@ -254,6 +254,9 @@ type NegotiationRequest struct {
 	// a similar service. Plan: the member's plan.
 	Service string
 	Plan    string
+	// ProfileVersion: the profile version to decide with (a replay; see
+	// Request.ProfileVersion).
+	ProfileVersion string
 }
 
 // Negotiate decides geo-access for the member and applies the gate.
@@ -271,7 +274,7 @@ func (e *Engine) Negotiate(req NegotiationRequest) (GateResult, error) {
 		}
 	}
 	dreq := Request{Member: req.Member, Disciplines: []Discipline{req.Discipline}, Profile: req.Profile, AsOf: req.AsOf, AsOfToday: req.AsOfToday,
-		Service: req.Service, Plan: req.Plan}
+		Service: req.Service, Plan: req.Plan, ProfileVersion: req.ProfileVersion}
 	ds, err := e.Decide(dreq)
 	if len(bad.Violations) > 0 {
 		// The member's faults too: every wrong field at once.

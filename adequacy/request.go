@@ -52,7 +52,7 @@ func (e *Engine) prepare(req Request) (*prepared, error) {
 	if req.Plan != "" {
 		pr.plan, profile, pinned = e.planFor(req, bad)
 	}
-	pr.ch = e.chooseProfile(profile, pinned, req.AsOf, req.AsOfToday, bad)
+	pr.ch = e.chooseProfile(profile, pinned, req.ProfileVersion, req.AsOf, req.AsOfToday, bad)
 	p := pr.ch.Profile
 	if p == nil && !bad.NotFound {
 		p, _ = e.profileFor(profile) // check the disciplines against some version
@@ -118,10 +118,11 @@ func (e *Engine) planFor(req Request, bad *InvalidRequest) (*Plan, string, strin
 	return pl, pl.Profile, pl.ProfileVersion
 }
 
-// chooseProfile resolves a request's profile version (pinned, if a plan
-// pins one), adding violations for an unknown profile, a missing as-of
-// date or one no version covers.
-func (e *Engine) chooseProfile(name, pinned string, asOf Date, today bool, bad *InvalidRequest) Choice {
+// chooseProfile resolves a request's profile version — the one it names
+// (a replay), else the one a plan pins, else the one in effect — adding
+// violations for an unknown profile or version, a missing as-of date or
+// one the version does not cover.
+func (e *Engine) chooseProfile(name, pinned, requested string, asOf Date, today bool, bad *InvalidRequest) Choice {
 	if name == "" {
 		name = e.DefaultProfile
 	}
@@ -135,20 +136,81 @@ func (e *Engine) chooseProfile(name, pinned string, asOf Date, today bool, bad *
 	}
 	var ch Choice
 	var err error
-	if pinned != "" {
+	field := "as_of"
+	switch {
+	case requested != "" && pinned != "" && requested != pinned:
+		if _, err := e.Profiles.Version(name, requested); err != nil {
+			bad.add("profile_version", err.Error())
+		} else {
+			bad.add("profile_version", fmt.Sprintf("the plan's contract pins %s version %s, not %s", name, pinned, requested))
+		}
+		return Choice{}
+	case requested != "":
+		ch, err = e.replayVersion(name, requested, asOf)
+		field = "profile_version"
+	case pinned != "":
 		ch, err = e.pinnedVersion(name, pinned, asOf, today)
-	} else {
+	default:
 		ch, err = e.Profiles.Choose(name, asOf, today, e.Expiry)
 	}
 	switch {
 	case errors.Is(err, ErrUnknownProfile):
-		bad.add("profile", err.Error())
+		if _, nameErr := e.Profiles.Versions(name); nameErr == nil && requested != "" {
+			field = "profile_version" // the name is known: the version is not
+		} else {
+			field = "profile"
+		}
+		bad.add(field, err.Error())
 		bad.notFound(ErrUnknownProfile)
 	case err != nil:
-		bad.add("as_of", err.Error())
+		bad.add(field, err.Error())
 	}
 	return ch
 }
+
+// replayVersion is the profile version a request names, as a replay of a
+// past decision does. It must be in effect on asOf, with one exception: a
+// decision made while no version was in effect carried the last ended
+// version forward (CarryForward, Decision.ProfileExpired), so the version
+// that had ended most recently before asOf is accepted too, and its
+// decisions are flagged expired as the original was — even when a version
+// for asOf has been loaded since. Any other version is refused: its rules
+// never applied on asOf.
+func (e *Engine) replayVersion(name, version string, asOf Date) (Choice, error) {
+	p, err := e.Profiles.Version(name, version)
+	if err != nil {
+		return Choice{}, err
+	}
+	if p.Effective.Contains(asOf) {
+		return Choice{Profile: p}, nil
+	}
+	if e.Expiry == CarryForward && !p.Effective.To.IsZero() && p.Effective.To.Before(asOf) {
+		vs, _ := e.Profiles.Versions(name)
+		var last *Profile // versions are in order and do not overlap: the last to end before asOf
+		for _, q := range vs {
+			if !q.Effective.To.IsZero() && q.Effective.To.Before(asOf) {
+				last = q
+			}
+		}
+		if last == p {
+			return Choice{Profile: p, Expired: true}, nil
+		}
+	}
+	return Choice{}, &VersionNotInEffectError{Profile: p, AsOf: asOf}
+}
+
+// VersionNotInEffectError: a request named a profile version whose rules
+// did not apply on its as-of date (see Request.ProfileVersion).
+type VersionNotInEffectError struct {
+	Profile *Profile
+	AsOf    Date
+}
+
+func (e *VersionNotInEffectError) Error() string {
+	return fmt.Sprintf("profile %s version %s is in effect %s, not on %s", e.Profile.Name, e.Profile.Version, e.Profile.Effective, e.AsOf)
+}
+
+func (e *VersionNotInEffectError) Unwrap() error { return ErrProfileNotInEffect }
 
 // pinnedVersion is a plan's pinned profile version on asOf: past its end
 // only for today, under CarryForward, as Choose does.

@@ -54,6 +54,10 @@ type engineFlags struct {
 	asOf          string
 	servicesFile  string
 	plansFile     string
+	// Replays: past versions of the roster, the profile and the plans.
+	rosterVersion  string
+	profileVersion string
+	plansVersion   string
 }
 
 // expiryEnv sets --profile-expiry's default, as for geoaccessd.
@@ -73,12 +77,33 @@ func (e *engineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&e.servicesFile, "services-file", "", "extend or replace the services vocabulary with this YAML or JSON file (docs/services.md)")
 	fs.StringVar(&e.plansFile, "plans-file", "", "client plans, YAML or JSON (docs/plans.md): --plan names one")
 	fs.StringVar(&e.roster, "roster", "", "participating-provider roster CSV (default: the embedded sample roster)")
-	fs.StringVar(&e.db, "db", "", "read the current published roster from this PostgreSQL database instead (see 'geoaccess roster')")
+	fs.StringVar(&e.db, "db", "", "read the current published roster (and, without --plans-file, the current plans) from this PostgreSQL database instead (see 'geoaccess roster')")
 	fs.IntVar(&e.maxBadRows, "max-bad-rows", 0, "fail when the roster has more bad rows than this (-1: no limit); bad rows are always listed")
+	fs.StringVar(&e.rosterVersion, "roster-version", "", "replay: decide against this published roster version (42 or pg:42) from --db (or $DATABASE_URL) instead of the current one; needs --as-of")
+	fs.StringVar(&e.plansVersion, "plans-version", "", "replay: read --plan from this published plans version (7 or pg:7) in --db (or $DATABASE_URL) instead of the current one; needs --as-of")
+}
+
+// registerProfileVersion adds --profile-version, for the commands whose
+// requests take a profile version (check, gap).
+func (e *engineFlags) registerProfileVersion(fs *flag.FlagSet) {
+	fs.StringVar(&e.profileVersion, "profile-version", "", "replay: decide with this version of the profile (e.g. 2026.1) even when another is in effect on --as-of; it must have been in effect then (or carried forward); needs --as-of")
+}
+
+// replay reports whether a past version was named.
+func (e *engineFlags) replay() bool {
+	return e.rosterVersion != "" || e.profileVersion != "" || e.plansVersion != ""
+}
+
+// fromDB reports whether the roster (and plans) come from PostgreSQL.
+func (e *engineFlags) fromDB() bool {
+	return e.db != "" || e.rosterVersion != "" || e.plansVersion != ""
 }
 
 // date is the as-of date: --as-of, or today (and true) when not given.
 func (e *engineFlags) date() (adequacy.Date, bool, error) {
+	if e.asOf == "" && e.replay() {
+		return adequacy.Date{}, false, fmt.Errorf("%w: --roster-version, --profile-version and --plans-version replay a past decision: give its --as-of", errUsage)
+	}
 	if e.asOf == "" {
 		return adequacy.DateOf(time.Now()), true, nil
 	}
@@ -113,10 +138,16 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 	}
 	var roster *adequacy.Roster
 	switch {
-	case e.roster != "" && e.db != "":
-		return nil, fmt.Errorf("%w: give --roster or --db, not both", errUsage)
-	case e.db != "":
-		roster, err = currentRoster(e.db)
+	case e.roster != "" && e.fromDB():
+		return nil, fmt.Errorf("%w: give --roster or --db (--roster-version, --plans-version), not both", errUsage)
+	case e.plansVersion != "" && e.plansFile != "":
+		return nil, fmt.Errorf("%w: --plans-version reads the plans from the database: not with --plans-file", errUsage)
+	case e.fromDB():
+		var plans *adequacy.Plans
+		roster, plans, err = e.readDB(eng.Profiles)
+		if plans != nil {
+			eng.Plans = plans
+		}
 	case e.roster == "":
 		roster, err = data.SampleRoster()
 	default:
@@ -148,7 +179,7 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("check", "check (--lat LAT --lon LON | --zip ZIP) --discipline PT [flags]", stderr)
+	fs := newFlags("check", "check (--lat LAT --lon LON | --zip ZIP) --discipline PT [--db URL --roster-version V] [--profile-version P] [--as-of D] [flags]", stderr)
 	var lat, lon optFloat
 	var ef engineFlags
 	fs.Var(&lat, "lat", "member latitude, WGS84 degrees")
@@ -162,6 +193,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	plan := fs.String("plan", "", "the member's plan (with --plans-file): its networks and contracted profile")
 	asJSON := fs.Bool("json", false, "print JSON: one object per discipline")
 	ef.register(fs)
+	ef.registerProfileVersion(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -169,7 +201,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	req.Service, req.Plan = *service, *plan
+	req.Service, req.Plan, req.ProfileVersion = *service, *plan, ef.profileVersion
 	if req.AsOf, req.AsOfToday, err = ef.date(); err != nil {
 		return err
 	}
@@ -255,6 +287,7 @@ type decisionJSON struct {
 	Components         []compJSON    `json:"components,omitempty"`
 	Plan               string        `json:"plan,omitempty"`
 	Networks           []string      `json:"networks,omitempty"`
+	PlansVersion       string        `json:"plans_version,omitempty"`
 	ProfileExpired     bool          `json:"profile_expired"`
 	ProfileEnd         string        `json:"profile_end,omitempty"`
 	RosterVersion      string        `json:"roster_version"`
@@ -311,7 +344,7 @@ func writeDecisionsJSON(w io.Writer, ds []adequacy.Decision) error {
 			ProvidersWithin: d.ProvidersWithin, Nearest: []nearestJSON{}, TimeModel: d.TimeModel, TimeEstimated: d.TimeEstimated,
 			LocationSource: d.Location.Source.String(), LocationApproximte: d.Location.Approximate,
 			Profile: d.Profile, ProfileVersion: d.ProfileVersion, ProfileExpired: d.ProfileExpired, ProfileEnd: d.ProfileEnd.String(),
-			Service: d.Service, Plan: d.Plan, Networks: d.Networks,
+			Service: d.Service, Plan: d.Plan, Networks: d.Networks, PlansVersion: d.PlansVersion,
 			RosterVersion: d.RosterVersion, AsOf: d.AsOf.String()}
 		if d.County.FIPS != "" {
 			j.CountyType = d.County.Type.String()
@@ -383,7 +416,7 @@ func writeDecisionsText(w io.Writer, ds []adequacy.Decision) error {
 		}
 		plan := ""
 		if d.Plan != "" {
-			plan = fmt.Sprintf("plan %s (networks %s), ", d.Plan, strings.Join(d.Networks, ", "))
+			plan = fmt.Sprintf("plan %s (networks %s; plans %s), ", d.Plan, strings.Join(d.Networks, ", "), d.PlansVersion)
 		}
 		fmt.Fprintf(tw, "  evidence\t%sprofile %s %s, roster %s, as of %s, located by %s\n", plan, d.Profile, d.ProfileVersion, d.RosterVersion, d.AsOf, src)
 	}

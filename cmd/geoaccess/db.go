@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -192,17 +193,48 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// currentRoster reads the database's current published roster.
-func currentRoster(url string) (*adequacy.Roster, error) {
-	d := dbFlag{url: url}
+// readDB reads the roster from PostgreSQL — the current version, or
+// --roster-version (published, not retired) — and, without --plans-file,
+// the plans: the current version (none published: no plans) or
+// --plans-version, validated against profiles.
+func (e *engineFlags) readDB(profiles *adequacy.Profiles) (*adequacy.Roster, *adequacy.Plans, error) {
+	d := dbFlag{url: e.db}
 	ctx, pool, done, err := d.open()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer done()
-	r, _, err := pg.Current(ctx, pool)
-	if err != nil {
-		return nil, fmt.Errorf("roster from the database: %w", err)
+	var r *adequacy.Roster
+	if e.rosterVersion == "" {
+		r, _, err = pg.Current(ctx, pool)
+	} else {
+		var id int64
+		if id, err = pg.ParseVersion(e.rosterVersion); err != nil {
+			return nil, nil, fmt.Errorf("%w: --roster-version: %v", errUsage, err)
+		}
+		r, err = pg.ReadRoster(ctx, pool, id)
 	}
-	return r, nil
+	if err != nil {
+		return nil, nil, fmt.Errorf("roster from the database: %w", err)
+	}
+	if e.plansFile != "" {
+		return r, nil, nil
+	}
+	var plans *adequacy.Plans
+	if e.plansVersion == "" {
+		plans, _, err = pg.CurrentPlans(ctx, pool, profiles)
+		if errors.Is(err, pg.ErrNoPublishedPlans) {
+			plans, err = nil, nil
+		}
+	} else {
+		var id int64
+		if id, err = pg.ParsePlansVersion(e.plansVersion); err != nil {
+			return nil, nil, fmt.Errorf("%w: --plans-version: %v", errUsage, err)
+		}
+		plans, _, err = pg.PlansVersion(ctx, pool, id, profiles)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("plans from the database: %w", err)
+	}
+	return r, plans, nil
 }

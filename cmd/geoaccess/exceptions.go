@@ -32,7 +32,7 @@ func runExceptions(args []string, stdout, stderr io.Writer) error {
 	if *nearest < 1 || *nearest > 100 {
 		return fmt.Errorf("%w: --nearest must be 1 to 100", errUsage)
 	}
-	if ff.ef.roster == "" && ff.ef.db == "" {
+	if ff.ef.roster == "" && !ff.ef.fromDB() {
 		return fmt.Errorf("%w: give the contracted network with --roster FILE or --db URL", errUsage)
 	}
 	dst, err := ff.output("exceptions", report.ExceptionFiles(), []string{report.ExceptionsDir}, *candidates)

@@ -66,7 +66,7 @@ type filing struct {
 // prepare checks the flags, loads the engine and the members, resolves the
 // service area and runs the gap report the filing rests on.
 func (f *filingFlags) prepare(ctx context.Context, cmd string, stderr io.Writer) (*filing, error) {
-	if f.ef.roster == "" && f.ef.db == "" {
+	if f.ef.roster == "" && !f.ef.fromDB() {
 		return nil, fmt.Errorf("%w: give the contracted network with --roster FILE or --db URL", errUsage)
 	}
 	asOf, today, err := f.ef.date()

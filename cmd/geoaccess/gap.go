@@ -35,6 +35,7 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&credits, "credit", "claim a profile credit that applies on request, e.g. new_or_expanding_applicant (repeatable)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile here (for performance work)")
 	ef.register(fs)
+	ef.registerProfileVersion(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	phase := phaseTimer(stderr)
-	opts := adequacy.GapOptions{Profile: *profile, Detail: *detail, Credits: credits}
+	opts := adequacy.GapOptions{Profile: *profile, ProfileVersion: ef.profileVersion, Detail: *detail, Credits: credits}
 	if opts.AsOf, opts.AsOfToday, err = ef.date(); err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func hsdExport(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	if ff.ef.roster == "" && ff.ef.db == "" {
+	if ff.ef.roster == "" && !ff.ef.fromDB() {
 		return fmt.Errorf("%w: give the contracted network with --roster FILE or --db URL", errUsage)
 	}
 	dst, err := ff.output("hsd export", report.HSDFiles(), nil, *cpuprofile)

@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register("roster", "load rosters into PostgreSQL; list, show, diff, roll back, retire versions", runRoster)
+	register("roster", "load rosters into PostgreSQL; list, show, diff, export, roll back, retire versions", runRoster)
 }
 
 const rosterUsage = `usage:
@@ -25,6 +25,7 @@ const rosterUsage = `usage:
   geoaccess roster list [--db URL] [--limit N] [--json]
   geoaccess roster show V [--db URL] [--json]
   geoaccess roster diff V1 V2 [--db URL] [--move-miles MI] [--rows N] [--json]
+  geoaccess roster export V [--db URL] [--out FILE]
   geoaccess roster rollback V [--db URL] [--max-shrink 20%] [--force]
   geoaccess roster retire --keep N [--db URL] [--json]
 
@@ -44,7 +45,7 @@ func runRoster(args []string, stdout, stderr io.Writer) error {
 	}
 	sub := map[string]func([]string, io.Writer, io.Writer) error{
 		"load": rosterLoad, "list": rosterList, "show": rosterShow, "diff": rosterDiff,
-		"rollback": rosterRollback, "retire": rosterRetire,
+		"rollback": rosterRollback, "retire": rosterRetire, "export": rosterExport,
 	}[args[0]]
 	if sub == nil {
 		return fmt.Errorf("%w: unknown roster subcommand %q", errUsage, args[0])

@@ -66,7 +66,7 @@ func newFlagSet(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate (PEM); with --tls-key serves TLS")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS private key (PEM)")
 	fs.StringVar(&c.tlsClientCA, "tls-client-ca", "", "CA bundle (PEM): require client certificates it signed (mTLS)")
-	fs.StringVar(&c.authTokens, "auth-tokens", "", "bearer token file, one \"token role name\" per line (roles reader, admin)")
+	fs.StringVar(&c.authTokens, "auth-tokens", "", "bearer token file, one \"token role name\" per line (roles reader, auditor, admin)")
 	fs.DurationVar(&c.keepalive.Time, "keepalive-time", time.Minute, "ping a client after this long without activity")
 	fs.DurationVar(&c.keepalive.Timeout, "keepalive-timeout", 20*time.Second, "close the connection when a ping is unanswered this long")
 	fs.DurationVar(&c.keepalive.MinClientPingTime, "keepalive-min-ping", 10*time.Second, "close connections of clients that ping more often than this")

@@ -67,10 +67,20 @@ func (d *daemon) loadFromDB(ctx context.Context) error {
 	} else if len(ids) > 0 {
 		d.log.Warn("marked abandoned roster loads failed", slog.Any("versions", ids))
 	}
+	if d.cfg.plansFile == "" {
+		if err := d.followPlans(rctx, pool); err != nil {
+			return err
+		}
+	}
 	rcfg := d.cfg.db.reloadConfig(d.loc)
 	rcfg.Logger = d.log
-	rl := serving.NewReloader(d.srv.Roster(), &pgsource.Source{Pool: pool}, rcfg)
+	src := &pgsource.Source{Pool: pool}
+	rl := serving.NewReloader(d.srv.Roster(), src, rcfg)
 	if err := d.srv.SetReloader(rl); err != nil {
+		return err
+	}
+	// Replays read past versions from the same database on demand.
+	if err := d.srv.SetReplays(serving.NewReplays(d.srv.Roster(), src, d.cfg.db.replayConfig(d.log))); err != nil {
 		return err
 	}
 	if err := rl.Start(ctx); err != nil {

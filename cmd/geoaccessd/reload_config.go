@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"math"
 	"time"
 
@@ -21,6 +22,8 @@ type dbConfig struct {
 	moveMiles  float64
 	backoffMin time.Duration
 	backoffMax time.Duration
+	// replayCache: past roster versions kept indexed for replays.
+	replayCache int
 }
 
 func registerDBFlags(fs *flag.FlagSet, c *dbConfig) {
@@ -32,6 +35,7 @@ func registerDBFlags(fs *flag.FlagSet, c *dbConfig) {
 	fs.Float64Var(&c.moveMiles, "move-miles", serving.DefaultMoveMiles, "with --db, a provider matched farther than this from its old location has moved, in the reload diff (statute miles)")
 	fs.DurationVar(&c.backoffMin, "reload-backoff-min", 2*time.Second, "with --db, first retry of a failed automatic reload after about this long, doubling")
 	fs.DurationVar(&c.backoffMax, "reload-backoff-max", 5*time.Minute, "with --db, longest wait between retries of a failed reload")
+	fs.IntVar(&c.replayCache, "replay-cache", serving.DefaultReplayVersions, "with --db, past roster versions kept indexed in memory for replays (roster_version), least recently used evicted; 0 keeps none (docs/operations.md sizes it)")
 }
 
 // validateDB checks the database flags against each other and the rest.
@@ -46,6 +50,8 @@ func (c *config) validateDB() error {
 		return errors.New("--move-miles must be ≥ 0")
 	case d.backoffMin <= 0 || d.backoffMax < d.backoffMin:
 		return errors.New("--reload-backoff-min must be positive and at most --reload-backoff-max")
+	case d.replayCache < 0:
+		return errors.New("--replay-cache must be ≥ 0")
 	}
 	if d.reloadAt != "" {
 		if _, err := serving.ParseClockTime(d.reloadAt); err != nil {
@@ -53,6 +59,16 @@ func (c *config) validateDB() error {
 		}
 	}
 	return nil
+}
+
+// replayConfig is the replays' configuration: --replay-cache 0 keeps no
+// version.
+func (d *dbConfig) replayConfig(log *slog.Logger) serving.ReplayConfig {
+	n := d.replayCache
+	if n == 0 {
+		n = -1
+	}
+	return serving.ReplayConfig{Versions: n, Logger: log}
 }
 
 // reloadConfig is the reloader's configuration: every value as given,

@@ -123,8 +123,8 @@ func diffSummaryProto(d *serving.RosterDiff) *pb.RosterDiffSummary {
 }
 
 func diffCountsProto(c adequacy.DiffCounts) *pb.DiffCounts {
-	return &pb.DiffCounts{Added: int64(c.Added), Removed: int64(c.Removed), Moved: int64(c.Moved), Changed: int64(c.Changed),
-		Unchanged: int64(c.Unchanged)}
+	return &pb.DiffCounts{Added: count32(c.Added), Removed: count32(c.Removed), Moved: count32(c.Moved), Changed: count32(c.Changed),
+		Unchanged: count32(c.Unchanged)}
 }
 
 func rosterProviderProto(p *adequacy.Provider) *pb.RosterProvider {

@@ -13,22 +13,31 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/geoaccess/geoaccess/adequacy"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
 
 // Role is what a bearer token may do.
 type Role uint8
 
-// Roles. An admin may do everything a reader may.
+// Roles. An auditor may do everything a reader may, and an admin
+// everything an auditor may.
 const (
 	RoleReader Role = iota + 1 // every query RPC
-	RoleAdmin                  // also the admin RPCs (AdminMethods)
+	RoleAdmin                  // also replays and the admin RPCs (AdminMethods)
+	// RoleAuditor: also replays — decisions against a past roster,
+	// profile or plans version (CheckAccess and EvaluateNegotiation with
+	// roster_version, profile_version or plans_version) — but no admin
+	// RPC.
+	RoleAuditor
 )
 
 func (r Role) String() string {
 	switch r {
 	case RoleReader:
 		return "reader"
+	case RoleAuditor:
+		return "auditor"
 	case RoleAdmin:
 		return "admin"
 	}
@@ -64,7 +73,8 @@ type Tokens struct {
 const minTokenLen = 16
 
 // LoadTokens reads a token file: one "token role name" per line, roles
-// reader and admin; blank lines and lines starting with # are skipped.
+// reader, auditor and admin; blank lines and lines starting with # are
+// skipped.
 func LoadTokens(path string) (*Tokens, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -118,10 +128,12 @@ func parseTokenLine(s string) (Principal, string, error) {
 	switch f[1] {
 	case "reader":
 		role = RoleReader
+	case "auditor":
+		role = RoleAuditor
 	case "admin":
 		role = RoleAdmin
 	default:
-		return Principal{}, "", fmt.Errorf("role %q must be reader or admin", f[1])
+		return Principal{}, "", fmt.Errorf("role %q must be reader, auditor or admin", adequacy.ExcerptN(f[1], 32))
 	}
 	return Principal{Name: f[2], Role: role}, f[0], nil
 }

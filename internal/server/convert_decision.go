@@ -19,7 +19,7 @@ func checkResponse(ds []adequacy.Decision) *pb.CheckAccessResponse {
 		d := &ds[0]
 		out.Profile, out.ProfileVersion, out.RosterVersion, out.AsOf = d.Profile, d.ProfileVersion, d.RosterVersion, d.AsOf.String()
 		out.ProfileExpired, out.ProfileEffectiveTo = d.ProfileExpired, d.ProfileEnd.String()
-		out.Plan, out.Networks = d.Plan, d.Networks
+		out.Plan, out.Networks, out.PlansVersion = d.Plan, d.Networks, d.PlansVersion
 	}
 	return out
 }
@@ -174,7 +174,8 @@ func negotiationResponse(g *adequacy.GateResult) *pb.EvaluateNegotiationResponse
 	d := &g.GeoAccess
 	out := &pb.EvaluateNegotiationResponse{Supported: g.Supported, Summary: g.Summary, GeoAccess: decisionProto(d),
 		Profile: d.Profile, ProfileVersion: d.ProfileVersion, RosterVersion: d.RosterVersion, AsOf: d.AsOf.String(),
-		ProfileExpired: d.ProfileExpired, ProfileEffectiveTo: d.ProfileEnd.String(), Plan: d.Plan, Networks: d.Networks}
+		ProfileExpired: d.ProfileExpired, ProfileEffectiveTo: d.ProfileEnd.String(), Plan: d.Plan, Networks: d.Networks,
+		PlansVersion: d.PlansVersion}
 	if g.DisciplineAccess != nil {
 		out.DisciplineAccess = decisionProto(g.DisciplineAccess)
 	}

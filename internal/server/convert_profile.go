@@ -84,12 +84,12 @@ func creditProto(c *adequacy.Credit) *pb.Credit {
 // (serving.PublicError).
 func rosterStatusProto(st serving.RosterStatus, admin bool) *pb.RosterStatus {
 	out := &pb.RosterStatus{Loaded: st.Loaded, Version: st.Version, Source: st.Source, LoadedAt: timestamp(st.LoadedAt),
-		TotalProviders: int64(st.Stats.Total), NextReload: timestamp(st.NextReload), Pinned: st.Pinned}
+		TotalProviders: count32(st.Stats.Total), NextReload: timestamp(st.NextReload), Pinned: st.Pinned}
 	if st.Loaded {
 		for _, d := range adequacy.Disciplines {
 			out.Counts = append(out.Counts, &pb.DisciplineCount{Discipline: disciplineProto(d),
-				Participating: int64(st.Stats.Participating[d]), NonParticipating: int64(st.Stats.NonParticipating[d]),
-				TelehealthOnly: int64(st.Stats.TelehealthOnly[d])})
+				Participating: count32(st.Stats.Participating[d]), NonParticipating: count32(st.Stats.NonParticipating[d]),
+				TelehealthOnly: count32(st.Stats.TelehealthOnly[d])})
 		}
 	}
 	if r := st.LastReload; !r.Time.IsZero() {

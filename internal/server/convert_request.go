@@ -61,7 +61,20 @@ func checkRequest(m checkFields, today adequacy.Date) domainRequest {
 	}
 	dr.req.AsOf = dr.asOf(m.GetAsOf(), today)
 	dr.req.AsOfToday = m.GetAsOf() == ""
+	if r, ok := m.(replayFields); ok {
+		dr.req.ProfileVersion = r.GetProfileVersion()
+		dr.replayAsOf(r)
+	}
 	return dr
+}
+
+// replayAsOf refuses a replay without its as_of: the domain then sees
+// none either, and reports the field with the others.
+func (dr *domainRequest) replayAsOf(m replayFields) {
+	if isReplay(m) && m.GetAsOf() == "" {
+		dr.fault("as_of", replayAsOfFault)
+		dr.req.AsOf, dr.req.AsOfToday = adequacy.Date{}, false
+	}
 }
 
 func (dr *domainRequest) fault(field, reason string) {
@@ -137,6 +150,11 @@ func negotiationRequest(m *pb.EvaluateNegotiationRequest, today adequacy.Date) (
 	}
 	req.AsOf = dr.asOf(m.GetAsOf(), today)
 	req.AsOfToday = m.GetAsOf() == ""
+	req.ProfileVersion = m.GetProfileVersion()
+	if isReplay(m) && m.GetAsOf() == "" {
+		dr.fault("as_of", replayAsOfFault)
+		req.AsOf, req.AsOfToday = adequacy.Date{}, false
+	}
 	return req, dr.faults
 }
 

@@ -143,8 +143,8 @@ func sendGapReport(stream pb.AdequacyService_GapReportServer, rep *adequacy.GapR
 		}
 	}
 	for _, p := range picks {
-		row := &pb.RecruitmentTarget{Rank: int64(p.Rank), Npi: p.Provider.NPI, Name: p.Provider.Name, Discipline: disciplineProto(p.Provider.Discipline),
-			CountyFips: p.Provider.CountyFIPS, NewlyServed: int64(p.NewlyServed), CumulativeServed: int64(p.CumulativeServed), CountiesFlippedToPass: int64(p.CountiesFlipped)}
+		row := &pb.RecruitmentTarget{Rank: count32(p.Rank), Npi: p.Provider.NPI, Name: p.Provider.Name, Discipline: disciplineProto(p.Provider.Discipline),
+			CountyFips: p.Provider.CountyFIPS, NewlyServed: count32(p.NewlyServed), CumulativeServed: count32(p.CumulativeServed), CountiesFlippedToPass: count32(p.CountiesFlipped)}
 		if err := send(&pb.GapReportResponse{Row: &pb.GapReportResponse_Recruitment{Recruitment: row}}); err != nil {
 			return err
 		}
@@ -159,11 +159,11 @@ func sendGapReport(stream pb.AdequacyService_GapReportServer, rep *adequacy.GapR
 
 func gapSummaryProto(rep *adequacy.GapReport, rejected int) *pb.GapSummary {
 	s := &pb.GapSummary{Profile: rep.Profile.Name, ProfileVersion: rep.Profile.Version, RosterVersion: rep.RosterVersion,
-		AsOf: rep.AsOf.String(), MembersEvaluated: int64(rep.Members), MembersRejected: int64(rejected), CountyTable: rep.CountySource,
+		AsOf: rep.AsOf.String(), MembersEvaluated: count32(rep.Members), MembersRejected: count32(rejected), CountyTable: rep.CountySource,
 		ProfileExpired: rep.ProfileExpired, ProfileEffectiveTo: rep.Profile.Effective.To.String()}
 	for _, t := range rep.Totals {
-		s.Totals = append(s.Totals, &pb.DisciplineTotal{Discipline: disciplineProto(t.Discipline), Members: int64(t.Members), Served: int64(t.Served),
-			Counties: int64(t.Counties), CountiesPass: int64(t.CountiesPass), CountiesMinPass: int64(t.CountiesMinPass)})
+		s.Totals = append(s.Totals, &pb.DisciplineTotal{Discipline: disciplineProto(t.Discipline), Members: count32(t.Members), Served: count32(t.Served),
+			Counties: count32(t.Counties), CountiesPass: count32(t.CountiesPass), CountiesMinPass: count32(t.CountiesMinPass)})
 	}
 	return s
 }
@@ -171,8 +171,8 @@ func gapSummaryProto(rep *adequacy.GapReport, rejected int) *pb.GapSummary {
 func countyRowProto(c *adequacy.CountyRow) *pb.CountyAdequacy {
 	row := &pb.CountyAdequacy{CountyFips: c.County.FIPS, State: c.County.State, County: c.County.Name,
 		CountyType: countyTypeProto(c.County.Designation.Type), CountyTypeOfficial: c.County.Designation.Official,
-		Discipline: disciplineProto(c.Discipline), Members: int64(c.Members), Served: int64(c.Served), ServedPct: c.ServedPct,
-		RequiredPct: c.RequiredPct, Pass: c.Pass, ProvidersCounted: int64(c.Counted), MinRequired: int64(c.MinRequired),
+		Discipline: disciplineProto(c.Discipline), Members: count32(c.Members), Served: count32(c.Served), ServedPct: c.ServedPct,
+		RequiredPct: c.RequiredPct, Pass: c.Pass, ProvidersCounted: count32(c.Counted), MinRequired: count32(c.MinRequired),
 		MinPass: c.MinPass, MinSource: c.MinSource.String(), Credits: c.Credits}
 	if !math.IsNaN(c.NearestP50) {
 		row.NearestMedianMiles = &c.NearestP50

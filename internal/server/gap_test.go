@@ -92,7 +92,7 @@ func TestGapReportMatchesEngine(t *testing.T) {
 			rejected[r.GetRejected().GetMemberRef()+"|"+r.GetRejected().GetField()] = r.GetRejected().GetReason()
 		}
 	}
-	if summary == nil || summary.MembersEvaluated != int64(len(all)) || summary.MembersRejected != 4 || summary.RosterVersion != "sample-2026.11" || summary.Profile != "cms-ma" {
+	if summary == nil || summary.MembersEvaluated != int32(len(all)) || summary.MembersRejected != 4 || summary.RosterVersion != "sample-2026.11" || summary.Profile != "cms-ma" {
 		t.Fatalf("summary %v", summary)
 	}
 	for _, k := range []string{"bad-lat|location.latitude", "bad-zip|zip", req.Members[0].MemberRef + "|member_ref", "|members[" + strconv.Itoa(len(all)+3) + "].member_ref"} {
@@ -105,13 +105,13 @@ func TestGapReportMatchesEngine(t *testing.T) {
 	}
 	for i, r := range counties {
 		got, w := r.GetCounty(), want.Counties[i]
-		if got.CountyFips != w.County.FIPS || got.Members != int64(w.Members) || got.Served != int64(w.Served) || got.Pass != w.Pass ||
-			got.ProvidersCounted != int64(w.Counted) || got.GetNearestMedianMiles() != w.NearestP50 && !math.IsNaN(w.NearestP50) {
+		if got.CountyFips != w.County.FIPS || got.Members != int32(w.Members) || got.Served != int32(w.Served) || got.Pass != w.Pass ||
+			got.ProvidersCounted != int32(w.Counted) || got.GetNearestMedianMiles() != w.NearestP50 && !math.IsNaN(w.NearestP50) {
 			t.Errorf("county row %d: %v, want %+v", i, got, w)
 		}
 	}
 	for i, r := range recruits {
-		if got := r.GetRecruitment(); got.Npi != picks[i].Provider.NPI || got.NewlyServed != int64(picks[i].NewlyServed) {
+		if got := r.GetRecruitment(); got.Npi != picks[i].Provider.NPI || got.NewlyServed != int32(picks[i].NewlyServed) {
 			t.Errorf("recruit %d: %v, want %+v", i, got, picks[i])
 		}
 	}

@@ -129,7 +129,7 @@ func TestReloadSwapsWithoutFailingCalls(t *testing.T) {
 	if !s.Loaded || s.Version != "reload-e" || s.LastReload.Success || !strings.Contains(s.LastReload.Error, "database down") || s.LastReload.Loader != "broken" {
 		t.Errorf("status after a failed reload: %v", s)
 	}
-	if len(s.Counts) != 4 || s.TotalProviders != int64(len(fixture.roster.Providers)) || s.LoadedAt == nil {
+	if len(s.Counts) != 4 || s.TotalProviders != int32(len(fixture.roster.Providers)) || s.LoadedAt == nil {
 		t.Errorf("counts: %v", s)
 	}
 	if _, ok := versions.Load("reload-e"); !ok {

@@ -27,6 +27,8 @@ type callInfo struct {
 	items     int    // batch items answered
 	roster    string // roster version the answers rest on
 	profiles  []profileUse
+	replay    bool   // the call named a past version: logged at info, with its caller
+	principal string // the caller's token name, for replays
 }
 
 type callInfoKey struct{}
@@ -47,6 +49,9 @@ func (ci *callInfo) addDecisions(ds []adequacy.Decision) {
 	}
 	if len(ds) > 0 {
 		ci.roster = ds[0].RosterVersion
+	}
+	if ci.replay {
+		return // a replay's profile versions say nothing of what serves today
 	}
 	for i := range ds {
 		n := 0
@@ -128,6 +133,14 @@ func mayAdminister(ctx context.Context) bool {
 	return !ok || p.Role == RoleAdmin
 }
 
+// mayReplay reports whether the caller may decide against past versions:
+// every caller on a server without tokens, else the auditor and admin
+// roles.
+func mayReplay(ctx context.Context) bool {
+	p, ok := principalOf(ctx)
+	return !ok || p.Role == RoleAuditor || p.Role == RoleAdmin
+}
+
 func (ic *interceptors) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
 	ci := &callInfo{}
 	ctx = context.WithValue(ctx, callInfoKey{}, ci)
@@ -191,6 +204,9 @@ func (ic *interceptors) observe(ctx context.Context, method string, err error, s
 	ic.metrics.observeDecisions(&ci.decisions)
 	ic.expiry.use(ci.profiles)
 	level := levelFor(code)
+	if ci.replay && level < slog.LevelInfo {
+		level = slog.LevelInfo // an audit trail: who replayed which versions
+	}
 	if !ic.log.Enabled(ctx, level) {
 		return
 	}
@@ -204,6 +220,12 @@ func (ic *interceptors) observe(ctx context.Context, method string, err error, s
 	}
 	if ci.roster != "" {
 		attrs = append(attrs, slog.String("roster_version", ci.roster))
+	}
+	if ci.replay {
+		attrs = append(attrs, slog.Bool("replay", true))
+		if ci.principal != "" {
+			attrs = append(attrs, slog.String("caller", ci.principal))
+		}
 	}
 	if serverFault(code) {
 		// Server faults carry no request content; caller faults may echo

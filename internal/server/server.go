@@ -140,7 +140,8 @@ func New(cfg Config) (*Server, error) {
 	s.roster.OnChange(s.metrics.rosterChanged)
 	s.roster.OnChange(s.rosterChanged)
 	s.grpc = grpc.NewServer(serverOptions(cfg, s)...)
-	s.svc = &service{roster: s.roster, loc: cfg.Location, now: cfg.Now, batch: cfg.Batch, metrics: s.metrics, expiry: s.expiry}
+	s.svc = &service{roster: s.roster, loc: cfg.Location, now: cfg.Now, batch: cfg.Batch, metrics: s.metrics, expiry: s.expiry,
+		noStore: serving.NewReplays(s.roster, nil, serving.ReplayConfig{Versions: -1})}
 	pb.RegisterAdequacyServiceServer(s.grpc, s.svc)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -272,6 +273,27 @@ func (s *Server) SetReloader(rl *serving.Reloader) error {
 		return fmt.Errorf("server: reload metrics: %w", err)
 	}
 	s.svc.reloader.Store(rl)
+	return nil
+}
+
+// SetReplays hands the server the replays that read past roster and
+// plans versions from a version store (geoaccessd --db): CheckAccess and
+// EvaluateNegotiation with roster_version or plans_version use it, and
+// its metrics join the server's. rp must replay over this server's holder
+// (Roster()); a server takes one. Without it, a replay may name only the
+// versions the server serves (others are FAILED_PRECONDITION), and any
+// profile version it has loaded.
+func (s *Server) SetReplays(rp *serving.Replays) error {
+	if rp.Holder() != s.roster {
+		return errors.New("server: the replays read over another holder than Roster()")
+	}
+	if s.svc.replay.Load() != nil {
+		return errors.New("server: replays are already set")
+	}
+	if err := s.metrics.reg.Register(rp.Collector()); err != nil {
+		return fmt.Errorf("server: replay metrics: %w", err)
+	}
+	s.svc.replay.Store(rp)
 	return nil
 }
 

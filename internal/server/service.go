@@ -19,6 +19,8 @@ type service struct {
 	pb.UnimplementedAdequacyServiceServer
 	roster   *serving.Holder
 	reloader atomic.Pointer[serving.Reloader] // set by Server.SetReloader: the admin RPCs
+	replay   atomic.Pointer[serving.Replays]  // set by Server.SetReplays: past versions from a store
+	noStore  *serving.Replays                 // replays of the serving versions only, without SetReplays
 	loc      *time.Location                   // for the default as-of date
 	now      func() time.Time
 	batch    BatchConfig
@@ -38,11 +40,11 @@ func (s *service) today() adequacy.Date { return today(s.now(), s.loc) }
 
 // CheckAccess implements AdequacyService.
 func (s *service) CheckAccess(ctx context.Context, req *pb.CheckAccessRequest) (*pb.CheckAccessResponse, error) {
-	eng, err := s.engine()
+	dr := checkRequest(req, s.today())
+	eng, err := s.replayEngine(ctx, req, len(dr.faults) > 0)
 	if err != nil {
 		return nil, err
 	}
-	dr := checkRequest(req, s.today())
 	ds, err := eng.Decide(dr.req)
 	if err != nil || len(dr.faults) > 0 {
 		return nil, errorStatus(err, dr.faults, nil).Err()
@@ -53,11 +55,11 @@ func (s *service) CheckAccess(ctx context.Context, req *pb.CheckAccessRequest) (
 
 // EvaluateNegotiation implements AdequacyService.
 func (s *service) EvaluateNegotiation(ctx context.Context, req *pb.EvaluateNegotiationRequest) (*pb.EvaluateNegotiationResponse, error) {
-	eng, err := s.engine()
+	nr, faults := negotiationRequest(req, s.today())
+	eng, err := s.replayEngine(ctx, req, len(faults) > 0)
 	if err != nil {
 		return nil, err
 	}
-	nr, faults := negotiationRequest(req, s.today())
 	g, err := eng.Negotiate(nr)
 	if err != nil || len(faults) > 0 {
 		rename := func(f string) string { return negotiationField(f, nr) }

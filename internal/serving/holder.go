@@ -86,7 +86,9 @@ type serving struct {
 // observers not yet told), Record (an attempt that read nothing), Notify,
 // SetPinned and SetNextReload.
 type Holder struct {
-	base *adequacy.Engine // county table, geography and profiles; no network
+	// base is the engine without a network: county table, geography,
+	// profiles, vocabulary and plans (SetPlans replaces the plans).
+	base atomic.Pointer[adequacy.Engine]
 	now  func() time.Time
 
 	cur    atomic.Pointer[serving]
@@ -105,12 +107,33 @@ func NewHolder(base *adequacy.Engine, now func() time.Time) *Holder {
 	if now == nil {
 		now = time.Now
 	}
-	return &Holder{base: base, now: now}
+	h := &Holder{now: now}
+	h.base.Store(base)
+	return h
 }
 
 // Base is the engine without a network: profiles and geography, which
 // serve before any roster is loaded.
-func (h *Holder) Base() *adequacy.Engine { return h.base }
+func (h *Holder) Base() *adequacy.Engine { return h.base.Load() }
+
+// SetPlans serves another plan registry (a new version published in
+// PostgreSQL): the base engine and the serving one are replaced by copies
+// with the new plans, so calls in flight finish with the plans they
+// started with. It waits for a roster load in progress.
+func (h *Holder) SetPlans(p *adequacy.Plans) {
+	h.loadMu.Lock()
+	defer h.loadMu.Unlock()
+	b := *h.base.Load()
+	b.Plans = p
+	h.base.Store(&b)
+	if s := h.cur.Load(); s != nil {
+		e := *s.engine
+		e.Plans = p
+		ns := *s
+		ns.engine = &e
+		h.cur.Store(&ns)
+	}
+}
 
 // Engine returns the serving engine, or nil when no roster is loaded.
 func (h *Holder) Engine() *adequacy.Engine {
@@ -240,7 +263,7 @@ func (h *Holder) build(ctx context.Context, name string, load LoadFunc) (*servin
 	if err := adequacy.CountProviders(r.Providers).Servable(); err != nil {
 		return nil, r.Version, adequacy.NewVersionError(adequacy.VersionNotServable, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
 	}
-	n, err := h.base.NewNetwork(r)
+	n, err := h.Base().NewNetwork(r)
 	if err != nil {
 		return nil, r.Version, adequacy.NewVersionError(adequacy.VersionInvalidRows, fmt.Errorf("roster %s from %s: %w", r.Version, name, err))
 	}
@@ -256,5 +279,5 @@ func (h *Holder) build(ctx context.Context, name string, load LoadFunc) (*servin
 		loadedAt = h.now().UTC()
 	}
 	st := RosterStatus{Loaded: true, Version: r.Version, Source: src, LoadedAt: loadedAt, Stats: n.Stats()}
-	return &serving{engine: h.base.WithNetwork(n), status: st}, r.Version, nil
+	return &serving{engine: h.Base().WithNetwork(n), status: st}, r.Version, nil
 }

@@ -1,6 +1,7 @@
 // Package pgsource serves roster versions from PostgreSQL (package
-// data/pg) to a serving.Reloader: the current version is the
-// roster_current pointer, publishes are heard by LISTEN/NOTIFY. It is
+// data/pg) to a serving.Reloader — the current version is the
+// roster_current pointer, publishes are heard by LISTEN/NOTIFY — and
+// past roster and plans versions to serving.Replays. It is
 // the only part of the serving side that speaks to the database, so the
 // roster holder, the reloader and the gRPC server import no database
 // driver.
@@ -66,6 +67,17 @@ func (s *Source) Read(ctx context.Context, v serving.VersionInfo) (*adequacy.Ros
 	return pg.ReadRoster(ctx, s.Pool, id)
 }
 
+// ReadPlans implements serving.PlansReader: a published plans version
+// from the database, for replays of decisions made for a plan.
+func (s *Source) ReadPlans(ctx context.Context, version string, profiles *adequacy.Profiles) (*adequacy.Plans, error) {
+	id, err := pg.ParsePlansVersion(version)
+	if err != nil {
+		return nil, err
+	}
+	ps, _, err := pg.PlansVersion(ctx, s.Pool, id, profiles)
+	return ps, err
+}
+
 // Published implements serving.VersionSource.
 func (s *Source) Published(ctx context.Context, limit int) ([]serving.VersionInfo, error) {
 	// Failed and retired versions are interleaved with published ones;
@@ -91,3 +103,10 @@ func (s *Source) Watch(ctx context.Context, notify func(), state func(up bool, e
 		OnError:   func(err error) { state(false, err) },
 	})
 }
+
+var (
+	_ serving.VersionSource = (*Source)(nil)
+	_ serving.Watcher       = (*Source)(nil)
+	_ serving.VersionReader = (*Source)(nil)
+	_ serving.PlansReader   = (*Source)(nil)
+)

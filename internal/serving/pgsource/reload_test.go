@@ -309,7 +309,7 @@ func TestReloadFromPostgres(t *testing.T) {
 			t.Errorf("%v: added removed moved changed = %s, want %s", dc.Discipline, got, want[dc.Discipline])
 		}
 	}
-	if tot := sum.Total; tot.Added != 1 || tot.Removed != 2 || tot.Moved != 1 || tot.Changed != 1 || tot.Unchanged != int64(len(rs.a)-4) {
+	if tot := sum.Total; tot.Added != 1 || tot.Removed != 2 || tot.Moved != 1 || tot.Changed != 1 || tot.Unchanged != int32(len(rs.a)-4) {
 		t.Errorf("total %v", tot)
 	}
 	if len(d.Added) != 1 || d.Added[0].Npi != rs.newNPI || len(d.Removed) != 2 || len(d.Moved) != 1 || d.Moved[0].Miles < 3 ||

@@ -925,7 +925,24 @@ type CheckAccessRequest struct {
 	// count, under the profile its contract mandates. Empty: every
 	// participating provider, under profile. Giving both plan and profile is
 	// an error unless they agree.
-	Plan          string `protobuf:"bytes,9,opt,name=plan,proto3" json:"plan,omitempty"`
+	Plan string `protobuf:"bytes,9,opt,name=plan,proto3" json:"plan,omitempty"`
+	// Replay (auditor or admin role; a reader gets PERMISSION_DENIED):
+	// decide against the published roster version that a past decision
+	// cites ("pg:42" or "42") instead of the serving one. The server reads
+	// it from its version store on demand and keeps the last few in memory
+	// (geoaccessd --replay-cache). A retired, failed or unknown version is
+	// refused, naming it. Requires as_of. Empty: the serving roster.
+	RosterVersion string `protobuf:"bytes,10,opt,name=roster_version,json=rosterVersion,proto3" json:"roster_version,omitempty"`
+	// Replay: the profile version to decide with (auditor or admin role),
+	// used even when a newer one is loaded. It must be in effect on as_of,
+	// or be the version that had ended most recently before it, which a
+	// decision on that day carried forward (profile_expired; see
+	// ExpiryPolicy). Requires as_of. Empty: the version in effect on as_of.
+	ProfileVersion string `protobuf:"bytes,11,opt,name=profile_version,json=profileVersion,proto3" json:"profile_version,omitempty"`
+	// Replay: the version of the plan registry to read plan from ("pg:7",
+	// from the database; or the registry the server serves), auditor or
+	// admin role. Requires as_of. Empty: the registry the server serves.
+	PlansVersion  string `protobuf:"bytes,12,opt,name=plans_version,json=plansVersion,proto3" json:"plans_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1023,6 +1040,27 @@ func (x *CheckAccessRequest) GetPlan() string {
 	return ""
 }
 
+func (x *CheckAccessRequest) GetRosterVersion() string {
+	if x != nil {
+		return x.RosterVersion
+	}
+	return ""
+}
+
+func (x *CheckAccessRequest) GetProfileVersion() string {
+	if x != nil {
+		return x.ProfileVersion
+	}
+	return ""
+}
+
+func (x *CheckAccessRequest) GetPlansVersion() string {
+	if x != nil {
+		return x.PlansVersion
+	}
+	return ""
+}
+
 // CheckAccessResponse is one decision per requested discipline, in request
 // order, with the versions they rest on.
 type CheckAccessResponse struct {
@@ -1040,7 +1078,8 @@ type CheckAccessResponse struct {
 	// True when no loaded version of the profile is in effect on as_of (the
 	// server's today, as_of not given) and profile_version, which ended on
 	// profile_effective_to, was carried forward (geoaccessd
-	// --profile-expiry carry-forward). A named as_of is never carried.
+	// --profile-expiry carry-forward). A named as_of is never carried,
+	// except by a replay naming the version carried then (profile_version).
 	ProfileExpired bool `protobuf:"varint,6,opt,name=profile_expired,json=profileExpired,proto3" json:"profile_expired,omitempty"`
 	// The applied profile version's last day, YYYY-MM-DD; empty when
 	// open-ended.
@@ -1048,7 +1087,10 @@ type CheckAccessResponse struct {
 	// The plan applied, when the request named one.
 	Plan string `protobuf:"bytes,8,opt,name=plan,proto3" json:"plan,omitempty"`
 	// The plan's networks that providers were counted from.
-	Networks      []string `protobuf:"bytes,9,rep,name=networks,proto3" json:"networks,omitempty"`
+	Networks []string `protobuf:"bytes,9,rep,name=networks,proto3" json:"networks,omitempty"`
+	// The version of the plan registry the plan was read from ("file:…",
+	// "pg:7"), when the request named a plan.
+	PlansVersion  string `protobuf:"bytes,10,opt,name=plans_version,json=plansVersion,proto3" json:"plans_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1144,6 +1186,13 @@ func (x *CheckAccessResponse) GetNetworks() []string {
 		return x.Networks
 	}
 	return nil
+}
+
+func (x *CheckAccessResponse) GetPlansVersion() string {
+	if x != nil {
+		return x.PlansVersion
+	}
+	return ""
 }
 
 // AccessDecision is the geo-access answer for one member and discipline,
@@ -1976,7 +2025,24 @@ type EvaluateNegotiationRequest struct {
 	// discipline. Empty: the discipline alone.
 	Service string `protobuf:"bytes,9,opt,name=service,proto3" json:"service,omitempty"`
 	// The member's plan: its networks and contracted profile.
-	Plan          string `protobuf:"bytes,10,opt,name=plan,proto3" json:"plan,omitempty"`
+	Plan string `protobuf:"bytes,10,opt,name=plan,proto3" json:"plan,omitempty"`
+	// Replay (auditor or admin role; a reader gets PERMISSION_DENIED):
+	// decide against the published roster version that a past decision
+	// cites ("pg:42" or "42") instead of the serving one. The server reads
+	// it from its version store on demand and keeps the last few in memory
+	// (geoaccessd --replay-cache). A retired, failed or unknown version is
+	// refused, naming it. Requires as_of. Empty: the serving roster.
+	RosterVersion string `protobuf:"bytes,11,opt,name=roster_version,json=rosterVersion,proto3" json:"roster_version,omitempty"`
+	// Replay: the profile version to decide with (auditor or admin role),
+	// used even when a newer one is loaded. It must be in effect on as_of,
+	// or be the version that had ended most recently before it, which a
+	// decision on that day carried forward (profile_expired; see
+	// ExpiryPolicy). Requires as_of. Empty: the version in effect on as_of.
+	ProfileVersion string `protobuf:"bytes,12,opt,name=profile_version,json=profileVersion,proto3" json:"profile_version,omitempty"`
+	// Replay: the version of the plan registry to read plan from ("pg:7",
+	// from the database; or the registry the server serves), auditor or
+	// admin role. Requires as_of. Empty: the registry the server serves.
+	PlansVersion  string `protobuf:"bytes,13,opt,name=plans_version,json=plansVersion,proto3" json:"plans_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2077,6 +2143,27 @@ func (x *EvaluateNegotiationRequest) GetService() string {
 func (x *EvaluateNegotiationRequest) GetPlan() string {
 	if x != nil {
 		return x.Plan
+	}
+	return ""
+}
+
+func (x *EvaluateNegotiationRequest) GetRosterVersion() string {
+	if x != nil {
+		return x.RosterVersion
+	}
+	return ""
+}
+
+func (x *EvaluateNegotiationRequest) GetProfileVersion() string {
+	if x != nil {
+		return x.ProfileVersion
+	}
+	return ""
+}
+
+func (x *EvaluateNegotiationRequest) GetPlansVersion() string {
+	if x != nil {
+		return x.PlansVersion
 	}
 	return ""
 }
@@ -2372,7 +2459,8 @@ type EvaluateNegotiationResponse struct {
 	// True when no loaded version of the profile is in effect on as_of (the
 	// server's today, as_of not given) and profile_version, which ended on
 	// profile_effective_to, was carried forward (geoaccessd
-	// --profile-expiry carry-forward). A named as_of is never carried.
+	// --profile-expiry carry-forward). A named as_of is never carried,
+	// except by a replay naming the version carried then (profile_version).
 	ProfileExpired bool `protobuf:"varint,9,opt,name=profile_expired,json=profileExpired,proto3" json:"profile_expired,omitempty"`
 	// The applied profile version's last day, YYYY-MM-DD; empty when
 	// open-ended.
@@ -2388,8 +2476,11 @@ type EvaluateNegotiationResponse struct {
 	// With a service, when the roster knows the requested provider: whether
 	// it offers the service (by declaration or designation).
 	ProviderOffersService *bool `protobuf:"varint,14,opt,name=provider_offers_service,json=providerOffersService,proto3,oneof" json:"provider_offers_service,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The version of the plan registry the plan was read from, when the
+	// request named a plan.
+	PlansVersion  string `protobuf:"bytes,15,opt,name=plans_version,json=plansVersion,proto3" json:"plans_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EvaluateNegotiationResponse) Reset() {
@@ -2518,6 +2609,13 @@ func (x *EvaluateNegotiationResponse) GetProviderOffersService() bool {
 		return *x.ProviderOffersService
 	}
 	return false
+}
+
+func (x *EvaluateNegotiationResponse) GetPlansVersion() string {
+	if x != nil {
+		return x.PlansVersion
+	}
+	return ""
 }
 
 // ListProfilesRequest has no parameters.
@@ -3872,15 +3970,15 @@ func (x *DisciplineDiffCounts) GetCounts() *DiffCounts {
 type DiffCounts struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Rows only in the new roster.
-	Added int64 `protobuf:"varint,1,opt,name=added,proto3" json:"added,omitempty"`
+	Added int32 `protobuf:"varint,1,opt,name=added,proto3" json:"added,omitempty"`
 	// Rows only in the old roster.
-	Removed int64 `protobuf:"varint,2,opt,name=removed,proto3" json:"removed,omitempty"`
+	Removed int32 `protobuf:"varint,2,opt,name=removed,proto3" json:"removed,omitempty"`
 	// Matched rows that moved farther than move_miles.
-	Moved int64 `protobuf:"varint,3,opt,name=moved,proto3" json:"moved,omitempty"`
+	Moved int32 `protobuf:"varint,3,opt,name=moved,proto3" json:"moved,omitempty"`
 	// Matched rows, not moved, with another field changed.
-	Changed int64 `protobuf:"varint,4,opt,name=changed,proto3" json:"changed,omitempty"`
+	Changed int32 `protobuf:"varint,4,opt,name=changed,proto3" json:"changed,omitempty"`
 	// Matched rows with nothing changed.
-	Unchanged     int64 `protobuf:"varint,5,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
+	Unchanged     int32 `protobuf:"varint,5,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3915,35 +4013,35 @@ func (*DiffCounts) Descriptor() ([]byte, []int) {
 	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{34}
 }
 
-func (x *DiffCounts) GetAdded() int64 {
+func (x *DiffCounts) GetAdded() int32 {
 	if x != nil {
 		return x.Added
 	}
 	return 0
 }
 
-func (x *DiffCounts) GetRemoved() int64 {
+func (x *DiffCounts) GetRemoved() int32 {
 	if x != nil {
 		return x.Removed
 	}
 	return 0
 }
 
-func (x *DiffCounts) GetMoved() int64 {
+func (x *DiffCounts) GetMoved() int32 {
 	if x != nil {
 		return x.Moved
 	}
 	return 0
 }
 
-func (x *DiffCounts) GetChanged() int64 {
+func (x *DiffCounts) GetChanged() int32 {
 	if x != nil {
 		return x.Changed
 	}
 	return 0
 }
 
-func (x *DiffCounts) GetUnchanged() int64 {
+func (x *DiffCounts) GetUnchanged() int32 {
 	if x != nil {
 		return x.Unchanged
 	}
@@ -4356,7 +4454,7 @@ type RosterStatus struct {
 	// Provider counts by discipline, in discipline order.
 	Counts []*DisciplineCount `protobuf:"bytes,5,rep,name=counts,proto3" json:"counts,omitempty"`
 	// Roster rows in all (every discipline and participation).
-	TotalProviders int64 `protobuf:"varint,6,opt,name=total_providers,json=totalProviders,proto3" json:"total_providers,omitempty"`
+	TotalProviders int32 `protobuf:"varint,6,opt,name=total_providers,json=totalProviders,proto3" json:"total_providers,omitempty"`
 	// The outcome of the last load or reload attempt.
 	LastReload *ReloadOutcome `protobuf:"bytes,7,opt,name=last_reload,json=lastReload,proto3" json:"last_reload,omitempty"`
 	// When the next scheduled reload is due; unset when none is scheduled.
@@ -4434,7 +4532,7 @@ func (x *RosterStatus) GetCounts() []*DisciplineCount {
 	return nil
 }
 
-func (x *RosterStatus) GetTotalProviders() int64 {
+func (x *RosterStatus) GetTotalProviders() int32 {
 	if x != nil {
 		return x.TotalProviders
 	}
@@ -4468,12 +4566,12 @@ type DisciplineCount struct {
 	// The discipline.
 	Discipline Discipline `protobuf:"varint,1,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
 	// Participating rows, telehealth-only included.
-	Participating int64 `protobuf:"varint,2,opt,name=participating,proto3" json:"participating,omitempty"`
+	Participating int32 `protobuf:"varint,2,opt,name=participating,proto3" json:"participating,omitempty"`
 	// Non-participating rows.
-	NonParticipating int64 `protobuf:"varint,3,opt,name=non_participating,json=nonParticipating,proto3" json:"non_participating,omitempty"`
+	NonParticipating int32 `protobuf:"varint,3,opt,name=non_participating,json=nonParticipating,proto3" json:"non_participating,omitempty"`
 	// Participating rows that offer telehealth only (never counted toward
 	// time and distance).
-	TelehealthOnly int64 `protobuf:"varint,4,opt,name=telehealth_only,json=telehealthOnly,proto3" json:"telehealth_only,omitempty"`
+	TelehealthOnly int32 `protobuf:"varint,4,opt,name=telehealth_only,json=telehealthOnly,proto3" json:"telehealth_only,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -4515,21 +4613,21 @@ func (x *DisciplineCount) GetDiscipline() Discipline {
 	return Discipline_DISCIPLINE_UNSPECIFIED
 }
 
-func (x *DisciplineCount) GetParticipating() int64 {
+func (x *DisciplineCount) GetParticipating() int32 {
 	if x != nil {
 		return x.Participating
 	}
 	return 0
 }
 
-func (x *DisciplineCount) GetNonParticipating() int64 {
+func (x *DisciplineCount) GetNonParticipating() int32 {
 	if x != nil {
 		return x.NonParticipating
 	}
 	return 0
 }
 
-func (x *DisciplineCount) GetTelehealthOnly() int64 {
+func (x *DisciplineCount) GetTelehealthOnly() int32 {
 	if x != nil {
 		return x.TelehealthOnly
 	}
@@ -5061,9 +5159,9 @@ type GapSummary struct {
 	// As-of date, YYYY-MM-DD.
 	AsOf string `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
 	// Members evaluated.
-	MembersEvaluated int64 `protobuf:"varint,5,opt,name=members_evaluated,json=membersEvaluated,proto3" json:"members_evaluated,omitempty"`
+	MembersEvaluated int32 `protobuf:"varint,5,opt,name=members_evaluated,json=membersEvaluated,proto3" json:"members_evaluated,omitempty"`
 	// Members rejected (see the rejected rows).
-	MembersRejected int64 `protobuf:"varint,6,opt,name=members_rejected,json=membersRejected,proto3" json:"members_rejected,omitempty"`
+	MembersRejected int32 `protobuf:"varint,6,opt,name=members_rejected,json=membersRejected,proto3" json:"members_rejected,omitempty"`
 	// Totals by discipline.
 	Totals []*DisciplineTotal `protobuf:"bytes,7,rep,name=totals,proto3" json:"totals,omitempty"`
 	// Where the county designations and official limits come from.
@@ -5140,14 +5238,14 @@ func (x *GapSummary) GetAsOf() string {
 	return ""
 }
 
-func (x *GapSummary) GetMembersEvaluated() int64 {
+func (x *GapSummary) GetMembersEvaluated() int32 {
 	if x != nil {
 		return x.MembersEvaluated
 	}
 	return 0
 }
 
-func (x *GapSummary) GetMembersRejected() int64 {
+func (x *GapSummary) GetMembersRejected() int32 {
 	if x != nil {
 		return x.MembersRejected
 	}
@@ -5195,15 +5293,15 @@ type DisciplineTotal struct {
 	// The discipline.
 	Discipline Discipline `protobuf:"varint,1,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
 	// Members evaluated.
-	Members int64 `protobuf:"varint,2,opt,name=members,proto3" json:"members,omitempty"`
+	Members int32 `protobuf:"varint,2,opt,name=members,proto3" json:"members,omitempty"`
 	// Members served.
-	Served int64 `protobuf:"varint,3,opt,name=served,proto3" json:"served,omitempty"`
+	Served int32 `protobuf:"varint,3,opt,name=served,proto3" json:"served,omitempty"`
 	// Counties with members.
-	Counties int64 `protobuf:"varint,4,opt,name=counties,proto3" json:"counties,omitempty"`
+	Counties int32 `protobuf:"varint,4,opt,name=counties,proto3" json:"counties,omitempty"`
 	// Counties whose served share meets the required share.
-	CountiesPass int64 `protobuf:"varint,5,opt,name=counties_pass,json=countiesPass,proto3" json:"counties_pass,omitempty"`
+	CountiesPass int32 `protobuf:"varint,5,opt,name=counties_pass,json=countiesPass,proto3" json:"counties_pass,omitempty"`
 	// Counties that meet the minimum provider count.
-	CountiesMinPass int64 `protobuf:"varint,6,opt,name=counties_min_pass,json=countiesMinPass,proto3" json:"counties_min_pass,omitempty"`
+	CountiesMinPass int32 `protobuf:"varint,6,opt,name=counties_min_pass,json=countiesMinPass,proto3" json:"counties_min_pass,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -5245,35 +5343,35 @@ func (x *DisciplineTotal) GetDiscipline() Discipline {
 	return Discipline_DISCIPLINE_UNSPECIFIED
 }
 
-func (x *DisciplineTotal) GetMembers() int64 {
+func (x *DisciplineTotal) GetMembers() int32 {
 	if x != nil {
 		return x.Members
 	}
 	return 0
 }
 
-func (x *DisciplineTotal) GetServed() int64 {
+func (x *DisciplineTotal) GetServed() int32 {
 	if x != nil {
 		return x.Served
 	}
 	return 0
 }
 
-func (x *DisciplineTotal) GetCounties() int64 {
+func (x *DisciplineTotal) GetCounties() int32 {
 	if x != nil {
 		return x.Counties
 	}
 	return 0
 }
 
-func (x *DisciplineTotal) GetCountiesPass() int64 {
+func (x *DisciplineTotal) GetCountiesPass() int32 {
 	if x != nil {
 		return x.CountiesPass
 	}
 	return 0
 }
 
-func (x *DisciplineTotal) GetCountiesMinPass() int64 {
+func (x *DisciplineTotal) GetCountiesMinPass() int32 {
 	if x != nil {
 		return x.CountiesMinPass
 	}
@@ -5296,9 +5394,9 @@ type CountyAdequacy struct {
 	// The discipline.
 	Discipline Discipline `protobuf:"varint,6,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
 	// Members in the county.
-	Members int64 `protobuf:"varint,7,opt,name=members,proto3" json:"members,omitempty"`
+	Members int32 `protobuf:"varint,7,opt,name=members,proto3" json:"members,omitempty"`
 	// Of them, served.
-	Served int64 `protobuf:"varint,8,opt,name=served,proto3" json:"served,omitempty"`
+	Served int32 `protobuf:"varint,8,opt,name=served,proto3" json:"served,omitempty"`
 	// Served share, percent.
 	ServedPct float64 `protobuf:"fixed64,9,opt,name=served_pct,json=servedPct,proto3" json:"served_pct,omitempty"`
 	// Required share after credits, percent.
@@ -5307,9 +5405,9 @@ type CountyAdequacy struct {
 	Pass bool `protobuf:"varint,11,opt,name=pass,proto3" json:"pass,omitempty"`
 	// Providers within time and distance of at least one member, not
 	// telehealth-only (42 CFR 422.116(e)).
-	ProvidersCounted int64 `protobuf:"varint,12,opt,name=providers_counted,json=providersCounted,proto3" json:"providers_counted,omitempty"`
+	ProvidersCounted int32 `protobuf:"varint,12,opt,name=providers_counted,json=providersCounted,proto3" json:"providers_counted,omitempty"`
 	// Minimum number of providers required.
-	MinRequired int64 `protobuf:"varint,13,opt,name=min_required,json=minRequired,proto3" json:"min_required,omitempty"`
+	MinRequired int32 `protobuf:"varint,13,opt,name=min_required,json=minRequired,proto3" json:"min_required,omitempty"`
 	// True when providers_counted meets min_required.
 	MinPass bool `protobuf:"varint,14,opt,name=min_pass,json=minPass,proto3" json:"min_pass,omitempty"`
 	// Where min_required came from ("official", a profile rule, ...).
@@ -5401,14 +5499,14 @@ func (x *CountyAdequacy) GetDiscipline() Discipline {
 	return Discipline_DISCIPLINE_UNSPECIFIED
 }
 
-func (x *CountyAdequacy) GetMembers() int64 {
+func (x *CountyAdequacy) GetMembers() int32 {
 	if x != nil {
 		return x.Members
 	}
 	return 0
 }
 
-func (x *CountyAdequacy) GetServed() int64 {
+func (x *CountyAdequacy) GetServed() int32 {
 	if x != nil {
 		return x.Served
 	}
@@ -5436,14 +5534,14 @@ func (x *CountyAdequacy) GetPass() bool {
 	return false
 }
 
-func (x *CountyAdequacy) GetProvidersCounted() int64 {
+func (x *CountyAdequacy) GetProvidersCounted() int32 {
 	if x != nil {
 		return x.ProvidersCounted
 	}
 	return 0
 }
 
-func (x *CountyAdequacy) GetMinRequired() int64 {
+func (x *CountyAdequacy) GetMinRequired() int32 {
 	if x != nil {
 		return x.MinRequired
 	}
@@ -5587,7 +5685,7 @@ func (x *UnservedMember) GetService() string {
 type RecruitmentTarget struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// 1 for the candidate that newly serves the most members.
-	Rank int64 `protobuf:"varint,1,opt,name=rank,proto3" json:"rank,omitempty"`
+	Rank int32 `protobuf:"varint,1,opt,name=rank,proto3" json:"rank,omitempty"`
 	// NPI.
 	Npi string `protobuf:"bytes,2,opt,name=npi,proto3" json:"npi,omitempty"`
 	// Name.
@@ -5597,11 +5695,11 @@ type RecruitmentTarget struct {
 	// County FIPS of the service location.
 	CountyFips string `protobuf:"bytes,5,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
 	// Members newly served by this pick, after the picks above it.
-	NewlyServed int64 `protobuf:"varint,6,opt,name=newly_served,json=newlyServed,proto3" json:"newly_served,omitempty"`
+	NewlyServed int32 `protobuf:"varint,6,opt,name=newly_served,json=newlyServed,proto3" json:"newly_served,omitempty"`
 	// Members newly served by this and every pick above it.
-	CumulativeServed int64 `protobuf:"varint,7,opt,name=cumulative_served,json=cumulativeServed,proto3" json:"cumulative_served,omitempty"`
+	CumulativeServed int32 `protobuf:"varint,7,opt,name=cumulative_served,json=cumulativeServed,proto3" json:"cumulative_served,omitempty"`
 	// County x discipline rows that pass once this pick is made.
-	CountiesFlippedToPass int64 `protobuf:"varint,8,opt,name=counties_flipped_to_pass,json=countiesFlippedToPass,proto3" json:"counties_flipped_to_pass,omitempty"`
+	CountiesFlippedToPass int32 `protobuf:"varint,8,opt,name=counties_flipped_to_pass,json=countiesFlippedToPass,proto3" json:"counties_flipped_to_pass,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
@@ -5636,7 +5734,7 @@ func (*RecruitmentTarget) Descriptor() ([]byte, []int) {
 	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{50}
 }
 
-func (x *RecruitmentTarget) GetRank() int64 {
+func (x *RecruitmentTarget) GetRank() int32 {
 	if x != nil {
 		return x.Rank
 	}
@@ -5671,21 +5769,21 @@ func (x *RecruitmentTarget) GetCountyFips() string {
 	return ""
 }
 
-func (x *RecruitmentTarget) GetNewlyServed() int64 {
+func (x *RecruitmentTarget) GetNewlyServed() int32 {
 	if x != nil {
 		return x.NewlyServed
 	}
 	return 0
 }
 
-func (x *RecruitmentTarget) GetCumulativeServed() int64 {
+func (x *RecruitmentTarget) GetCumulativeServed() int32 {
 	if x != nil {
 		return x.CumulativeServed
 	}
 	return 0
 }
 
-func (x *RecruitmentTarget) GetCountiesFlippedToPass() int64 {
+func (x *RecruitmentTarget) GetCountiesFlippedToPass() int32 {
 	if x != nil {
 		return x.CountiesFlippedToPass
 	}
@@ -8271,7 +8369,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x1bgeoaccess/v1/adequacy.proto\x12\fgeoaccess.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"B\n" +
 	"\x06LatLng\x12\x1a\n" +
 	"\blatitude\x18\x01 \x01(\x01R\blatitude\x12\x1c\n" +
-	"\tlongitude\x18\x02 \x01(\x01R\tlongitude\"\xa0\x02\n" +
+	"\tlongitude\x18\x02 \x01(\x01R\tlongitude\"\x95\x03\n" +
 	"\x12CheckAccessRequest\x120\n" +
 	"\blocation\x18\x01 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x10\n" +
 	"\x03zip\x18\x02 \x01(\tR\x03zip\x12\x1f\n" +
@@ -8282,7 +8380,11 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x05as_of\x18\x06 \x01(\tR\x04asOf\x12\f\n" +
 	"\x01k\x18\a \x01(\x05R\x01k\x12\x18\n" +
 	"\aservice\x18\b \x01(\tR\aservice\x12\x12\n" +
-	"\x04plan\x18\t \x01(\tR\x04plan\"\xdb\x02\n" +
+	"\x04plan\x18\t \x01(\tR\x04plan\x12%\n" +
+	"\x0eroster_version\x18\n" +
+	" \x01(\tR\rrosterVersion\x12'\n" +
+	"\x0fprofile_version\x18\v \x01(\tR\x0eprofileVersion\x12#\n" +
+	"\rplans_version\x18\f \x01(\tR\fplansVersion\"\x80\x03\n" +
 	"\x13CheckAccessResponse\x12:\n" +
 	"\tdecisions\x18\x01 \x03(\v2\x1c.geoaccess.v1.AccessDecisionR\tdecisions\x12\x18\n" +
 	"\aprofile\x18\x02 \x01(\tR\aprofile\x12'\n" +
@@ -8292,7 +8394,9 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x0fprofile_expired\x18\x06 \x01(\bR\x0eprofileExpired\x120\n" +
 	"\x14profile_effective_to\x18\a \x01(\tR\x12profileEffectiveTo\x12\x12\n" +
 	"\x04plan\x18\b \x01(\tR\x04plan\x12\x1a\n" +
-	"\bnetworks\x18\t \x03(\tR\bnetworks\"\x8e\x05\n" +
+	"\bnetworks\x18\t \x03(\tR\bnetworks\x12#\n" +
+	"\rplans_version\x18\n" +
+	" \x01(\tR\fplansVersion\"\x8e\x05\n" +
 	"\x0eAccessDecision\x128\n" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
@@ -8374,7 +8478,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x12;\n" +
 	"\x06result\x18\x02 \x01(\v2!.geoaccess.v1.CheckAccessResponseH\x00R\x06result\x12*\n" +
 	"\x05error\x18\x03 \x01(\v2\x12.google.rpc.StatusH\x00R\x05errorB\t\n" +
-	"\aoutcome\"\x95\x03\n" +
+	"\aoutcome\"\x8a\x04\n" +
 	"\x1aEvaluateNegotiationRequest\x120\n" +
 	"\blocation\x18\x01 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x10\n" +
 	"\x03zip\x18\x02 \x01(\tR\x03zip\x12\x1f\n" +
@@ -8389,7 +8493,10 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\fattestations\x18\b \x01(\v2\x1a.geoaccess.v1.AttestationsR\fattestations\x12\x18\n" +
 	"\aservice\x18\t \x01(\tR\aservice\x12\x12\n" +
 	"\x04plan\x18\n" +
-	" \x01(\tR\x04plan\"W\n" +
+	" \x01(\tR\x04plan\x12%\n" +
+	"\x0eroster_version\x18\v \x01(\tR\rrosterVersion\x12'\n" +
+	"\x0fprofile_version\x18\f \x01(\tR\x0eprofileVersion\x12#\n" +
+	"\rplans_version\x18\r \x01(\tR\fplansVersion\"W\n" +
 	"\x11RequestedProvider\x12\x10\n" +
 	"\x03npi\x18\x01 \x01(\tR\x03npi\x120\n" +
 	"\blocation\x18\x02 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\"\xff\x05\n" +
@@ -8419,7 +8526,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\battested\x18\x04 \x01(\bH\x00R\battested\x88\x01\x01\x128\n" +
 	"\aoutcome\x18\x05 \x01(\x0e2\x1e.geoaccess.v1.CriterionOutcomeR\aoutcome\x12\x16\n" +
 	"\x06detail\x18\x06 \x01(\tR\x06detailB\v\n" +
-	"\t_attested\"\xf5\x04\n" +
+	"\t_attested\"\x9a\x05\n" +
 	"\x1bEvaluateNegotiationResponse\x12\x1c\n" +
 	"\tsupported\x18\x01 \x01(\bR\tsupported\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x123\n" +
@@ -8436,7 +8543,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x04plan\x18\v \x01(\tR\x04plan\x12\x1a\n" +
 	"\bnetworks\x18\f \x03(\tR\bnetworks\x12I\n" +
 	"\x11discipline_access\x18\r \x01(\v2\x1c.geoaccess.v1.AccessDecisionR\x10disciplineAccess\x12;\n" +
-	"\x17provider_offers_service\x18\x0e \x01(\bH\x00R\x15providerOffersService\x88\x01\x01B\x1a\n" +
+	"\x17provider_offers_service\x18\x0e \x01(\bH\x00R\x15providerOffersService\x88\x01\x01\x12#\n" +
+	"\rplans_version\x18\x0f \x01(\tR\fplansVersionB\x1a\n" +
 	"\x18_provider_offers_service\"\x15\n" +
 	"\x13ListProfilesRequest\"\xba\x01\n" +
 	"\x14ListProfilesResponse\x128\n" +
@@ -8543,11 +8651,11 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x06counts\x18\x02 \x01(\v2\x18.geoaccess.v1.DiffCountsR\x06counts\"\x8a\x01\n" +
 	"\n" +
 	"DiffCounts\x12\x14\n" +
-	"\x05added\x18\x01 \x01(\x03R\x05added\x12\x18\n" +
-	"\aremoved\x18\x02 \x01(\x03R\aremoved\x12\x14\n" +
-	"\x05moved\x18\x03 \x01(\x03R\x05moved\x12\x18\n" +
-	"\achanged\x18\x04 \x01(\x03R\achanged\x12\x1c\n" +
-	"\tunchanged\x18\x05 \x01(\x03R\tunchanged\"\x88\x05\n" +
+	"\x05added\x18\x01 \x01(\x05R\x05added\x12\x18\n" +
+	"\aremoved\x18\x02 \x01(\x05R\aremoved\x12\x14\n" +
+	"\x05moved\x18\x03 \x01(\x05R\x05moved\x12\x18\n" +
+	"\achanged\x18\x04 \x01(\x05R\achanged\x12\x1c\n" +
+	"\tunchanged\x18\x05 \x01(\x05R\tunchanged\"\x88\x05\n" +
 	"\x0eRosterProvider\x12\x10\n" +
 	"\x03npi\x18\x01 \x01(\tR\x03npi\x128\n" +
 	"\n" +
@@ -8588,7 +8696,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\tloaded_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bloadedAt\x12\x16\n" +
 	"\x06source\x18\x04 \x01(\tR\x06source\x125\n" +
 	"\x06counts\x18\x05 \x03(\v2\x1d.geoaccess.v1.DisciplineCountR\x06counts\x12'\n" +
-	"\x0ftotal_providers\x18\x06 \x01(\x03R\x0etotalProviders\x12<\n" +
+	"\x0ftotal_providers\x18\x06 \x01(\x05R\x0etotalProviders\x12<\n" +
 	"\vlast_reload\x18\a \x01(\v2\x1b.geoaccess.v1.ReloadOutcomeR\n" +
 	"lastReload\x12;\n" +
 	"\vnext_reload\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -8598,9 +8706,9 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
 	"discipline\x12$\n" +
-	"\rparticipating\x18\x02 \x01(\x03R\rparticipating\x12+\n" +
-	"\x11non_participating\x18\x03 \x01(\x03R\x10nonParticipating\x12'\n" +
-	"\x0ftelehealth_only\x18\x04 \x01(\x03R\x0etelehealthOnly\"\xa1\x01\n" +
+	"\rparticipating\x18\x02 \x01(\x05R\rparticipating\x12+\n" +
+	"\x11non_participating\x18\x03 \x01(\x05R\x10nonParticipating\x12'\n" +
+	"\x0ftelehealth_only\x18\x04 \x01(\x05R\x0etelehealthOnly\"\xa1\x01\n" +
 	"\rReloadOutcome\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x18\n" +
 	"\asuccess\x18\x02 \x01(\bR\asuccess\x12\x14\n" +
@@ -8649,8 +8757,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x0fprofile_version\x18\x02 \x01(\tR\x0eprofileVersion\x12%\n" +
 	"\x0eroster_version\x18\x03 \x01(\tR\rrosterVersion\x12\x13\n" +
 	"\x05as_of\x18\x04 \x01(\tR\x04asOf\x12+\n" +
-	"\x11members_evaluated\x18\x05 \x01(\x03R\x10membersEvaluated\x12)\n" +
-	"\x10members_rejected\x18\x06 \x01(\x03R\x0fmembersRejected\x125\n" +
+	"\x11members_evaluated\x18\x05 \x01(\x05R\x10membersEvaluated\x12)\n" +
+	"\x10members_rejected\x18\x06 \x01(\x05R\x0fmembersRejected\x125\n" +
 	"\x06totals\x18\a \x03(\v2\x1d.geoaccess.v1.DisciplineTotalR\x06totals\x12!\n" +
 	"\fcounty_table\x18\b \x01(\tR\vcountyTable\x12'\n" +
 	"\x0fprofile_expired\x18\t \x01(\bR\x0eprofileExpired\x120\n" +
@@ -8661,11 +8769,11 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
 	"discipline\x12\x18\n" +
-	"\amembers\x18\x02 \x01(\x03R\amembers\x12\x16\n" +
-	"\x06served\x18\x03 \x01(\x03R\x06served\x12\x1a\n" +
-	"\bcounties\x18\x04 \x01(\x03R\bcounties\x12#\n" +
-	"\rcounties_pass\x18\x05 \x01(\x03R\fcountiesPass\x12*\n" +
-	"\x11counties_min_pass\x18\x06 \x01(\x03R\x0fcountiesMinPass\"\xe3\x05\n" +
+	"\amembers\x18\x02 \x01(\x05R\amembers\x12\x16\n" +
+	"\x06served\x18\x03 \x01(\x05R\x06served\x12\x1a\n" +
+	"\bcounties\x18\x04 \x01(\x05R\bcounties\x12#\n" +
+	"\rcounties_pass\x18\x05 \x01(\x05R\fcountiesPass\x12*\n" +
+	"\x11counties_min_pass\x18\x06 \x01(\x05R\x0fcountiesMinPass\"\xe3\x05\n" +
 	"\x0eCountyAdequacy\x12\x1f\n" +
 	"\vcounty_fips\x18\x01 \x01(\tR\n" +
 	"countyFips\x12\x14\n" +
@@ -8677,15 +8785,15 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\n" +
 	"discipline\x18\x06 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
 	"discipline\x12\x18\n" +
-	"\amembers\x18\a \x01(\x03R\amembers\x12\x16\n" +
-	"\x06served\x18\b \x01(\x03R\x06served\x12\x1d\n" +
+	"\amembers\x18\a \x01(\x05R\amembers\x12\x16\n" +
+	"\x06served\x18\b \x01(\x05R\x06served\x12\x1d\n" +
 	"\n" +
 	"served_pct\x18\t \x01(\x01R\tservedPct\x12!\n" +
 	"\frequired_pct\x18\n" +
 	" \x01(\x01R\vrequiredPct\x12\x12\n" +
 	"\x04pass\x18\v \x01(\bR\x04pass\x12+\n" +
-	"\x11providers_counted\x18\f \x01(\x03R\x10providersCounted\x12!\n" +
-	"\fmin_required\x18\r \x01(\x03R\vminRequired\x12\x19\n" +
+	"\x11providers_counted\x18\f \x01(\x05R\x10providersCounted\x12!\n" +
+	"\fmin_required\x18\r \x01(\x05R\vminRequired\x12\x19\n" +
 	"\bmin_pass\x18\x0e \x01(\bR\aminPass\x12\x1d\n" +
 	"\n" +
 	"min_source\x18\x0f \x01(\tR\tminSource\x125\n" +
@@ -8709,7 +8817,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\aservice\x18\x06 \x01(\tR\aserviceB\x10\n" +
 	"\x0e_nearest_miles\"\xb1\x02\n" +
 	"\x11RecruitmentTarget\x12\x12\n" +
-	"\x04rank\x18\x01 \x01(\x03R\x04rank\x12\x10\n" +
+	"\x04rank\x18\x01 \x01(\x05R\x04rank\x12\x10\n" +
 	"\x03npi\x18\x02 \x01(\tR\x03npi\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x128\n" +
 	"\n" +
@@ -8717,9 +8825,9 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"discipline\x12\x1f\n" +
 	"\vcounty_fips\x18\x05 \x01(\tR\n" +
 	"countyFips\x12!\n" +
-	"\fnewly_served\x18\x06 \x01(\x03R\vnewlyServed\x12+\n" +
-	"\x11cumulative_served\x18\a \x01(\x03R\x10cumulativeServed\x127\n" +
-	"\x18counties_flipped_to_pass\x18\b \x01(\x03R\x15countiesFlippedToPass\"]\n" +
+	"\fnewly_served\x18\x06 \x01(\x05R\vnewlyServed\x12+\n" +
+	"\x11cumulative_served\x18\a \x01(\x05R\x10cumulativeServed\x127\n" +
+	"\x18counties_flipped_to_pass\x18\b \x01(\x05R\x15countiesFlippedToPass\"]\n" +
 	"\x0eRejectedMember\x12\x1d\n" +
 	"\n" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x12\x14\n" +

@@ -54,10 +54,14 @@ const (
 // Errors: INVALID_ARGUMENT with google.rpc.BadRequest field violations that
 // name the request field (e.g. "location.latitude", "disciplines[0]"; at
 // most 20, then one counting the rest; values quoted cut to 60 bytes);
-// NOT_FOUND for an unknown profile; UNAVAILABLE until a roster is loaded;
+// NOT_FOUND for an unknown profile, plan or roster version (replays);
+// FAILED_PRECONDITION for a roster version that cannot be replayed
+// (retired, failed) or a replay on a server without a version store;
+// UNAVAILABLE until a roster is loaded;
 // RESOURCE_EXHAUSTED with google.rpc.QuotaFailure when the server is
 // serving its limit of CheckAccessBatch and GapReport streams;
-// UNAUTHENTICATED / PERMISSION_DENIED when bearer tokens are configured.
+// UNAUTHENTICATED / PERMISSION_DENIED when bearer tokens are configured
+// (roles reader, auditor and admin: docs/api.md).
 type AdequacyServiceClient interface {
 	// CheckAccess decides, for one member and each requested discipline,
 	// whether the geo-access standard of a profile is met.
@@ -310,10 +314,14 @@ type AdequacyService_GetProviderCriticalityClient = grpc.ServerStreamingClient[G
 // Errors: INVALID_ARGUMENT with google.rpc.BadRequest field violations that
 // name the request field (e.g. "location.latitude", "disciplines[0]"; at
 // most 20, then one counting the rest; values quoted cut to 60 bytes);
-// NOT_FOUND for an unknown profile; UNAVAILABLE until a roster is loaded;
+// NOT_FOUND for an unknown profile, plan or roster version (replays);
+// FAILED_PRECONDITION for a roster version that cannot be replayed
+// (retired, failed) or a replay on a server without a version store;
+// UNAVAILABLE until a roster is loaded;
 // RESOURCE_EXHAUSTED with google.rpc.QuotaFailure when the server is
 // serving its limit of CheckAccessBatch and GapReport streams;
-// UNAUTHENTICATED / PERMISSION_DENIED when bearer tokens are configured.
+// UNAUTHENTICATED / PERMISSION_DENIED when bearer tokens are configured
+// (roles reader, auditor and admin: docs/api.md).
 type AdequacyServiceServer interface {
 	// CheckAccess decides, for one member and each requested discipline,
 	// whether the geo-access standard of a profile is met.

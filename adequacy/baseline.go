@@ -26,6 +26,9 @@ import (
 // ImpactOptions control a Baseline.
 type ImpactOptions struct {
 	Profile string // "" = the plan's, or the engine's default
+	// ProfileVersion, if set, names the profile's version (a replay), as
+	// GapOptions.ProfileVersion does.
+	ProfileVersion string
 	// Plan, if set, is a plan id: only providers in its networks count,
 	// under the profile its contract mandates, and members outside its
 	// service area are not evaluated (they are rejected with why).
@@ -109,7 +112,7 @@ func (e *Engine) NewBaseline(ctx context.Context, members []GapMember, opts Impa
 	if opts.Plan != "" {
 		plan, profile, pinned = e.planFor(Request{Plan: opts.Plan, Profile: opts.Profile, AsOf: opts.AsOf}, bad)
 	}
-	ch := e.chooseProfile(profile, pinned, opts.AsOf, opts.AsOfToday, bad)
+	ch := e.chooseProfile(profile, pinned, opts.ProfileVersion, opts.AsOf, opts.AsOfToday, bad)
 	if bad.NotFound && len(bad.Violations) > 1 {
 		bad.NotFound, bad.Missing = false, nil
 	}

@@ -61,9 +61,6 @@ func runCriticality(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := withPlans(ctx, eng, &f.ef, f.plan); err != nil {
-		return err
-	}
 	if len(list) > 0 { // an NPI the roster lacks is an error before any work
 		if _, err := eng.Network.RowsOf(list); err != nil {
 			return fmt.Errorf("criticality: --npi: %w %s", err, eng.Network.Version())

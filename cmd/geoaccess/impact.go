@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 
 	"github.com/geoaccess/geoaccess/adequacy"
@@ -42,15 +43,16 @@ func (f *baselineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.members, "members", "", "member CSV: member_id, then lat and lon or zip, optional county_fips (required)")
 	fs.StringVar(&f.out, "out", "", "directory for the report files (created if needed; required): its report files are replaced, other files left alone")
 	fs.StringVar(&f.profile, "profile", "", "standards profile (default: the plan's, or "+data.DefaultProfile+")")
-	fs.StringVar(&f.plan, "plan", "", "the members' plan (with --plans-file, or the database's current plans with --db): its networks, contracted profile and service area")
+	fs.StringVar(&f.plan, "plan", "", "the members' plan (with --plans-file, or the database's plans with --db): its networks, contracted profile and service area")
 	fs.StringVar(&f.disc, "discipline", "", "disciplines to report (default: every one the profile covers)")
 	fs.Var(&f.credits, "credit", "claim a profile credit that applies on request, e.g. new_or_expanding_applicant (repeatable)")
 	f.ef.register(fs)
+	f.ef.registerProfileVersion(fs)
 }
 
 // options are the baseline's options from the flags.
 func (f *baselineFlags) options() (adequacy.ImpactOptions, error) {
-	opts := adequacy.ImpactOptions{Profile: f.profile, Plan: f.plan, Credits: f.credits}
+	opts := adequacy.ImpactOptions{Profile: f.profile, ProfileVersion: f.ef.profileVersion, Plan: f.plan, Credits: f.credits}
 	var err error
 	if opts.AsOf, opts.AsOfToday, err = f.ef.date(); err != nil {
 		return opts, err
@@ -61,26 +63,6 @@ func (f *baselineFlags) options() (adequacy.ImpactOptions, error) {
 		}
 	}
 	return opts, nil
-}
-
-// withPlans gives the engine the database's current plans when --plan
-// names one, --db is given and no --plans-file.
-func withPlans(ctx context.Context, eng *adequacy.Engine, ef *engineFlags, plan string) error {
-	if plan == "" || ef.plansFile != "" || ef.db == "" {
-		return nil
-	}
-	d := dbFlag{url: ef.db}
-	_, pool, done, err := d.open()
-	if err != nil {
-		return err
-	}
-	defer done()
-	plans, _, err := pg.CurrentPlans(ctx, pool, eng.Profiles)
-	if err != nil {
-		return fmt.Errorf("--plan: %w", err)
-	}
-	eng.Plans = plans
-	return nil
 }
 
 // makeBaseline reads the member file and evaluates it against the engine's
@@ -155,15 +137,12 @@ func runImpact(args []string, stdout, stderr io.Writer) error {
 	var eng *adequacy.Engine
 	var ch adequacy.Change
 	if versions {
-		var old, new *adequacy.Roster
-		if eng, old, new, err = versionRosters(ctx, &f.ef, *from, *to); err != nil {
+		var after *adequacy.Roster
+		if eng, after, err = versionRosters(ctx, &f.ef, *from, *to, stderr); err != nil {
 			return err
 		}
-		ch = adequacy.ChangeBetween(old, new)
+		ch = adequacy.ChangeBetween(eng.Network.Roster, after)
 	} else if eng, err = f.ef.engine(stderr); err != nil {
-		return err
-	}
-	if err := withPlans(ctx, eng, &f.ef, f.plan); err != nil {
 		return err
 	}
 	if !versions {
@@ -211,36 +190,38 @@ func runImpact(args []string, stdout, stderr io.Writer) error {
 }
 
 // versionRosters reads two published roster versions and makes the
-// engine serve the first.
-func versionRosters(ctx context.Context, ef *engineFlags, from, to string) (*adequacy.Engine, *adequacy.Roster, *adequacy.Roster, error) {
-	if ef.roster != "" {
-		return nil, nil, nil, fmt.Errorf("%w: give --roster or --db, not both", errUsage)
-	}
-	eng, err := ef.base()
-	if err != nil {
-		return nil, nil, nil, err
+// engine serve the first (with the database's plans, as --db does).
+func versionRosters(ctx context.Context, ef *engineFlags, from, to string, stderr io.Writer) (*adequacy.Engine, *adequacy.Roster, error) {
+	if ef.roster != "" || ef.rosterVersion != "" {
+		return nil, nil, fmt.Errorf("%w: --from-version and --to-version name the rosters: not with --roster or --roster-version", errUsage)
 	}
 	d := dbFlag{url: ef.db}
 	_, pool, done, err := d.open()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	defer done()
-	var rs [2]*adequacy.Roster
-	for i, v := range []string{from, to} {
-		id, err := resolveVersion(ctx, pool, v)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", []string{"--from-version", "--to-version"}[i], err)
-		}
-		if rs[i], err = pg.ReadRoster(ctx, pool, id); err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", []string{"--from-version", "--to-version"}[i], err)
-		}
-	}
-	n, err := eng.NewNetwork(rs[0])
+	fromID, err := resolveVersion(ctx, pool, from)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, fmt.Errorf("--from-version: %w", err)
 	}
-	return eng.WithNetwork(n), rs[0], rs[1], nil
+	if _, err := pg.GetVersion(ctx, pool, fromID); err != nil {
+		return nil, nil, fmt.Errorf("--from-version: %w", err)
+	}
+	toID, err := resolveVersion(ctx, pool, to)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--to-version: %w", err)
+	}
+	after, err := pg.ReadRoster(ctx, pool, toID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--to-version: %w", err)
+	}
+	ef.rosterVersion = strconv.FormatInt(fromID, 10)
+	eng, err := ef.engine(stderr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--from-version: %w", err)
+	}
+	return eng, after, nil
 }
 
 // changeFromFlags is the change --remove, --remove-file and --add say.

@@ -242,14 +242,14 @@ func providerField(col string) string {
 func sendImpact(stream pb.AdequacyService_AssessNetworkChangeServer, b *adequacy.Baseline, im *adequacy.Impact, removed, added int, rejected []*pb.RejectedMember) error {
 	send := func(r *pb.AssessNetworkChangeResponse) error { return stream.Send(r) }
 	sum := &pb.ImpactSummary{Profile: b.Profile.Name, ProfileVersion: b.Profile.Version, RosterVersion: b.RosterVersion, AsOf: b.AsOf.String(),
-		MembersEvaluated: int64(b.Members), MembersRejected: int64(len(rejected)), CountyTable: b.CountySource, RowsRemoved: int64(removed),
-		RowsAdded: int64(added), ProfileExpired: b.ProfileExpired, ProfileEffectiveTo: b.Profile.Effective.To.String()}
+		MembersEvaluated: count32(b.Members), MembersRejected: count32(len(rejected)), CountyTable: b.CountySource, RowsRemoved: count32(removed),
+		RowsAdded: count32(added), ProfileExpired: b.ProfileExpired, ProfileEffectiveTo: b.Profile.Effective.To.String()}
 	if b.Plan != nil {
 		sum.Plan = b.Plan.ID
 	}
 	if im != nil {
-		sum.RowsRemovedCounting, sum.RowsAddedCounting = int64(im.RemovedCounting), int64(im.AddedCounting)
-		sum.MembersInReach, sum.LosesCounty = int64(im.AffectedMembers), im.LosesCounty()
+		sum.RowsRemovedCounting, sum.RowsAddedCounting = count32(im.RemovedCounting), count32(im.AddedCounting)
+		sum.MembersInReach, sum.LosesCounty = count32(im.AffectedMembers), im.LosesCounty()
 		sum.Totals = impactTotalsProto(im.Totals)
 	}
 	if err := send(&pb.AssessNetworkChangeResponse{Row: &pb.AssessNetworkChangeResponse_Summary{Summary: sum}}); err != nil {
@@ -258,9 +258,9 @@ func sendImpact(stream pb.AdequacyService_AssessNetworkChangeServer, b *adequacy
 	if im != nil {
 		for _, r := range im.Rows {
 			row := &pb.ImpactCounty{CountyFips: r.County.FIPS, State: r.County.State, County: r.County.Name, Discipline: disciplineProto(r.Discipline),
-				Members: int64(r.Members), ServedBefore: int64(r.Before.Served), ServedAfter: int64(r.After.Served), ServedPctBefore: r.Before.ServedPct,
+				Members: count32(r.Members), ServedBefore: count32(r.Before.Served), ServedAfter: count32(r.After.Served), ServedPctBefore: r.Before.ServedPct,
 				ServedPctAfter: r.After.ServedPct, RequiredPct: r.RequiredPct, PassBefore: r.Before.Pass, PassAfter: r.After.Pass,
-				ProvidersCountedBefore: int64(r.Before.Counted), ProvidersCountedAfter: int64(r.After.Counted)}
+				ProvidersCountedBefore: count32(r.Before.Counted), ProvidersCountedAfter: count32(r.After.Counted)}
 			if err := send(&pb.AssessNetworkChangeResponse{Row: &pb.AssessNetworkChangeResponse_County{County: row}}); err != nil {
 				return err
 			}
@@ -287,9 +287,9 @@ func sendImpact(stream pb.AdequacyService_AssessNetworkChangeServer, b *adequacy
 func impactTotalsProto(ts []adequacy.ImpactTotal) []*pb.ImpactTotal {
 	var out []*pb.ImpactTotal
 	for _, t := range ts {
-		out = append(out, &pb.ImpactTotal{Discipline: disciplineProto(t.Discipline), Members: int64(t.Members), ServedBefore: int64(t.ServedBefore),
-			ServedAfter: int64(t.ServedAfter), Lost: int64(t.Lost), Gained: int64(t.Gained), Counties: int64(t.Counties),
-			CountiesPassBefore: int64(t.PassBefore), CountiesPassAfter: int64(t.PassAfter), CountiesToFail: int64(t.ToFail), CountiesToPass: int64(t.ToPass)})
+		out = append(out, &pb.ImpactTotal{Discipline: disciplineProto(t.Discipline), Members: count32(t.Members), ServedBefore: count32(t.ServedBefore),
+			ServedAfter: count32(t.ServedAfter), Lost: count32(t.Lost), Gained: count32(t.Gained), Counties: count32(t.Counties),
+			CountiesPassBefore: count32(t.PassBefore), CountiesPassAfter: count32(t.PassAfter), CountiesToFail: count32(t.ToFail), CountiesToPass: count32(t.ToPass)})
 	}
 	return out
 }
@@ -297,8 +297,8 @@ func impactTotalsProto(ts []adequacy.ImpactTotal) []*pb.ImpactTotal {
 func changedMemberProto(m *adequacy.ChangedMember) *pb.ChangedMember {
 	return &pb.ChangedMember{MemberRef: m.MemberID, Discipline: disciplineProto(m.Discipline), CountyFips: m.CountyFIPS,
 		NearestNpiBefore: m.Before.NPI, NearestMilesBefore: finite(m.Before.Miles), NearestNpiAfter: m.After.NPI,
-		NearestMilesAfter: finite(m.After.Miles), ProvidersWithinBefore: int64(m.WithinBefore), ProvidersWithinAfter: int64(m.WithinAfter),
-		ProvidersRequired: int64(m.Required)}
+		NearestMilesAfter: finite(m.After.Miles), ProvidersWithinBefore: count32(m.WithinBefore), ProvidersWithinAfter: count32(m.WithinAfter),
+		ProvidersRequired: count32(m.Required)}
 }
 
 // finite is x, or unset for NaN and infinities.
@@ -355,7 +355,7 @@ func (s *service) GetProviderCriticality(req *pb.GetProviderCriticalityRequest, 
 	}
 	send := func(r *pb.GetProviderCriticalityResponse) error { return stream.Send(r) }
 	sum := &pb.CriticalitySummary{Profile: b.Profile.Name, ProfileVersion: b.Profile.Version, RosterVersion: b.RosterVersion, AsOf: b.AsOf.String(),
-		MembersEvaluated: int64(b.Members), MembersRejected: int64(len(rejected)), ProfileExpired: b.ProfileExpired}
+		MembersEvaluated: count32(b.Members), MembersRejected: count32(len(rejected)), ProfileExpired: b.ProfileExpired}
 	if b.Plan != nil {
 		sum.Plan = b.Plan.ID
 	}
@@ -372,7 +372,7 @@ func (s *service) GetProviderCriticality(req *pb.GetProviderCriticalityRequest, 
 			}
 			dossiers = append(dossiers, dz)
 		}
-		sum.ProvidersRanked = int64(len(crit.Providers))
+		sum.ProvidersRanked = count32(len(crit.Providers))
 		for _, p := range crit.Providers {
 			if p.MembersSole > 0 {
 				sum.ProvidersSole++
@@ -415,8 +415,8 @@ func (s *service) GetProviderCriticality(req *pb.GetProviderCriticalityRequest, 
 }
 
 func criticalityProto(p *adequacy.ProviderCriticality) *pb.ProviderCriticality {
-	out := &pb.ProviderCriticality{Rank: int64(p.Rank), Npi: p.Provider.NPI, Name: p.Provider.Name, Discipline: disciplineProto(p.Provider.Discipline),
-		CountyFips: p.Provider.CountyFIPS, MembersInReach: int64(p.MembersInReach), MembersSole: int64(p.MembersSole), Counts: p.Counts,
+	out := &pb.ProviderCriticality{Rank: count32(p.Rank), Npi: p.Provider.NPI, Name: p.Provider.Name, Discipline: disciplineProto(p.Provider.Discipline),
+		CountyFips: p.Provider.CountyFIPS, MembersInReach: count32(p.MembersInReach), MembersSole: count32(p.MembersSole), Counts: p.Counts,
 		Location: &pb.LatLng{Latitude: p.Provider.Location.Lat, Longitude: p.Provider.Location.Lon}}
 	for _, c := range p.CountiesAtRisk {
 		out.CountiesAtRisk = append(out.CountiesAtRisk, c.FIPS)
@@ -437,13 +437,13 @@ func npiRowProto(c *adequacy.Criticality, dz *adequacy.Dossier, row *adequacy.Pr
 }
 
 func dossierProto(dz *adequacy.Dossier) *pb.ProviderDossier {
-	out := &pb.ProviderDossier{Npi: dz.NPI, Name: dz.Name, Joining: dz.Joining, CountingLocations: int64(dz.Counting),
-		Totals: impactTotalsProto(dz.Impact.Totals), MembersChanged: int64(dz.ChangedMiles.N),
+	out := &pb.ProviderDossier{Npi: dz.NPI, Name: dz.Name, Joining: dz.Joining, CountingLocations: count32(dz.Counting),
+		Totals: impactTotalsProto(dz.Impact.Totals), MembersChanged: count32(dz.ChangedMiles.N),
 		ChangedNearestMedianMiles: finite(dz.ChangedMiles.Median), ChangedNearestP90Miles: finite(dz.ChangedMiles.P90),
-		ChangedNearestMaxMiles: finite(dz.ChangedMiles.Max), ChangedWithoutAny: int64(dz.ChangedMiles.NoneAvailable)}
+		ChangedNearestMaxMiles: finite(dz.ChangedMiles.Max), ChangedWithoutAny: count32(dz.ChangedMiles.NoneAvailable)}
 	for _, c := range dz.Counties {
 		out.Counties = append(out.Counties, &pb.DossierCounty{CountyFips: c.County.FIPS, State: c.County.State, County: c.County.Name,
-			Discipline: disciplineProto(c.Discipline), Members: int64(c.Members), InReach: int64(c.InReach), Changed: int64(c.Changed),
+			Discipline: disciplineProto(c.Discipline), Members: count32(c.Members), InReach: count32(c.InReach), Changed: count32(c.Changed),
 			ServedPctBefore: c.Before.ServedPct, ServedPctAfter: c.After.ServedPct, PassBefore: c.Before.Pass, PassAfter: c.After.Pass})
 	}
 	for _, a := range dz.Alternatives {

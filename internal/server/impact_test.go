@@ -120,8 +120,8 @@ func TestAssessNetworkChangeMatchesEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := rows[0].GetSummary()
-	if sum == nil || sum.MembersEvaluated != int64(len(am)) || sum.MembersRejected != 1 || sum.RowsRemoved != int64(len(rowsOf)) ||
-		sum.RowsAdded != 2 || sum.RowsAddedCounting != 2 || sum.LosesCounty != want.LosesCounty() || sum.MembersInReach != int64(want.AffectedMembers) {
+	if sum == nil || sum.MembersEvaluated != int32(len(am)) || sum.MembersRejected != 1 || sum.RowsRemoved != int32(len(rowsOf)) ||
+		sum.RowsAdded != 2 || sum.RowsAddedCounting != 2 || sum.LosesCounty != want.LosesCounty() || sum.MembersInReach != int32(want.AffectedMembers) {
 		t.Fatalf("summary %v", sum)
 	}
 	var counties []*pb.ImpactCounty
@@ -145,8 +145,8 @@ func TestAssessNetworkChangeMatchesEngine(t *testing.T) {
 	}
 	for i, r := range counties {
 		w := want.Rows[i]
-		if r.CountyFips != w.County.FIPS || r.ServedBefore != int64(w.Before.Served) || r.ServedAfter != int64(w.After.Served) ||
-			r.PassAfter != w.After.Pass || r.ProvidersCountedAfter != int64(w.After.Counted) {
+		if r.CountyFips != w.County.FIPS || r.ServedBefore != int32(w.Before.Served) || r.ServedAfter != int32(w.After.Served) ||
+			r.PassAfter != w.After.Pass || r.ProvidersCountedAfter != int32(w.After.Counted) {
 			t.Errorf("county %d: %v, want %+v", i, r, w)
 		}
 	}
@@ -236,7 +236,7 @@ func TestGetProviderCriticality(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := rows[0].GetSummary()
-	if sum == nil || sum.ProvidersRanked != int64(len(crit.Providers)) || sum.MembersEvaluated != int64(len(am)) {
+	if sum == nil || sum.ProvidersRanked != int32(len(crit.Providers)) || sum.MembersEvaluated != int32(len(am)) {
 		t.Fatalf("summary %v", sum)
 	}
 	var provs []*pb.ProviderCriticality
@@ -254,7 +254,7 @@ func TestGetProviderCriticality(t *testing.T) {
 	}
 	for i := range 3 {
 		w := crit.Providers[i]
-		if p := provs[i]; p.Rank != int64(i+1) || p.Npi != w.Provider.NPI || p.MembersSole != int64(w.MembersSole) || p.MembersInReach != int64(w.MembersInReach) ||
+		if p := provs[i]; p.Rank != int32(i+1) || p.Npi != w.Provider.NPI || p.MembersSole != int32(w.MembersSole) || p.MembersInReach != int32(w.MembersInReach) ||
 			len(p.CountiesAtRisk) != len(w.CountiesAtRisk) {
 			t.Errorf("top %d: %v, want %+v", i, p, w)
 		}
@@ -262,7 +262,7 @@ func TestGetProviderCriticality(t *testing.T) {
 	if provs[3].Npi != top.Provider.NPI || provs[3].Rank != 1 || provs[4].Npi != non || provs[4].Rank != 0 {
 		t.Errorf("NPI rows: %v %v", provs[3], provs[4])
 	}
-	if d := dossiers[0]; d.Npi != top.Provider.NPI || d.Joining || d.MembersChanged != int64(top.MembersSole) || len(d.Alternatives) != adequacy.DossierAlternatives {
+	if d := dossiers[0]; d.Npi != top.Provider.NPI || d.Joining || d.MembersChanged != int32(top.MembersSole) || len(d.Alternatives) != adequacy.DossierAlternatives {
 		t.Errorf("dossier %v", d)
 	}
 	if d := dossiers[1]; d.Npi != non || !d.Joining {

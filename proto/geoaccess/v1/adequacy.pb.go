@@ -6872,24 +6872,24 @@ type ImpactSummary struct {
 	// As-of date, YYYY-MM-DD.
 	AsOf string `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
 	// Members evaluated.
-	MembersEvaluated int64 `protobuf:"varint,5,opt,name=members_evaluated,json=membersEvaluated,proto3" json:"members_evaluated,omitempty"`
+	MembersEvaluated int32 `protobuf:"varint,5,opt,name=members_evaluated,json=membersEvaluated,proto3" json:"members_evaluated,omitempty"`
 	// Members rejected (see the rejected rows).
-	MembersRejected int64 `protobuf:"varint,6,opt,name=members_rejected,json=membersRejected,proto3" json:"members_rejected,omitempty"`
+	MembersRejected int32 `protobuf:"varint,6,opt,name=members_rejected,json=membersRejected,proto3" json:"members_rejected,omitempty"`
 	// The plan applied, when the request named one.
 	Plan string `protobuf:"bytes,7,opt,name=plan,proto3" json:"plan,omitempty"`
 	// Where the county designations and official limits come from.
 	CountyTable string `protobuf:"bytes,8,opt,name=county_table,json=countyTable,proto3" json:"county_table,omitempty"`
 	// Roster rows leaving (every row of each NPI removed).
-	RowsRemoved int64 `protobuf:"varint,9,opt,name=rows_removed,json=rowsRemoved,proto3" json:"rows_removed,omitempty"`
+	RowsRemoved int32 `protobuf:"varint,9,opt,name=rows_removed,json=rowsRemoved,proto3" json:"rows_removed,omitempty"`
 	// Of them, rows that counted for a reported discipline.
-	RowsRemovedCounting int64 `protobuf:"varint,10,opt,name=rows_removed_counting,json=rowsRemovedCounting,proto3" json:"rows_removed_counting,omitempty"`
+	RowsRemovedCounting int32 `protobuf:"varint,10,opt,name=rows_removed_counting,json=rowsRemovedCounting,proto3" json:"rows_removed_counting,omitempty"`
 	// Rows joining.
-	RowsAdded int64 `protobuf:"varint,11,opt,name=rows_added,json=rowsAdded,proto3" json:"rows_added,omitempty"`
+	RowsAdded int32 `protobuf:"varint,11,opt,name=rows_added,json=rowsAdded,proto3" json:"rows_added,omitempty"`
 	// Of them, rows that count for a reported discipline.
-	RowsAddedCounting int64 `protobuf:"varint,12,opt,name=rows_added_counting,json=rowsAddedCounting,proto3" json:"rows_added_counting,omitempty"`
+	RowsAddedCounting int32 `protobuf:"varint,12,opt,name=rows_added_counting,json=rowsAddedCounting,proto3" json:"rows_added_counting,omitempty"`
 	// Member x discipline pairs within reach of a changed provider that
 	// counts: all the change required evaluating again.
-	MembersInReach int64 `protobuf:"varint,13,opt,name=members_in_reach,json=membersInReach,proto3" json:"members_in_reach,omitempty"`
+	MembersInReach int32 `protobuf:"varint,13,opt,name=members_in_reach,json=membersInReach,proto3" json:"members_in_reach,omitempty"`
 	// Totals by discipline.
 	Totals []*ImpactTotal `protobuf:"bytes,14,rep,name=totals,proto3" json:"totals,omitempty"`
 	// True when any county x discipline goes from pass to fail.
@@ -6962,14 +6962,14 @@ func (x *ImpactSummary) GetAsOf() string {
 	return ""
 }
 
-func (x *ImpactSummary) GetMembersEvaluated() int64 {
+func (x *ImpactSummary) GetMembersEvaluated() int32 {
 	if x != nil {
 		return x.MembersEvaluated
 	}
 	return 0
 }
 
-func (x *ImpactSummary) GetMembersRejected() int64 {
+func (x *ImpactSummary) GetMembersRejected() int32 {
 	if x != nil {
 		return x.MembersRejected
 	}
@@ -6990,35 +6990,35 @@ func (x *ImpactSummary) GetCountyTable() string {
 	return ""
 }
 
-func (x *ImpactSummary) GetRowsRemoved() int64 {
+func (x *ImpactSummary) GetRowsRemoved() int32 {
 	if x != nil {
 		return x.RowsRemoved
 	}
 	return 0
 }
 
-func (x *ImpactSummary) GetRowsRemovedCounting() int64 {
+func (x *ImpactSummary) GetRowsRemovedCounting() int32 {
 	if x != nil {
 		return x.RowsRemovedCounting
 	}
 	return 0
 }
 
-func (x *ImpactSummary) GetRowsAdded() int64 {
+func (x *ImpactSummary) GetRowsAdded() int32 {
 	if x != nil {
 		return x.RowsAdded
 	}
 	return 0
 }
 
-func (x *ImpactSummary) GetRowsAddedCounting() int64 {
+func (x *ImpactSummary) GetRowsAddedCounting() int32 {
 	if x != nil {
 		return x.RowsAddedCounting
 	}
 	return 0
 }
 
-func (x *ImpactSummary) GetMembersInReach() int64 {
+func (x *ImpactSummary) GetMembersInReach() int32 {
 	if x != nil {
 		return x.MembersInReach
 	}
@@ -7059,25 +7059,25 @@ type ImpactTotal struct {
 	// The discipline.
 	Discipline Discipline `protobuf:"varint,1,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
 	// Members evaluated.
-	Members int64 `protobuf:"varint,2,opt,name=members,proto3" json:"members,omitempty"`
+	Members int32 `protobuf:"varint,2,opt,name=members,proto3" json:"members,omitempty"`
 	// Members served before the change.
-	ServedBefore int64 `protobuf:"varint,3,opt,name=served_before,json=servedBefore,proto3" json:"served_before,omitempty"`
+	ServedBefore int32 `protobuf:"varint,3,opt,name=served_before,json=servedBefore,proto3" json:"served_before,omitempty"`
 	// Members served after it.
-	ServedAfter int64 `protobuf:"varint,4,opt,name=served_after,json=servedAfter,proto3" json:"served_after,omitempty"`
+	ServedAfter int32 `protobuf:"varint,4,opt,name=served_after,json=servedAfter,proto3" json:"served_after,omitempty"`
 	// Members who lose access.
-	Lost int64 `protobuf:"varint,5,opt,name=lost,proto3" json:"lost,omitempty"`
+	Lost int32 `protobuf:"varint,5,opt,name=lost,proto3" json:"lost,omitempty"`
 	// Members who gain access.
-	Gained int64 `protobuf:"varint,6,opt,name=gained,proto3" json:"gained,omitempty"`
+	Gained int32 `protobuf:"varint,6,opt,name=gained,proto3" json:"gained,omitempty"`
 	// Counties with members.
-	Counties int64 `protobuf:"varint,7,opt,name=counties,proto3" json:"counties,omitempty"`
+	Counties int32 `protobuf:"varint,7,opt,name=counties,proto3" json:"counties,omitempty"`
 	// Counties whose served share meets the required share, before.
-	CountiesPassBefore int64 `protobuf:"varint,8,opt,name=counties_pass_before,json=countiesPassBefore,proto3" json:"counties_pass_before,omitempty"`
+	CountiesPassBefore int32 `protobuf:"varint,8,opt,name=counties_pass_before,json=countiesPassBefore,proto3" json:"counties_pass_before,omitempty"`
 	// The same, after.
-	CountiesPassAfter int64 `protobuf:"varint,9,opt,name=counties_pass_after,json=countiesPassAfter,proto3" json:"counties_pass_after,omitempty"`
+	CountiesPassAfter int32 `protobuf:"varint,9,opt,name=counties_pass_after,json=countiesPassAfter,proto3" json:"counties_pass_after,omitempty"`
 	// Counties that go from pass to fail.
-	CountiesToFail int64 `protobuf:"varint,10,opt,name=counties_to_fail,json=countiesToFail,proto3" json:"counties_to_fail,omitempty"`
+	CountiesToFail int32 `protobuf:"varint,10,opt,name=counties_to_fail,json=countiesToFail,proto3" json:"counties_to_fail,omitempty"`
 	// Counties that go from fail to pass.
-	CountiesToPass int64 `protobuf:"varint,11,opt,name=counties_to_pass,json=countiesToPass,proto3" json:"counties_to_pass,omitempty"`
+	CountiesToPass int32 `protobuf:"varint,11,opt,name=counties_to_pass,json=countiesToPass,proto3" json:"counties_to_pass,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -7119,70 +7119,70 @@ func (x *ImpactTotal) GetDiscipline() Discipline {
 	return Discipline_DISCIPLINE_UNSPECIFIED
 }
 
-func (x *ImpactTotal) GetMembers() int64 {
+func (x *ImpactTotal) GetMembers() int32 {
 	if x != nil {
 		return x.Members
 	}
 	return 0
 }
 
-func (x *ImpactTotal) GetServedBefore() int64 {
+func (x *ImpactTotal) GetServedBefore() int32 {
 	if x != nil {
 		return x.ServedBefore
 	}
 	return 0
 }
 
-func (x *ImpactTotal) GetServedAfter() int64 {
+func (x *ImpactTotal) GetServedAfter() int32 {
 	if x != nil {
 		return x.ServedAfter
 	}
 	return 0
 }
 
-func (x *ImpactTotal) GetLost() int64 {
+func (x *ImpactTotal) GetLost() int32 {
 	if x != nil {
 		return x.Lost
 	}
 	return 0
 }
 
-func (x *ImpactTotal) GetGained() int64 {
+func (x *ImpactTotal) GetGained() int32 {
 	if x != nil {
 		return x.Gained
 	}
 	return 0
 }
 
-func (x *ImpactTotal) GetCounties() int64 {
+func (x *ImpactTotal) GetCounties() int32 {
 	if x != nil {
 		return x.Counties
 	}
 	return 0
 }
 
-func (x *ImpactTotal) GetCountiesPassBefore() int64 {
+func (x *ImpactTotal) GetCountiesPassBefore() int32 {
 	if x != nil {
 		return x.CountiesPassBefore
 	}
 	return 0
 }
 
-func (x *ImpactTotal) GetCountiesPassAfter() int64 {
+func (x *ImpactTotal) GetCountiesPassAfter() int32 {
 	if x != nil {
 		return x.CountiesPassAfter
 	}
 	return 0
 }
 
-func (x *ImpactTotal) GetCountiesToFail() int64 {
+func (x *ImpactTotal) GetCountiesToFail() int32 {
 	if x != nil {
 		return x.CountiesToFail
 	}
 	return 0
 }
 
-func (x *ImpactTotal) GetCountiesToPass() int64 {
+func (x *ImpactTotal) GetCountiesToPass() int32 {
 	if x != nil {
 		return x.CountiesToPass
 	}
@@ -7201,11 +7201,11 @@ type ImpactCounty struct {
 	// The discipline.
 	Discipline Discipline `protobuf:"varint,4,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
 	// Members in the county.
-	Members int64 `protobuf:"varint,5,opt,name=members,proto3" json:"members,omitempty"`
+	Members int32 `protobuf:"varint,5,opt,name=members,proto3" json:"members,omitempty"`
 	// Members served before the change.
-	ServedBefore int64 `protobuf:"varint,6,opt,name=served_before,json=servedBefore,proto3" json:"served_before,omitempty"`
+	ServedBefore int32 `protobuf:"varint,6,opt,name=served_before,json=servedBefore,proto3" json:"served_before,omitempty"`
 	// Members served after it.
-	ServedAfter int64 `protobuf:"varint,7,opt,name=served_after,json=servedAfter,proto3" json:"served_after,omitempty"`
+	ServedAfter int32 `protobuf:"varint,7,opt,name=served_after,json=servedAfter,proto3" json:"served_after,omitempty"`
 	// Served share before, percent.
 	ServedPctBefore float64 `protobuf:"fixed64,8,opt,name=served_pct_before,json=servedPctBefore,proto3" json:"served_pct_before,omitempty"`
 	// Served share after, percent.
@@ -7217,9 +7217,9 @@ type ImpactCounty struct {
 	// True when it meets it after.
 	PassAfter bool `protobuf:"varint,12,opt,name=pass_after,json=passAfter,proto3" json:"pass_after,omitempty"`
 	// Providers within time and distance of at least one member, before.
-	ProvidersCountedBefore int64 `protobuf:"varint,13,opt,name=providers_counted_before,json=providersCountedBefore,proto3" json:"providers_counted_before,omitempty"`
+	ProvidersCountedBefore int32 `protobuf:"varint,13,opt,name=providers_counted_before,json=providersCountedBefore,proto3" json:"providers_counted_before,omitempty"`
 	// The same, after.
-	ProvidersCountedAfter int64 `protobuf:"varint,14,opt,name=providers_counted_after,json=providersCountedAfter,proto3" json:"providers_counted_after,omitempty"`
+	ProvidersCountedAfter int32 `protobuf:"varint,14,opt,name=providers_counted_after,json=providersCountedAfter,proto3" json:"providers_counted_after,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
@@ -7282,21 +7282,21 @@ func (x *ImpactCounty) GetDiscipline() Discipline {
 	return Discipline_DISCIPLINE_UNSPECIFIED
 }
 
-func (x *ImpactCounty) GetMembers() int64 {
+func (x *ImpactCounty) GetMembers() int32 {
 	if x != nil {
 		return x.Members
 	}
 	return 0
 }
 
-func (x *ImpactCounty) GetServedBefore() int64 {
+func (x *ImpactCounty) GetServedBefore() int32 {
 	if x != nil {
 		return x.ServedBefore
 	}
 	return 0
 }
 
-func (x *ImpactCounty) GetServedAfter() int64 {
+func (x *ImpactCounty) GetServedAfter() int32 {
 	if x != nil {
 		return x.ServedAfter
 	}
@@ -7338,14 +7338,14 @@ func (x *ImpactCounty) GetPassAfter() bool {
 	return false
 }
 
-func (x *ImpactCounty) GetProvidersCountedBefore() int64 {
+func (x *ImpactCounty) GetProvidersCountedBefore() int32 {
 	if x != nil {
 		return x.ProvidersCountedBefore
 	}
 	return 0
 }
 
-func (x *ImpactCounty) GetProvidersCountedAfter() int64 {
+func (x *ImpactCounty) GetProvidersCountedAfter() int32 {
 	if x != nil {
 		return x.ProvidersCountedAfter
 	}
@@ -7371,11 +7371,11 @@ type ChangedMember struct {
 	// Exact distance to it, statute miles; unset when there is none.
 	NearestMilesAfter *float64 `protobuf:"fixed64,7,opt,name=nearest_miles_after,json=nearestMilesAfter,proto3,oneof" json:"nearest_miles_after,omitempty"`
 	// Counting providers within the standard before.
-	ProvidersWithinBefore int64 `protobuf:"varint,8,opt,name=providers_within_before,json=providersWithinBefore,proto3" json:"providers_within_before,omitempty"`
+	ProvidersWithinBefore int32 `protobuf:"varint,8,opt,name=providers_within_before,json=providersWithinBefore,proto3" json:"providers_within_before,omitempty"`
 	// The same, after.
-	ProvidersWithinAfter int64 `protobuf:"varint,9,opt,name=providers_within_after,json=providersWithinAfter,proto3" json:"providers_within_after,omitempty"`
+	ProvidersWithinAfter int32 `protobuf:"varint,9,opt,name=providers_within_after,json=providersWithinAfter,proto3" json:"providers_within_after,omitempty"`
 	// Providers the standard requires.
-	ProvidersRequired int64 `protobuf:"varint,10,opt,name=providers_required,json=providersRequired,proto3" json:"providers_required,omitempty"`
+	ProvidersRequired int32 `protobuf:"varint,10,opt,name=providers_required,json=providersRequired,proto3" json:"providers_required,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -7459,21 +7459,21 @@ func (x *ChangedMember) GetNearestMilesAfter() float64 {
 	return 0
 }
 
-func (x *ChangedMember) GetProvidersWithinBefore() int64 {
+func (x *ChangedMember) GetProvidersWithinBefore() int32 {
 	if x != nil {
 		return x.ProvidersWithinBefore
 	}
 	return 0
 }
 
-func (x *ChangedMember) GetProvidersWithinAfter() int64 {
+func (x *ChangedMember) GetProvidersWithinAfter() int32 {
 	if x != nil {
 		return x.ProvidersWithinAfter
 	}
 	return 0
 }
 
-func (x *ChangedMember) GetProvidersRequired() int64 {
+func (x *ChangedMember) GetProvidersRequired() int32 {
 	if x != nil {
 		return x.ProvidersRequired
 	}
@@ -7727,17 +7727,17 @@ type CriticalitySummary struct {
 	// As-of date, YYYY-MM-DD.
 	AsOf string `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
 	// Members evaluated.
-	MembersEvaluated int64 `protobuf:"varint,5,opt,name=members_evaluated,json=membersEvaluated,proto3" json:"members_evaluated,omitempty"`
+	MembersEvaluated int32 `protobuf:"varint,5,opt,name=members_evaluated,json=membersEvaluated,proto3" json:"members_evaluated,omitempty"`
 	// Members rejected (see the rejected rows).
-	MembersRejected int64 `protobuf:"varint,6,opt,name=members_rejected,json=membersRejected,proto3" json:"members_rejected,omitempty"`
+	MembersRejected int32 `protobuf:"varint,6,opt,name=members_rejected,json=membersRejected,proto3" json:"members_rejected,omitempty"`
 	// The plan applied, when the request named one.
 	Plan string `protobuf:"bytes,7,opt,name=plan,proto3" json:"plan,omitempty"`
 	// Participating provider rows ranked.
-	ProvidersRanked int64 `protobuf:"varint,8,opt,name=providers_ranked,json=providersRanked,proto3" json:"providers_ranked,omitempty"`
+	ProvidersRanked int32 `protobuf:"varint,8,opt,name=providers_ranked,json=providersRanked,proto3" json:"providers_ranked,omitempty"`
 	// Of them, rows that are the sole access of some member.
-	ProvidersSole int64 `protobuf:"varint,9,opt,name=providers_sole,json=providersSole,proto3" json:"providers_sole,omitempty"`
+	ProvidersSole int32 `protobuf:"varint,9,opt,name=providers_sole,json=providersSole,proto3" json:"providers_sole,omitempty"`
 	// Of them, rows whose leaving alone fails a county.
-	ProvidersAtRisk int64 `protobuf:"varint,10,opt,name=providers_at_risk,json=providersAtRisk,proto3" json:"providers_at_risk,omitempty"`
+	ProvidersAtRisk int32 `protobuf:"varint,10,opt,name=providers_at_risk,json=providersAtRisk,proto3" json:"providers_at_risk,omitempty"`
 	// True when profile_version was carried forward past its end.
 	ProfileExpired bool `protobuf:"varint,11,opt,name=profile_expired,json=profileExpired,proto3" json:"profile_expired,omitempty"`
 	unknownFields  protoimpl.UnknownFields
@@ -7802,14 +7802,14 @@ func (x *CriticalitySummary) GetAsOf() string {
 	return ""
 }
 
-func (x *CriticalitySummary) GetMembersEvaluated() int64 {
+func (x *CriticalitySummary) GetMembersEvaluated() int32 {
 	if x != nil {
 		return x.MembersEvaluated
 	}
 	return 0
 }
 
-func (x *CriticalitySummary) GetMembersRejected() int64 {
+func (x *CriticalitySummary) GetMembersRejected() int32 {
 	if x != nil {
 		return x.MembersRejected
 	}
@@ -7823,21 +7823,21 @@ func (x *CriticalitySummary) GetPlan() string {
 	return ""
 }
 
-func (x *CriticalitySummary) GetProvidersRanked() int64 {
+func (x *CriticalitySummary) GetProvidersRanked() int32 {
 	if x != nil {
 		return x.ProvidersRanked
 	}
 	return 0
 }
 
-func (x *CriticalitySummary) GetProvidersSole() int64 {
+func (x *CriticalitySummary) GetProvidersSole() int32 {
 	if x != nil {
 		return x.ProvidersSole
 	}
 	return 0
 }
 
-func (x *CriticalitySummary) GetProvidersAtRisk() int64 {
+func (x *CriticalitySummary) GetProvidersAtRisk() int32 {
 	if x != nil {
 		return x.ProvidersAtRisk
 	}
@@ -7857,7 +7857,7 @@ type ProviderCriticality struct {
 	// 1 for the most critical: the most sole-access members, then the most
 	// counties at risk, the most members in reach. 0 for a row that does not
 	// participate (an NPI asked that is not in the network).
-	Rank int64 `protobuf:"varint,1,opt,name=rank,proto3" json:"rank,omitempty"`
+	Rank int32 `protobuf:"varint,1,opt,name=rank,proto3" json:"rank,omitempty"`
 	// NPI.
 	Npi string `protobuf:"bytes,2,opt,name=npi,proto3" json:"npi,omitempty"`
 	// Name.
@@ -7867,11 +7867,11 @@ type ProviderCriticality struct {
 	// County FIPS of the service location.
 	CountyFips string `protobuf:"bytes,5,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
 	// Member x discipline pairs it is within the standard of.
-	MembersInReach int64 `protobuf:"varint,6,opt,name=members_in_reach,json=membersInReach,proto3" json:"members_in_reach,omitempty"`
+	MembersInReach int32 `protobuf:"varint,6,opt,name=members_in_reach,json=membersInReach,proto3" json:"members_in_reach,omitempty"`
 	// Members who would lose access if it alone left: those for whom it is
 	// one of exactly as many counting providers within the standard as
 	// required (one of exactly two under a "choice of 2" standard).
-	MembersSole int64 `protobuf:"varint,7,opt,name=members_sole,json=membersSole,proto3" json:"members_sole,omitempty"`
+	MembersSole int32 `protobuf:"varint,7,opt,name=members_sole,json=membersSole,proto3" json:"members_sole,omitempty"`
 	// Counties (FIPS) of its discipline that pass and would fail if it
 	// alone left.
 	CountiesAtRisk []string `protobuf:"bytes,8,rep,name=counties_at_risk,json=countiesAtRisk,proto3" json:"counties_at_risk,omitempty"`
@@ -7914,7 +7914,7 @@ func (*ProviderCriticality) Descriptor() ([]byte, []int) {
 	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{71}
 }
 
-func (x *ProviderCriticality) GetRank() int64 {
+func (x *ProviderCriticality) GetRank() int32 {
 	if x != nil {
 		return x.Rank
 	}
@@ -7949,14 +7949,14 @@ func (x *ProviderCriticality) GetCountyFips() string {
 	return ""
 }
 
-func (x *ProviderCriticality) GetMembersInReach() int64 {
+func (x *ProviderCriticality) GetMembersInReach() int32 {
 	if x != nil {
 		return x.MembersInReach
 	}
 	return 0
 }
 
-func (x *ProviderCriticality) GetMembersSole() int64 {
+func (x *ProviderCriticality) GetMembersSole() int32 {
 	if x != nil {
 		return x.MembersSole
 	}
@@ -7997,7 +7997,7 @@ type ProviderDossier struct {
 	Joining bool `protobuf:"varint,3,opt,name=joining,proto3" json:"joining,omitempty"`
 	// Its locations that count (or would, joining) for a reported
 	// discipline.
-	CountingLocations int64 `protobuf:"varint,4,opt,name=counting_locations,json=countingLocations,proto3" json:"counting_locations,omitempty"`
+	CountingLocations int32 `protobuf:"varint,4,opt,name=counting_locations,json=countingLocations,proto3" json:"counting_locations,omitempty"`
 	// Totals by discipline of its leaving (joining).
 	Totals []*ImpactTotal `protobuf:"bytes,5,rep,name=totals,proto3" json:"totals,omitempty"`
 	// The county x discipline rows it touches.
@@ -8005,7 +8005,7 @@ type ProviderDossier struct {
 	// The nearest other counting providers of each location.
 	Alternatives []*Alternative `protobuf:"bytes,7,rep,name=alternatives,proto3" json:"alternatives,omitempty"`
 	// Members who would lose access (gain it, joining).
-	MembersChanged int64 `protobuf:"varint,8,opt,name=members_changed,json=membersChanged,proto3" json:"members_changed,omitempty"`
+	MembersChanged int32 `protobuf:"varint,8,opt,name=members_changed,json=membersChanged,proto3" json:"members_changed,omitempty"`
 	// Median miles from those members to their nearest counting provider
 	// without it (today, joining); unset when none.
 	ChangedNearestMedianMiles *float64 `protobuf:"fixed64,9,opt,name=changed_nearest_median_miles,json=changedNearestMedianMiles,proto3,oneof" json:"changed_nearest_median_miles,omitempty"`
@@ -8015,7 +8015,7 @@ type ProviderDossier struct {
 	// at all).
 	ChangedNearestMaxMiles *float64 `protobuf:"fixed64,11,opt,name=changed_nearest_max_miles,json=changedNearestMaxMiles,proto3,oneof" json:"changed_nearest_max_miles,omitempty"`
 	// Of those members, how many would have no counting provider at all.
-	ChangedWithoutAny int64 `protobuf:"varint,12,opt,name=changed_without_any,json=changedWithoutAny,proto3" json:"changed_without_any,omitempty"`
+	ChangedWithoutAny int32 `protobuf:"varint,12,opt,name=changed_without_any,json=changedWithoutAny,proto3" json:"changed_without_any,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -8071,7 +8071,7 @@ func (x *ProviderDossier) GetJoining() bool {
 	return false
 }
 
-func (x *ProviderDossier) GetCountingLocations() int64 {
+func (x *ProviderDossier) GetCountingLocations() int32 {
 	if x != nil {
 		return x.CountingLocations
 	}
@@ -8099,7 +8099,7 @@ func (x *ProviderDossier) GetAlternatives() []*Alternative {
 	return nil
 }
 
-func (x *ProviderDossier) GetMembersChanged() int64 {
+func (x *ProviderDossier) GetMembersChanged() int32 {
 	if x != nil {
 		return x.MembersChanged
 	}
@@ -8127,7 +8127,7 @@ func (x *ProviderDossier) GetChangedNearestMaxMiles() float64 {
 	return 0
 }
 
-func (x *ProviderDossier) GetChangedWithoutAny() int64 {
+func (x *ProviderDossier) GetChangedWithoutAny() int32 {
 	if x != nil {
 		return x.ChangedWithoutAny
 	}
@@ -8146,11 +8146,11 @@ type DossierCounty struct {
 	// The discipline.
 	Discipline Discipline `protobuf:"varint,4,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
 	// Members of the county evaluated.
-	Members int64 `protobuf:"varint,5,opt,name=members,proto3" json:"members,omitempty"`
+	Members int32 `protobuf:"varint,5,opt,name=members,proto3" json:"members,omitempty"`
 	// Members within the standard of one of its locations.
-	InReach int64 `protobuf:"varint,6,opt,name=in_reach,json=inReach,proto3" json:"in_reach,omitempty"`
+	InReach int32 `protobuf:"varint,6,opt,name=in_reach,json=inReach,proto3" json:"in_reach,omitempty"`
 	// Members who would lose access if it left (gain it, joining).
-	Changed int64 `protobuf:"varint,7,opt,name=changed,proto3" json:"changed,omitempty"`
+	Changed int32 `protobuf:"varint,7,opt,name=changed,proto3" json:"changed,omitempty"`
 	// Served share before, percent.
 	ServedPctBefore float64 `protobuf:"fixed64,8,opt,name=served_pct_before,json=servedPctBefore,proto3" json:"served_pct_before,omitempty"`
 	// Served share after, percent.
@@ -8221,21 +8221,21 @@ func (x *DossierCounty) GetDiscipline() Discipline {
 	return Discipline_DISCIPLINE_UNSPECIFIED
 }
 
-func (x *DossierCounty) GetMembers() int64 {
+func (x *DossierCounty) GetMembers() int32 {
 	if x != nil {
 		return x.Members
 	}
 	return 0
 }
 
-func (x *DossierCounty) GetInReach() int64 {
+func (x *DossierCounty) GetInReach() int32 {
 	if x != nil {
 		return x.InReach
 	}
 	return 0
 }
 
-func (x *DossierCounty) GetChanged() int64 {
+func (x *DossierCounty) GetChanged() int32 {
 	if x != nil {
 		return x.Changed
 	}
@@ -8911,17 +8911,17 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x0fprofile_version\x18\x02 \x01(\tR\x0eprofileVersion\x12%\n" +
 	"\x0eroster_version\x18\x03 \x01(\tR\rrosterVersion\x12\x13\n" +
 	"\x05as_of\x18\x04 \x01(\tR\x04asOf\x12+\n" +
-	"\x11members_evaluated\x18\x05 \x01(\x03R\x10membersEvaluated\x12)\n" +
-	"\x10members_rejected\x18\x06 \x01(\x03R\x0fmembersRejected\x12\x12\n" +
+	"\x11members_evaluated\x18\x05 \x01(\x05R\x10membersEvaluated\x12)\n" +
+	"\x10members_rejected\x18\x06 \x01(\x05R\x0fmembersRejected\x12\x12\n" +
 	"\x04plan\x18\a \x01(\tR\x04plan\x12!\n" +
 	"\fcounty_table\x18\b \x01(\tR\vcountyTable\x12!\n" +
-	"\frows_removed\x18\t \x01(\x03R\vrowsRemoved\x122\n" +
+	"\frows_removed\x18\t \x01(\x05R\vrowsRemoved\x122\n" +
 	"\x15rows_removed_counting\x18\n" +
-	" \x01(\x03R\x13rowsRemovedCounting\x12\x1d\n" +
+	" \x01(\x05R\x13rowsRemovedCounting\x12\x1d\n" +
 	"\n" +
-	"rows_added\x18\v \x01(\x03R\trowsAdded\x12.\n" +
-	"\x13rows_added_counting\x18\f \x01(\x03R\x11rowsAddedCounting\x12(\n" +
-	"\x10members_in_reach\x18\r \x01(\x03R\x0emembersInReach\x121\n" +
+	"rows_added\x18\v \x01(\x05R\trowsAdded\x12.\n" +
+	"\x13rows_added_counting\x18\f \x01(\x05R\x11rowsAddedCounting\x12(\n" +
+	"\x10members_in_reach\x18\r \x01(\x05R\x0emembersInReach\x121\n" +
 	"\x06totals\x18\x0e \x03(\v2\x19.geoaccess.v1.ImpactTotalR\x06totals\x12!\n" +
 	"\floses_county\x18\x0f \x01(\bR\vlosesCounty\x12'\n" +
 	"\x0fprofile_expired\x18\x10 \x01(\bR\x0eprofileExpired\x120\n" +
@@ -8930,17 +8930,17 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
 	"discipline\x12\x18\n" +
-	"\amembers\x18\x02 \x01(\x03R\amembers\x12#\n" +
-	"\rserved_before\x18\x03 \x01(\x03R\fservedBefore\x12!\n" +
-	"\fserved_after\x18\x04 \x01(\x03R\vservedAfter\x12\x12\n" +
-	"\x04lost\x18\x05 \x01(\x03R\x04lost\x12\x16\n" +
-	"\x06gained\x18\x06 \x01(\x03R\x06gained\x12\x1a\n" +
-	"\bcounties\x18\a \x01(\x03R\bcounties\x120\n" +
-	"\x14counties_pass_before\x18\b \x01(\x03R\x12countiesPassBefore\x12.\n" +
-	"\x13counties_pass_after\x18\t \x01(\x03R\x11countiesPassAfter\x12(\n" +
+	"\amembers\x18\x02 \x01(\x05R\amembers\x12#\n" +
+	"\rserved_before\x18\x03 \x01(\x05R\fservedBefore\x12!\n" +
+	"\fserved_after\x18\x04 \x01(\x05R\vservedAfter\x12\x12\n" +
+	"\x04lost\x18\x05 \x01(\x05R\x04lost\x12\x16\n" +
+	"\x06gained\x18\x06 \x01(\x05R\x06gained\x12\x1a\n" +
+	"\bcounties\x18\a \x01(\x05R\bcounties\x120\n" +
+	"\x14counties_pass_before\x18\b \x01(\x05R\x12countiesPassBefore\x12.\n" +
+	"\x13counties_pass_after\x18\t \x01(\x05R\x11countiesPassAfter\x12(\n" +
 	"\x10counties_to_fail\x18\n" +
-	" \x01(\x03R\x0ecountiesToFail\x12(\n" +
-	"\x10counties_to_pass\x18\v \x01(\x03R\x0ecountiesToPass\"\xa4\x04\n" +
+	" \x01(\x05R\x0ecountiesToFail\x12(\n" +
+	"\x10counties_to_pass\x18\v \x01(\x05R\x0ecountiesToPass\"\xa4\x04\n" +
 	"\fImpactCounty\x12\x1f\n" +
 	"\vcounty_fips\x18\x01 \x01(\tR\n" +
 	"countyFips\x12\x14\n" +
@@ -8949,9 +8949,9 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\n" +
 	"discipline\x18\x04 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
 	"discipline\x12\x18\n" +
-	"\amembers\x18\x05 \x01(\x03R\amembers\x12#\n" +
-	"\rserved_before\x18\x06 \x01(\x03R\fservedBefore\x12!\n" +
-	"\fserved_after\x18\a \x01(\x03R\vservedAfter\x12*\n" +
+	"\amembers\x18\x05 \x01(\x05R\amembers\x12#\n" +
+	"\rserved_before\x18\x06 \x01(\x05R\fservedBefore\x12!\n" +
+	"\fserved_after\x18\a \x01(\x05R\vservedAfter\x12*\n" +
 	"\x11served_pct_before\x18\b \x01(\x01R\x0fservedPctBefore\x12(\n" +
 	"\x10served_pct_after\x18\t \x01(\x01R\x0eservedPctAfter\x12!\n" +
 	"\frequired_pct\x18\n" +
@@ -8960,8 +8960,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"passBefore\x12\x1d\n" +
 	"\n" +
 	"pass_after\x18\f \x01(\bR\tpassAfter\x128\n" +
-	"\x18providers_counted_before\x18\r \x01(\x03R\x16providersCountedBefore\x126\n" +
-	"\x17providers_counted_after\x18\x0e \x01(\x03R\x15providersCountedAfter\"\x9d\x04\n" +
+	"\x18providers_counted_before\x18\r \x01(\x05R\x16providersCountedBefore\x126\n" +
+	"\x17providers_counted_after\x18\x0e \x01(\x05R\x15providersCountedAfter\"\x9d\x04\n" +
 	"\rChangedMember\x12\x1d\n" +
 	"\n" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x128\n" +
@@ -8974,10 +8974,10 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x14nearest_miles_before\x18\x05 \x01(\x01H\x00R\x12nearestMilesBefore\x88\x01\x01\x12*\n" +
 	"\x11nearest_npi_after\x18\x06 \x01(\tR\x0fnearestNpiAfter\x123\n" +
 	"\x13nearest_miles_after\x18\a \x01(\x01H\x01R\x11nearestMilesAfter\x88\x01\x01\x126\n" +
-	"\x17providers_within_before\x18\b \x01(\x03R\x15providersWithinBefore\x124\n" +
-	"\x16providers_within_after\x18\t \x01(\x03R\x14providersWithinAfter\x12-\n" +
+	"\x17providers_within_before\x18\b \x01(\x05R\x15providersWithinBefore\x124\n" +
+	"\x16providers_within_after\x18\t \x01(\x05R\x14providersWithinAfter\x12-\n" +
 	"\x12providers_required\x18\n" +
-	" \x01(\x03R\x11providersRequiredB\x17\n" +
+	" \x01(\x05R\x11providersRequiredB\x17\n" +
 	"\x15_nearest_miles_beforeB\x16\n" +
 	"\x14_nearest_miles_after\"\x91\x02\n" +
 	"\x1dGetProviderCriticalityRequest\x121\n" +
@@ -9000,16 +9000,16 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x0fprofile_version\x18\x02 \x01(\tR\x0eprofileVersion\x12%\n" +
 	"\x0eroster_version\x18\x03 \x01(\tR\rrosterVersion\x12\x13\n" +
 	"\x05as_of\x18\x04 \x01(\tR\x04asOf\x12+\n" +
-	"\x11members_evaluated\x18\x05 \x01(\x03R\x10membersEvaluated\x12)\n" +
-	"\x10members_rejected\x18\x06 \x01(\x03R\x0fmembersRejected\x12\x12\n" +
+	"\x11members_evaluated\x18\x05 \x01(\x05R\x10membersEvaluated\x12)\n" +
+	"\x10members_rejected\x18\x06 \x01(\x05R\x0fmembersRejected\x12\x12\n" +
 	"\x04plan\x18\a \x01(\tR\x04plan\x12)\n" +
-	"\x10providers_ranked\x18\b \x01(\x03R\x0fprovidersRanked\x12%\n" +
-	"\x0eproviders_sole\x18\t \x01(\x03R\rprovidersSole\x12*\n" +
+	"\x10providers_ranked\x18\b \x01(\x05R\x0fprovidersRanked\x12%\n" +
+	"\x0eproviders_sole\x18\t \x01(\x05R\rprovidersSole\x12*\n" +
 	"\x11providers_at_risk\x18\n" +
-	" \x01(\x03R\x0fprovidersAtRisk\x12'\n" +
+	" \x01(\x05R\x0fprovidersAtRisk\x12'\n" +
 	"\x0fprofile_expired\x18\v \x01(\bR\x0eprofileExpired\"\xeb\x02\n" +
 	"\x13ProviderCriticality\x12\x12\n" +
-	"\x04rank\x18\x01 \x01(\x03R\x04rank\x12\x10\n" +
+	"\x04rank\x18\x01 \x01(\x05R\x04rank\x12\x10\n" +
 	"\x03npi\x18\x02 \x01(\tR\x03npi\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x128\n" +
 	"\n" +
@@ -9017,8 +9017,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"discipline\x12\x1f\n" +
 	"\vcounty_fips\x18\x05 \x01(\tR\n" +
 	"countyFips\x12(\n" +
-	"\x10members_in_reach\x18\x06 \x01(\x03R\x0emembersInReach\x12!\n" +
-	"\fmembers_sole\x18\a \x01(\x03R\vmembersSole\x12(\n" +
+	"\x10members_in_reach\x18\x06 \x01(\x05R\x0emembersInReach\x12!\n" +
+	"\fmembers_sole\x18\a \x01(\x05R\vmembersSole\x12(\n" +
 	"\x10counties_at_risk\x18\b \x03(\tR\x0ecountiesAtRisk\x12\x16\n" +
 	"\x06counts\x18\t \x01(\bR\x06counts\x120\n" +
 	"\blocation\x18\n" +
@@ -9027,16 +9027,16 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x03npi\x18\x01 \x01(\tR\x03npi\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
 	"\ajoining\x18\x03 \x01(\bR\ajoining\x12-\n" +
-	"\x12counting_locations\x18\x04 \x01(\x03R\x11countingLocations\x121\n" +
+	"\x12counting_locations\x18\x04 \x01(\x05R\x11countingLocations\x121\n" +
 	"\x06totals\x18\x05 \x03(\v2\x19.geoaccess.v1.ImpactTotalR\x06totals\x127\n" +
 	"\bcounties\x18\x06 \x03(\v2\x1b.geoaccess.v1.DossierCountyR\bcounties\x12=\n" +
 	"\falternatives\x18\a \x03(\v2\x19.geoaccess.v1.AlternativeR\falternatives\x12'\n" +
-	"\x0fmembers_changed\x18\b \x01(\x03R\x0emembersChanged\x12D\n" +
+	"\x0fmembers_changed\x18\b \x01(\x05R\x0emembersChanged\x12D\n" +
 	"\x1cchanged_nearest_median_miles\x18\t \x01(\x01H\x00R\x19changedNearestMedianMiles\x88\x01\x01\x12>\n" +
 	"\x19changed_nearest_p90_miles\x18\n" +
 	" \x01(\x01H\x01R\x16changedNearestP90Miles\x88\x01\x01\x12>\n" +
 	"\x19changed_nearest_max_miles\x18\v \x01(\x01H\x02R\x16changedNearestMaxMiles\x88\x01\x01\x12.\n" +
-	"\x13changed_without_any\x18\f \x01(\x03R\x11changedWithoutAnyB\x1f\n" +
+	"\x13changed_without_any\x18\f \x01(\x05R\x11changedWithoutAnyB\x1f\n" +
 	"\x1d_changed_nearest_median_milesB\x1c\n" +
 	"\x1a_changed_nearest_p90_milesB\x1c\n" +
 	"\x1a_changed_nearest_max_miles\"\xfd\x02\n" +
@@ -9048,9 +9048,9 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\n" +
 	"discipline\x18\x04 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
 	"discipline\x12\x18\n" +
-	"\amembers\x18\x05 \x01(\x03R\amembers\x12\x19\n" +
-	"\bin_reach\x18\x06 \x01(\x03R\ainReach\x12\x18\n" +
-	"\achanged\x18\a \x01(\x03R\achanged\x12*\n" +
+	"\amembers\x18\x05 \x01(\x05R\amembers\x12\x19\n" +
+	"\bin_reach\x18\x06 \x01(\x05R\ainReach\x12\x18\n" +
+	"\achanged\x18\a \x01(\x05R\achanged\x12*\n" +
 	"\x11served_pct_before\x18\b \x01(\x01R\x0fservedPctBefore\x12(\n" +
 	"\x10served_pct_after\x18\t \x01(\x01R\x0eservedPctAfter\x12\x1f\n" +
 	"\vpass_before\x18\n" +

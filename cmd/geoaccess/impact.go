@@ -134,6 +134,7 @@ func runImpact(args []string, stdout, stderr io.Writer) error {
 	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	phase := phaseTimer(stderr)
 	var eng *adequacy.Engine
 	var ch adequacy.Change
 	if versions {
@@ -150,7 +151,9 @@ func runImpact(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	phase("engine and roster")
 	b, rejected, err := makeBaseline(ctx, eng, f.members, opts, stderr)
+	phase("read and evaluate members")
 	if err != nil {
 		if b != nil {
 			if werr := report.WriteRejected(dst.Dir(), rejected); werr == nil && dst.Commit() == nil {
@@ -159,10 +162,13 @@ func runImpact(args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("impact: %w", err)
 	}
+	b.IndexMembers()
+	phase("index members")
 	im, err := b.Impact(ctx, ch)
 	if err != nil {
 		return fmt.Errorf("impact: %w", err)
 	}
+	phase("apply the change")
 	dir := dst.Dir()
 	for _, step := range []func() error{
 		func() error { return report.WriteImpact(dir, im) },
@@ -181,6 +187,7 @@ func runImpact(args []string, stdout, stderr io.Writer) error {
 	if err := dst.Commit(); err != nil {
 		return fmt.Errorf("impact: %w", err)
 	}
+	phase("write files")
 	report.WriteImpactSummary(stdout, im, len(rejected))
 	fmt.Fprintf(stdout, "wrote %s\n", f.out)
 	if *failOnLoss && im.LosesCounty() {

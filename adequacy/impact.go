@@ -320,7 +320,6 @@ func (n *Network) positionsOf(npi string) []int32 {
 type changed struct {
 	pt   geo.Point
 	sign int32
-	npi  string
 }
 
 // Impact applies a change to the baseline's network and says what it
@@ -357,7 +356,7 @@ func (b *Baseline) Impact(ctx context.Context, ch Change) (*Impact, error) {
 		if inReport&(1<<p.Discipline) == 0 || !b.countsFor(p) {
 			continue
 		}
-		chg[p.Discipline] = append(chg[p.Discipline], changed{p.Location, -1, p.NPI})
+		chg[p.Discipline] = append(chg[p.Discipline], changed{p.Location, -1})
 		removedIDs[p.Discipline][idOf[i]] = true
 		im.RemovedCounting++
 	}
@@ -366,7 +365,7 @@ func (b *Baseline) Impact(ctx context.Context, ch Change) (*Impact, error) {
 		if inReport&(1<<p.Discipline) == 0 || !b.countsFor(p) {
 			continue
 		}
-		chg[p.Discipline] = append(chg[p.Discipline], changed{p.Location, +1, p.NPI})
+		chg[p.Discipline] = append(chg[p.Discipline], changed{p.Location, +1})
 		added[p.Discipline] = append(added[p.Discipline], k)
 		im.AddedCounting++
 	}

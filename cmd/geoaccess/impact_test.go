@@ -293,3 +293,31 @@ func TestImpactVersionsCLI(t *testing.T) {
 		t.Errorf("--plan:\n%s", stdout)
 	}
 }
+
+// readNPIFile never panics, and what it returns are valid NPIs; a bad
+// line is an error naming its number.
+func FuzzReadNPIFile(f *testing.F) {
+	f.Add("npi\n1234567893\n\n# note\n1245319599\n")
+	f.Add("\ufeff1234567893\r\n")
+	f.Add("12345\n")
+	f.Add(strings.Repeat("9", 5000))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, s string) {
+		path := filepath.Join(dir, "npis.txt")
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		npis, err := readNPIFile(path)
+		if err != nil {
+			if !strings.Contains(err.Error(), "--remove-file") {
+				t.Errorf("error without its flag: %v", err)
+			}
+			return
+		}
+		for _, n := range npis {
+			if data.ValidNPI(n) != nil {
+				t.Errorf("returned %q", n)
+			}
+		}
+	})
+}

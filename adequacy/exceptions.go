@@ -247,7 +247,7 @@ func (ev *gapEval) cellsOf(ms []int32, d Discipline, size float64) []ExceptionCe
 // radius is sorted member i's search radius for d.
 func (ev *gapEval) radius(d Discipline, i int32) float64 {
 	m := &ev.members[i]
-	return searchRadius(ev.rules[m.county][ev.discLayer[d]])
+	return searchRadius(*ev.discRule(m.county, d))
 }
 
 // patternOfCare finds the k counting providers of d that are within the

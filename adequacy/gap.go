@@ -318,8 +318,10 @@ type gapEval struct {
 	counties []*County  // county index → county
 	layers   []gapLayer
 	subjects []gapSubject
-	rules    [][]Rule  // county index → layer → rule
-	req      [][]int32 // county index → subject → providers required
+	// layerRules: county index → layer → rule (discRule for a
+	// discipline's).
+	layerRules [][]Rule
+	req        [][]int32 // county index → subject → providers required
 	// discLayer is each discipline's layer, −1 when the report has none.
 	discLayer [numDisciplines]int
 	scope     scope
@@ -562,17 +564,17 @@ func (ev *gapEval) locate(members []GapMember, plan *Plan) []Rejection {
 		out[i].loc.county = ci
 		kept = append(kept, int32(i))
 	}
-	ev.rules = make([][]Rule, len(ev.counties))
+	ev.layerRules = make([][]Rule, len(ev.counties))
 	ev.req = make([][]int32, len(ev.counties))
 	minRadius := make([]float64, len(ev.counties))
 	for ci, c := range ev.counties {
-		ev.rules[ci] = make([]Rule, len(ev.layers))
+		ev.layerRules[ci] = make([]Rule, len(ev.layers))
 		ev.req[ci] = make([]int32, len(ev.subjects))
 		minRadius[ci] = math.Inf(1)
 		for l := range ev.layers {
 			ly := &ev.layers[l]
 			r, _ := ruleFor(ev.p, c, ly.d, ly.svc) // coverage checked in Gap
-			ev.rules[ci][l] = r
+			ev.layerRules[ci][l] = r
 			ev.req[ci][ly.subject] = max(ev.req[ci][ly.subject], int32(r.ProvidersRequired))
 			minRadius[ci] = math.Min(minRadius[ci], r.RadiusMiles)
 		}
@@ -670,7 +672,7 @@ func (ev *gapEval) evaluate(ctx context.Context, opts GapOptions) error {
 		wk.probes = wk.probes[:0]
 		for i := lo; i < hi; i++ {
 			m := &ev.members[i]
-			r := ev.rules[m.county][l].RadiusMiles
+			r := ev.layerRules[m.county][l].RadiusMiles
 			if math.IsInf(r, 1) {
 				r = 1e5
 			}
@@ -716,6 +718,11 @@ func (ev *gapEval) evaluate(ctx context.Context, opts GapOptions) error {
 		ly.covered = slices.Compact(ly.covered)
 	}
 	return err
+}
+
+// discRule is the rule of discipline d's layer in county index ci.
+func (ev *gapEval) discRule(ci int32, d Discipline) *Rule {
+	return &ev.layerRules[ci][ev.discLayer[d]]
 }
 
 // withinOf is how many counting providers are within sorted member i's

@@ -181,7 +181,7 @@ func (ev *gapEval) finishRow(r *CountyRow, claimed map[string]bool) {
 	sub := &ev.subjects[r.subject]
 	share := 0.0
 	for _, l := range sub.layers {
-		share = math.Max(share, ev.rules[r.ci][l].ServedShare)
+		share = math.Max(share, ev.layerRules[r.ci][l].ServedShare)
 	}
 	bp := int(math.Round(share * 10000))
 	for _, c := range ev.p.Credits {

@@ -199,7 +199,7 @@ func (rs *recruitState) cover(ctx context.Context, l int, cands []Provider, idx 
 		probes = probes[:0]
 		for k, i := range un[start:end] {
 			m := &rs.ev.members[i]
-			probes = append(probes, geo.Probe{Center: m.point, Radius: rs.ev.rules[m.county][l].RadiusMiles, Group: int32(k)})
+			probes = append(probes, geo.Probe{Center: m.point, Radius: rs.ev.layerRules[m.county][l].RadiusMiles, Group: int32(k)})
 		}
 		cix.ProbeCell(probes, geo.Filter{}, out, func(g, id int32) {
 			c := idx[id]

@@ -114,8 +114,9 @@ func (e *engineFlags) date() (adequacy.Date, bool, error) {
 	return d, false, nil
 }
 
-// engine builds the decision engine with its network.
-func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
+// base builds the decision engine without a network: the county table,
+// profiles, services vocabulary and plans.
+func (e *engineFlags) base() (*adequacy.Engine, error) {
 	if v, ok := os.LookupEnv(expiryEnv); ok {
 		if _, err := adequacy.ParseExpiryPolicy(v); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", errUsage, expiryEnv, err)
@@ -126,6 +127,15 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 		return nil, err
 	}
 	eng.Expiry = e.profileExpiry
+	return eng, nil
+}
+
+// engine builds the decision engine with its network.
+func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
+	eng, err := e.base()
+	if err != nil {
+		return nil, err
+	}
 	var roster *adequacy.Roster
 	switch {
 	case e.roster != "" && e.fromDB():

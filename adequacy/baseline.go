@@ -160,8 +160,9 @@ func (e *Engine) NewBaseline(ctx context.Context, members []GapMember, opts Impa
 	b := &Baseline{Profile: p, ProfileExpired: ch.Expired, Plan: plan, RosterVersion: e.Network.Version(), AsOf: opts.AsOf,
 		CountySource: e.countiesFor(p).Source, Disciplines: ds, e: e, members: members, credits: credits,
 		filter: sc.apply(p.Counting.filter(opts.AsOf)), tallied: opts.Criticality}
-	b.ev = &gapEval{e: e, p: p, ds: ds}
-	b.Rejected = b.ev.locate(members)
+	b.ev = &gapEval{e: e, p: p, ds: ds, scope: sc}
+	b.ev.plan(opts.AsOf, nil) // the disciplines' layers: their rules per county
+	b.Rejected = b.ev.locate(members, nil)
 	b.inArea = make([]bool, len(b.ev.counties))
 	for ci, c := range b.ev.counties {
 		b.inArea[ci] = plan == nil || plan.InServiceArea(c.FIPS)
@@ -232,7 +233,7 @@ func (b *Baseline) evaluate(ctx context.Context, opts ImpactOptions) error {
 				if !b.inArea[m.county] {
 					continue
 				}
-				rule := &ev.rules[m.county][d]
+				rule := ev.discRule(m.county, d)
 				wk.probes = append(wk.probes, geo.Probe{Center: m.point, Radius: searchRadius(*rule), Group: m.county, Required: rule.ProvidersRequired})
 				wk.at = append(wk.at, int32(i))
 			}
@@ -276,7 +277,7 @@ func (b *Baseline) evaluate(ctx context.Context, opts ImpactOptions) error {
 			keys = append(keys, ws[w].cov[d].keys...)
 		}
 		slices.Sort(keys)
-		ev.covered[d] = slices.Compact(keys)
+		ev.layers[ev.discLayer[d]].covered = slices.Compact(keys)
 		if !b.tallied {
 			continue
 		}
@@ -353,7 +354,7 @@ func (b *Baseline) rollup() {
 			}
 			r := rows[m.county]
 			if r == nil {
-				r = &CountyRow{County: ev.counties[m.county], Discipline: d}
+				r = &CountyRow{County: ev.counties[m.county], Discipline: d, subject: ev.layers[ev.discLayer[d]].subject, ci: m.county}
 				rows[m.county] = r
 			}
 			r.Members++
@@ -361,7 +362,7 @@ func (b *Baseline) rollup() {
 				r.Served++
 			}
 		}
-		for _, key := range ev.covered[d] {
+		for _, key := range ev.layers[ev.discLayer[d]].covered {
 			rows[key>>32].Counted++
 		}
 		for _, r := range rows {
@@ -390,7 +391,7 @@ func compareRows(a, b CountyRow) int {
 
 // served reports whether sorted member i is served for d.
 func (b *Baseline) served(d Discipline, i int) bool {
-	return int(b.within[d][i]) >= b.ev.rules[b.ev.members[i].county][d].ProvidersRequired
+	return int(b.within[d][i]) >= b.ev.discRule(b.ev.members[i].county, d).ProvidersRequired
 }
 
 // row is the county row of county index ci and discipline d.
@@ -430,7 +431,7 @@ func (b *Baseline) memberClasses() []memberClass {
 			var bits [numDisciplines]uint64
 			nr := 0
 			for _, d := range b.Disciplines {
-				r := searchRadius(ev.rules[m.county][d])
+				r := searchRadius(*ev.discRule(m.county, d))
 				k := slices.Index(rs[:nr], r)
 				if k < 0 {
 					k, rs[nr] = nr, r

@@ -413,7 +413,7 @@ func (b *Baseline) Impact(ctx context.Context, ch Change) (*Impact, error) {
 			if dl == 0 {
 				continue
 			}
-			req := int32(ev.rules[ev.members[i].county][d].ProvidersRequired)
+			req := int32(ev.discRule(ev.members[i].county, d).ProvidersRequired)
 			before := b.within[d][i]
 			after := before + dl
 			row := &im.Rows[b.rowAt[int64(ev.members[i].county)<<8|int64(d)]]
@@ -500,7 +500,7 @@ func (b *Baseline) changedMember(i int32, d Discipline, res *geo.Result, removed
 	dn := &b.e.Network.disc[d]
 	roster := b.e.Network.Roster.Providers
 	out := ChangedMember{MemberID: g.ID, Line: g.Line, Discipline: d, CountyFIPS: ev.counties[m.county].FIPS,
-		Required: ev.rules[m.county][d].ProvidersRequired, WithinBefore: int(b.within[d][i]),
+		Required: ev.discRule(m.county, d).ProvidersRequired, WithinBefore: int(b.within[d][i]),
 		Before: Nearest{Miles: math.Inf(1)}, After: Nearest{Miles: math.Inf(1)}}
 	dn.ix.Search(geo.Query{Center: m.point, K: 1, Filter: b.filter}, res)
 	if len(res.Nearest) > 0 {

@@ -190,7 +190,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	profile := fs.String("profile", "", "standards profile (default: the plan's, or "+data.DefaultProfile+")")
 	k := fs.Int("k", adequacy.DefaultK, "nearest providers to report")
 	service := fs.String("service", "", "a service the member needs (e.g. lymphedema; 'geoaccess services list'): only providers offering it (or a similar one) count; without --discipline, across the service's disciplines")
-	plan := fs.String("plan", "", "the member's plan (with --plans-file): its networks and contracted profile")
+	plan := fs.String("plan", "", "the member's plan (with --plans-file, or the current plans in --db): its networks and contracted profile")
 	asJSON := fs.Bool("json", false, "print JSON: one object per discipline")
 	ef.register(fs)
 	ef.registerProfileVersion(fs)
@@ -384,7 +384,9 @@ func writeDecisionsText(w io.Writer, ds []adequacy.Decision) error {
 				title = d.Discipline.String() + " " + title
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", title, strings.ToUpper(strings.ReplaceAll(d.Status.String(), "_", " ")))
+		// No tab: the title is no cell of the columns below, so a service's
+		// long name does not push them right.
+		fmt.Fprintf(tw, "%s  %s\n", title, strings.ToUpper(strings.ReplaceAll(d.Status.String(), "_", " ")))
 		fmt.Fprintf(tw, "  why\t%s\n", d.Explain())
 		if d.County.FIPS != "" {
 			fmt.Fprintf(tw, "  county\t%s %s, %s: %s (%s; %s)\n", d.County.FIPS, d.County.Name, d.County.State, d.County.Type, typeSource(d.County), d.County.TypeBasis)

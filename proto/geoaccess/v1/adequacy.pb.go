@@ -4739,13 +4739,24 @@ type GapReportRequest struct {
 	// Profile credits claimed (those that apply only on request), e.g.
 	// "new_or_expanding_applicant"; at most 16.
 	Credits []string `protobuf:"bytes,6,rep,name=credits,proto3" json:"credits,omitempty"`
-	// Services to report besides the disciplines: county x service rows,
-	// unserved members and recruitment per service (vocabulary codes).
+	// Services to report besides the disciplines (vocabulary codes, e.g.
+	// "lymphedema"; ListServices), at most 16: county x service rows and
+	// unserved members per service, each member decided across the
+	// service's disciplines as CheckAccess decides a service with no
+	// disciplines.
 	Services []string `protobuf:"bytes,7,rep,name=services,proto3" json:"services,omitempty"`
-	// The members' plan: its networks and contracted profile.
-	Plan          string `protobuf:"bytes,8,opt,name=plan,proto3" json:"plan,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The members' plan (ListPlans): only providers in its networks count,
+	// under the profile its contract mandates (profile, if given, must
+	// agree). Members living outside its service area are rejected, not
+	// evaluated. An unknown plan is NOT_FOUND.
+	Plan string `protobuf:"bytes,8,opt,name=plan,proto3" json:"plan,omitempty"`
+	// Rank the candidates for this service (a vocabulary code) rather than
+	// for the disciplines: only candidates offering it (same or similar)
+	// count, and gains are members newly served on the service's rows. It
+	// is reported as if listed in services.
+	RecruitService string `protobuf:"bytes,9,opt,name=recruit_service,json=recruitService,proto3" json:"recruit_service,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GapReportRequest) Reset() {
@@ -4830,6 +4841,13 @@ func (x *GapReportRequest) GetServices() []string {
 func (x *GapReportRequest) GetPlan() string {
 	if x != nil {
 		return x.Plan
+	}
+	return ""
+}
+
+func (x *GapReportRequest) GetRecruitService() string {
+	if x != nil {
+		return x.RecruitService
 	}
 	return ""
 }
@@ -4926,8 +4944,13 @@ type RecruitmentCandidate struct {
 	TelehealthOnly bool `protobuf:"varint,6,opt,name=telehealth_only,json=telehealthOnly,proto3" json:"telehealth_only,omitempty"`
 	// False when the provider does not accept new patients.
 	NotAcceptingNewPatients bool `protobuf:"varint,7,opt,name=not_accepting_new_patients,json=notAcceptingNewPatients,proto3" json:"not_accepting_new_patients,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// Specialty designations it holds (vocabulary codes or aliases, e.g.
+	// "CLT"), at most 16.
+	Designations []string `protobuf:"bytes,8,rep,name=designations,proto3" json:"designations,omitempty"`
+	// Services it declares (vocabulary codes or aliases), at most 16.
+	Services      []string `protobuf:"bytes,9,rep,name=services,proto3" json:"services,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecruitmentCandidate) Reset() {
@@ -5007,6 +5030,20 @@ func (x *RecruitmentCandidate) GetNotAcceptingNewPatients() bool {
 		return x.NotAcceptingNewPatients
 	}
 	return false
+}
+
+func (x *RecruitmentCandidate) GetDesignations() []string {
+	if x != nil {
+		return x.Designations
+	}
+	return nil
+}
+
+func (x *RecruitmentCandidate) GetServices() []string {
+	if x != nil {
+		return x.Services
+	}
+	return nil
 }
 
 // GapReportResponse is one row of a gap report.
@@ -5175,7 +5212,14 @@ type GapSummary struct {
 	// open-ended.
 	ProfileEffectiveTo string `protobuf:"bytes,10,opt,name=profile_effective_to,json=profileEffectiveTo,proto3" json:"profile_effective_to,omitempty"`
 	// The plan applied, when the request named one.
-	Plan          string `protobuf:"bytes,11,opt,name=plan,proto3" json:"plan,omitempty"`
+	Plan string `protobuf:"bytes,11,opt,name=plan,proto3" json:"plan,omitempty"`
+	// The plan's networks that providers were counted from.
+	Networks []string `protobuf:"bytes,12,rep,name=networks,proto3" json:"networks,omitempty"`
+	// The services reported (canonical codes), in request order.
+	Services []string `protobuf:"bytes,13,rep,name=services,proto3" json:"services,omitempty"`
+	// The version of the plan registry the plan was read from (pg:7,
+	// file:…), when the request named one.
+	PlansVersion  string `protobuf:"bytes,14,opt,name=plans_version,json=plansVersion,proto3" json:"plans_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5287,7 +5331,28 @@ func (x *GapSummary) GetPlan() string {
 	return ""
 }
 
-// DisciplineTotal sums one discipline over a gap report.
+func (x *GapSummary) GetNetworks() []string {
+	if x != nil {
+		return x.Networks
+	}
+	return nil
+}
+
+func (x *GapSummary) GetServices() []string {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
+func (x *GapSummary) GetPlansVersion() string {
+	if x != nil {
+		return x.PlansVersion
+	}
+	return ""
+}
+
+// DisciplineTotal sums one discipline (or one service) over a gap report.
 type DisciplineTotal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The discipline.
@@ -5302,8 +5367,11 @@ type DisciplineTotal struct {
 	CountiesPass int32 `protobuf:"varint,5,opt,name=counties_pass,json=countiesPass,proto3" json:"counties_pass,omitempty"`
 	// Counties that meet the minimum provider count.
 	CountiesMinPass int32 `protobuf:"varint,6,opt,name=counties_min_pass,json=countiesMinPass,proto3" json:"counties_min_pass,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The service of a service's total; empty for a discipline's (whose
+	// discipline is then set; a service's is DISCIPLINE_UNSPECIFIED).
+	Service       string `protobuf:"bytes,7,opt,name=service,proto3" json:"service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DisciplineTotal) Reset() {
@@ -5376,6 +5444,13 @@ func (x *DisciplineTotal) GetCountiesMinPass() int32 {
 		return x.CountiesMinPass
 	}
 	return 0
+}
+
+func (x *DisciplineTotal) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
 }
 
 // CountyAdequacy is one county x discipline row of a gap report.
@@ -5698,10 +5773,13 @@ type RecruitmentTarget struct {
 	NewlyServed int32 `protobuf:"varint,6,opt,name=newly_served,json=newlyServed,proto3" json:"newly_served,omitempty"`
 	// Members newly served by this and every pick above it.
 	CumulativeServed int32 `protobuf:"varint,7,opt,name=cumulative_served,json=cumulativeServed,proto3" json:"cumulative_served,omitempty"`
-	// County x discipline rows that pass once this pick is made.
+	// County x discipline (or x service) rows that pass once this pick is
+	// made.
 	CountiesFlippedToPass int32 `protobuf:"varint,8,opt,name=counties_flipped_to_pass,json=countiesFlippedToPass,proto3" json:"counties_flipped_to_pass,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The service the ranking targets (recruit_service); empty otherwise.
+	Service       string `protobuf:"bytes,9,opt,name=service,proto3" json:"service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecruitmentTarget) Reset() {
@@ -5788,6 +5866,13 @@ func (x *RecruitmentTarget) GetCountiesFlippedToPass() int32 {
 		return x.CountiesFlippedToPass
 	}
 	return 0
+}
+
+func (x *RecruitmentTarget) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
 }
 
 // RejectedMember is a member the report could not evaluate.
@@ -8714,7 +8799,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\asuccess\x18\x02 \x01(\bR\asuccess\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x16\n" +
 	"\x06loader\x18\x04 \x01(\tR\x06loader\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\tR\aversion\"\xbe\x02\n" +
+	"\aversion\x18\x05 \x01(\tR\aversion\"\xe7\x02\n" +
 	"\x10GapReportRequest\x121\n" +
 	"\amembers\x18\x01 \x03(\v2\x17.geoaccess.v1.GapMemberR\amembers\x12\x18\n" +
 	"\aprofile\x18\x02 \x01(\tR\aprofile\x12\x13\n" +
@@ -8725,14 +8810,15 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"candidates\x12\x18\n" +
 	"\acredits\x18\x06 \x03(\tR\acredits\x12\x1a\n" +
 	"\bservices\x18\a \x03(\tR\bservices\x12\x12\n" +
-	"\x04plan\x18\b \x01(\tR\x04plan\"\x8f\x01\n" +
+	"\x04plan\x18\b \x01(\tR\x04plan\x12'\n" +
+	"\x0frecruit_service\x18\t \x01(\tR\x0erecruitService\"\x8f\x01\n" +
 	"\tGapMember\x12\x1d\n" +
 	"\n" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x120\n" +
 	"\blocation\x18\x02 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x10\n" +
 	"\x03zip\x18\x03 \x01(\tR\x03zip\x12\x1f\n" +
 	"\vcounty_fips\x18\x04 \x01(\tR\n" +
-	"countyFips\"\xaf\x02\n" +
+	"countyFips\"\xef\x02\n" +
 	"\x14RecruitmentCandidate\x12\x10\n" +
 	"\x03npi\x18\x01 \x01(\tR\x03npi\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x128\n" +
@@ -8743,14 +8829,16 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\vcounty_fips\x18\x05 \x01(\tR\n" +
 	"countyFips\x12'\n" +
 	"\x0ftelehealth_only\x18\x06 \x01(\bR\x0etelehealthOnly\x12;\n" +
-	"\x1anot_accepting_new_patients\x18\a \x01(\bR\x17notAcceptingNewPatients\"\xc5\x02\n" +
+	"\x1anot_accepting_new_patients\x18\a \x01(\bR\x17notAcceptingNewPatients\x12\"\n" +
+	"\fdesignations\x18\b \x03(\tR\fdesignations\x12\x1a\n" +
+	"\bservices\x18\t \x03(\tR\bservices\"\xc5\x02\n" +
 	"\x11GapReportResponse\x124\n" +
 	"\asummary\x18\x01 \x01(\v2\x18.geoaccess.v1.GapSummaryH\x00R\asummary\x126\n" +
 	"\x06county\x18\x02 \x01(\v2\x1c.geoaccess.v1.CountyAdequacyH\x00R\x06county\x12:\n" +
 	"\bunserved\x18\x03 \x01(\v2\x1c.geoaccess.v1.UnservedMemberH\x00R\bunserved\x12C\n" +
 	"\vrecruitment\x18\x04 \x01(\v2\x1f.geoaccess.v1.RecruitmentTargetH\x00R\vrecruitment\x12:\n" +
 	"\brejected\x18\x05 \x01(\v2\x1c.geoaccess.v1.RejectedMemberH\x00R\brejectedB\x05\n" +
-	"\x03row\"\xac\x03\n" +
+	"\x03row\"\x89\x04\n" +
 	"\n" +
 	"GapSummary\x12\x18\n" +
 	"\aprofile\x18\x01 \x01(\tR\aprofile\x12'\n" +
@@ -8764,7 +8852,10 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x0fprofile_expired\x18\t \x01(\bR\x0eprofileExpired\x120\n" +
 	"\x14profile_effective_to\x18\n" +
 	" \x01(\tR\x12profileEffectiveTo\x12\x12\n" +
-	"\x04plan\x18\v \x01(\tR\x04plan\"\xea\x01\n" +
+	"\x04plan\x18\v \x01(\tR\x04plan\x12\x1a\n" +
+	"\bnetworks\x18\f \x03(\tR\bnetworks\x12\x1a\n" +
+	"\bservices\x18\r \x03(\tR\bservices\x12#\n" +
+	"\rplans_version\x18\x0e \x01(\tR\fplansVersion\"\x84\x02\n" +
 	"\x0fDisciplineTotal\x128\n" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
@@ -8773,7 +8864,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x06served\x18\x03 \x01(\x05R\x06served\x12\x1a\n" +
 	"\bcounties\x18\x04 \x01(\x05R\bcounties\x12#\n" +
 	"\rcounties_pass\x18\x05 \x01(\x05R\fcountiesPass\x12*\n" +
-	"\x11counties_min_pass\x18\x06 \x01(\x05R\x0fcountiesMinPass\"\xe3\x05\n" +
+	"\x11counties_min_pass\x18\x06 \x01(\x05R\x0fcountiesMinPass\x12\x18\n" +
+	"\aservice\x18\a \x01(\tR\aservice\"\xe3\x05\n" +
 	"\x0eCountyAdequacy\x12\x1f\n" +
 	"\vcounty_fips\x18\x01 \x01(\tR\n" +
 	"countyFips\x12\x14\n" +
@@ -8815,7 +8907,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"nearestNpi\x12(\n" +
 	"\rnearest_miles\x18\x05 \x01(\x01H\x00R\fnearestMiles\x88\x01\x01\x12\x18\n" +
 	"\aservice\x18\x06 \x01(\tR\aserviceB\x10\n" +
-	"\x0e_nearest_miles\"\xb1\x02\n" +
+	"\x0e_nearest_miles\"\xcb\x02\n" +
 	"\x11RecruitmentTarget\x12\x12\n" +
 	"\x04rank\x18\x01 \x01(\x05R\x04rank\x12\x10\n" +
 	"\x03npi\x18\x02 \x01(\tR\x03npi\x12\x12\n" +
@@ -8827,7 +8919,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"countyFips\x12!\n" +
 	"\fnewly_served\x18\x06 \x01(\x05R\vnewlyServed\x12+\n" +
 	"\x11cumulative_served\x18\a \x01(\x05R\x10cumulativeServed\x127\n" +
-	"\x18counties_flipped_to_pass\x18\b \x01(\x05R\x15countiesFlippedToPass\"]\n" +
+	"\x18counties_flipped_to_pass\x18\b \x01(\x05R\x15countiesFlippedToPass\x12\x18\n" +
+	"\aservice\x18\t \x01(\tR\aservice\"]\n" +
 	"\x0eRejectedMember\x12\x1d\n" +
 	"\n" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x12\x14\n" +

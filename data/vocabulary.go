@@ -31,7 +31,9 @@ type VocabularyFileError struct {
 	Msg  string
 }
 
-func (e *VocabularyFileError) Error() string { return placed("services file", e.File, e.Line, e.Path, e.Msg) }
+func (e *VocabularyFileError) Error() string {
+	return placed("services file", e.File, e.Line, e.Path, e.Msg)
+}
 
 func (e *VocabularyFileError) Unwrap() error { return adequacy.ErrInvalidVocabulary }
 

@@ -1,7 +1,10 @@
 // Package adequacy owns the geo-access policy: disciplines, county types
 // and their designation rule, standards profiles, client plans (their
 // profiles, networks, service areas and dates: Plans), the participating
-// network, the per-member decision, gap reports with recruitment ranking,
+// network, the per-member decision, gap reports (by discipline and by
+// service, for a plan) with recruitment ranking, the impact of a change
+// of providers and every provider's criticality (Baseline: members
+// evaluated once, a change applied only to those within reach of it),
 // the CMS filings made from them (the providers serving each county, HSD
 // records and their field edits, the pass/fail preview, the evidence for
 // exception requests), and the negotiation gate; and, for rosters that

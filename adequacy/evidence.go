@@ -99,6 +99,9 @@ const (
 	MinimumProfileRatio                              // the profile's ratio × beneficiaries required to cover
 	MinimumProfileRatioPlan                          // the profile's ratio × the plan's members in the county (beneficiaries unknown)
 	MinimumNoRule                                    // the profile sets no minimum
+	MinimumServiceFixed                              // the profile's fixed number for the service
+	MinimumServiceRatio                              // the profile's ratio for the service × beneficiaries required to cover
+	MinimumServiceRatioPlan                          // the profile's ratio for the service × the plan's members in the county
 )
 
 func (s MinimumSource) String() string {
@@ -115,6 +118,12 @@ func (s MinimumSource) String() string {
 		return "profile ratio × plan members in the county (beneficiaries unknown)"
 	case MinimumNoRule:
 		return "none"
+	case MinimumServiceFixed:
+		return "service fixed"
+	case MinimumServiceRatio:
+		return "service ratio × beneficiaries required to cover"
+	case MinimumServiceRatioPlan:
+		return "service ratio × plan members in the county (beneficiaries unknown)"
 	}
 	return fmt.Sprintf("MinimumSource(%d)", uint8(s))
 }

@@ -157,7 +157,7 @@ func (r *GapReport) Exceptions(ctx context.Context, cands []Candidate, opts Exce
 	failing := map[key]int{} // → index into out
 	var out []Exception
 	for _, row := range r.Counties {
-		if row.Failing() {
+		if row.Service == "" && row.Failing() { // services are not CMS specialties
 			rule, _ := RuleFor(ev.p, row.County, row.Discipline)
 			failing[key{countyIx[row.County], row.Discipline}] = len(out)
 			out = append(out, Exception{Row: row, Rule: rule})
@@ -247,7 +247,7 @@ func (ev *gapEval) cellsOf(ms []int32, d Discipline, size float64) []ExceptionCe
 // radius is sorted member i's search radius for d.
 func (ev *gapEval) radius(d Discipline, i int32) float64 {
 	m := &ev.members[i]
-	return searchRadius(ev.rules[m.county][d])
+	return searchRadius(*ev.discRule(m.county, d))
 }
 
 // patternOfCare finds the k counting providers of d that are within the

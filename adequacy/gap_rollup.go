@@ -17,26 +17,26 @@ func (ev *gapEval) aggregate(rep *GapReport, members []GapMember, opts GapOption
 	if cellSize <= 0 {
 		cellSize = 0.05
 	}
-	// Each discipline rolls up on its own goroutine: county rows, unserved
+	// Each subject rolls up on its own goroutine: county rows, unserved
 	// members and cells.
 	type part struct {
 		rows  []CountyRow
 		un    []unservedAt
 		cells map[[2]int32]*GapCell
 	}
-	parts := make([]part, len(ev.ds))
-	par.For(len(ev.ds), len(ev.ds), func(_, k int) {
-		parts[k].rows, parts[k].un, parts[k].cells = ev.rollup(ev.ds[k], credits, cellSize)
+	parts := make([]part, len(ev.subjects))
+	par.For(len(ev.subjects), len(ev.subjects), func(_, k int) {
+		parts[k].rows, parts[k].un, parts[k].cells = ev.rollup(k, credits, cellSize)
 	})
 	cells := map[[2]int32]*GapCell{}
-	var un []unservedAt
+	nun := 0
 	for _, p := range parts {
 		rep.Counties = append(rep.Counties, p.rows...)
-		un = append(un, p.un...)
+		nun += len(p.un)
 		for key, c := range p.cells {
 			if have, ok := cells[key]; ok {
-				for d := range have.Unserved {
-					have.Unserved[d] += c.Unserved[d]
+				for s := range have.UnservedBy {
+					have.UnservedBy[s] += c.UnservedBy[s]
 				}
 			} else {
 				cells[key] = c
@@ -47,20 +47,40 @@ func (ev *gapEval) aggregate(rep *GapReport, members []GapMember, opts GapOption
 		if c := strings.Compare(a.County.FIPS, b.County.FIPS); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.Discipline, b.Discipline)
+		return cmp.Compare(a.subject, b.subject)
 	})
-	slices.SortFunc(un, func(a, b unservedAt) int {
-		if c := cmp.Compare(ev.members[a.i].src, ev.members[b.i].src); c != 0 {
-			return c
+	// Unserved rows in member-file order, then subject: a stable counting
+	// sort by input position of the subjects' lists, taken in subject
+	// order (a service can leave most members unserved: no comparison
+	// sort of millions of rows).
+	at := make([]int32, len(members)+1)
+	for _, p := range parts {
+		for _, u := range p.un {
+			at[ev.members[u.i].src+1]++
 		}
-		return cmp.Compare(a.d, b.d)
-	})
-	rep.Unserved = make([]UnservedRow, len(un))
-	for k, u := range un {
-		m := &ev.members[u.i]
-		rep.Unserved[k] = UnservedRow{MemberID: members[m.src].ID, CountyFIPS: ev.counties[m.county].FIPS, Discipline: u.d,
-			NearestNPI: ev.npi(u.d, ev.nearest[u.d][u.i]), NearestMiles: ev.miles[u.d][u.i]}
 	}
+	for k := 1; k < len(at); k++ {
+		at[k] += at[k-1]
+	}
+	un := make([]unservedAt, nun)
+	for _, p := range parts {
+		for _, u := range p.un {
+			src := ev.members[u.i].src
+			un[at[src]] = u
+			at[src]++
+		}
+	}
+	rep.Unserved = make([]UnservedRow, len(un))
+	par.Chunks(len(un), 1<<14, 0, func(_, lo, hi int) {
+		for k := lo; k < hi; k++ {
+			u := un[k]
+			m := &ev.members[u.i]
+			sub := &ev.subjects[u.s]
+			l, id, miles := ev.nearestOf(int(u.s), int(u.i))
+			rep.Unserved[k] = UnservedRow{MemberID: members[m.src].ID, CountyFIPS: ev.counties[m.county].FIPS, Discipline: sub.Discipline,
+				Service: sub.code(), NearestNPI: ev.npi(l, id), NearestMiles: miles}
+		}
+	})
 	for _, c := range cells {
 		rep.Cells = append(rep.Cells, *c)
 	}
@@ -70,42 +90,54 @@ func (ev *gapEval) aggregate(rep *GapReport, members []GapMember, opts GapOption
 		}
 		return cmp.Compare(a.Lon, b.Lon)
 	})
-	rep.Totals = totals(ev.ds, rep.Counties)
+	rep.Totals = ev.totals(rep.Counties)
 }
 
-// unservedAt is a sorted member unserved for a discipline.
+// unservedAt is a sorted member unserved for a subject.
 type unservedAt struct {
-	i int
-	d Discipline
+	i int32
+	s int32
 }
 
-// rollup makes discipline d's county rows, unserved list and grid cells.
-func (ev *gapEval) rollup(d Discipline, credits map[string]bool, cellSize float64) ([]CountyRow, []unservedAt, map[[2]int32]*GapCell) {
+// rollup makes subject s's county rows, unserved list and grid cells.
+func (ev *gapEval) rollup(s int, credits map[string]bool, cellSize float64) ([]CountyRow, []unservedAt, map[[2]int32]*GapCell) {
+	sub := &ev.subjects[s]
 	rows := make([]*CountyRow, len(ev.counties))
 	cells := map[[2]int32]*GapCell{}
 	var un []unservedAt
+	var cell *GapCell
+	var key [2]int32
 	for i := range ev.members {
 		m := &ev.members[i]
 		r := rows[m.county]
 		if r == nil {
-			r = &CountyRow{County: ev.counties[m.county], Discipline: d}
+			r = &CountyRow{County: ev.counties[m.county], Discipline: sub.Discipline, Service: sub.code(), subject: s, ci: m.county}
 			rows[m.county] = r
 		}
 		r.Members++
-		if ev.served(d, i) {
+		if ev.servedAt(s, i) {
 			r.Served++
 		} else {
-			un = append(un, unservedAt{i, d})
-			ev.cellOf(cells, m.point, cellSize).Unserved[d]++
+			un = append(un, unservedAt{int32(i), int32(s)})
+			// Members come in spatial order: most share the last one's cell.
+			k := cellKey(m.point, cellSize)
+			if cell == nil || k != key {
+				cell, key = ev.cellOf(cells, k, cellSize), k
+			}
+			cell.UnservedBy[s]++
 		}
-		if ev.nearest[d][i] >= 0 {
-			r.nearest = append(r.nearest, nearItem{ev.miles[d][i], int32(i)})
+		if _, id, miles := ev.nearestOf(s, i); id >= 0 {
+			r.nearest = append(r.nearest, nearItem{miles, int32(i)})
 		} else {
 			r.unreachable++
 		}
 	}
-	for _, key := range ev.covered[d] {
-		rows[key>>32].Counted++
+	// A provider belongs to one discipline's index, so a service's
+	// distinct providers are the sum of its layers'.
+	for _, l := range sub.layers {
+		for _, key := range ev.layers[l].covered {
+			rows[key>>32].Counted++
+		}
 	}
 	out := make([]CountyRow, 0, len(rows))
 	for _, r := range rows {
@@ -117,11 +149,15 @@ func (ev *gapEval) rollup(d Discipline, credits map[string]bool, cellSize float6
 	return out, un, cells
 }
 
-func (ev *gapEval) cellOf(cells map[[2]int32]*GapCell, p geo.Point, size float64) *GapCell {
-	k := [2]int32{int32(math.Floor(p.Lat / size)), int32(math.Floor(p.Lon / size))}
+// cellKey is the grid cell of a point: its row and column.
+func cellKey(p geo.Point, size float64) [2]int32 {
+	return [2]int32{int32(math.Floor(p.Lat / size)), int32(math.Floor(p.Lon / size))}
+}
+
+func (ev *gapEval) cellOf(cells map[[2]int32]*GapCell, k [2]int32, size float64) *GapCell {
 	c, ok := cells[k]
 	if !ok {
-		c = &GapCell{Lat: float64(k[0]) * size, Lon: float64(k[1]) * size, Size: size}
+		c = &GapCell{Lat: float64(k[0]) * size, Lon: float64(k[1]) * size, Size: size, UnservedBy: make([]int, len(ev.subjects))}
 		cells[k] = c
 	}
 	return c
@@ -138,21 +174,31 @@ func (ev *gapEval) fileOrder() []int32 {
 }
 
 // finishRow computes a county row's shares, credits, minimum and
-// distances.
+// distances. A service row's required share is the largest of its
+// disciplines' (the rule Decide applies across them), and a credit
+// applies to it when it applies to each of them.
 func (ev *gapEval) finishRow(r *CountyRow, claimed map[string]bool) {
-	rule, _ := RuleFor(ev.p, r.County, r.Discipline)
-	bp := int(math.Round(rule.ServedShare * 10000))
+	sub := &ev.subjects[r.subject]
+	share := 0.0
+	for _, l := range sub.layers {
+		share = math.Max(share, ev.layerRules[r.ci][l].ServedShare)
+	}
+	bp := int(math.Round(share * 10000))
 	for _, c := range ev.p.Credits {
-		if !slices.Contains(c.Disciplines, r.Discipline) {
-			continue
-		}
-		applies := false
-		switch c.AppliesWhen {
-		case CreditCertificateOfNeed:
-			s, _ := r.County.Standard(r.Discipline)
-			applies = s.CertificateOfNeed
-		case CreditRequested:
-			applies = claimed[c.Name]
+		applies := true
+		for _, l := range sub.layers {
+			d := ev.layers[l].d
+			ok := slices.Contains(c.Disciplines, d)
+			switch c.AppliesWhen {
+			case CreditCertificateOfNeed:
+				s, _ := r.County.Standard(d)
+				ok = ok && s.CertificateOfNeed
+			case CreditRequested:
+				ok = ok && claimed[c.Name]
+			default:
+				ok = false
+			}
+			applies = applies && ok
 		}
 		if applies {
 			bp -= int(math.Round(c.Points * 100))
@@ -168,7 +214,7 @@ func (ev *gapEval) finishRow(r *CountyRow, claimed map[string]bool) {
 	r.MinRequired, r.MinSource = ev.minimum(r)
 	r.MinPass = r.Counted >= r.MinRequired
 	slices.SortFunc(r.nearest, func(a, b nearItem) int { return cmp.Compare(a.v, b.v) })
-	r.NearestP50, r.NearestP90 = ev.quantile(r.Discipline, r.nearest, 0.5), ev.quantile(r.Discipline, r.nearest, 0.9)
+	r.NearestP50, r.NearestP90 = ev.quantile(r.subject, r.nearest, 0.5), ev.quantile(r.subject, r.nearest, 0.9)
 	r.nearest = nil
 }
 
@@ -180,12 +226,14 @@ type nearItem struct {
 }
 
 // quantile is the nearest-rank quantile of the members' exact distances to
-// their nearest provider: the smallest value with at least q of the values
-// at or below it; NaN when there are none. Items sorted by value, some
-// estimated: the k-th exact value lies within the tolerance of the k-th
-// estimate, so only the members whose values fall in that window need the
-// exact figure — those below it are certainly smaller, those above larger.
-func (ev *gapEval) quantile(d Discipline, items []nearItem, q float64) float64 {
+// their nearest provider for subject s: the smallest value with at least
+// q of the values at or below it; NaN when there are none. Items sorted by
+// value, some estimated: the k-th exact value lies within the tolerance of
+// the k-th estimate, so only the members whose values fall in that window
+// need the exact figure — those below it are certainly smaller, those
+// above larger. (A service's value is the least of its disciplines', each
+// within the tolerance of its exact figure, so the least is too.)
+func (ev *gapEval) quantile(s int, items []nearItem, q float64) float64 {
 	if len(items) == 0 {
 		return math.NaN()
 	}
@@ -200,7 +248,7 @@ func (ev *gapEval) quantile(d Discipline, items []nearItem, q float64) float64 {
 		case it.v < lo:
 			below++
 		case it.v <= hi:
-			window = append(window, ev.exactNearest(d, int(it.i)))
+			window = append(window, ev.exactNearestOf(s, int(it.i)))
 		}
 	}
 	slices.Sort(window)
@@ -208,34 +256,71 @@ func (ev *gapEval) quantile(d Discipline, items []nearItem, q float64) float64 {
 }
 
 // minimum is the minimum provider count of 422.116(e) for a county row,
-// and where it came from.
+// and where it came from. A service row takes the profile's minimum for
+// the service where the profile sets one, else the largest of its
+// disciplines' minimums (the first of them on a tie names the source).
 func (ev *gapEval) minimum(r *CountyRow) (int, MinimumSource) {
-	if s, ok := r.County.Standard(r.Discipline); ok && ev.p.OfficialCountyStandards {
+	sub := &ev.subjects[r.subject]
+	if sub.Service == nil {
+		return ev.disciplineMinimum(r.County, r.Discipline, r.Members)
+	}
+	if ss, ok := ev.p.Services[sub.Service.Code]; ok && ss.MinimumCount.Rule != MinimumNone {
+		n, src := ratioMinimum(ss.MinimumCount, r.County, r.Members)
+		return n, serviceSource(src)
+	}
+	best, src := -1, MinimumNoRule
+	for _, l := range sub.layers {
+		if n, s := ev.disciplineMinimum(r.County, ev.layers[l].d, r.Members); n > best {
+			best, src = n, s
+		}
+	}
+	return max(best, 0), src
+}
+
+// disciplineMinimum is a county × discipline row's minimum count.
+func (ev *gapEval) disciplineMinimum(c *County, d Discipline, members int) (int, MinimumSource) {
+	if s, ok := c.Standard(d); ok && ev.p.OfficialCountyStandards {
 		return s.MinProviders, MinimumOfficial
 	}
-	mc := ev.p.Disciplines[r.Discipline].MinimumCount
+	return ratioMinimum(ev.p.Disciplines[d].MinimumCount, c, members)
+}
+
+// ratioMinimum applies a profile's minimum-count rule in a county.
+func ratioMinimum(mc MinimumCount, c *County, members int) (int, MinimumSource) {
 	switch mc.Rule {
 	case MinimumFixed:
 		return mc.Fixed, MinimumProfileFixed
 	case MinimumPer1000:
-		ratio := mc.Ratio[r.County.Designation.Type]
-		if r.County.BeneficiariesRequired > 0 {
-			return int(math.Ceil(ratio * float64(r.County.BeneficiariesRequired) / 1000)), MinimumProfileRatio
+		ratio := mc.Ratio[c.Designation.Type]
+		if c.BeneficiariesRequired > 0 {
+			return int(math.Ceil(ratio * float64(c.BeneficiariesRequired) / 1000)), MinimumProfileRatio
 		}
-		return int(math.Ceil(ratio * float64(r.Members) / 1000)), MinimumProfileRatioPlan
+		return int(math.Ceil(ratio * float64(members) / 1000)), MinimumProfileRatioPlan
 	}
 	return 0, MinimumNoRule
 }
 
-func totals(ds []Discipline, rows []CountyRow) []DisciplineTotal {
-	out := make([]DisciplineTotal, len(ds))
-	idx := map[Discipline]int{}
-	for i, d := range ds {
-		out[i].Discipline = d
-		idx[d] = i
+// serviceSource is the source of a profile's own minimum for a service.
+func serviceSource(s MinimumSource) MinimumSource {
+	switch s {
+	case MinimumProfileFixed:
+		return MinimumServiceFixed
+	case MinimumProfileRatio:
+		return MinimumServiceRatio
+	case MinimumProfileRatioPlan:
+		return MinimumServiceRatioPlan
+	}
+	return s
+}
+
+// totals sums the rows by subject.
+func (ev *gapEval) totals(rows []CountyRow) []DisciplineTotal {
+	out := make([]DisciplineTotal, len(ev.subjects))
+	for s := range ev.subjects {
+		out[s].Discipline, out[s].Service = ev.subjects[s].Discipline, ev.subjects[s].code()
 	}
 	for _, r := range rows {
-		t := &out[idx[r.Discipline]]
+		t := &out[r.subject]
 		t.Members += r.Members
 		t.Served += r.Served
 		t.Counties++
@@ -273,12 +358,12 @@ func (r *GapReport) Worst(n int) []CountyRow {
 	return fail
 }
 
-// Summary says in a line how a discipline fared.
+// Summary says in a line how a discipline or service fared.
 func (t DisciplineTotal) Summary() string {
 	pct := 0.0
 	if t.Members > 0 {
 		pct = 100 * float64(t.Served) / float64(t.Members)
 	}
 	return fmt.Sprintf("%s: %d of %d members served (%.1f%%); %d of %d counties pass the served share, %d meet the minimum count",
-		t.Discipline, t.Served, t.Members, pct, t.CountiesPass, t.Counties, t.CountiesMinPass)
+		t.Key(), t.Served, t.Members, pct, t.CountiesPass, t.Counties, t.CountiesMinPass)
 }

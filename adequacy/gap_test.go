@@ -3,6 +3,7 @@ package adequacy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -332,12 +333,68 @@ func TestGapCountingProviders(t *testing.T) {
 			want = append(want, near(i))
 		}
 		got := rep.CountingProviders()
-		if len(got) != 1 || !slices.Equal(got[adequacy.PT], want) {
+		if len(got) != 1 || !slices.Equal(got["PT"], want) {
 			t.Errorf("%s: map shows %v, want %v", tc.profile, got, want)
 		}
 		// The rows count the same providers: every one is within reach.
 		if len(rep.Counties) != 1 || rep.Counties[0].Counted != len(tc.want) {
 			t.Errorf("%s: rows count %+v, want %d", tc.profile, rep.Counties, len(tc.want))
 		}
+	}
+}
+
+// Under a choice-of-2 standard a pick can raise another candidate's gain:
+// once A leaves member X one provider short, B (within reach of X alone)
+// newly serves X, and must be picked before E, which serves no one and
+// only brings two members a provider closer.
+func TestRecruitChoiceOfTwo(t *testing.T) {
+	base := geo.Point{Lat: 31.0, Lon: -102.0}
+	eng := engine(t, nil)
+	prof, _ := eng.Profiles.Get("tx-medicaid")
+	radius := math.Inf(1)
+	for _, lon := range []float64{-102.0, -101.0, -100.0} {
+		for _, lat := range []float64{31.0, 34.0} {
+			s, err := eng.Map.Locate(geo.Point{Lat: lat, Lon: lon})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, _ := eng.Counties.Lookup(s.FIPS)
+			r, _ := adequacy.RuleFor(prof, c, adequacy.PT)
+			radius = math.Min(radius, r.RadiusMiles)
+		}
+	}
+	east := func(p geo.Point, k float64) geo.Point { // k radii east, along the parallel
+		return geo.Point{Lat: p.Lat, Lon: p.Lon + k*radius/(69.17*math.Cos(p.Lat*math.Pi/180))}
+	}
+	x, y := base, east(base, 1.6)
+	z := geo.Point{Lat: 34.0, Lon: -101.0}
+	roster := &adequacy.Roster{Version: "t", Providers: []adequacy.Provider{{NPI: "1000000001", Name: "near Y", Discipline: adequacy.PT,
+		Location: east(y, 0.3), Participating: true, AcceptingNewPatients: true}}}
+	eng = engine(t, roster)
+	members := []adequacy.GapMember{{ID: "X", Line: 2, Point: x, HasPoint: true}, {ID: "Y1", Line: 3, Point: y, HasPoint: true},
+		{ID: "Y2", Line: 4, Point: y, HasPoint: true}, {ID: "Z1", Line: 5, Point: z, HasPoint: true}, {ID: "Z2", Line: 6, Point: z, HasPoint: true}}
+	rep, err := eng.Gap(context.Background(), members, adequacy.GapOptions{Profile: "tx-medicaid", AsOf: asOf, Disciplines: []adequacy.Discipline{adequacy.PT}, Detail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	within := map[string]int{}
+	rep.EachAccess(func(a *adequacy.AccessRow) error { within[a.MemberID] = a.ProvidersWithin; return nil })
+	if within["X"] != 0 || within["Y1"] != 1 || within["Z1"] != 0 {
+		t.Fatalf("set-up: providers within %v", within)
+	}
+	cand := func(npi string, p geo.Point) adequacy.Provider {
+		return adequacy.Provider{NPI: npi, Name: npi, Discipline: adequacy.PT, Location: p, AcceptingNewPatients: true}
+	}
+	cands := []adequacy.Provider{cand("1000000002", east(z, 0.1)), cand("1000000003", east(x, -0.8)), cand("1000000004", east(x, 0.8))} // E, B, A
+	picks, _, err := rep.Recruit(context.Background(), cands)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range picks {
+		got = append(got, fmt.Sprintf("%s+%d", p.Provider.NPI, p.NewlyServed))
+	}
+	if want := []string{"1000000004+2", "1000000003+1", "1000000002+0"}; !slices.Equal(got, want) {
+		t.Errorf("picks %v, want %v (A, then B, then E)", got, want)
 	}
 }

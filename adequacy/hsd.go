@@ -66,7 +66,7 @@ func (r *GapReport) CountyProviders() ([]CountyProvider, error) {
 	var out []CountyProvider
 	n := ev.e.Network
 	for _, d := range ev.ds {
-		for _, key := range ev.covered[d] {
+		for _, key := range ev.layers[ev.discLayer[d]].covered {
 			pos := n.disc[d].prov[int32(key)]
 			out = append(out, CountyProvider{County: ev.counties[key>>32], Discipline: d, Provider: n.Roster.Provider(int(pos)), RosterRow: int(pos)})
 		}
@@ -389,7 +389,7 @@ func (r *GapReport) HSDTables(a *ServiceArea, t *Counties) (*HSDTables, error) {
 	n := ev.e.Network
 	b := newHSDBuilder(a, t, n.Roster.Len())
 	for _, d := range ev.ds {
-		for _, key := range ev.covered[d] {
+		for _, key := range ev.layers[ev.discLayer[d]].covered {
 			pos := n.disc[d].prov[int32(key)]
 			b.add(ev.counties[key>>32], d, int(pos), n.Roster.Provider)
 		}
@@ -671,6 +671,9 @@ type PreviewRow struct {
 func (r *GapReport) Preview(a *ServiceArea) []PreviewRow {
 	have := map[string]map[Discipline]CountyRow{}
 	for _, row := range r.Counties {
+		if row.Service != "" {
+			continue // services are not CMS specialties
+		}
 		if have[row.County.FIPS] == nil {
 			have[row.County.FIPS] = map[Discipline]CountyRow{}
 		}
@@ -726,7 +729,7 @@ func (r *GapReport) Unlisted() ([]UnlistedProvider, error) {
 	n := ev.e.Network
 	listed := make([]bool, n.Roster.Len())
 	for _, d := range ev.ds {
-		for _, key := range ev.covered[d] {
+		for _, key := range ev.layers[ev.discLayer[d]].covered {
 			listed[n.disc[d].prov[int32(key)]] = true
 		}
 	}

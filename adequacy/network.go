@@ -373,15 +373,15 @@ func (c Counting) Counts(p *Provider, asOf Date) bool {
 	if !p.Participating {
 		return false
 	}
-	return passes(c.filter(asOf), providerTag(p))
+	return tagPasses(c.filter(asOf), providerTag(p))
 }
 
 // counts is Counts of a compact record.
 func (c Counting) counts(rec *provRec, asOf Date) bool {
-	return rec.has(recParticipating) && passes(c.filter(asOf), rec.tag())
+	return rec.has(recParticipating) && tagPasses(c.filter(asOf), rec.tag())
 }
 
-// passes applies a counting filter's flags and date to a tag.
-func passes(f geo.Filter, t geo.Tag) bool {
+// tagPasses applies a counting filter's flags and date to a tag.
+func tagPasses(f geo.Filter, t geo.Tag) bool {
 	return t.Flags&f.Mask == f.Want && (!f.Timed || (t.From <= f.At && f.At < t.To))
 }

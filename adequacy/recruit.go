@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/geoaccess/geoaccess/geo"
 )
@@ -21,60 +22,109 @@ import (
 type RecruitPick struct {
 	Rank             int
 	Provider         *Provider
-	NewlyServed      int // members newly served by this pick, after the picks above
-	CumulativeServed int // members newly served by this and every pick above
-	CountiesFlipped  int // county × discipline rows that pass once this pick is made
+	Service          string // the service targeted (RecruitService), "" for the disciplines
+	NewlyServed      int    // members newly served by this pick, after the picks above
+	CumulativeServed int    // members newly served by this and every pick above
+	CountiesFlipped  int    // county × discipline (or × service) rows that pass once this pick is made
 }
 
 // RecruitSkip counts candidates that cannot count toward the standard.
 type RecruitSkip struct {
-	Participating   int // already participating: not a recruitment candidate
+	Participating   int // already participating (in the plan's networks, with a plan): not a recruitment candidate
 	NotCounting     int // telehealth-only, not accepting, or not effective on the as-of date under the profile
-	OtherDiscipline int // a discipline the report does not cover
+	OtherDiscipline int // a discipline the report (or the service targeted) does not cover
+	NotOffering     int // does not offer the service targeted (same or similar)
 }
 
 // ErrNoGapState is returned by Recruit on a report built without Gap.
 var ErrNoGapState = errors.New("recruitment needs a report made by Engine.Gap")
 
-// Recruit ranks candidates against the report's unserved members. Only
-// picks that newly serve a member or reduce the providers still needed are
-// listed.
+// Recruit ranks candidates against the report's members unserved for
+// its disciplines. Only picks that newly serve a member or reduce the
+// providers still needed are listed.
 func (r *GapReport) Recruit(ctx context.Context, candidates []Provider) ([]RecruitPick, RecruitSkip, error) {
+	if r.ev == nil {
+		return nil, RecruitSkip{}, ErrNoGapState
+	}
+	var subs []int
+	for _, d := range r.ev.ds {
+		subs = append(subs, r.ev.layers[r.ev.discLayer[d]].subject)
+	}
+	return r.recruit(ctx, subs, candidates)
+}
+
+// RecruitService ranks candidates against the report's members unserved
+// for one of its services (a code or alias): only candidates offering
+// it (same or similar) in one of its disciplines count, each within its
+// own discipline's standard, and gains are members newly served on the
+// service's rows. The service must be one of the report's (GapOptions.
+// Services); otherwise the error is an *InvalidRequest naming "service".
+func (r *GapReport) RecruitService(ctx context.Context, service string, candidates []Provider) ([]RecruitPick, RecruitSkip, error) {
+	if r.ev == nil {
+		return nil, RecruitSkip{}, ErrNoGapState
+	}
+	for s := range r.ev.subjects {
+		if sv := r.ev.subjects[s].Service; sv != nil && r.ev.e.vocabulary() != nil {
+			if got, ok := r.ev.e.vocabulary().Service(service); ok && got == sv {
+				return r.recruit(ctx, []int{s}, candidates)
+			}
+		}
+	}
+	codes := make([]string, len(r.Services))
+	for i, s := range r.Services {
+		codes[i] = s.Code
+	}
+	why := "the report has no services"
+	if len(codes) > 0 {
+		why = "the report's services are " + strings.Join(codes, ", ")
+	}
+	return nil, RecruitSkip{}, &InvalidRequest{Violations: []FieldViolation{{"service", fmt.Sprintf("%q is not a service of the report: %s", ExcerptN(service, 64), why)}}}
+}
+
+// recruit ranks candidates for the target subjects.
+func (r *GapReport) recruit(ctx context.Context, subs []int, candidates []Provider) ([]RecruitPick, RecruitSkip, error) {
 	var skip RecruitSkip
 	ev := r.ev
-	if ev == nil {
-		return nil, skip, ErrNoGapState
-	}
-	rs := newRecruitState(ev, r)
-	for d := range numDisciplines {
-		if !contains(ev.ds, d) {
+	rs := newRecruitState(ev, r, subs, len(candidates))
+	byLayer := map[int][]int32{}
+	n := ev.e.Network
+	for i := range candidates {
+		c := &candidates[i]
+		l := -1
+		for t, s := range subs {
+			for _, k := range ev.subjects[s].layers {
+				if ev.layers[k].d == c.Discipline {
+					l = k
+					rs.target[i] = int32(t)
+				}
+			}
+		}
+		ly := (*gapLayer)(nil)
+		if l >= 0 {
+			ly = &ev.layers[l]
+		}
+		cc := *c
+		cc.Participating = true
+		switch {
+		case ly == nil:
+			skip.OtherDiscipline++
+		case c.Participating && (ev.scope.need&(1<<setNetworks) == 0 || n.networkBits(c.Networks)&ev.scope.nets != 0):
+			skip.Participating++
+		case ly.svc != nil && uint64(n.Offers(c))&ly.filter.AnyOf[setServices] == 0:
+			skip.NotOffering++
+		case !ev.p.Counting.Counts(&cc, r.AsOf):
+			skip.NotCounting++
+		default:
+			byLayer[l] = append(byLayer[l], int32(i))
 			continue
 		}
-		var idx []int32
-		for i := range candidates {
-			c := &candidates[i]
-			switch {
-			case c.Discipline != d:
-				continue
-			case c.Participating:
-				skip.Participating++
-				continue
-			}
-			cc := *c
-			cc.Participating = true
-			if !ev.p.Counting.Counts(&cc, r.AsOf) {
-				skip.NotCounting++
-				continue
-			}
-			idx = append(idx, int32(i))
-		}
-		if err := rs.cover(ctx, d, candidates, idx); err != nil {
-			return nil, skip, err
-		}
+		rs.target[i] = -1
 	}
-	for i := range candidates {
-		if !contains(ev.ds, candidates[i].Discipline) {
-			skip.OtherDiscipline++
+	for l := range ev.layers {
+		if idx, ok := byLayer[l]; ok {
+			if err := rs.cover(ctx, l, candidates, idx); err != nil {
+				return nil, skip, err
+			}
 		}
 	}
 	return rs.greedy(candidates), skip, nil
@@ -91,43 +141,38 @@ func contains(ds []Discipline, d Discipline) bool {
 
 type recruitState struct {
 	ev      *gapEval
-	need    [numDisciplines][]int32 // per sorted member: providers still needed (0 = served)
-	covers  [][]int32               // per candidate: sorted-member indices within its reach
-	served  map[int64]int           // county index << 8 | discipline → members served
-	members map[int64]int
+	subs    []int     // the target subjects
+	need    [][]int32 // per target, per sorted member: providers still needed (0 = served)
+	target  []int32   // per candidate: its target (index into subs), −1 none
+	covers  [][]int32 // per candidate: sorted-member indices within its reach
+	served  map[int64]int
+	members map[int64]int // county index << 16 | subject → members
 	reqBP   map[int64]int
 }
 
-func newRecruitState(ev *gapEval, r *GapReport) *recruitState {
-	rs := &recruitState{ev: ev, served: map[int64]int{}, members: map[int64]int{}, reqBP: map[int64]int{}}
-	for _, d := range ev.ds {
-		rs.need[d] = make([]int32, len(ev.members))
+func countySubject(county int32, subject int) int64 { return int64(county)<<16 | int64(subject) }
+
+func newRecruitState(ev *gapEval, r *GapReport, subs []int, ncand int) *recruitState {
+	rs := &recruitState{ev: ev, subs: subs, need: make([][]int32, len(subs)), target: make([]int32, ncand), covers: make([][]int32, ncand),
+		served: map[int64]int{}, members: map[int64]int{}, reqBP: map[int64]int{}}
+	for t, s := range subs {
+		rs.need[t] = make([]int32, len(ev.members))
 		for i := range ev.members {
-			m := &ev.members[i]
-			rs.need[d][i] = int32(max(0, ev.rules[m.county][d].ProvidersRequired-int(ev.within[d][i])))
+			rs.need[t][i] = int32(max(0, int(ev.req[ev.members[i].county][s])-ev.withinOf(s, i)))
 		}
 	}
-	fipsIx := map[string]int32{}
-	for ci, c := range ev.counties {
-		fipsIx[c.FIPS] = int32(ci)
-	}
 	for _, row := range r.Counties {
-		k := int64(fipsIx[row.County.FIPS])<<8 | int64(row.Discipline)
+		k := countySubject(row.ci, row.subject)
 		rs.served[k], rs.members[k], rs.reqBP[k] = row.Served, row.Members, row.requiredBP
 	}
 	return rs
 }
 
-// cover finds, for each candidate of discipline d, the unserved members
-// it would be within reach of: the unserved members, a cell of at most 64
-// neighbours at a time, probed against an index of the candidates.
-func (rs *recruitState) cover(ctx context.Context, d Discipline, cands []Provider, idx []int32) error {
-	if rs.covers == nil {
-		rs.covers = make([][]int32, len(cands))
-	}
-	if len(idx) == 0 {
-		return nil
-	}
+// cover finds, for each candidate of layer l, the members still unserved
+// for the layer's subject it would be within reach of: those members, a
+// cell of at most 64 neighbours at a time, probed against an index of the
+// candidates.
+func (rs *recruitState) cover(ctx context.Context, l int, cands []Provider, idx []int32) error {
 	pts := make([]geo.Point, len(idx))
 	for k, i := range idx {
 		pts[k] = cands[i].Location
@@ -136,9 +181,10 @@ func (rs *recruitState) cover(ctx context.Context, d Discipline, cands []Provide
 	if err != nil {
 		return fmt.Errorf("recruit: candidates: %w", err)
 	}
+	need := rs.need[rs.target[idx[0]]]
 	var un []int
 	for i := range rs.ev.members {
-		if rs.need[d][i] > 0 {
+		if need[i] > 0 {
 			un = append(un, i)
 		}
 	}
@@ -153,7 +199,7 @@ func (rs *recruitState) cover(ctx context.Context, d Discipline, cands []Provide
 		probes = probes[:0]
 		for k, i := range un[start:end] {
 			m := &rs.ev.members[i]
-			probes = append(probes, geo.Probe{Center: m.point, Radius: rs.ev.rules[m.county][d].RadiusMiles, Group: int32(k)})
+			probes = append(probes, geo.Probe{Center: m.point, Radius: rs.ev.layerRules[m.county][l].RadiusMiles, Group: int32(k)})
 		}
 		cix.ProbeCell(probes, geo.Filter{}, out, func(g, id int32) {
 			c := idx[id]
@@ -164,9 +210,10 @@ func (rs *recruitState) cover(ctx context.Context, d Discipline, cands []Provide
 }
 
 // gain is what picking candidate c would do now.
-func (rs *recruitState) gain(c int, d Discipline) (newly, reduce int) {
+func (rs *recruitState) gain(c int) (newly, reduce int) {
+	need := rs.need[rs.target[c]]
 	for _, i := range rs.covers[c] {
-		switch rs.need[d][i] {
+		switch need[i] {
 		case 0:
 		case 1:
 			newly++
@@ -184,18 +231,40 @@ func (rs *recruitState) greedy(cands []Provider) []RecruitPick {
 		if len(rs.covers[c]) == 0 {
 			continue
 		}
-		n, red := rs.gain(c, cands[c].Discipline)
+		n, red := rs.gain(c)
 		if red > 0 {
 			h.items = append(h.items, gainItem{c, n, red})
 		}
 	}
 	heap.Init(h)
+	// Gains only fall — except where a standard needs two or more
+	// providers: a pick that leaves a member one provider short raises the
+	// newly-served gain of every other candidate within reach of that
+	// member. Those candidates are watched, and queued again with their
+	// new gain when it rises, so the heap's top, once its gain is current,
+	// is always the best.
+	watch := map[int64][]int32{}
+	for c := range cands {
+		t := rs.target[c]
+		if t < 0 {
+			continue
+		}
+		for _, i := range rs.covers[c] {
+			if rs.need[t][i] >= 2 {
+				k := int64(t)<<32 | int64(i)
+				watch[k] = append(watch[k], int32(c))
+			}
+		}
+	}
+	picked := make([]bool, len(cands))
 	var picks []RecruitPick
 	cum := 0
 	for h.Len() > 0 {
 		top := heap.Pop(h).(gainItem)
-		d := cands[top.c].Discipline
-		n, red := rs.gain(top.c, d)
+		if picked[top.c] {
+			continue
+		}
+		n, red := rs.gain(top.c)
 		if red == 0 {
 			continue
 		}
@@ -203,28 +272,43 @@ func (rs *recruitState) greedy(cands []Provider) []RecruitPick {
 			heap.Push(h, gainItem{top.c, n, red})
 			continue
 		}
-		flipped := rs.apply(top.c, d)
+		picked[top.c] = true
+		flipped, raised := rs.apply(top.c, watch)
+		for _, c := range raised {
+			if !picked[c] {
+				n, red := rs.gain(int(c))
+				heap.Push(h, gainItem{int(c), n, red})
+			}
+		}
 		cum += n
-		picks = append(picks, RecruitPick{Rank: len(picks) + 1, Provider: &cands[top.c], NewlyServed: n, CumulativeServed: cum, CountiesFlipped: flipped})
+		picks = append(picks, RecruitPick{Rank: len(picks) + 1, Provider: &cands[top.c], Service: rs.ev.subjects[rs.subs[rs.target[top.c]]].code(),
+			NewlyServed: n, CumulativeServed: cum, CountiesFlipped: flipped})
 	}
 	return picks
 }
 
-// apply records a pick and returns how many county rows it makes pass.
-func (rs *recruitState) apply(c int, d Discipline) int {
+// apply records a pick and returns how many county rows it makes pass,
+// and the watched candidates whose gain it raised.
+func (rs *recruitState) apply(c int, watch map[int64][]int32) (int, []int32) {
+	t := rs.target[c]
+	need, s := rs.need[t], rs.subs[t]
 	touched := map[int64]bool{}
 	before := map[int64]bool{}
+	var raised []int32
 	for _, i := range rs.covers[c] {
-		if rs.need[d][i] == 0 {
+		if need[i] == 0 {
 			continue
 		}
-		rs.need[d][i]--
-		if rs.need[d][i] == 0 {
-			k := int64(rs.ev.members[i].county)<<8 | int64(d)
+		need[i]--
+		switch need[i] {
+		case 0:
+			k := countySubject(rs.ev.members[i].county, s)
 			if !touched[k] {
 				touched[k], before[k] = true, rs.pass(k)
 			}
 			rs.served[k]++
+		case 1:
+			raised = append(raised, watch[int64(t)<<32|int64(i)]...)
 		}
 	}
 	flipped := 0
@@ -233,7 +317,7 @@ func (rs *recruitState) apply(c int, d Discipline) int {
 			flipped++
 		}
 	}
-	return flipped
+	return flipped, raised
 }
 
 func (rs *recruitState) pass(k int64) bool {

@@ -24,21 +24,7 @@ type PlansError struct {
 	Msg  string
 }
 
-func (e *PlansError) Error() string {
-	var b strings.Builder
-	b.WriteString("plans ")
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ", line %d", e.Line)
-	}
-	if e.Path != "" {
-		b.WriteString(", ")
-		b.WriteString(e.Path)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Msg)
-	return b.String()
-}
+func (e *PlansError) Error() string { return placed("plans", e.File, e.Line, e.Path, e.Msg) }
 
 // ErrInvalidPlans is wrapped by every PlansError.
 var ErrInvalidPlans = errors.New("invalid plans file")

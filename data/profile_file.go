@@ -21,19 +21,24 @@ type ProfileError struct {
 	Msg     string
 }
 
-func (e *ProfileError) Error() string {
+func (e *ProfileError) Error() string { return placed("profile", e.Profile, e.Line, e.Path, e.Msg) }
+
+// placed is a file error's text: "KIND FILE, line N, PATH: MSG", the
+// line and path when known.
+func placed(kind, file string, line int, path, msg string) string {
 	var b strings.Builder
-	b.WriteString("profile ")
-	b.WriteString(e.Profile)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ", line %d", e.Line)
+	b.WriteString(kind)
+	b.WriteString(" ")
+	b.WriteString(file)
+	if line > 0 {
+		fmt.Fprintf(&b, ", line %d", line)
 	}
-	if e.Path != "" {
+	if path != "" {
 		b.WriteString(", ")
-		b.WriteString(e.Path)
+		b.WriteString(path)
 	}
 	b.WriteString(": ")
-	b.WriteString(e.Msg)
+	b.WriteString(msg)
 	return b.String()
 }
 

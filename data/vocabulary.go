@@ -32,19 +32,7 @@ type VocabularyFileError struct {
 }
 
 func (e *VocabularyFileError) Error() string {
-	var b strings.Builder
-	b.WriteString("services file ")
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ", line %d", e.Line)
-	}
-	if e.Path != "" {
-		b.WriteString(", ")
-		b.WriteString(e.Path)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Msg)
-	return b.String()
+	return placed("services file", e.File, e.Line, e.Path, e.Msg)
 }
 
 func (e *VocabularyFileError) Unwrap() error { return adequacy.ErrInvalidVocabulary }

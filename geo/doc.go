@@ -1,7 +1,9 @@
 // Package geo owns geography for geoaccess: points, the one definition of
 // distance, the provider index with its batch searches (Cells cuts many
 // query points into cells of neighbours, Index.ProbeCell answers a cell
-// with one search) and the county lookup.
+// with one search, Index.ReachCell counts a cell's points in reach and
+// which points reach whom, Index.EachWithin lists the points within a
+// radius) and the county lookup.
 //
 // Units: coordinates are WGS84 degrees (latitude, longitude); every distance
 // this package reports is the geodesic distance on the WGS84 ellipsoid in

@@ -114,8 +114,9 @@ func (e *engineFlags) date() (adequacy.Date, bool, error) {
 	return d, false, nil
 }
 
-// engine builds the decision engine with its network.
-func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
+// base builds the decision engine without a network: the county table,
+// profiles, services vocabulary and plans.
+func (e *engineFlags) base() (*adequacy.Engine, error) {
 	if v, ok := os.LookupEnv(expiryEnv); ok {
 		if _, err := adequacy.ParseExpiryPolicy(v); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", errUsage, expiryEnv, err)
@@ -126,6 +127,15 @@ func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
 		return nil, err
 	}
 	eng.Expiry = e.profileExpiry
+	return eng, nil
+}
+
+// engine builds the decision engine with its network.
+func (e *engineFlags) engine(stderr io.Writer) (*adequacy.Engine, error) {
+	eng, err := e.base()
+	if err != nil {
+		return nil, err
+	}
 	var roster *adequacy.Roster
 	switch {
 	case e.roster != "" && e.fromDB():
@@ -180,7 +190,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	profile := fs.String("profile", "", "standards profile (default: the plan's, or "+data.DefaultProfile+")")
 	k := fs.Int("k", adequacy.DefaultK, "nearest providers to report")
 	service := fs.String("service", "", "a service the member needs (e.g. lymphedema; 'geoaccess services list'): only providers offering it (or a similar one) count; without --discipline, across the service's disciplines")
-	plan := fs.String("plan", "", "the member's plan (with --plans-file): its networks and contracted profile")
+	plan := fs.String("plan", "", "the member's plan (with --plans-file, or the current plans in --db): its networks and contracted profile")
 	asJSON := fs.Bool("json", false, "print JSON: one object per discipline")
 	ef.register(fs)
 	ef.registerProfileVersion(fs)
@@ -374,7 +384,9 @@ func writeDecisionsText(w io.Writer, ds []adequacy.Decision) error {
 				title = d.Discipline.String() + " " + title
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", title, strings.ToUpper(strings.ReplaceAll(d.Status.String(), "_", " ")))
+		// No tab: the title is no cell of the columns below, so a service's
+		// long name does not push them right.
+		fmt.Fprintf(tw, "%s  %s\n", title, strings.ToUpper(strings.ReplaceAll(d.Status.String(), "_", " ")))
 		fmt.Fprintf(tw, "  why\t%s\n", d.Explain())
 		if d.County.FIPS != "" {
 			fmt.Fprintf(tw, "  county\t%s %s, %s: %s (%s; %s)\n", d.County.FIPS, d.County.Name, d.County.State, d.County.Type, typeSource(d.County), d.County.TypeBasis)

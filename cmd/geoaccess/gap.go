@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -23,14 +25,17 @@ func init() {
 }
 
 func runGap(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("gap", "gap --members FILE --out DIR [--profile cms-ma] [--roster FILE] [--candidates FILE] [--detail]", stderr)
+	fs := newFlags("gap", "gap --members FILE --out DIR [--profile cms-ma | --plan ID] [--service CODE]... [--roster FILE] [--candidates FILE [--recruit-service CODE]] [--detail]", stderr)
 	var ef engineFlags
-	var credits cliflag.Multi
+	var credits, services cliflag.Multi
 	members := fs.String("members", "", "member CSV: member_id, then lat and lon or zip, optional county_fips (required)")
 	out := fs.String("out", "", "directory for the report files (created if needed; required): its report files are replaced, other files left alone")
-	profile := fs.String("profile", data.DefaultProfile, "standards profile")
-	candidates := fs.String("candidates", "", "roster-shaped CSV of non-participating providers to rank for recruitment")
-	detail := fs.Bool("detail", false, "also write member_access.csv: every member × discipline")
+	profile := fs.String("profile", "", "standards profile (default: the plan's, or "+data.DefaultProfile+")")
+	candidates := fs.String("candidates", "", "roster-shaped CSV of non-participating providers to rank for recruitment (its designations and services columns say what they offer)")
+	detail := fs.Bool("detail", false, "also write member_access.csv: every member × discipline (and × service)")
+	fs.Var(&services, "service", "also report a service (e.g. lymphedema): county × service rows, unserved members and a map, decided across the service's disciplines (repeatable)")
+	plan := fs.String("plan", "", "the members' plan (with --plans-file, or the current plans in --db): only its networks count, under its profile; members outside its service area are rejected")
+	recruitService := fs.String("recruit-service", "", "with --candidates: rank candidates offering this service against the members unserved for it (added to --service if not there)")
 	disc := fs.String("discipline", "", "disciplines to report (default: every one the profile covers)")
 	fs.Var(&credits, "credit", "claim a profile credit that applies on request, e.g. new_or_expanding_applicant (repeatable)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile here (for performance work)")
@@ -42,10 +47,21 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	if *members == "" || *out == "" {
 		return fmt.Errorf("%w: --members and --out are required", errUsage)
 	}
+	if *recruitService != "" && *candidates == "" {
+		return fmt.Errorf("%w: --recruit-service needs --candidates", errUsage)
+	}
 	// Refuse a symlinked --out, and inputs the report would overwrite,
 	// before anything is read or written; write beside it, then swap.
-	inputs := append([]string{*members, *candidates, ef.roster, ef.countyTable, *cpuprofile}, ef.profileFiles...)
-	dst, err := report.NewOutput(*out, inputs...)
+	inputs := append([]string{*members, *candidates, ef.roster, ef.countyTable, ef.servicesFile, ef.plansFile, *cpuprofile}, ef.profileFiles...)
+	vocab, err := data.LoadVocabulary(ef.servicesFile)
+	if err != nil {
+		return err
+	}
+	var codes []string // every service's map is a file the report owns
+	for _, s := range vocab.Services() {
+		codes = append(codes, s.Code)
+	}
+	dst, err := report.NewOutputFor(*out, report.GapFiles(codes), nil, inputs...)
 	if err != nil {
 		return fmt.Errorf("gap: --out: %w", err)
 	}
@@ -67,7 +83,10 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	phase := phaseTimer(stderr)
-	opts := adequacy.GapOptions{Profile: *profile, ProfileVersion: ef.profileVersion, Detail: *detail, Credits: credits}
+	opts := adequacy.GapOptions{Profile: *profile, ProfileVersion: ef.profileVersion, Detail: *detail, Credits: credits, Services: services, Plan: *plan}
+	if *recruitService != "" && !slices.ContainsFunc(services, func(c string) bool { return sameService(vocab, c, *recruitService) }) {
+		opts.Services = append(opts.Services, *recruitService)
+	}
 	if opts.AsOf, opts.AsOfToday, err = ef.date(); err != nil {
 		return err
 	}
@@ -106,7 +125,7 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	rep, err := eng.Gap(ctx, ms, opts)
 	prog.done()
 	if err != nil && !errors.Is(err, adequacy.ErrNoMembers) {
-		return err
+		return gapFlagError(err)
 	}
 	phase("evaluate")
 	for _, r := range rep.Rejected {
@@ -114,7 +133,7 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	}
 	var picks []adequacy.RecruitPick
 	if *candidates != "" {
-		if picks, err = recruit(ctx, rep, *candidates, eng.Vocabulary, stderr); err != nil {
+		if picks, err = recruit(ctx, rep, *candidates, *recruitService, eng.Vocabulary, stderr); err != nil {
 			return err
 		}
 	}
@@ -157,7 +176,49 @@ func readMembers(path string, prog *progress) ([]adequacy.GapMember, []report.Re
 	return ms, rej, nil
 }
 
-func recruit(ctx context.Context, rep *adequacy.GapReport, path string, v *adequacy.Vocabulary, stderr io.Writer) ([]adequacy.RecruitPick, error) {
+// sameService reports whether two codes name the same service.
+func sameService(v *adequacy.Vocabulary, a, b string) bool {
+	sa, ok := v.Service(a)
+	sb, ok2 := v.Service(b)
+	return ok && ok2 && sa == sb
+}
+
+// gapFlagError names the flags behind a report's field violations:
+// services[1] is the second --service.
+func gapFlagError(err error) error {
+	var bad *adequacy.InvalidRequest
+	if !errors.As(err, &bad) {
+		return err
+	}
+	var parts []string
+	for _, v := range bad.Violations {
+		f := v.Field
+		switch {
+		case strings.HasPrefix(f, "services["):
+			f = "--service " + f
+		case strings.HasPrefix(f, "disciplines["):
+			f = "--discipline " + f
+		case strings.HasPrefix(f, "credits["):
+			f = "--credit " + f
+		case f != "":
+			f = "--" + strings.ReplaceAll(f, "_", "-")
+		}
+		parts = append(parts, f+": "+v.Reason)
+	}
+	return &flagError{msg: "gap: " + strings.Join(parts, "; "), err: err}
+}
+
+// flagError says what is wrong in terms of flags, and keeps the error it
+// rewords for errors.Is.
+type flagError struct {
+	msg string
+	err error
+}
+
+func (e *flagError) Error() string { return e.msg }
+func (e *flagError) Unwrap() error { return e.err }
+
+func recruit(ctx context.Context, rep *adequacy.GapReport, path, service string, v *adequacy.Vocabulary, stderr io.Writer) ([]adequacy.RecruitPick, error) {
 	cands, crep, err := data.ReadCandidatesFile(path, v)
 	if err != nil {
 		return nil, fmt.Errorf("gap: candidates: %w", err)
@@ -165,19 +226,29 @@ func recruit(ctx context.Context, rep *adequacy.GapReport, path string, v *adequ
 	if crep.Bad > 0 {
 		fmt.Fprintf(stderr, "geoaccess: candidates %s: %d bad rows skipped (first: %v)\n", path, crep.Bad, crep.Errors[0])
 	}
-	picks, skip, err := rep.Recruit(ctx, cands.Providers)
-	if err != nil {
-		return nil, err
+	var picks []adequacy.RecruitPick
+	var skip adequacy.RecruitSkip
+	if service != "" {
+		picks, skip, err = rep.RecruitService(ctx, service, cands.Providers)
+	} else {
+		picks, skip, err = rep.Recruit(ctx, cands.Providers)
 	}
-	if skip.Participating+skip.NotCounting+skip.OtherDiscipline > 0 {
-		fmt.Fprintf(stderr, "geoaccess: candidates skipped: %d already participating, %d that would not count under the profile, %d of other disciplines\n",
+	if err != nil {
+		return nil, gapFlagError(err)
+	}
+	if skip.Participating+skip.NotCounting+skip.OtherDiscipline+skip.NotOffering > 0 {
+		msg := fmt.Sprintf("%d already participating, %d that would not count under the profile, %d of other disciplines",
 			skip.Participating, skip.NotCounting, skip.OtherDiscipline)
+		if service != "" {
+			msg += fmt.Sprintf(", %d not offering %s", skip.NotOffering, service)
+		}
+		fmt.Fprintf(stderr, "geoaccess: candidates skipped: %s\n", msg)
 	}
 	return picks, nil
 }
 
 func writeGapFiles(dir string, eng *adequacy.Engine, rep *adequacy.GapReport, rejected []report.Rejected, picks []adequacy.RecruitPick, detail bool) error {
-	providers := rep.CountingProviders() // the profile's counting rule, at the report's date
+	providers := rep.CountingProviders() // the profile's counting rule, at the report's date, in the plan's networks
 	steps := []func() error{
 		func() error { return report.WriteAdequacy(dir, rep) },
 		func() error { return report.WriteUnserved(dir, rep) },
@@ -186,8 +257,8 @@ func writeGapFiles(dir string, eng *adequacy.Engine, rep *adequacy.GapReport, re
 		func() error { return report.WriteMaps(dir, rep, eng.Map, providers) },
 	}
 	files := []string{"adequacy.csv", "unserved.csv", "rejected.csv", "gaps.geojson"}
-	for _, d := range rep.Disciplines {
-		files = append(files, report.MapFile(d))
+	for _, s := range rep.Subjects {
+		files = append(files, report.MapFile(s.Key()))
 	}
 	if detail {
 		steps = append(steps, func() error { return report.WriteAccess(dir, rep) })

@@ -68,6 +68,9 @@ func exit(err error, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "geoaccess: %v\n", err)
 		return 2
+	case errors.Is(err, errLoss):
+		fmt.Fprintf(stderr, "geoaccess: %v\n", err)
+		return 3
 	}
 	fmt.Fprintf(stderr, "geoaccess: %v\n", err)
 	return 1

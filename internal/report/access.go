@@ -13,7 +13,7 @@ import (
 )
 
 // WriteAccess writes member_access.csv (with GapOptions.Detail): every
-// member × discipline. Millions of rows, so chunks of members are
+// member × discipline and member × service. Millions of rows, so chunks of members are
 // formatted on every processor and written in order.
 func WriteAccess(dir string, r *adequacy.GapReport) error {
 	f, err := os.Create(filepath.Join(dir, "member_access.csv"))
@@ -35,7 +35,7 @@ func WriteAccess(dir string, r *adequacy.GapReport) error {
 }
 
 func writeAccessRows(w *bufio.Writer, r *adequacy.GapReport) error {
-	w.WriteString("member_id,discipline,county_fips,served,providers_within,nearest_npi,nearest_miles\n")
+	w.WriteString("member_id,discipline,service,county_fips,served,providers_within,nearest_npi,nearest_miles\n")
 	const chunk = 16384
 	n := r.AccessMembers()
 	type part struct {
@@ -75,7 +75,9 @@ func writeAccessRows(w *bufio.Writer, r *adequacy.GapReport) error {
 func appendAccess(b []byte, a *adequacy.AccessRow) []byte {
 	b = csvsafe.AppendText(b, a.MemberID)
 	b = append(b, ',')
-	b = csvsafe.AppendText(b, a.Discipline.String())
+	b = csvsafe.AppendText(b, disciplineCell(a.Discipline))
+	b = append(b, ',')
+	b = csvsafe.AppendText(b, a.Service)
 	b = append(b, ',')
 	b = csvsafe.AppendText(b, a.CountyFIPS)
 	b = append(b, ',')

@@ -13,7 +13,7 @@ import (
 )
 
 // AdequacyHeader is the header of adequacy.csv.
-var AdequacyHeader = []string{"county_fips", "state", "county", "county_type", "county_type_source", "discipline", "members", "served",
+var AdequacyHeader = []string{"county_fips", "state", "county", "county_type", "county_type_source", "discipline", "service", "members", "served",
 	"served_pct", "required_pct", "pass", "providers_counted", "min_required", "min_pass", "nearest_median_miles", "nearest_p90_miles",
 	"min_source", "credits"}
 
@@ -41,7 +41,9 @@ func writeCSV(dir, name string, header []string, fill func(w *csvsafe.Writer) er
 	return nil
 }
 
-// WriteAdequacy writes adequacy.csv: one row per county × discipline.
+// WriteAdequacy writes adequacy.csv: one row per county × discipline and
+// per county × service (discipline empty on a service row, service empty
+// on a discipline row).
 func WriteAdequacy(dir string, r *adequacy.GapReport) error {
 	return writeCSV(dir, "adequacy.csv", AdequacyHeader, func(w *csvsafe.Writer) error {
 		for _, c := range r.Counties {
@@ -56,9 +58,18 @@ func WriteAdequacy(dir string, r *adequacy.GapReport) error {
 func adequacyRecord(c adequacy.CountyRow) []csvsafe.Cell {
 	t := csvsafe.Text
 	return []csvsafe.Cell{t(c.County.FIPS), t(c.County.State), t(c.County.Name), t(c.County.Designation.Type.String()), t(typeSource(c.County)),
-		t(c.Discipline.String()), csvsafe.Int(c.Members), csvsafe.Int(c.Served), pct(c.ServedPct), pct(c.RequiredPct), t(yn(c.Pass)),
+		t(disciplineCell(c.Discipline)), t(c.Service), csvsafe.Int(c.Members), csvsafe.Int(c.Served), pct(c.ServedPct), pct(c.RequiredPct), t(yn(c.Pass)),
 		csvsafe.Int(c.Counted), csvsafe.Int(c.MinRequired), t(yn(c.MinPass)), milesCell(c.NearestP50), milesCell(c.NearestP90), t(c.MinSource.String()),
 		t(strings.Join(c.Credits, ";"))}
+}
+
+// disciplineCell is a discipline's code; empty on a service row, decided
+// across its disciplines.
+func disciplineCell(d adequacy.Discipline) string {
+	if !d.Valid() {
+		return ""
+	}
+	return d.String()
 }
 
 func typeSource(c *adequacy.County) string {
@@ -68,11 +79,13 @@ func typeSource(c *adequacy.County) string {
 	return "derived"
 }
 
-// WriteUnserved writes unserved.csv.
+// WriteUnserved writes unserved.csv: every member unserved for a
+// discipline or a service.
 func WriteUnserved(dir string, r *adequacy.GapReport) error {
-	return writeCSV(dir, "unserved.csv", []string{"member_id", "county_fips", "discipline", "nearest_npi", "nearest_miles"}, func(w *csvsafe.Writer) error {
+	return writeCSV(dir, "unserved.csv", []string{"member_id", "county_fips", "discipline", "service", "nearest_npi", "nearest_miles"}, func(w *csvsafe.Writer) error {
 		for _, u := range r.Unserved {
-			if err := w.Write(csvsafe.Text(u.MemberID), csvsafe.Text(u.CountyFIPS), csvsafe.Text(u.Discipline.String()), csvsafe.Text(u.NearestNPI),
+			if err := w.Write(csvsafe.Text(u.MemberID), csvsafe.Text(u.CountyFIPS), csvsafe.Text(disciplineCell(u.Discipline)), csvsafe.Text(u.Service),
+				csvsafe.Text(u.NearestNPI),
 				milesCell(u.NearestMiles)); err != nil {
 				return err
 			}
@@ -114,11 +127,11 @@ func WriteRejected(dir string, rows []Rejected) error {
 
 // WriteRecruitment writes recruitment.csv.
 func WriteRecruitment(dir string, picks []adequacy.RecruitPick) error {
-	return writeCSV(dir, "recruitment.csv", []string{"rank", "npi", "name", "discipline", "county_fips", "newly_served", "cumulative_served", "counties_flipped_to_pass"},
+	return writeCSV(dir, "recruitment.csv", []string{"rank", "npi", "name", "discipline", "service", "county_fips", "newly_served", "cumulative_served", "counties_flipped_to_pass"},
 		func(w *csvsafe.Writer) error {
 			for _, p := range picks {
 				t := csvsafe.Text
-				if err := w.Write(csvsafe.Int(p.Rank), t(p.Provider.NPI), t(p.Provider.Name), t(p.Provider.Discipline.String()), t(p.Provider.CountyFIPS),
+				if err := w.Write(csvsafe.Int(p.Rank), t(p.Provider.NPI), t(p.Provider.Name), t(p.Provider.Discipline.String()), t(p.Service), t(p.Provider.CountyFIPS),
 					csvsafe.Int(p.NewlyServed), csvsafe.Int(p.CumulativeServed), csvsafe.Int(p.CountiesFlipped)); err != nil {
 					return err
 				}

@@ -14,6 +14,11 @@
 // aggregated geometry (one path per shade), linked from the page rather
 // than inlined in it.
 //
+// A network change's impact (adequacy.Impact): impact.csv, the members
+// who lose and gain access, and a self-contained summary page; provider
+// criticality (adequacy.Criticality): criticality.csv and printable
+// dossiers per NPI, aggregate only (impact.go).
+//
 // The CMS filings: the HSD provider and facility tables (CSV and xlsx,
 // through excelize), their field edits and pass/fail preview, and
 // exception-request packets. Every CSV goes through one writer that

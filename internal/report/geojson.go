@@ -15,7 +15,8 @@ import (
 )
 
 // WriteGeoJSON writes gaps.geojson: every county with members, its status
-// per discipline, and the unserved members aggregated to grid cells
+// per discipline and service (properties prefixed with the subject's key:
+// PT_served, lymphedema_served), and the unserved members aggregated to grid cells
 // (counts only, never a member's own location).
 func WriteGeoJSON(dir string, r *adequacy.GapReport, shapes *geo.CountyMap) error {
 	fc := geojson.NewFeatureCollection()
@@ -30,7 +31,7 @@ func WriteGeoJSON(dir string, r *adequacy.GapReport, shapes *geo.CountyMap) erro
 			"county_type": c.county.Designation.Type.String(), "county_type_source": typeSource(c.county),
 		}
 		for _, row := range c.rows {
-			p := row.Discipline.String()
+			p := row.Key()
 			f.Properties[p+"_members"] = row.Members
 			f.Properties[p+"_served"] = row.Served
 			f.Properties[p+"_served_pct"] = round2(row.ServedPct)
@@ -45,13 +46,16 @@ func WriteGeoJSON(dir string, r *adequacy.GapReport, shapes *geo.CountyMap) erro
 			{cell.Lon, cell.Lat + cell.Size}, {cell.Lon, cell.Lat}}
 		f := geojson.NewFeature(orb.Polygon{ring})
 		f.Properties = geojson.Properties{"kind": "unserved_cell", "cell_degrees": cell.Size}
-		for _, d := range r.Disciplines {
-			f.Properties[d.String()+"_unserved"] = cell.Unserved[d]
+		for si, s := range r.Subjects {
+			f.Properties[s.Key()+"_unserved"] = cell.UnservedBy[si]
 		}
 		fc.Append(f)
 	}
 	fc.ExtraMembers = geojson.Properties{"profile": r.Profile.Name, "profile_version": r.Profile.Version,
 		"roster_version": r.RosterVersion, "as_of": r.AsOf.String(), "county_table": r.CountySource}
+	if r.Plan != nil {
+		fc.ExtraMembers["plan"], fc.ExtraMembers["networks"], fc.ExtraMembers["plans_version"] = r.Plan.ID, r.Plan.Networks, r.PlansVersion
+	}
 	b, err := json.Marshal(fc)
 	if err != nil {
 		return fmt.Errorf("write gaps.geojson: %w", err)

@@ -19,7 +19,7 @@ import (
 type Page struct {
 	Report    *adequacy.GapReport
 	Shapes    *geo.CountyMap
-	Providers map[adequacy.Discipline][]geo.Point // counting providers, drawn on the map
+	Providers map[string][]geo.Point // counting providers by subject key (GapReport.CountingProviders), drawn on the map
 	Picks     []adequacy.RecruitPick
 	Rejected  int      // member-file rows not evaluated (rejected.csv)
 	Files     []string // the other files of the report directory, linked from the page
@@ -38,7 +38,8 @@ var pageStyle string
 // WriteHTML writes index.html: one self-contained file (no script, style,
 // font or image fetched) holding the report's data once, as JSON, and the
 // script that draws it: the totals, an interactive map (pan, zoom, hover
-// details, a switcher over the report's layers — its disciplines), the
+// details, a switcher over the report's layers — its disciplines and
+// services), the
 // worst counties, the recruitment ranking and every county row in tables
 // that sort, filter and page, and links to the other files.
 func WriteHTML(dir string, p Page) error {
@@ -53,7 +54,7 @@ func WriteHTML(dir string, p Page) error {
 	page.MorePicks = max(0, len(p.Picks)-MaxPicks)
 	page.Worst = len(model.Worst)
 	for _, name := range p.Files {
-		page.Files = append(page.Files, fileLink{Name: name, What: fileWhat(name)})
+		page.Files = append(page.Files, fileLink{Name: name, What: fileWhat(r, name)})
 	}
 	f, err := os.Create(filepath.Join(dir, "index.html"))
 	if err != nil {
@@ -76,25 +77,26 @@ func WriteHTML(dir string, p Page) error {
 type fileLink struct{ Name, What string }
 
 // fileWhat says what a report file holds.
-func fileWhat(name string) string {
+func fileWhat(r *adequacy.GapReport, name string) string {
 	switch name {
 	case "adequacy.csv":
-		return "every county × discipline row"
+		return "every county × discipline (and × service) row"
 	case "unserved.csv":
-		return "every unserved member × discipline, with the nearest counting provider"
+		return "every unserved member × discipline (and × service), with the nearest counting provider"
 	case "rejected.csv":
 		return "member-file rows not evaluated, with line, column and reason"
 	case "member_access.csv":
-		return "every member × discipline"
+		return "every member × discipline (and × service)"
 	case "recruitment.csv":
 		return "every recruitment candidate ranked"
 	case "gaps.geojson":
 		return "counties and unserved cells for GIS tools"
 	}
 	if strings.HasPrefix(name, "map_") && strings.HasSuffix(name, ".svg") {
-		d, err := adequacy.ParseDiscipline(strings.TrimSuffix(strings.TrimPrefix(name, "map_"), ".svg"))
-		if err == nil {
-			return "static map of " + d.Name() + " (print, slides)"
+		for _, s := range r.Subjects {
+			if MapFile(s.Key()) == name {
+				return "static map of " + s.Name() + " (print, slides)"
+			}
 		}
 		return "static map"
 	}
@@ -116,7 +118,8 @@ type pageData struct {
 }
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"sub": func(a, b int) int { return a - b },
+	"sub":  func(a, b int) int { return a - b },
+	"join": strings.Join,
 	"share": func(t adequacy.DisciplineTotal) string {
 		if t.Members == 0 {
 			return "0.0"
@@ -131,17 +134,17 @@ const pageHTML = `<!doctype html>
 <title>Geo-access gap report — {{.Report.Profile.Name}} {{.Report.Profile.Version}}</title>
 <style>{{.Style}}</style></head><body>
 <h1>Geo-access gap report</h1>
-<p class="meta">Profile <b>{{.Report.Profile.Name}} {{.Report.Profile.Version}}</b> ({{.Report.Profile.Title}}) ·
+<p class="meta">{{with .Report.Plan}}Plan <b>{{.ID}}</b> ({{.Name}}; networks {{join .Networks ", "}}; plans {{$.Report.PlansVersion}}) · {{end}}Profile <b>{{.Report.Profile.Name}} {{.Report.Profile.Version}}</b> ({{.Report.Profile.Title}}) ·
 roster <b>{{.Report.RosterVersion}}</b> · as of <b>{{.Report.AsOf}}</b> · county table: {{.Report.CountySource}} ·
-{{.Report.Members}} members evaluated, {{.Rejected}} rows rejected, {{.Unserved}} member × discipline pairs unserved.</p>
+{{.Report.Members}} members evaluated, {{.Rejected}} rows rejected, {{.Unserved}} member × discipline{{if .Report.Services}} (or service){{end}} pairs unserved.</p>
 <noscript><p><b>This page draws its map and tables with a script; with scripts off, the same figures are in the files below.</b></p></noscript>
 {{if .Files}}<h2>Files</h2>
 <ul class="files">{{range .Files}}<li><a href="{{.Name}}">{{.Name}}</a>{{if .What}}: {{.What}}{{end}}</li>
 {{end}}</ul>{{end}}
 
-<h2>By discipline</h2>
-<div class="scroll" tabindex="0" role="region" aria-label="By discipline"><table><thead><tr><th scope="col" class="l">Discipline</th><th scope="col">Members</th><th scope="col">Served</th><th scope="col">Served %</th><th scope="col">Counties</th><th scope="col">Pass share</th><th scope="col">Meet minimum</th><th scope="col">No provider anywhere</th></tr></thead><tbody>
-{{range .Totals}}<tr><td class="l">{{.Discipline}}</td><td>{{.Members}}</td><td>{{.Served}}</td><td>{{share .}}</td><td>{{.Counties}}</td><td>{{.CountiesPass}}</td><td>{{.CountiesMinPass}}</td><td>{{.Unreachable}}</td></tr>
+<h2>By discipline{{if .Report.Services}} and service{{end}}</h2>
+<div class="scroll" tabindex="0" role="region" aria-label="By discipline{{if .Report.Services}} and service{{end}}"><table><thead><tr><th scope="col" class="l">{{if .Report.Services}}Discipline or service{{else}}Discipline{{end}}</th><th scope="col">Members</th><th scope="col">Served</th><th scope="col">Served %</th><th scope="col">Counties</th><th scope="col">Pass share</th><th scope="col">Meet minimum</th><th scope="col">No provider anywhere</th></tr></thead><tbody>
+{{range .Totals}}<tr><td class="l">{{.Key}}</td><td>{{.Members}}</td><td>{{.Served}}</td><td>{{share .}}</td><td>{{.Counties}}</td><td>{{.CountiesPass}}</td><td>{{.CountiesMinPass}}</td><td>{{.Unreachable}}</td></tr>
 {{end}}</tbody></table></div>
 
 <h2 id="map-title">Map</h2>
@@ -165,6 +168,9 @@ roster <b>{{.Report.RosterVersion}}</b> · as of <b>{{.Report.AsOf}}</b> · coun
 // WriteSummary prints the short summary for a terminal.
 func WriteSummary(w io.Writer, r *adequacy.GapReport, rejected int, picks []adequacy.RecruitPick) {
 	fmt.Fprintf(w, "gap report: profile %s %s, roster %s, as of %s\n", r.Profile.Name, r.Profile.Version, r.RosterVersion, r.AsOf)
+	if r.Plan != nil {
+		fmt.Fprintf(w, "plan %s (%s; plans %s): only providers in networks %s count\n", r.Plan.ID, r.Plan.Name, r.PlansVersion, strings.Join(r.Plan.Networks, ", "))
+	}
 	if r.ProfileExpired {
 		fmt.Fprintf(w, "standards carried forward: profile %s %s ended %s and no later version is loaded\n", r.Profile.Name, r.Profile.Version, r.Profile.Effective.To)
 	}
@@ -181,11 +187,15 @@ func WriteSummary(w io.Writer, r *adequacy.GapReport, rejected int, picks []adeq
 		fmt.Fprintln(w, "worst counties:")
 		for _, c := range worst {
 			fmt.Fprintf(w, "  %s %-28s %-11s %s  %5.1f%% served of %d (%.0f%% required)\n", c.County.FIPS, c.County.Name+", "+c.County.State,
-				c.County.Designation.Type, c.Discipline, c.ServedPct, c.Members, c.RequiredPct)
+				c.County.Designation.Type, c.Key(), c.ServedPct, c.Members, c.RequiredPct)
 		}
 	}
 	if len(picks) > 0 {
 		last := picks[len(picks)-1]
-		fmt.Fprintf(w, "recruitment: %d candidates would newly serve %d member-disciplines; the top one serves %d\n", len(picks), last.CumulativeServed, picks[0].NewlyServed)
+		what := "member-disciplines"
+		if picks[0].Service != "" {
+			what = "members for " + picks[0].Service
+		}
+		fmt.Fprintf(w, "recruitment: %d candidates would newly serve %d %s; the top one serves %d\n", len(picks), last.CumulativeServed, what, picks[0].NewlyServed)
 	}
 }

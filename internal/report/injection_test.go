@@ -53,6 +53,21 @@ func TestNoFormulaCells(t *testing.T) {
 	write("rejected.csv", func() error { return WriteRejected(dir, rej) })
 	write("recruitment.csv", func() error { return WriteRecruitment(dir, picks) })
 
+	// The impact and criticality tables: hostile member IDs, provider
+	// names, and county names on copies of the rows.
+	im, crit, _, _ := sampleImpact(t)
+	hostileIm := *im
+	hostileIm.Rows = slices.Clone(im.Rows)
+	for i := range hostileIm.Rows {
+		c := *hostileIm.Rows[i].County
+		c.Name = hostileNames[i%len(hostileNames)]
+		hostileIm.Rows[i].County = &c
+	}
+	write("impact.csv", func() error { return WriteImpact(dir, &hostileIm) })
+	write("members_lost.csv", func() error { return WriteChangedMembers(dir, "members_lost.csv", im.Lost) })
+	write("members_gained.csv", func() error { return WriteChangedMembers(dir, "members_gained.csv", im.Gained) })
+	write("criticality.csv", func() error { return WriteCriticality(dir, crit) })
+
 	// data.WriteRoster (the sample roster command, tests): hostile names,
 	// addresses and networks, and negative longitudes that stay numbers.
 	roster, err := data.SampleRoster()

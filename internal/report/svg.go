@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/paulmach/orb"
 
@@ -17,7 +18,7 @@ import (
 	"github.com/geoaccess/geoaccess/internal/par"
 )
 
-// A static map shows one discipline for print and slides: the composite
+// A static map shows one discipline (or service) for print and slides: the composite
 // of layout.go, counties shaded by how far their served share is from the
 // required one, state outlines, the grid cells of unserved members, the
 // counting providers, a legend and a title with the profile and roster
@@ -26,24 +27,33 @@ import (
 // stays the size of the geography whatever the member count. Details per
 // county are in index.html's interactive map and in adequacy.csv.
 
-// MapFile names a discipline's map.
-func MapFile(d adequacy.Discipline) string { return "map_" + d.String() + ".svg" }
+// MapFile names the map of a report subject, by its key: map_PT.svg,
+// map_lymphedema.svg. A service whose code is a discipline's in another
+// case (a vocabulary may define "pt") gets map_service-pt.svg, so that no
+// two maps share a name on a file system that ignores case.
+func MapFile(key string) string {
+	if _, err := adequacy.ParseDiscipline(key); err == nil && key != strings.ToUpper(key) {
+		return "map_service-" + key + ".svg"
+	}
+	return "map_" + key + ".svg"
+}
 
-// WriteMaps writes one SVG map per discipline of the report, rendering
-// them in parallel.
-func WriteMaps(dir string, r *adequacy.GapReport, shapes *geo.CountyMap, providers map[adequacy.Discipline][]geo.Point) error {
-	errs := make([]error, len(r.Disciplines))
+// WriteMaps writes one SVG map per subject of the report (each
+// discipline, each service), rendering them in parallel; providers are
+// the counting providers by subject key (GapReport.CountingProviders).
+func WriteMaps(dir string, r *adequacy.GapReport, shapes *geo.CountyMap, providers map[string][]geo.Point) error {
+	errs := make([]error, len(r.Subjects))
 	l := layout(r, shapes)
-	par.For(len(r.Disciplines), 0, func(_, i int) {
-		d := r.Disciplines[i]
+	par.For(len(r.Subjects), 0, func(_, i int) {
+		key := r.Subjects[i].Key()
 		var b bytes.Buffer
-		if errs[i] = renderMap(&b, l, r, d, shapes, providers[d]); errs[i] == nil {
-			errs[i] = os.WriteFile(filepath.Join(dir, MapFile(d)), b.Bytes(), 0o644)
+		if errs[i] = renderMap(&b, l, r, i, shapes, providers[key]); errs[i] == nil {
+			errs[i] = os.WriteFile(filepath.Join(dir, MapFile(key)), b.Bytes(), 0o644)
 		}
 	})
-	for i, d := range r.Disciplines {
+	for i, s := range r.Subjects {
 		if errs[i] != nil {
-			return fmt.Errorf("write %s: %w", MapFile(d), errs[i])
+			return fmt.Errorf("write %s: %w", MapFile(s.Key()), errs[i])
 		}
 	}
 	return nil
@@ -101,15 +111,23 @@ func binOf(row adequacy.CountyRow) int {
 	return len(bins) - 1
 }
 
-// RenderMap draws discipline d's map as SVG.
-func RenderMap(w io.Writer, r *adequacy.GapReport, d adequacy.Discipline, shapes *geo.CountyMap, providers []geo.Point) error {
-	return renderMap(w, layout(r, shapes), r, d, shapes, providers)
+// RenderMap draws the map of the report subject with that key (a
+// discipline's code or a service's) as SVG.
+func RenderMap(w io.Writer, r *adequacy.GapReport, key string, shapes *geo.CountyMap, providers []geo.Point) error {
+	for si, s := range r.Subjects {
+		if s.Key() == key {
+			return renderMap(w, layout(r, shapes), r, si, shapes, providers)
+		}
+	}
+	return fmt.Errorf("render map: the report has no discipline or service %q", key)
 }
 
-func renderMap(w io.Writer, l *mapLayout, r *adequacy.GapReport, d adequacy.Discipline, shapes *geo.CountyMap, providers []geo.Point) error {
+func renderMap(w io.Writer, l *mapLayout, r *adequacy.GapReport, si int, shapes *geo.CountyMap, providers []geo.Point) error {
+	sub := r.Subjects[si]
+	key := sub.Key()
 	shade := map[string]int{}
 	for _, row := range r.Counties {
-		if row.Discipline == d {
+		if row.Key() == key {
 			shade[row.County.FIPS] = binOf(row)
 		}
 	}
@@ -119,9 +137,13 @@ func renderMap(w io.Writer, l *mapLayout, r *adequacy.GapReport, d adequacy.Disc
 	bw := &errWriter{w: w}
 	bw.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="12">`+"\n",
 		l.width, height, l.width, height)
-	bw.printf(`<title>%s access: %s %s, roster %s, as of %s</title>`+"\n", d.Name(), esc(r.Profile.Name), esc(r.Profile.Version), esc(r.RosterVersion), r.AsOf)
-	bw.printf(`<text x="10" y="22" font-size="16" font-weight="bold">%s (%s) access — profile %s %s — roster %s — as of %s</text>`+"\n",
-		d.Name(), d, esc(r.Profile.Name), esc(r.Profile.Version), esc(r.RosterVersion), r.AsOf)
+	plan := ""
+	if r.Plan != nil {
+		plan = " — plan " + esc(r.Plan.ID)
+	}
+	bw.printf(`<title>%s access: %s %s%s, roster %s, as of %s</title>`+"\n", esc(sub.Name()), esc(r.Profile.Name), esc(r.Profile.Version), plan, esc(r.RosterVersion), r.AsOf)
+	bw.printf(`<text x="10" y="22" font-size="16" font-weight="bold">%s (%s) access — profile %s %s%s — roster %s — as of %s</text>`+"\n",
+		esc(sub.Name()), esc(key), esc(r.Profile.Name), esc(r.Profile.Version), plan, esc(r.RosterVersion), r.AsOf)
 	bw.printf("<defs>")
 	for i, p := range l.panels {
 		bw.printf(`<clipPath id="clip%d"><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f"/></clipPath>`, i, p.x0, top+p.y0, p.w, p.h)
@@ -159,7 +181,7 @@ func renderMap(w io.Writer, l *mapLayout, r *adequacy.GapReport, d adequacy.Disc
 		if len(outline) > 0 {
 			bw.printf(`<path class="states" fill="none" stroke="%s" stroke-width="0.9" stroke-linejoin="round" d="%s"/>`+"\n", outlineCol, outline)
 		}
-		p.drawCells(bw, r.Cells, d, i, l, top)
+		p.drawCells(bw, r.Cells, si, i, l, top)
 		p.drawProviders(bw, providers, i, l, top)
 		bw.printf("</g>")
 		bw.printf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="#bbb" stroke-width="0.6"/></g>`+"\n", p.x0, top+p.y0, p.w, p.h)
@@ -207,10 +229,10 @@ func (p *panel) appendLine(b []byte, pts []orb.Point, top float64) []byte {
 	return b
 }
 
-func (p *panel) drawCells(bw *errWriter, cells []adequacy.GapCell, d adequacy.Discipline, pi int, l *mapLayout, top float64) {
+func (p *panel) drawCells(bw *errWriter, cells []adequacy.GapCell, si int, pi int, l *mapLayout, top float64) {
 	paths := make([][]byte, len(cellShades))
 	for _, c := range cells {
-		n := c.Unserved[d]
+		n := c.UnservedBy[si]
 		if n == 0 || l.panelOf(c.Lon+c.Size/2, c.Lat+c.Size/2) != pi {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
@@ -12,8 +13,9 @@ import (
 )
 
 // GapReport implements AdequacyService: the CLI's gap report over a
-// request's members, streamed as a summary, county rows, unserved members,
-// recruitment targets and rejected members.
+// request's members — its disciplines, services and plan —, streamed as a
+// summary, county rows, unserved members, recruitment targets and
+// rejected members.
 func (s *service) GapReport(req *pb.GapReportRequest, stream pb.AdequacyService_GapReportServer) error {
 	eng, err := s.engine()
 	if err != nil {
@@ -22,8 +24,8 @@ func (s *service) GapReport(req *pb.GapReportRequest, stream pb.AdequacyService_
 	if faults := gapLimits(req); len(faults) > 0 {
 		return errorStatus(nil, faults, nil).Err()
 	}
-	opts, faults := gapOptions(req, s.today())
-	cands, cfaults := candidatesFromProto(req.GetCandidates())
+	opts, faults := gapOptions(req, s.today(), eng.Vocabulary)
+	cands, cfaults := candidatesFromProto(req.GetCandidates(), eng.Vocabulary)
 	faults = append(faults, cfaults...)
 	if len(faults) > 0 {
 		return errorStatus(nil, faults, nil).Err()
@@ -36,7 +38,7 @@ func (s *service) GapReport(req *pb.GapReportRequest, stream pb.AdequacyService_
 	if rep.Members > 0 {
 		carried := 0
 		if rep.ProfileExpired {
-			carried = rep.Members * len(rep.Disciplines)
+			carried = rep.Members * len(rep.Subjects)
 		}
 		infoOf(stream.Context()).useProfile(rep.Profile.Name, carried)
 	}
@@ -45,17 +47,36 @@ func (s *service) GapReport(req *pb.GapReportRequest, stream pb.AdequacyService_
 	}
 	var picks []adequacy.RecruitPick
 	if len(cands) > 0 && rep.Members > 0 {
-		if picks, _, err = rep.Recruit(stream.Context(), cands); err != nil {
-			return errorStatus(err, nil, nil).Err()
+		if rs := req.GetRecruitService(); rs != "" {
+			picks, _, err = rep.RecruitService(stream.Context(), rs, cands)
+		} else {
+			picks, _, err = rep.Recruit(stream.Context(), cands)
+		}
+		if err != nil {
+			return errorStatus(err, nil, func(f string) string {
+				if f == "service" {
+					return "recruit_service"
+				}
+				return f
+			}).Err()
 		}
 	}
 	return sendGapReport(stream, rep, picks, rejected)
 }
 
-func gapOptions(req *pb.GapReportRequest, today adequacy.Date) (adequacy.GapOptions, []adequacy.FieldViolation) {
+func gapOptions(req *pb.GapReportRequest, today adequacy.Date, v *adequacy.Vocabulary) (adequacy.GapOptions, []adequacy.FieldViolation) {
 	dr := domainRequest{}
 	opts := adequacy.GapOptions{Profile: req.GetProfile(), Credits: req.GetCredits(), AsOf: dr.asOf(req.GetAsOf(), today),
-		AsOfToday: req.GetAsOf() == ""}
+		AsOfToday: req.GetAsOf() == "", Services: req.GetServices(), Plan: req.GetPlan()}
+	if rs := req.GetRecruitService(); rs != "" {
+		// Reported as if listed in services (once).
+		switch want, ok := lookupService(v, rs); {
+		case !ok:
+			dr.fault("recruit_service", unknownServiceFault(v, rs))
+		case !slices.ContainsFunc(opts.Services, func(c string) bool { s, ok := lookupService(v, c); return ok && s == want }):
+			opts.Services = append(slices.Clip(opts.Services), rs)
+		}
+	}
 	for i, d := range req.GetDisciplines() {
 		dd, ok := disciplineFromProto(d)
 		if !ok {
@@ -92,15 +113,52 @@ func gapMembers(ms []*pb.GapMember) ([]adequacy.GapMember, []*pb.RejectedMember)
 	return out, rej
 }
 
+// lookupService resolves a service code or alias in v (nil: none).
+func lookupService(v *adequacy.Vocabulary, code string) (*adequacy.Service, bool) {
+	if v == nil {
+		return nil, false
+	}
+	return v.Service(code)
+}
+
+func unknownServiceFault(v *adequacy.Vocabulary, code string) string {
+	if v == nil {
+		return "no services vocabulary is loaded"
+	}
+	_, err := v.LookupService(code)
+	return err.Error()
+}
+
 // candidatesFromProto converts recruitment candidates, naming every bad
-// field.
-func candidatesFromProto(cs []*pb.RecruitmentCandidate) ([]adequacy.Provider, []adequacy.FieldViolation) {
+// field; designations and services must be the vocabulary's (codes or
+// aliases).
+func candidatesFromProto(cs []*pb.RecruitmentCandidate, v *adequacy.Vocabulary) ([]adequacy.Provider, []adequacy.FieldViolation) {
 	var out []adequacy.Provider
 	var bad []adequacy.FieldViolation
 	for i, c := range cs {
 		f := func(name string) string { return fmt.Sprintf("candidates[%d].%s", i, name) }
 		p := adequacy.Provider{NPI: c.GetNpi(), Name: c.GetName(), CountyFIPS: c.GetCountyFips(),
 			TelehealthOnly: c.GetTelehealthOnly(), AcceptingNewPatients: !c.GetNotAcceptingNewPatients()}
+		for j, code := range c.GetDesignations() {
+			d, ok := (*adequacy.SpecialtyDesignation)(nil), false
+			if v != nil {
+				d, ok = v.Designation(code)
+			}
+			if !ok {
+				bad = append(bad, adequacy.FieldViolation{Field: f(fmt.Sprintf("designations[%d]", j)),
+					Reason: fmt.Sprintf("%v %q (ListServices lists the designations)", adequacy.ErrUnknownDesignation, adequacy.ExcerptN(code, 32))})
+				continue
+			}
+			p.Designations = append(p.Designations, d.Code)
+		}
+		for j, code := range c.GetServices() {
+			s, ok := lookupService(v, code)
+			if !ok {
+				bad = append(bad, adequacy.FieldViolation{Field: f(fmt.Sprintf("services[%d]", j)), Reason: unknownServiceFault(v, code)})
+				continue
+			}
+			p.Services = append(p.Services, s.Code)
+		}
 		if err := data.ValidNPI(p.NPI); err != nil {
 			bad = append(bad, adequacy.FieldViolation{Field: f("npi"), Reason: err.Error()})
 		}
@@ -134,7 +192,8 @@ func sendGapReport(stream pb.AdequacyService_GapReportServer, rep *adequacy.GapR
 		}
 	}
 	for _, u := range rep.Unserved {
-		row := &pb.UnservedMember{MemberRef: u.MemberID, CountyFips: u.CountyFIPS, Discipline: disciplineProto(u.Discipline), NearestNpi: u.NearestNPI}
+		row := &pb.UnservedMember{MemberRef: u.MemberID, CountyFips: u.CountyFIPS, Discipline: disciplineProto(u.Discipline), NearestNpi: u.NearestNPI,
+			Service: u.Service}
 		if u.NearestNPI != "" {
 			row.NearestMiles = &u.NearestMiles
 		}
@@ -144,7 +203,8 @@ func sendGapReport(stream pb.AdequacyService_GapReportServer, rep *adequacy.GapR
 	}
 	for _, p := range picks {
 		row := &pb.RecruitmentTarget{Rank: count32(p.Rank), Npi: p.Provider.NPI, Name: p.Provider.Name, Discipline: disciplineProto(p.Provider.Discipline),
-			CountyFips: p.Provider.CountyFIPS, NewlyServed: count32(p.NewlyServed), CumulativeServed: count32(p.CumulativeServed), CountiesFlippedToPass: count32(p.CountiesFlipped)}
+			CountyFips: p.Provider.CountyFIPS, NewlyServed: count32(p.NewlyServed), CumulativeServed: count32(p.CumulativeServed), CountiesFlippedToPass: count32(p.CountiesFlipped),
+			Service: p.Service}
 		if err := send(&pb.GapReportResponse{Row: &pb.GapReportResponse_Recruitment{Recruitment: row}}); err != nil {
 			return err
 		}
@@ -161,9 +221,15 @@ func gapSummaryProto(rep *adequacy.GapReport, rejected int) *pb.GapSummary {
 	s := &pb.GapSummary{Profile: rep.Profile.Name, ProfileVersion: rep.Profile.Version, RosterVersion: rep.RosterVersion,
 		AsOf: rep.AsOf.String(), MembersEvaluated: count32(rep.Members), MembersRejected: count32(rejected), CountyTable: rep.CountySource,
 		ProfileExpired: rep.ProfileExpired, ProfileEffectiveTo: rep.Profile.Effective.To.String()}
+	if rep.Plan != nil {
+		s.Plan, s.Networks, s.PlansVersion = rep.Plan.ID, rep.Plan.Networks, rep.PlansVersion
+	}
+	for _, sv := range rep.Services {
+		s.Services = append(s.Services, sv.Code)
+	}
 	for _, t := range rep.Totals {
 		s.Totals = append(s.Totals, &pb.DisciplineTotal{Discipline: disciplineProto(t.Discipline), Members: count32(t.Members), Served: count32(t.Served),
-			Counties: count32(t.Counties), CountiesPass: count32(t.CountiesPass), CountiesMinPass: count32(t.CountiesMinPass)})
+			Counties: count32(t.Counties), CountiesPass: count32(t.CountiesPass), CountiesMinPass: count32(t.CountiesMinPass), Service: t.Service})
 	}
 	return s
 }
@@ -173,7 +239,7 @@ func countyRowProto(c *adequacy.CountyRow) *pb.CountyAdequacy {
 		CountyType: countyTypeProto(c.County.Designation.Type), CountyTypeOfficial: c.County.Designation.Official,
 		Discipline: disciplineProto(c.Discipline), Members: count32(c.Members), Served: count32(c.Served), ServedPct: c.ServedPct,
 		RequiredPct: c.RequiredPct, Pass: c.Pass, ProvidersCounted: count32(c.Counted), MinRequired: count32(c.MinRequired),
-		MinPass: c.MinPass, MinSource: c.MinSource.String(), Credits: c.Credits}
+		MinPass: c.MinPass, MinSource: c.MinSource.String(), Credits: c.Credits, Service: c.Service}
 	if !math.IsNaN(c.NearestP50) {
 		row.NearestMedianMiles = &c.NearestP50
 	}

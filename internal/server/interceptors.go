@@ -97,14 +97,24 @@ type interceptors struct {
 	tokens  *Tokens         // nil: no authentication
 	admin   map[string]bool // extra admin methods (tests)
 	streams chan struct{}   // a slot per costly stream served (Config.MaxStreams)
-	gaps    chan struct{}   // a slot per GapReport served (Config.MaxGapReports)
+	gaps    chan struct{}   // a slot per report stream served (reportStreams, Config.MaxGapReports)
 }
 
 // costlyStreams are the calls Config.MaxStreams counts: each may hold a
 // stream's byte budget or a whole gap report.
 var costlyStreams = map[string]bool{
-	pb.AdequacyService_CheckAccessBatch_FullMethodName: true,
-	pb.AdequacyService_GapReport_FullMethodName:        true,
+	pb.AdequacyService_CheckAccessBatch_FullMethodName:       true,
+	pb.AdequacyService_GapReport_FullMethodName:              true,
+	pb.AdequacyService_AssessNetworkChange_FullMethodName:    true,
+	pb.AdequacyService_GetProviderCriticality_FullMethodName: true,
+}
+
+// reportStreams are the costly streams that evaluate a whole member set
+// at once: Config.MaxGapReports counts them together.
+var reportStreams = map[string]bool{
+	pb.AdequacyService_GapReport_FullMethodName:              true,
+	pb.AdequacyService_AssessNetworkChange_FullMethodName:    true,
+	pb.AdequacyService_GetProviderCriticality_FullMethodName: true,
 }
 
 type principalKey struct{}
@@ -262,16 +272,16 @@ func (ic *interceptors) admit(method string) (release func(), err error) {
 	case ic.streams <- struct{}{}:
 	default:
 		ic.metrics.refused.WithLabelValues(method).Inc()
-		return nil, streamLimitStatus("CheckAccessBatch and GapReport streams", "--max-streams", cap(ic.streams)).Err()
+		return nil, streamLimitStatus("CheckAccessBatch, GapReport, AssessNetworkChange and GetProviderCriticality streams", "--max-streams", cap(ic.streams)).Err()
 	}
-	gap := method == pb.AdequacyService_GapReport_FullMethodName
+	gap := reportStreams[method]
 	if gap {
 		select {
 		case ic.gaps <- struct{}{}:
 		default:
 			<-ic.streams
 			ic.metrics.refused.WithLabelValues(method).Inc()
-			return nil, streamLimitStatus("GapReport streams", "--max-gap-reports", cap(ic.gaps)).Err()
+			return nil, streamLimitStatus("GapReport, AssessNetworkChange and GetProviderCriticality streams", "--max-gap-reports", cap(ic.gaps)).Err()
 		}
 	}
 	ic.metrics.streams.Inc()

@@ -25,6 +25,12 @@ const (
 	MaxCandidates = 10_000
 	// MaxCredits is the most credits one GapReport may claim.
 	MaxCredits = 16
+	// MaxGapServices is the most services one GapReport may report (each
+	// adds a layer per discipline of the service to the evaluation).
+	MaxGapServices = 16
+	// MaxCandidateCodes is the most designations, and the most services,
+	// one recruitment candidate may list.
+	MaxCandidateCodes = 16
 	// MaxViolations is the most field violations one error carries; one
 	// more entry counts the rest.
 	MaxViolations = 20
@@ -56,6 +62,20 @@ func gapLimits(req *pb.GapReportRequest) []adequacy.FieldViolation {
 	}
 	if n := len(req.GetCredits()); n > MaxCredits {
 		out = append(out, tooMany("credits", n, MaxCredits, ""))
+	}
+	if n := len(req.GetServices()); n > MaxGapServices {
+		out = append(out, tooMany("services", n, MaxGapServices, ""))
+	}
+	for i, c := range req.GetCandidates() {
+		if i == MaxCandidates {
+			break
+		}
+		if n := len(c.GetDesignations()); n > MaxCandidateCodes {
+			out = append(out, tooMany(fmt.Sprintf("candidates[%d].designations", i), n, MaxCandidateCodes, ""))
+		}
+		if n := len(c.GetServices()); n > MaxCandidateCodes {
+			out = append(out, tooMany(fmt.Sprintf("candidates[%d].services", i), n, MaxCandidateCodes, ""))
+		}
 	}
 	return out
 }

@@ -49,13 +49,15 @@ type Config struct {
 	MaxRecvBytes, MaxSendBytes int
 	// Batch tunes CheckAccessBatch.
 	Batch BatchConfig
-	// MaxStreams caps the CheckAccessBatch and GapReport streams the
-	// server serves at once (the costly calls: each may hold
+	// MaxStreams caps the CheckAccessBatch, GapReport,
+	// AssessNetworkChange and GetProviderCriticality streams the server
+	// serves at once (the costly calls: each may hold
 	// Batch.BufferBytes, or a whole gap report); one more is refused with
 	// RESOURCE_EXHAUSTED and a google.rpc.QuotaFailure. 0 =
 	// DefaultMaxStreams.
 	MaxStreams int
-	// MaxGapReports caps the GapReport streams among them: a report holds
+	// MaxGapReports caps the GapReport, AssessNetworkChange and
+	// GetProviderCriticality streams among them: each holds
 	// its members and rows (about 200 MB for 100,000 members), so few run
 	// at once; one more is refused the same way. 0 = DefaultMaxGapReports.
 	MaxGapReports int

@@ -37,6 +37,9 @@
   function fmtMi(t) { return t < 0 ? "" : (t / 10).toFixed(1); }
 
   var Q = D.q, C = D.counties, NC = C.fips.length, layers = D.layers;
+  // Layers are disciplines and, when the report has them, services.
+  var hasServices = layers.some(function (L) { return L.kind === "service"; });
+  var subjectLabel = hasServices ? "Discipline or service" : "Discipline";
 
   // ---- projection (layout.go) ----
   var panels = D.panels.map(function (p) {
@@ -624,11 +627,11 @@
     var wr = function (id) { return layers[W[id][0]].rows; }, wi = function (id) { return W[id][1]; };
     var wc = function (id) { return wr(id).county[wi(id)]; };
     new Table(worstHost, {
-      label: "Worst counties", n: W.length, caption: "Failing county \u00d7 discipline rows, furthest below the required share first.",
+      label: "Worst counties", n: W.length, caption: "Failing county \u00d7 " + (hasServices ? "discipline or service" : "discipline") + " rows, furthest below the required share first.",
       columns: [
         showCol("County", function (id) { return countyLabel(wc(id)); }, function (id) { showCounty(wc(id), W[id][0]); }),
         textCol("Type", function (id) { return C.type[wc(id)]; }),
-        textCol("Discipline", function (id) { return layers[W[id][0]].key; }),
+        textCol(subjectLabel, function (id) { return layers[W[id][0]].key; }),
         numCol("Members", function (id) { return wr(id).members[wi(id)]; }),
         numCol("Served %", function (id) { return wr(id).pct[wi(id)]; }, function (id) { return fmtPct(wr(id).pct[wi(id)]); }),
         numCol("Required %", function (id) { return wr(id).req[wi(id)]; }, function (id) { return fmtPct(wr(id).req[wi(id)]); }),
@@ -653,7 +656,7 @@
         numCol("Rank", function (id) { return K.rank[id]; }),
         textCol("NPI", function (id) { return K.npi[id]; }),
         textCol("Name", function (id) { return K.name[id]; }),
-        textCol("Discipline", function (id) { return K.layer[id]; }),
+        textCol(subjectLabel, function (id) { return K.layer[id]; }),
         textCol("County", function (id) { return K.county[id] ? K.county[id] + " (" + K.fips[id] + ")" : K.fips[id]; }),
         numCol("Newly served", function (id) { return K.newly[id]; }),
         numCol("Cumulative", function (id) { return K.cum[id]; }),
@@ -703,7 +706,7 @@
         textCol("State", function (id) { return C.state[cty(id)]; }),
         textCol("Type", function (id) { return C.type[cty(id)]; }),
         textCol("Type source", function (id) { return C.official[cty(id)] ? "official" : "derived"; }),
-        textCol("Discipline", function (id) { return layers[rl[id]].key; }),
+        textCol(subjectLabel, function (id) { return layers[rl[id]].key; }),
         numCol("Members", field("members")),
         numCol("Served", field("served")),
         numCol("Served %", field("pct"), function (id) { return fmtPct(field("pct")(id)); }),

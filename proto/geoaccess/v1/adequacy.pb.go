@@ -4739,13 +4739,24 @@ type GapReportRequest struct {
 	// Profile credits claimed (those that apply only on request), e.g.
 	// "new_or_expanding_applicant"; at most 16.
 	Credits []string `protobuf:"bytes,6,rep,name=credits,proto3" json:"credits,omitempty"`
-	// Services to report besides the disciplines: county x service rows,
-	// unserved members and recruitment per service (vocabulary codes).
+	// Services to report besides the disciplines (vocabulary codes, e.g.
+	// "lymphedema"; ListServices), at most 16: county x service rows and
+	// unserved members per service, each member decided across the
+	// service's disciplines as CheckAccess decides a service with no
+	// disciplines.
 	Services []string `protobuf:"bytes,7,rep,name=services,proto3" json:"services,omitempty"`
-	// The members' plan: its networks and contracted profile.
-	Plan          string `protobuf:"bytes,8,opt,name=plan,proto3" json:"plan,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The members' plan (ListPlans): only providers in its networks count,
+	// under the profile its contract mandates (profile, if given, must
+	// agree). Members living outside its service area are rejected, not
+	// evaluated. An unknown plan is NOT_FOUND.
+	Plan string `protobuf:"bytes,8,opt,name=plan,proto3" json:"plan,omitempty"`
+	// Rank the candidates for this service (a vocabulary code) rather than
+	// for the disciplines: only candidates offering it (same or similar)
+	// count, and gains are members newly served on the service's rows. It
+	// is reported as if listed in services.
+	RecruitService string `protobuf:"bytes,9,opt,name=recruit_service,json=recruitService,proto3" json:"recruit_service,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GapReportRequest) Reset() {
@@ -4830,6 +4841,13 @@ func (x *GapReportRequest) GetServices() []string {
 func (x *GapReportRequest) GetPlan() string {
 	if x != nil {
 		return x.Plan
+	}
+	return ""
+}
+
+func (x *GapReportRequest) GetRecruitService() string {
+	if x != nil {
+		return x.RecruitService
 	}
 	return ""
 }
@@ -4926,8 +4944,13 @@ type RecruitmentCandidate struct {
 	TelehealthOnly bool `protobuf:"varint,6,opt,name=telehealth_only,json=telehealthOnly,proto3" json:"telehealth_only,omitempty"`
 	// False when the provider does not accept new patients.
 	NotAcceptingNewPatients bool `protobuf:"varint,7,opt,name=not_accepting_new_patients,json=notAcceptingNewPatients,proto3" json:"not_accepting_new_patients,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// Specialty designations it holds (vocabulary codes or aliases, e.g.
+	// "CLT"), at most 16.
+	Designations []string `protobuf:"bytes,8,rep,name=designations,proto3" json:"designations,omitempty"`
+	// Services it declares (vocabulary codes or aliases), at most 16.
+	Services      []string `protobuf:"bytes,9,rep,name=services,proto3" json:"services,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecruitmentCandidate) Reset() {
@@ -5007,6 +5030,20 @@ func (x *RecruitmentCandidate) GetNotAcceptingNewPatients() bool {
 		return x.NotAcceptingNewPatients
 	}
 	return false
+}
+
+func (x *RecruitmentCandidate) GetDesignations() []string {
+	if x != nil {
+		return x.Designations
+	}
+	return nil
+}
+
+func (x *RecruitmentCandidate) GetServices() []string {
+	if x != nil {
+		return x.Services
+	}
+	return nil
 }
 
 // GapReportResponse is one row of a gap report.
@@ -5175,7 +5212,14 @@ type GapSummary struct {
 	// open-ended.
 	ProfileEffectiveTo string `protobuf:"bytes,10,opt,name=profile_effective_to,json=profileEffectiveTo,proto3" json:"profile_effective_to,omitempty"`
 	// The plan applied, when the request named one.
-	Plan          string `protobuf:"bytes,11,opt,name=plan,proto3" json:"plan,omitempty"`
+	Plan string `protobuf:"bytes,11,opt,name=plan,proto3" json:"plan,omitempty"`
+	// The plan's networks that providers were counted from.
+	Networks []string `protobuf:"bytes,12,rep,name=networks,proto3" json:"networks,omitempty"`
+	// The services reported (canonical codes), in request order.
+	Services []string `protobuf:"bytes,13,rep,name=services,proto3" json:"services,omitempty"`
+	// The version of the plan registry the plan was read from (pg:7,
+	// file:…), when the request named one.
+	PlansVersion  string `protobuf:"bytes,14,opt,name=plans_version,json=plansVersion,proto3" json:"plans_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5287,7 +5331,28 @@ func (x *GapSummary) GetPlan() string {
 	return ""
 }
 
-// DisciplineTotal sums one discipline over a gap report.
+func (x *GapSummary) GetNetworks() []string {
+	if x != nil {
+		return x.Networks
+	}
+	return nil
+}
+
+func (x *GapSummary) GetServices() []string {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
+func (x *GapSummary) GetPlansVersion() string {
+	if x != nil {
+		return x.PlansVersion
+	}
+	return ""
+}
+
+// DisciplineTotal sums one discipline (or one service) over a gap report.
 type DisciplineTotal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The discipline.
@@ -5302,8 +5367,11 @@ type DisciplineTotal struct {
 	CountiesPass int32 `protobuf:"varint,5,opt,name=counties_pass,json=countiesPass,proto3" json:"counties_pass,omitempty"`
 	// Counties that meet the minimum provider count.
 	CountiesMinPass int32 `protobuf:"varint,6,opt,name=counties_min_pass,json=countiesMinPass,proto3" json:"counties_min_pass,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The service of a service's total; empty for a discipline's (whose
+	// discipline is then set; a service's is DISCIPLINE_UNSPECIFIED).
+	Service       string `protobuf:"bytes,7,opt,name=service,proto3" json:"service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DisciplineTotal) Reset() {
@@ -5376,6 +5444,13 @@ func (x *DisciplineTotal) GetCountiesMinPass() int32 {
 		return x.CountiesMinPass
 	}
 	return 0
+}
+
+func (x *DisciplineTotal) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
 }
 
 // CountyAdequacy is one county x discipline row of a gap report.
@@ -5698,10 +5773,13 @@ type RecruitmentTarget struct {
 	NewlyServed int32 `protobuf:"varint,6,opt,name=newly_served,json=newlyServed,proto3" json:"newly_served,omitempty"`
 	// Members newly served by this and every pick above it.
 	CumulativeServed int32 `protobuf:"varint,7,opt,name=cumulative_served,json=cumulativeServed,proto3" json:"cumulative_served,omitempty"`
-	// County x discipline rows that pass once this pick is made.
+	// County x discipline (or x service) rows that pass once this pick is
+	// made.
 	CountiesFlippedToPass int32 `protobuf:"varint,8,opt,name=counties_flipped_to_pass,json=countiesFlippedToPass,proto3" json:"counties_flipped_to_pass,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The service the ranking targets (recruit_service); empty otherwise.
+	Service       string `protobuf:"bytes,9,opt,name=service,proto3" json:"service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecruitmentTarget) Reset() {
@@ -5788,6 +5866,13 @@ func (x *RecruitmentTarget) GetCountiesFlippedToPass() int32 {
 		return x.CountiesFlippedToPass
 	}
 	return 0
+}
+
+func (x *RecruitmentTarget) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
 }
 
 // RejectedMember is a member the report could not evaluate.
@@ -6459,6 +6544,1909 @@ func (x *Plan) GetEffectiveTo() string {
 	return ""
 }
 
+// AssessNetworkChangeRequest asks what a change of providers does to
+// members' access.
+type AssessNetworkChangeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The members, at most 100,000. Each member_ref must be unique in the
+	// request.
+	Members []*GapMember `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	// Standards profile; empty means the plan's, or the server's default.
+	Profile string `protobuf:"bytes,2,opt,name=profile,proto3" json:"profile,omitempty"`
+	// As-of date, YYYY-MM-DD; empty means today in the server's time zone.
+	AsOf string `protobuf:"bytes,3,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Disciplines to report (at most 16 elements); empty means every
+	// discipline the profile covers.
+	Disciplines []Discipline `protobuf:"varint,4,rep,packed,name=disciplines,proto3,enum=geoaccess.v1.Discipline" json:"disciplines,omitempty"`
+	// Profile credits claimed (those that apply only on request); at most 16.
+	Credits []string `protobuf:"bytes,5,rep,name=credits,proto3" json:"credits,omitempty"`
+	// The members' plan: only providers in its networks count, under its
+	// contracted profile; members outside its service area are rejected.
+	Plan string `protobuf:"bytes,6,opt,name=plan,proto3" json:"plan,omitempty"`
+	// NPIs of providers leaving: every roster row of each (any discipline
+	// and location). At most 10,000; each must be in the serving roster.
+	RemoveNpis []string `protobuf:"bytes,7,rep,name=remove_npis,json=removeNpis,proto3" json:"remove_npis,omitempty"`
+	// Providers joining, participating; at most 10,000. None may repeat a
+	// roster row that stays (same NPI, discipline and location): remove it
+	// in the same request to replace it.
+	Add           []*NetworkProvider `protobuf:"bytes,8,rep,name=add,proto3" json:"add,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssessNetworkChangeRequest) Reset() {
+	*x = AssessNetworkChangeRequest{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssessNetworkChangeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssessNetworkChangeRequest) ProtoMessage() {}
+
+func (x *AssessNetworkChangeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssessNetworkChangeRequest.ProtoReflect.Descriptor instead.
+func (*AssessNetworkChangeRequest) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *AssessNetworkChangeRequest) GetMembers() []*GapMember {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *AssessNetworkChangeRequest) GetProfile() string {
+	if x != nil {
+		return x.Profile
+	}
+	return ""
+}
+
+func (x *AssessNetworkChangeRequest) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *AssessNetworkChangeRequest) GetDisciplines() []Discipline {
+	if x != nil {
+		return x.Disciplines
+	}
+	return nil
+}
+
+func (x *AssessNetworkChangeRequest) GetCredits() []string {
+	if x != nil {
+		return x.Credits
+	}
+	return nil
+}
+
+func (x *AssessNetworkChangeRequest) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *AssessNetworkChangeRequest) GetRemoveNpis() []string {
+	if x != nil {
+		return x.RemoveNpis
+	}
+	return nil
+}
+
+func (x *AssessNetworkChangeRequest) GetAdd() []*NetworkProvider {
+	if x != nil {
+		return x.Add
+	}
+	return nil
+}
+
+// NetworkProvider is a provider at one service location, as a roster row
+// gives it.
+type NetworkProvider struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// National Provider Identifier (10 digits, valid check digit).
+	Npi string `protobuf:"bytes,1,opt,name=npi,proto3" json:"npi,omitempty"`
+	// Practice name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Discipline.
+	Discipline Discipline `protobuf:"varint,3,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// Service location.
+	Location *LatLng `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
+	// County FIPS of the service location, if known.
+	CountyFips string `protobuf:"bytes,5,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	// Network ids it joins (a plan counts providers of its networks).
+	Networks []string `protobuf:"bytes,6,rep,name=networks,proto3" json:"networks,omitempty"`
+	// Specialty designation codes it holds (ListServices).
+	Designations []string `protobuf:"bytes,7,rep,name=designations,proto3" json:"designations,omitempty"`
+	// Service codes it declares (ListServices).
+	Services []string `protobuf:"bytes,8,rep,name=services,proto3" json:"services,omitempty"`
+	// True when it offers telehealth only (then it never counts).
+	TelehealthOnly bool `protobuf:"varint,9,opt,name=telehealth_only,json=telehealthOnly,proto3" json:"telehealth_only,omitempty"`
+	// True when it does not accept new patients.
+	NotAcceptingNewPatients bool `protobuf:"varint,10,opt,name=not_accepting_new_patients,json=notAcceptingNewPatients,proto3" json:"not_accepting_new_patients,omitempty"`
+	// First day it counts, YYYY-MM-DD; empty means always.
+	EffectiveDate string `protobuf:"bytes,11,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
+	// First day it no longer counts, YYYY-MM-DD; empty means never.
+	TerminationDate string `protobuf:"bytes,12,opt,name=termination_date,json=terminationDate,proto3" json:"termination_date,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *NetworkProvider) Reset() {
+	*x = NetworkProvider{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NetworkProvider) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NetworkProvider) ProtoMessage() {}
+
+func (x *NetworkProvider) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NetworkProvider.ProtoReflect.Descriptor instead.
+func (*NetworkProvider) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *NetworkProvider) GetNpi() string {
+	if x != nil {
+		return x.Npi
+	}
+	return ""
+}
+
+func (x *NetworkProvider) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *NetworkProvider) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *NetworkProvider) GetLocation() *LatLng {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *NetworkProvider) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+func (x *NetworkProvider) GetNetworks() []string {
+	if x != nil {
+		return x.Networks
+	}
+	return nil
+}
+
+func (x *NetworkProvider) GetDesignations() []string {
+	if x != nil {
+		return x.Designations
+	}
+	return nil
+}
+
+func (x *NetworkProvider) GetServices() []string {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
+func (x *NetworkProvider) GetTelehealthOnly() bool {
+	if x != nil {
+		return x.TelehealthOnly
+	}
+	return false
+}
+
+func (x *NetworkProvider) GetNotAcceptingNewPatients() bool {
+	if x != nil {
+		return x.NotAcceptingNewPatients
+	}
+	return false
+}
+
+func (x *NetworkProvider) GetEffectiveDate() string {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return ""
+}
+
+func (x *NetworkProvider) GetTerminationDate() string {
+	if x != nil {
+		return x.TerminationDate
+	}
+	return ""
+}
+
+// AssessNetworkChangeResponse is one row of a change's impact.
+type AssessNetworkChangeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The row.
+	//
+	// Types that are valid to be assigned to Row:
+	//
+	//	*AssessNetworkChangeResponse_Summary
+	//	*AssessNetworkChangeResponse_County
+	//	*AssessNetworkChangeResponse_Lost
+	//	*AssessNetworkChangeResponse_Gained
+	//	*AssessNetworkChangeResponse_Rejected
+	Row           isAssessNetworkChangeResponse_Row `protobuf_oneof:"row"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssessNetworkChangeResponse) Reset() {
+	*x = AssessNetworkChangeResponse{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssessNetworkChangeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssessNetworkChangeResponse) ProtoMessage() {}
+
+func (x *AssessNetworkChangeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssessNetworkChangeResponse.ProtoReflect.Descriptor instead.
+func (*AssessNetworkChangeResponse) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *AssessNetworkChangeResponse) GetRow() isAssessNetworkChangeResponse_Row {
+	if x != nil {
+		return x.Row
+	}
+	return nil
+}
+
+func (x *AssessNetworkChangeResponse) GetSummary() *ImpactSummary {
+	if x != nil {
+		if x, ok := x.Row.(*AssessNetworkChangeResponse_Summary); ok {
+			return x.Summary
+		}
+	}
+	return nil
+}
+
+func (x *AssessNetworkChangeResponse) GetCounty() *ImpactCounty {
+	if x != nil {
+		if x, ok := x.Row.(*AssessNetworkChangeResponse_County); ok {
+			return x.County
+		}
+	}
+	return nil
+}
+
+func (x *AssessNetworkChangeResponse) GetLost() *ChangedMember {
+	if x != nil {
+		if x, ok := x.Row.(*AssessNetworkChangeResponse_Lost); ok {
+			return x.Lost
+		}
+	}
+	return nil
+}
+
+func (x *AssessNetworkChangeResponse) GetGained() *ChangedMember {
+	if x != nil {
+		if x, ok := x.Row.(*AssessNetworkChangeResponse_Gained); ok {
+			return x.Gained
+		}
+	}
+	return nil
+}
+
+func (x *AssessNetworkChangeResponse) GetRejected() *RejectedMember {
+	if x != nil {
+		if x, ok := x.Row.(*AssessNetworkChangeResponse_Rejected); ok {
+			return x.Rejected
+		}
+	}
+	return nil
+}
+
+type isAssessNetworkChangeResponse_Row interface {
+	isAssessNetworkChangeResponse_Row()
+}
+
+type AssessNetworkChangeResponse_Summary struct {
+	// First: the evidence and totals.
+	Summary *ImpactSummary `protobuf:"bytes,1,opt,name=summary,proto3,oneof"`
+}
+
+type AssessNetworkChangeResponse_County struct {
+	// One county x discipline before and after.
+	County *ImpactCounty `protobuf:"bytes,2,opt,name=county,proto3,oneof"`
+}
+
+type AssessNetworkChangeResponse_Lost struct {
+	// One member served before the change and not after, for one
+	// discipline.
+	Lost *ChangedMember `protobuf:"bytes,3,opt,name=lost,proto3,oneof"`
+}
+
+type AssessNetworkChangeResponse_Gained struct {
+	// One member served after the change and not before.
+	Gained *ChangedMember `protobuf:"bytes,4,opt,name=gained,proto3,oneof"`
+}
+
+type AssessNetworkChangeResponse_Rejected struct {
+	// One member not evaluated.
+	Rejected *RejectedMember `protobuf:"bytes,5,opt,name=rejected,proto3,oneof"`
+}
+
+func (*AssessNetworkChangeResponse_Summary) isAssessNetworkChangeResponse_Row() {}
+
+func (*AssessNetworkChangeResponse_County) isAssessNetworkChangeResponse_Row() {}
+
+func (*AssessNetworkChangeResponse_Lost) isAssessNetworkChangeResponse_Row() {}
+
+func (*AssessNetworkChangeResponse_Gained) isAssessNetworkChangeResponse_Row() {}
+
+func (*AssessNetworkChangeResponse_Rejected) isAssessNetworkChangeResponse_Row() {}
+
+// ImpactSummary opens a change's impact.
+type ImpactSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Profile name.
+	Profile string `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
+	// Profile version.
+	ProfileVersion string `protobuf:"bytes,2,opt,name=profile_version,json=profileVersion,proto3" json:"profile_version,omitempty"`
+	// Roster version before the change (the serving one).
+	RosterVersion string `protobuf:"bytes,3,opt,name=roster_version,json=rosterVersion,proto3" json:"roster_version,omitempty"`
+	// As-of date, YYYY-MM-DD.
+	AsOf string `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Members evaluated.
+	MembersEvaluated int32 `protobuf:"varint,5,opt,name=members_evaluated,json=membersEvaluated,proto3" json:"members_evaluated,omitempty"`
+	// Members rejected (see the rejected rows).
+	MembersRejected int32 `protobuf:"varint,6,opt,name=members_rejected,json=membersRejected,proto3" json:"members_rejected,omitempty"`
+	// The plan applied, when the request named one.
+	Plan string `protobuf:"bytes,7,opt,name=plan,proto3" json:"plan,omitempty"`
+	// Where the county designations and official limits come from.
+	CountyTable string `protobuf:"bytes,8,opt,name=county_table,json=countyTable,proto3" json:"county_table,omitempty"`
+	// Roster rows leaving (every row of each NPI removed).
+	RowsRemoved int32 `protobuf:"varint,9,opt,name=rows_removed,json=rowsRemoved,proto3" json:"rows_removed,omitempty"`
+	// Of them, rows that counted for a reported discipline.
+	RowsRemovedCounting int32 `protobuf:"varint,10,opt,name=rows_removed_counting,json=rowsRemovedCounting,proto3" json:"rows_removed_counting,omitempty"`
+	// Rows joining.
+	RowsAdded int32 `protobuf:"varint,11,opt,name=rows_added,json=rowsAdded,proto3" json:"rows_added,omitempty"`
+	// Of them, rows that count for a reported discipline.
+	RowsAddedCounting int32 `protobuf:"varint,12,opt,name=rows_added_counting,json=rowsAddedCounting,proto3" json:"rows_added_counting,omitempty"`
+	// Member x discipline pairs within reach of a changed provider that
+	// counts: all the change required evaluating again.
+	MembersInReach int32 `protobuf:"varint,13,opt,name=members_in_reach,json=membersInReach,proto3" json:"members_in_reach,omitempty"`
+	// Totals by discipline.
+	Totals []*ImpactTotal `protobuf:"bytes,14,rep,name=totals,proto3" json:"totals,omitempty"`
+	// True when any county x discipline goes from pass to fail.
+	LosesCounty bool `protobuf:"varint,15,opt,name=loses_county,json=losesCounty,proto3" json:"loses_county,omitempty"`
+	// True when profile_version was carried forward past its end (see
+	// GapSummary.profile_expired).
+	ProfileExpired bool `protobuf:"varint,16,opt,name=profile_expired,json=profileExpired,proto3" json:"profile_expired,omitempty"`
+	// The applied profile version's last day, YYYY-MM-DD; empty when
+	// open-ended.
+	ProfileEffectiveTo string `protobuf:"bytes,17,opt,name=profile_effective_to,json=profileEffectiveTo,proto3" json:"profile_effective_to,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *ImpactSummary) Reset() {
+	*x = ImpactSummary{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImpactSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImpactSummary) ProtoMessage() {}
+
+func (x *ImpactSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImpactSummary.ProtoReflect.Descriptor instead.
+func (*ImpactSummary) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *ImpactSummary) GetProfile() string {
+	if x != nil {
+		return x.Profile
+	}
+	return ""
+}
+
+func (x *ImpactSummary) GetProfileVersion() string {
+	if x != nil {
+		return x.ProfileVersion
+	}
+	return ""
+}
+
+func (x *ImpactSummary) GetRosterVersion() string {
+	if x != nil {
+		return x.RosterVersion
+	}
+	return ""
+}
+
+func (x *ImpactSummary) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *ImpactSummary) GetMembersEvaluated() int32 {
+	if x != nil {
+		return x.MembersEvaluated
+	}
+	return 0
+}
+
+func (x *ImpactSummary) GetMembersRejected() int32 {
+	if x != nil {
+		return x.MembersRejected
+	}
+	return 0
+}
+
+func (x *ImpactSummary) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *ImpactSummary) GetCountyTable() string {
+	if x != nil {
+		return x.CountyTable
+	}
+	return ""
+}
+
+func (x *ImpactSummary) GetRowsRemoved() int32 {
+	if x != nil {
+		return x.RowsRemoved
+	}
+	return 0
+}
+
+func (x *ImpactSummary) GetRowsRemovedCounting() int32 {
+	if x != nil {
+		return x.RowsRemovedCounting
+	}
+	return 0
+}
+
+func (x *ImpactSummary) GetRowsAdded() int32 {
+	if x != nil {
+		return x.RowsAdded
+	}
+	return 0
+}
+
+func (x *ImpactSummary) GetRowsAddedCounting() int32 {
+	if x != nil {
+		return x.RowsAddedCounting
+	}
+	return 0
+}
+
+func (x *ImpactSummary) GetMembersInReach() int32 {
+	if x != nil {
+		return x.MembersInReach
+	}
+	return 0
+}
+
+func (x *ImpactSummary) GetTotals() []*ImpactTotal {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+func (x *ImpactSummary) GetLosesCounty() bool {
+	if x != nil {
+		return x.LosesCounty
+	}
+	return false
+}
+
+func (x *ImpactSummary) GetProfileExpired() bool {
+	if x != nil {
+		return x.ProfileExpired
+	}
+	return false
+}
+
+func (x *ImpactSummary) GetProfileEffectiveTo() string {
+	if x != nil {
+		return x.ProfileEffectiveTo
+	}
+	return ""
+}
+
+// ImpactTotal sums one discipline of a change's impact.
+type ImpactTotal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The discipline.
+	Discipline Discipline `protobuf:"varint,1,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// Members evaluated.
+	Members int32 `protobuf:"varint,2,opt,name=members,proto3" json:"members,omitempty"`
+	// Members served before the change.
+	ServedBefore int32 `protobuf:"varint,3,opt,name=served_before,json=servedBefore,proto3" json:"served_before,omitempty"`
+	// Members served after it.
+	ServedAfter int32 `protobuf:"varint,4,opt,name=served_after,json=servedAfter,proto3" json:"served_after,omitempty"`
+	// Members who lose access.
+	Lost int32 `protobuf:"varint,5,opt,name=lost,proto3" json:"lost,omitempty"`
+	// Members who gain access.
+	Gained int32 `protobuf:"varint,6,opt,name=gained,proto3" json:"gained,omitempty"`
+	// Counties with members.
+	Counties int32 `protobuf:"varint,7,opt,name=counties,proto3" json:"counties,omitempty"`
+	// Counties whose served share meets the required share, before.
+	CountiesPassBefore int32 `protobuf:"varint,8,opt,name=counties_pass_before,json=countiesPassBefore,proto3" json:"counties_pass_before,omitempty"`
+	// The same, after.
+	CountiesPassAfter int32 `protobuf:"varint,9,opt,name=counties_pass_after,json=countiesPassAfter,proto3" json:"counties_pass_after,omitempty"`
+	// Counties that go from pass to fail.
+	CountiesToFail int32 `protobuf:"varint,10,opt,name=counties_to_fail,json=countiesToFail,proto3" json:"counties_to_fail,omitempty"`
+	// Counties that go from fail to pass.
+	CountiesToPass int32 `protobuf:"varint,11,opt,name=counties_to_pass,json=countiesToPass,proto3" json:"counties_to_pass,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ImpactTotal) Reset() {
+	*x = ImpactTotal{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[65]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImpactTotal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImpactTotal) ProtoMessage() {}
+
+func (x *ImpactTotal) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[65]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImpactTotal.ProtoReflect.Descriptor instead.
+func (*ImpactTotal) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{65}
+}
+
+func (x *ImpactTotal) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *ImpactTotal) GetMembers() int32 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *ImpactTotal) GetServedBefore() int32 {
+	if x != nil {
+		return x.ServedBefore
+	}
+	return 0
+}
+
+func (x *ImpactTotal) GetServedAfter() int32 {
+	if x != nil {
+		return x.ServedAfter
+	}
+	return 0
+}
+
+func (x *ImpactTotal) GetLost() int32 {
+	if x != nil {
+		return x.Lost
+	}
+	return 0
+}
+
+func (x *ImpactTotal) GetGained() int32 {
+	if x != nil {
+		return x.Gained
+	}
+	return 0
+}
+
+func (x *ImpactTotal) GetCounties() int32 {
+	if x != nil {
+		return x.Counties
+	}
+	return 0
+}
+
+func (x *ImpactTotal) GetCountiesPassBefore() int32 {
+	if x != nil {
+		return x.CountiesPassBefore
+	}
+	return 0
+}
+
+func (x *ImpactTotal) GetCountiesPassAfter() int32 {
+	if x != nil {
+		return x.CountiesPassAfter
+	}
+	return 0
+}
+
+func (x *ImpactTotal) GetCountiesToFail() int32 {
+	if x != nil {
+		return x.CountiesToFail
+	}
+	return 0
+}
+
+func (x *ImpactTotal) GetCountiesToPass() int32 {
+	if x != nil {
+		return x.CountiesToPass
+	}
+	return 0
+}
+
+// ImpactCounty is one county x discipline before and after a change.
+type ImpactCounty struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// County FIPS code.
+	CountyFips string `protobuf:"bytes,1,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	// USPS state or territory code.
+	State string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// County name.
+	County string `protobuf:"bytes,3,opt,name=county,proto3" json:"county,omitempty"`
+	// The discipline.
+	Discipline Discipline `protobuf:"varint,4,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// Members in the county.
+	Members int32 `protobuf:"varint,5,opt,name=members,proto3" json:"members,omitempty"`
+	// Members served before the change.
+	ServedBefore int32 `protobuf:"varint,6,opt,name=served_before,json=servedBefore,proto3" json:"served_before,omitempty"`
+	// Members served after it.
+	ServedAfter int32 `protobuf:"varint,7,opt,name=served_after,json=servedAfter,proto3" json:"served_after,omitempty"`
+	// Served share before, percent.
+	ServedPctBefore float64 `protobuf:"fixed64,8,opt,name=served_pct_before,json=servedPctBefore,proto3" json:"served_pct_before,omitempty"`
+	// Served share after, percent.
+	ServedPctAfter float64 `protobuf:"fixed64,9,opt,name=served_pct_after,json=servedPctAfter,proto3" json:"served_pct_after,omitempty"`
+	// Required share after credits, percent.
+	RequiredPct float64 `protobuf:"fixed64,10,opt,name=required_pct,json=requiredPct,proto3" json:"required_pct,omitempty"`
+	// True when the served share met the required share before.
+	PassBefore bool `protobuf:"varint,11,opt,name=pass_before,json=passBefore,proto3" json:"pass_before,omitempty"`
+	// True when it meets it after.
+	PassAfter bool `protobuf:"varint,12,opt,name=pass_after,json=passAfter,proto3" json:"pass_after,omitempty"`
+	// Providers within time and distance of at least one member, before.
+	ProvidersCountedBefore int32 `protobuf:"varint,13,opt,name=providers_counted_before,json=providersCountedBefore,proto3" json:"providers_counted_before,omitempty"`
+	// The same, after.
+	ProvidersCountedAfter int32 `protobuf:"varint,14,opt,name=providers_counted_after,json=providersCountedAfter,proto3" json:"providers_counted_after,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *ImpactCounty) Reset() {
+	*x = ImpactCounty{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[66]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImpactCounty) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImpactCounty) ProtoMessage() {}
+
+func (x *ImpactCounty) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[66]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImpactCounty.ProtoReflect.Descriptor instead.
+func (*ImpactCounty) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{66}
+}
+
+func (x *ImpactCounty) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+func (x *ImpactCounty) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *ImpactCounty) GetCounty() string {
+	if x != nil {
+		return x.County
+	}
+	return ""
+}
+
+func (x *ImpactCounty) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *ImpactCounty) GetMembers() int32 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *ImpactCounty) GetServedBefore() int32 {
+	if x != nil {
+		return x.ServedBefore
+	}
+	return 0
+}
+
+func (x *ImpactCounty) GetServedAfter() int32 {
+	if x != nil {
+		return x.ServedAfter
+	}
+	return 0
+}
+
+func (x *ImpactCounty) GetServedPctBefore() float64 {
+	if x != nil {
+		return x.ServedPctBefore
+	}
+	return 0
+}
+
+func (x *ImpactCounty) GetServedPctAfter() float64 {
+	if x != nil {
+		return x.ServedPctAfter
+	}
+	return 0
+}
+
+func (x *ImpactCounty) GetRequiredPct() float64 {
+	if x != nil {
+		return x.RequiredPct
+	}
+	return 0
+}
+
+func (x *ImpactCounty) GetPassBefore() bool {
+	if x != nil {
+		return x.PassBefore
+	}
+	return false
+}
+
+func (x *ImpactCounty) GetPassAfter() bool {
+	if x != nil {
+		return x.PassAfter
+	}
+	return false
+}
+
+func (x *ImpactCounty) GetProvidersCountedBefore() int32 {
+	if x != nil {
+		return x.ProvidersCountedBefore
+	}
+	return 0
+}
+
+func (x *ImpactCounty) GetProvidersCountedAfter() int32 {
+	if x != nil {
+		return x.ProvidersCountedAfter
+	}
+	return 0
+}
+
+// ChangedMember is one member whose access to a discipline changes.
+type ChangedMember struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The caller's reference.
+	MemberRef string `protobuf:"bytes,1,opt,name=member_ref,json=memberRef,proto3" json:"member_ref,omitempty"`
+	// The discipline.
+	Discipline Discipline `protobuf:"varint,2,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// County FIPS used.
+	CountyFips string `protobuf:"bytes,3,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	// NPI of the nearest counting provider before the change; empty when
+	// there is none.
+	NearestNpiBefore string `protobuf:"bytes,4,opt,name=nearest_npi_before,json=nearestNpiBefore,proto3" json:"nearest_npi_before,omitempty"`
+	// Exact distance to it, statute miles; unset when there is none.
+	NearestMilesBefore *float64 `protobuf:"fixed64,5,opt,name=nearest_miles_before,json=nearestMilesBefore,proto3,oneof" json:"nearest_miles_before,omitempty"`
+	// NPI of the nearest counting provider after the change.
+	NearestNpiAfter string `protobuf:"bytes,6,opt,name=nearest_npi_after,json=nearestNpiAfter,proto3" json:"nearest_npi_after,omitempty"`
+	// Exact distance to it, statute miles; unset when there is none.
+	NearestMilesAfter *float64 `protobuf:"fixed64,7,opt,name=nearest_miles_after,json=nearestMilesAfter,proto3,oneof" json:"nearest_miles_after,omitempty"`
+	// Counting providers within the standard before.
+	ProvidersWithinBefore int32 `protobuf:"varint,8,opt,name=providers_within_before,json=providersWithinBefore,proto3" json:"providers_within_before,omitempty"`
+	// The same, after.
+	ProvidersWithinAfter int32 `protobuf:"varint,9,opt,name=providers_within_after,json=providersWithinAfter,proto3" json:"providers_within_after,omitempty"`
+	// Providers the standard requires.
+	ProvidersRequired int32 `protobuf:"varint,10,opt,name=providers_required,json=providersRequired,proto3" json:"providers_required,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ChangedMember) Reset() {
+	*x = ChangedMember{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[67]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangedMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangedMember) ProtoMessage() {}
+
+func (x *ChangedMember) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[67]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangedMember.ProtoReflect.Descriptor instead.
+func (*ChangedMember) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{67}
+}
+
+func (x *ChangedMember) GetMemberRef() string {
+	if x != nil {
+		return x.MemberRef
+	}
+	return ""
+}
+
+func (x *ChangedMember) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *ChangedMember) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+func (x *ChangedMember) GetNearestNpiBefore() string {
+	if x != nil {
+		return x.NearestNpiBefore
+	}
+	return ""
+}
+
+func (x *ChangedMember) GetNearestMilesBefore() float64 {
+	if x != nil && x.NearestMilesBefore != nil {
+		return *x.NearestMilesBefore
+	}
+	return 0
+}
+
+func (x *ChangedMember) GetNearestNpiAfter() string {
+	if x != nil {
+		return x.NearestNpiAfter
+	}
+	return ""
+}
+
+func (x *ChangedMember) GetNearestMilesAfter() float64 {
+	if x != nil && x.NearestMilesAfter != nil {
+		return *x.NearestMilesAfter
+	}
+	return 0
+}
+
+func (x *ChangedMember) GetProvidersWithinBefore() int32 {
+	if x != nil {
+		return x.ProvidersWithinBefore
+	}
+	return 0
+}
+
+func (x *ChangedMember) GetProvidersWithinAfter() int32 {
+	if x != nil {
+		return x.ProvidersWithinAfter
+	}
+	return 0
+}
+
+func (x *ChangedMember) GetProvidersRequired() int32 {
+	if x != nil {
+		return x.ProvidersRequired
+	}
+	return 0
+}
+
+// GetProviderCriticalityRequest asks how critical providers are.
+type GetProviderCriticalityRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The members, at most 100,000. Each member_ref must be unique in the
+	// request.
+	Members []*GapMember `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	// Standards profile; empty means the plan's, or the server's default.
+	Profile string `protobuf:"bytes,2,opt,name=profile,proto3" json:"profile,omitempty"`
+	// As-of date, YYYY-MM-DD; empty means today in the server's time zone.
+	AsOf string `protobuf:"bytes,3,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Disciplines to report (at most 16 elements); empty means every
+	// discipline the profile covers.
+	Disciplines []Discipline `protobuf:"varint,4,rep,packed,name=disciplines,proto3,enum=geoaccess.v1.Discipline" json:"disciplines,omitempty"`
+	// Profile credits claimed (those that apply only on request); at most 16.
+	Credits []string `protobuf:"bytes,5,rep,name=credits,proto3" json:"credits,omitempty"`
+	// The members' plan (see AssessNetworkChangeRequest.plan).
+	Plan string `protobuf:"bytes,6,opt,name=plan,proto3" json:"plan,omitempty"`
+	// NPIs to report, each with a dossier; at most 100, each in the serving
+	// roster. A participating NPI's dossier says what its leaving would do,
+	// another's what joining would add.
+	Npis []string `protobuf:"bytes,7,rep,name=npis,proto3" json:"npis,omitempty"`
+	// Also stream the rows of this many most critical providers (at most
+	// 1,000; 0 for none).
+	Top           int32 `protobuf:"varint,8,opt,name=top,proto3" json:"top,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProviderCriticalityRequest) Reset() {
+	*x = GetProviderCriticalityRequest{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[68]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProviderCriticalityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProviderCriticalityRequest) ProtoMessage() {}
+
+func (x *GetProviderCriticalityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[68]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProviderCriticalityRequest.ProtoReflect.Descriptor instead.
+func (*GetProviderCriticalityRequest) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{68}
+}
+
+func (x *GetProviderCriticalityRequest) GetMembers() []*GapMember {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *GetProviderCriticalityRequest) GetProfile() string {
+	if x != nil {
+		return x.Profile
+	}
+	return ""
+}
+
+func (x *GetProviderCriticalityRequest) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *GetProviderCriticalityRequest) GetDisciplines() []Discipline {
+	if x != nil {
+		return x.Disciplines
+	}
+	return nil
+}
+
+func (x *GetProviderCriticalityRequest) GetCredits() []string {
+	if x != nil {
+		return x.Credits
+	}
+	return nil
+}
+
+func (x *GetProviderCriticalityRequest) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *GetProviderCriticalityRequest) GetNpis() []string {
+	if x != nil {
+		return x.Npis
+	}
+	return nil
+}
+
+func (x *GetProviderCriticalityRequest) GetTop() int32 {
+	if x != nil {
+		return x.Top
+	}
+	return 0
+}
+
+// GetProviderCriticalityResponse is one row of a criticality report.
+type GetProviderCriticalityResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The row.
+	//
+	// Types that are valid to be assigned to Row:
+	//
+	//	*GetProviderCriticalityResponse_Summary
+	//	*GetProviderCriticalityResponse_Provider
+	//	*GetProviderCriticalityResponse_Dossier
+	//	*GetProviderCriticalityResponse_Rejected
+	Row           isGetProviderCriticalityResponse_Row `protobuf_oneof:"row"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProviderCriticalityResponse) Reset() {
+	*x = GetProviderCriticalityResponse{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProviderCriticalityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProviderCriticalityResponse) ProtoMessage() {}
+
+func (x *GetProviderCriticalityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProviderCriticalityResponse.ProtoReflect.Descriptor instead.
+func (*GetProviderCriticalityResponse) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *GetProviderCriticalityResponse) GetRow() isGetProviderCriticalityResponse_Row {
+	if x != nil {
+		return x.Row
+	}
+	return nil
+}
+
+func (x *GetProviderCriticalityResponse) GetSummary() *CriticalitySummary {
+	if x != nil {
+		if x, ok := x.Row.(*GetProviderCriticalityResponse_Summary); ok {
+			return x.Summary
+		}
+	}
+	return nil
+}
+
+func (x *GetProviderCriticalityResponse) GetProvider() *ProviderCriticality {
+	if x != nil {
+		if x, ok := x.Row.(*GetProviderCriticalityResponse_Provider); ok {
+			return x.Provider
+		}
+	}
+	return nil
+}
+
+func (x *GetProviderCriticalityResponse) GetDossier() *ProviderDossier {
+	if x != nil {
+		if x, ok := x.Row.(*GetProviderCriticalityResponse_Dossier); ok {
+			return x.Dossier
+		}
+	}
+	return nil
+}
+
+func (x *GetProviderCriticalityResponse) GetRejected() *RejectedMember {
+	if x != nil {
+		if x, ok := x.Row.(*GetProviderCriticalityResponse_Rejected); ok {
+			return x.Rejected
+		}
+	}
+	return nil
+}
+
+type isGetProviderCriticalityResponse_Row interface {
+	isGetProviderCriticalityResponse_Row()
+}
+
+type GetProviderCriticalityResponse_Summary struct {
+	// First: the evidence.
+	Summary *CriticalitySummary `protobuf:"bytes,1,opt,name=summary,proto3,oneof"`
+}
+
+type GetProviderCriticalityResponse_Provider struct {
+	// One ranked provider row (an NPI at one location in one discipline).
+	Provider *ProviderCriticality `protobuf:"bytes,2,opt,name=provider,proto3,oneof"`
+}
+
+type GetProviderCriticalityResponse_Dossier struct {
+	// One NPI's dossier: aggregate figures, no member identified.
+	Dossier *ProviderDossier `protobuf:"bytes,3,opt,name=dossier,proto3,oneof"`
+}
+
+type GetProviderCriticalityResponse_Rejected struct {
+	// One member not evaluated.
+	Rejected *RejectedMember `protobuf:"bytes,4,opt,name=rejected,proto3,oneof"`
+}
+
+func (*GetProviderCriticalityResponse_Summary) isGetProviderCriticalityResponse_Row() {}
+
+func (*GetProviderCriticalityResponse_Provider) isGetProviderCriticalityResponse_Row() {}
+
+func (*GetProviderCriticalityResponse_Dossier) isGetProviderCriticalityResponse_Row() {}
+
+func (*GetProviderCriticalityResponse_Rejected) isGetProviderCriticalityResponse_Row() {}
+
+// CriticalitySummary opens a criticality report.
+type CriticalitySummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Profile name.
+	Profile string `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
+	// Profile version.
+	ProfileVersion string `protobuf:"bytes,2,opt,name=profile_version,json=profileVersion,proto3" json:"profile_version,omitempty"`
+	// Roster version.
+	RosterVersion string `protobuf:"bytes,3,opt,name=roster_version,json=rosterVersion,proto3" json:"roster_version,omitempty"`
+	// As-of date, YYYY-MM-DD.
+	AsOf string `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Members evaluated.
+	MembersEvaluated int32 `protobuf:"varint,5,opt,name=members_evaluated,json=membersEvaluated,proto3" json:"members_evaluated,omitempty"`
+	// Members rejected (see the rejected rows).
+	MembersRejected int32 `protobuf:"varint,6,opt,name=members_rejected,json=membersRejected,proto3" json:"members_rejected,omitempty"`
+	// The plan applied, when the request named one.
+	Plan string `protobuf:"bytes,7,opt,name=plan,proto3" json:"plan,omitempty"`
+	// Participating provider rows ranked.
+	ProvidersRanked int32 `protobuf:"varint,8,opt,name=providers_ranked,json=providersRanked,proto3" json:"providers_ranked,omitempty"`
+	// Of them, rows that are the sole access of some member.
+	ProvidersSole int32 `protobuf:"varint,9,opt,name=providers_sole,json=providersSole,proto3" json:"providers_sole,omitempty"`
+	// Of them, rows whose leaving alone fails a county.
+	ProvidersAtRisk int32 `protobuf:"varint,10,opt,name=providers_at_risk,json=providersAtRisk,proto3" json:"providers_at_risk,omitempty"`
+	// True when profile_version was carried forward past its end.
+	ProfileExpired bool `protobuf:"varint,11,opt,name=profile_expired,json=profileExpired,proto3" json:"profile_expired,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CriticalitySummary) Reset() {
+	*x = CriticalitySummary{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CriticalitySummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CriticalitySummary) ProtoMessage() {}
+
+func (x *CriticalitySummary) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CriticalitySummary.ProtoReflect.Descriptor instead.
+func (*CriticalitySummary) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *CriticalitySummary) GetProfile() string {
+	if x != nil {
+		return x.Profile
+	}
+	return ""
+}
+
+func (x *CriticalitySummary) GetProfileVersion() string {
+	if x != nil {
+		return x.ProfileVersion
+	}
+	return ""
+}
+
+func (x *CriticalitySummary) GetRosterVersion() string {
+	if x != nil {
+		return x.RosterVersion
+	}
+	return ""
+}
+
+func (x *CriticalitySummary) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *CriticalitySummary) GetMembersEvaluated() int32 {
+	if x != nil {
+		return x.MembersEvaluated
+	}
+	return 0
+}
+
+func (x *CriticalitySummary) GetMembersRejected() int32 {
+	if x != nil {
+		return x.MembersRejected
+	}
+	return 0
+}
+
+func (x *CriticalitySummary) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+func (x *CriticalitySummary) GetProvidersRanked() int32 {
+	if x != nil {
+		return x.ProvidersRanked
+	}
+	return 0
+}
+
+func (x *CriticalitySummary) GetProvidersSole() int32 {
+	if x != nil {
+		return x.ProvidersSole
+	}
+	return 0
+}
+
+func (x *CriticalitySummary) GetProvidersAtRisk() int32 {
+	if x != nil {
+		return x.ProvidersAtRisk
+	}
+	return 0
+}
+
+func (x *CriticalitySummary) GetProfileExpired() bool {
+	if x != nil {
+		return x.ProfileExpired
+	}
+	return false
+}
+
+// ProviderCriticality is one provider row's weight in the network.
+type ProviderCriticality struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 for the most critical: the most sole-access members, then the most
+	// counties at risk, the most members in reach. 0 for a row that does not
+	// participate (an NPI asked that is not in the network).
+	Rank int32 `protobuf:"varint,1,opt,name=rank,proto3" json:"rank,omitempty"`
+	// NPI.
+	Npi string `protobuf:"bytes,2,opt,name=npi,proto3" json:"npi,omitempty"`
+	// Name.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// Discipline.
+	Discipline Discipline `protobuf:"varint,4,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// County FIPS of the service location.
+	CountyFips string `protobuf:"bytes,5,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	// Member x discipline pairs it is within the standard of.
+	MembersInReach int32 `protobuf:"varint,6,opt,name=members_in_reach,json=membersInReach,proto3" json:"members_in_reach,omitempty"`
+	// Members who would lose access if it alone left: those for whom it is
+	// one of exactly as many counting providers within the standard as
+	// required (one of exactly two under a "choice of 2" standard).
+	MembersSole int32 `protobuf:"varint,7,opt,name=members_sole,json=membersSole,proto3" json:"members_sole,omitempty"`
+	// Counties (FIPS) of its discipline that pass and would fail if it
+	// alone left.
+	CountiesAtRisk []string `protobuf:"bytes,8,rep,name=counties_at_risk,json=countiesAtRisk,proto3" json:"counties_at_risk,omitempty"`
+	// True when it counts toward the standard (in person, accepting new
+	// patients, effective, in the plan's networks as required).
+	Counts bool `protobuf:"varint,9,opt,name=counts,proto3" json:"counts,omitempty"`
+	// Service location.
+	Location      *LatLng `protobuf:"bytes,10,opt,name=location,proto3" json:"location,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProviderCriticality) Reset() {
+	*x = ProviderCriticality{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProviderCriticality) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProviderCriticality) ProtoMessage() {}
+
+func (x *ProviderCriticality) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProviderCriticality.ProtoReflect.Descriptor instead.
+func (*ProviderCriticality) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *ProviderCriticality) GetRank() int32 {
+	if x != nil {
+		return x.Rank
+	}
+	return 0
+}
+
+func (x *ProviderCriticality) GetNpi() string {
+	if x != nil {
+		return x.Npi
+	}
+	return ""
+}
+
+func (x *ProviderCriticality) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ProviderCriticality) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *ProviderCriticality) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+func (x *ProviderCriticality) GetMembersInReach() int32 {
+	if x != nil {
+		return x.MembersInReach
+	}
+	return 0
+}
+
+func (x *ProviderCriticality) GetMembersSole() int32 {
+	if x != nil {
+		return x.MembersSole
+	}
+	return 0
+}
+
+func (x *ProviderCriticality) GetCountiesAtRisk() []string {
+	if x != nil {
+		return x.CountiesAtRisk
+	}
+	return nil
+}
+
+func (x *ProviderCriticality) GetCounts() bool {
+	if x != nil {
+		return x.Counts
+	}
+	return false
+}
+
+func (x *ProviderCriticality) GetLocation() *LatLng {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+// ProviderDossier is one NPI's case: what its leaving would do (or, for a
+// provider that does not participate, what joining would add), in
+// aggregate.
+type ProviderDossier struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// NPI.
+	Npi string `protobuf:"bytes,1,opt,name=npi,proto3" json:"npi,omitempty"`
+	// Name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// True when the NPI does not participate: the figures are for joining.
+	Joining bool `protobuf:"varint,3,opt,name=joining,proto3" json:"joining,omitempty"`
+	// Its locations that count (or would, joining) for a reported
+	// discipline.
+	CountingLocations int32 `protobuf:"varint,4,opt,name=counting_locations,json=countingLocations,proto3" json:"counting_locations,omitempty"`
+	// Totals by discipline of its leaving (joining).
+	Totals []*ImpactTotal `protobuf:"bytes,5,rep,name=totals,proto3" json:"totals,omitempty"`
+	// The county x discipline rows it touches.
+	Counties []*DossierCounty `protobuf:"bytes,6,rep,name=counties,proto3" json:"counties,omitempty"`
+	// The nearest other counting providers of each location.
+	Alternatives []*Alternative `protobuf:"bytes,7,rep,name=alternatives,proto3" json:"alternatives,omitempty"`
+	// Members who would lose access (gain it, joining).
+	MembersChanged int32 `protobuf:"varint,8,opt,name=members_changed,json=membersChanged,proto3" json:"members_changed,omitempty"`
+	// Median miles from those members to their nearest counting provider
+	// without it (today, joining); unset when none.
+	ChangedNearestMedianMiles *float64 `protobuf:"fixed64,9,opt,name=changed_nearest_median_miles,json=changedNearestMedianMiles,proto3,oneof" json:"changed_nearest_median_miles,omitempty"`
+	// 90th percentile of the same; unset when none.
+	ChangedNearestP90Miles *float64 `protobuf:"fixed64,10,opt,name=changed_nearest_p90_miles,json=changedNearestP90Miles,proto3,oneof" json:"changed_nearest_p90_miles,omitempty"`
+	// Farthest of the same (unset when none, or when some have no provider
+	// at all).
+	ChangedNearestMaxMiles *float64 `protobuf:"fixed64,11,opt,name=changed_nearest_max_miles,json=changedNearestMaxMiles,proto3,oneof" json:"changed_nearest_max_miles,omitempty"`
+	// Of those members, how many would have no counting provider at all.
+	ChangedWithoutAny int32 `protobuf:"varint,12,opt,name=changed_without_any,json=changedWithoutAny,proto3" json:"changed_without_any,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ProviderDossier) Reset() {
+	*x = ProviderDossier{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[72]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProviderDossier) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProviderDossier) ProtoMessage() {}
+
+func (x *ProviderDossier) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[72]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProviderDossier.ProtoReflect.Descriptor instead.
+func (*ProviderDossier) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{72}
+}
+
+func (x *ProviderDossier) GetNpi() string {
+	if x != nil {
+		return x.Npi
+	}
+	return ""
+}
+
+func (x *ProviderDossier) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ProviderDossier) GetJoining() bool {
+	if x != nil {
+		return x.Joining
+	}
+	return false
+}
+
+func (x *ProviderDossier) GetCountingLocations() int32 {
+	if x != nil {
+		return x.CountingLocations
+	}
+	return 0
+}
+
+func (x *ProviderDossier) GetTotals() []*ImpactTotal {
+	if x != nil {
+		return x.Totals
+	}
+	return nil
+}
+
+func (x *ProviderDossier) GetCounties() []*DossierCounty {
+	if x != nil {
+		return x.Counties
+	}
+	return nil
+}
+
+func (x *ProviderDossier) GetAlternatives() []*Alternative {
+	if x != nil {
+		return x.Alternatives
+	}
+	return nil
+}
+
+func (x *ProviderDossier) GetMembersChanged() int32 {
+	if x != nil {
+		return x.MembersChanged
+	}
+	return 0
+}
+
+func (x *ProviderDossier) GetChangedNearestMedianMiles() float64 {
+	if x != nil && x.ChangedNearestMedianMiles != nil {
+		return *x.ChangedNearestMedianMiles
+	}
+	return 0
+}
+
+func (x *ProviderDossier) GetChangedNearestP90Miles() float64 {
+	if x != nil && x.ChangedNearestP90Miles != nil {
+		return *x.ChangedNearestP90Miles
+	}
+	return 0
+}
+
+func (x *ProviderDossier) GetChangedNearestMaxMiles() float64 {
+	if x != nil && x.ChangedNearestMaxMiles != nil {
+		return *x.ChangedNearestMaxMiles
+	}
+	return 0
+}
+
+func (x *ProviderDossier) GetChangedWithoutAny() int32 {
+	if x != nil {
+		return x.ChangedWithoutAny
+	}
+	return 0
+}
+
+// DossierCounty is one county x discipline of a dossier.
+type DossierCounty struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// County FIPS code.
+	CountyFips string `protobuf:"bytes,1,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	// USPS state or territory code.
+	State string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// County name.
+	County string `protobuf:"bytes,3,opt,name=county,proto3" json:"county,omitempty"`
+	// The discipline.
+	Discipline Discipline `protobuf:"varint,4,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// Members of the county evaluated.
+	Members int32 `protobuf:"varint,5,opt,name=members,proto3" json:"members,omitempty"`
+	// Members within the standard of one of its locations.
+	InReach int32 `protobuf:"varint,6,opt,name=in_reach,json=inReach,proto3" json:"in_reach,omitempty"`
+	// Members who would lose access if it left (gain it, joining).
+	Changed int32 `protobuf:"varint,7,opt,name=changed,proto3" json:"changed,omitempty"`
+	// Served share before, percent.
+	ServedPctBefore float64 `protobuf:"fixed64,8,opt,name=served_pct_before,json=servedPctBefore,proto3" json:"served_pct_before,omitempty"`
+	// Served share after, percent.
+	ServedPctAfter float64 `protobuf:"fixed64,9,opt,name=served_pct_after,json=servedPctAfter,proto3" json:"served_pct_after,omitempty"`
+	// True when the county passed before.
+	PassBefore bool `protobuf:"varint,10,opt,name=pass_before,json=passBefore,proto3" json:"pass_before,omitempty"`
+	// True when it passes after.
+	PassAfter     bool `protobuf:"varint,11,opt,name=pass_after,json=passAfter,proto3" json:"pass_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DossierCounty) Reset() {
+	*x = DossierCounty{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[73]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DossierCounty) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DossierCounty) ProtoMessage() {}
+
+func (x *DossierCounty) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[73]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DossierCounty.ProtoReflect.Descriptor instead.
+func (*DossierCounty) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{73}
+}
+
+func (x *DossierCounty) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+func (x *DossierCounty) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *DossierCounty) GetCounty() string {
+	if x != nil {
+		return x.County
+	}
+	return ""
+}
+
+func (x *DossierCounty) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *DossierCounty) GetMembers() int32 {
+	if x != nil {
+		return x.Members
+	}
+	return 0
+}
+
+func (x *DossierCounty) GetInReach() int32 {
+	if x != nil {
+		return x.InReach
+	}
+	return 0
+}
+
+func (x *DossierCounty) GetChanged() int32 {
+	if x != nil {
+		return x.Changed
+	}
+	return 0
+}
+
+func (x *DossierCounty) GetServedPctBefore() float64 {
+	if x != nil {
+		return x.ServedPctBefore
+	}
+	return 0
+}
+
+func (x *DossierCounty) GetServedPctAfter() float64 {
+	if x != nil {
+		return x.ServedPctAfter
+	}
+	return 0
+}
+
+func (x *DossierCounty) GetPassBefore() bool {
+	if x != nil {
+		return x.PassBefore
+	}
+	return false
+}
+
+func (x *DossierCounty) GetPassAfter() bool {
+	if x != nil {
+		return x.PassAfter
+	}
+	return false
+}
+
+// Alternative is another counting provider near one of an NPI's
+// locations.
+type Alternative struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The NPI's location measured from.
+	From *LatLng `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	// The other provider's NPI.
+	Npi string `protobuf:"bytes,2,opt,name=npi,proto3" json:"npi,omitempty"`
+	// Its name.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// Its discipline.
+	Discipline Discipline `protobuf:"varint,4,opt,name=discipline,proto3,enum=geoaccess.v1.Discipline" json:"discipline,omitempty"`
+	// Its county FIPS.
+	CountyFips string `protobuf:"bytes,5,opt,name=county_fips,json=countyFips,proto3" json:"county_fips,omitempty"`
+	// Geodesic miles from the location.
+	Miles         float64 `protobuf:"fixed64,6,opt,name=miles,proto3" json:"miles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alternative) Reset() {
+	*x = Alternative{}
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[74]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alternative) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alternative) ProtoMessage() {}
+
+func (x *Alternative) ProtoReflect() protoreflect.Message {
+	mi := &file_geoaccess_v1_adequacy_proto_msgTypes[74]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alternative.ProtoReflect.Descriptor instead.
+func (*Alternative) Descriptor() ([]byte, []int) {
+	return file_geoaccess_v1_adequacy_proto_rawDescGZIP(), []int{74}
+}
+
+func (x *Alternative) GetFrom() *LatLng {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *Alternative) GetNpi() string {
+	if x != nil {
+		return x.Npi
+	}
+	return ""
+}
+
+func (x *Alternative) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Alternative) GetDiscipline() Discipline {
+	if x != nil {
+		return x.Discipline
+	}
+	return Discipline_DISCIPLINE_UNSPECIFIED
+}
+
+func (x *Alternative) GetCountyFips() string {
+	if x != nil {
+		return x.CountyFips
+	}
+	return ""
+}
+
+func (x *Alternative) GetMiles() float64 {
+	if x != nil {
+		return x.Miles
+	}
+	return 0
+}
+
 var File_geoaccess_v1_adequacy_proto protoreflect.FileDescriptor
 
 const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
@@ -6811,7 +8799,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\asuccess\x18\x02 \x01(\bR\asuccess\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x16\n" +
 	"\x06loader\x18\x04 \x01(\tR\x06loader\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\tR\aversion\"\xbe\x02\n" +
+	"\aversion\x18\x05 \x01(\tR\aversion\"\xe7\x02\n" +
 	"\x10GapReportRequest\x121\n" +
 	"\amembers\x18\x01 \x03(\v2\x17.geoaccess.v1.GapMemberR\amembers\x12\x18\n" +
 	"\aprofile\x18\x02 \x01(\tR\aprofile\x12\x13\n" +
@@ -6822,14 +8810,15 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"candidates\x12\x18\n" +
 	"\acredits\x18\x06 \x03(\tR\acredits\x12\x1a\n" +
 	"\bservices\x18\a \x03(\tR\bservices\x12\x12\n" +
-	"\x04plan\x18\b \x01(\tR\x04plan\"\x8f\x01\n" +
+	"\x04plan\x18\b \x01(\tR\x04plan\x12'\n" +
+	"\x0frecruit_service\x18\t \x01(\tR\x0erecruitService\"\x8f\x01\n" +
 	"\tGapMember\x12\x1d\n" +
 	"\n" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x120\n" +
 	"\blocation\x18\x02 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x10\n" +
 	"\x03zip\x18\x03 \x01(\tR\x03zip\x12\x1f\n" +
 	"\vcounty_fips\x18\x04 \x01(\tR\n" +
-	"countyFips\"\xaf\x02\n" +
+	"countyFips\"\xef\x02\n" +
 	"\x14RecruitmentCandidate\x12\x10\n" +
 	"\x03npi\x18\x01 \x01(\tR\x03npi\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x128\n" +
@@ -6840,14 +8829,16 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\vcounty_fips\x18\x05 \x01(\tR\n" +
 	"countyFips\x12'\n" +
 	"\x0ftelehealth_only\x18\x06 \x01(\bR\x0etelehealthOnly\x12;\n" +
-	"\x1anot_accepting_new_patients\x18\a \x01(\bR\x17notAcceptingNewPatients\"\xc5\x02\n" +
+	"\x1anot_accepting_new_patients\x18\a \x01(\bR\x17notAcceptingNewPatients\x12\"\n" +
+	"\fdesignations\x18\b \x03(\tR\fdesignations\x12\x1a\n" +
+	"\bservices\x18\t \x03(\tR\bservices\"\xc5\x02\n" +
 	"\x11GapReportResponse\x124\n" +
 	"\asummary\x18\x01 \x01(\v2\x18.geoaccess.v1.GapSummaryH\x00R\asummary\x126\n" +
 	"\x06county\x18\x02 \x01(\v2\x1c.geoaccess.v1.CountyAdequacyH\x00R\x06county\x12:\n" +
 	"\bunserved\x18\x03 \x01(\v2\x1c.geoaccess.v1.UnservedMemberH\x00R\bunserved\x12C\n" +
 	"\vrecruitment\x18\x04 \x01(\v2\x1f.geoaccess.v1.RecruitmentTargetH\x00R\vrecruitment\x12:\n" +
 	"\brejected\x18\x05 \x01(\v2\x1c.geoaccess.v1.RejectedMemberH\x00R\brejectedB\x05\n" +
-	"\x03row\"\xac\x03\n" +
+	"\x03row\"\x89\x04\n" +
 	"\n" +
 	"GapSummary\x12\x18\n" +
 	"\aprofile\x18\x01 \x01(\tR\aprofile\x12'\n" +
@@ -6861,7 +8852,10 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x0fprofile_expired\x18\t \x01(\bR\x0eprofileExpired\x120\n" +
 	"\x14profile_effective_to\x18\n" +
 	" \x01(\tR\x12profileEffectiveTo\x12\x12\n" +
-	"\x04plan\x18\v \x01(\tR\x04plan\"\xea\x01\n" +
+	"\x04plan\x18\v \x01(\tR\x04plan\x12\x1a\n" +
+	"\bnetworks\x18\f \x03(\tR\bnetworks\x12\x1a\n" +
+	"\bservices\x18\r \x03(\tR\bservices\x12#\n" +
+	"\rplans_version\x18\x0e \x01(\tR\fplansVersion\"\x84\x02\n" +
 	"\x0fDisciplineTotal\x128\n" +
 	"\n" +
 	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
@@ -6870,7 +8864,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\x06served\x18\x03 \x01(\x05R\x06served\x12\x1a\n" +
 	"\bcounties\x18\x04 \x01(\x05R\bcounties\x12#\n" +
 	"\rcounties_pass\x18\x05 \x01(\x05R\fcountiesPass\x12*\n" +
-	"\x11counties_min_pass\x18\x06 \x01(\x05R\x0fcountiesMinPass\"\xe3\x05\n" +
+	"\x11counties_min_pass\x18\x06 \x01(\x05R\x0fcountiesMinPass\x12\x18\n" +
+	"\aservice\x18\a \x01(\tR\aservice\"\xe3\x05\n" +
 	"\x0eCountyAdequacy\x12\x1f\n" +
 	"\vcounty_fips\x18\x01 \x01(\tR\n" +
 	"countyFips\x12\x14\n" +
@@ -6912,7 +8907,7 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"nearestNpi\x12(\n" +
 	"\rnearest_miles\x18\x05 \x01(\x01H\x00R\fnearestMiles\x88\x01\x01\x12\x18\n" +
 	"\aservice\x18\x06 \x01(\tR\aserviceB\x10\n" +
-	"\x0e_nearest_miles\"\xb1\x02\n" +
+	"\x0e_nearest_miles\"\xcb\x02\n" +
 	"\x11RecruitmentTarget\x12\x12\n" +
 	"\x04rank\x18\x01 \x01(\x05R\x04rank\x12\x10\n" +
 	"\x03npi\x18\x02 \x01(\tR\x03npi\x12\x12\n" +
@@ -6924,7 +8919,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"countyFips\x12!\n" +
 	"\fnewly_served\x18\x06 \x01(\x05R\vnewlyServed\x12+\n" +
 	"\x11cumulative_served\x18\a \x01(\x05R\x10cumulativeServed\x127\n" +
-	"\x18counties_flipped_to_pass\x18\b \x01(\x05R\x15countiesFlippedToPass\"]\n" +
+	"\x18counties_flipped_to_pass\x18\b \x01(\x05R\x15countiesFlippedToPass\x12\x18\n" +
+	"\aservice\x18\t \x01(\tR\aservice\"]\n" +
 	"\x0eRejectedMember\x12\x1d\n" +
 	"\n" +
 	"member_ref\x18\x01 \x01(\tR\tmemberRef\x12\x14\n" +
@@ -6968,7 +8964,203 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\bnetworks\x18\x06 \x03(\tR\bnetworks\x12!\n" +
 	"\fservice_area\x18\a \x03(\tR\vserviceArea\x12%\n" +
 	"\x0eeffective_from\x18\b \x01(\tR\reffectiveFrom\x12!\n" +
-	"\feffective_to\x18\t \x01(\tR\veffectiveTo*t\n" +
+	"\feffective_to\x18\t \x01(\tR\veffectiveTo\"\xba\x02\n" +
+	"\x1aAssessNetworkChangeRequest\x121\n" +
+	"\amembers\x18\x01 \x03(\v2\x17.geoaccess.v1.GapMemberR\amembers\x12\x18\n" +
+	"\aprofile\x18\x02 \x01(\tR\aprofile\x12\x13\n" +
+	"\x05as_of\x18\x03 \x01(\tR\x04asOf\x12:\n" +
+	"\vdisciplines\x18\x04 \x03(\x0e2\x18.geoaccess.v1.DisciplineR\vdisciplines\x12\x18\n" +
+	"\acredits\x18\x05 \x03(\tR\acredits\x12\x12\n" +
+	"\x04plan\x18\x06 \x01(\tR\x04plan\x12\x1f\n" +
+	"\vremove_npis\x18\a \x03(\tR\n" +
+	"removeNpis\x12/\n" +
+	"\x03add\x18\b \x03(\v2\x1d.geoaccess.v1.NetworkProviderR\x03add\"\xd8\x03\n" +
+	"\x0fNetworkProvider\x12\x10\n" +
+	"\x03npi\x18\x01 \x01(\tR\x03npi\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x128\n" +
+	"\n" +
+	"discipline\x18\x03 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x120\n" +
+	"\blocation\x18\x04 \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\x12\x1f\n" +
+	"\vcounty_fips\x18\x05 \x01(\tR\n" +
+	"countyFips\x12\x1a\n" +
+	"\bnetworks\x18\x06 \x03(\tR\bnetworks\x12\"\n" +
+	"\fdesignations\x18\a \x03(\tR\fdesignations\x12\x1a\n" +
+	"\bservices\x18\b \x03(\tR\bservices\x12'\n" +
+	"\x0ftelehealth_only\x18\t \x01(\bR\x0etelehealthOnly\x12;\n" +
+	"\x1anot_accepting_new_patients\x18\n" +
+	" \x01(\bR\x17notAcceptingNewPatients\x12%\n" +
+	"\x0eeffective_date\x18\v \x01(\tR\reffectiveDate\x12)\n" +
+	"\x10termination_date\x18\f \x01(\tR\x0fterminationDate\"\xb9\x02\n" +
+	"\x1bAssessNetworkChangeResponse\x127\n" +
+	"\asummary\x18\x01 \x01(\v2\x1b.geoaccess.v1.ImpactSummaryH\x00R\asummary\x124\n" +
+	"\x06county\x18\x02 \x01(\v2\x1a.geoaccess.v1.ImpactCountyH\x00R\x06county\x121\n" +
+	"\x04lost\x18\x03 \x01(\v2\x1b.geoaccess.v1.ChangedMemberH\x00R\x04lost\x125\n" +
+	"\x06gained\x18\x04 \x01(\v2\x1b.geoaccess.v1.ChangedMemberH\x00R\x06gained\x12:\n" +
+	"\brejected\x18\x05 \x01(\v2\x1c.geoaccess.v1.RejectedMemberH\x00R\brejectedB\x05\n" +
+	"\x03row\"\x9e\x05\n" +
+	"\rImpactSummary\x12\x18\n" +
+	"\aprofile\x18\x01 \x01(\tR\aprofile\x12'\n" +
+	"\x0fprofile_version\x18\x02 \x01(\tR\x0eprofileVersion\x12%\n" +
+	"\x0eroster_version\x18\x03 \x01(\tR\rrosterVersion\x12\x13\n" +
+	"\x05as_of\x18\x04 \x01(\tR\x04asOf\x12+\n" +
+	"\x11members_evaluated\x18\x05 \x01(\x05R\x10membersEvaluated\x12)\n" +
+	"\x10members_rejected\x18\x06 \x01(\x05R\x0fmembersRejected\x12\x12\n" +
+	"\x04plan\x18\a \x01(\tR\x04plan\x12!\n" +
+	"\fcounty_table\x18\b \x01(\tR\vcountyTable\x12!\n" +
+	"\frows_removed\x18\t \x01(\x05R\vrowsRemoved\x122\n" +
+	"\x15rows_removed_counting\x18\n" +
+	" \x01(\x05R\x13rowsRemovedCounting\x12\x1d\n" +
+	"\n" +
+	"rows_added\x18\v \x01(\x05R\trowsAdded\x12.\n" +
+	"\x13rows_added_counting\x18\f \x01(\x05R\x11rowsAddedCounting\x12(\n" +
+	"\x10members_in_reach\x18\r \x01(\x05R\x0emembersInReach\x121\n" +
+	"\x06totals\x18\x0e \x03(\v2\x19.geoaccess.v1.ImpactTotalR\x06totals\x12!\n" +
+	"\floses_county\x18\x0f \x01(\bR\vlosesCounty\x12'\n" +
+	"\x0fprofile_expired\x18\x10 \x01(\bR\x0eprofileExpired\x120\n" +
+	"\x14profile_effective_to\x18\x11 \x01(\tR\x12profileEffectiveTo\"\xa7\x03\n" +
+	"\vImpactTotal\x128\n" +
+	"\n" +
+	"discipline\x18\x01 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\x18\n" +
+	"\amembers\x18\x02 \x01(\x05R\amembers\x12#\n" +
+	"\rserved_before\x18\x03 \x01(\x05R\fservedBefore\x12!\n" +
+	"\fserved_after\x18\x04 \x01(\x05R\vservedAfter\x12\x12\n" +
+	"\x04lost\x18\x05 \x01(\x05R\x04lost\x12\x16\n" +
+	"\x06gained\x18\x06 \x01(\x05R\x06gained\x12\x1a\n" +
+	"\bcounties\x18\a \x01(\x05R\bcounties\x120\n" +
+	"\x14counties_pass_before\x18\b \x01(\x05R\x12countiesPassBefore\x12.\n" +
+	"\x13counties_pass_after\x18\t \x01(\x05R\x11countiesPassAfter\x12(\n" +
+	"\x10counties_to_fail\x18\n" +
+	" \x01(\x05R\x0ecountiesToFail\x12(\n" +
+	"\x10counties_to_pass\x18\v \x01(\x05R\x0ecountiesToPass\"\xa4\x04\n" +
+	"\fImpactCounty\x12\x1f\n" +
+	"\vcounty_fips\x18\x01 \x01(\tR\n" +
+	"countyFips\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12\x16\n" +
+	"\x06county\x18\x03 \x01(\tR\x06county\x128\n" +
+	"\n" +
+	"discipline\x18\x04 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\x18\n" +
+	"\amembers\x18\x05 \x01(\x05R\amembers\x12#\n" +
+	"\rserved_before\x18\x06 \x01(\x05R\fservedBefore\x12!\n" +
+	"\fserved_after\x18\a \x01(\x05R\vservedAfter\x12*\n" +
+	"\x11served_pct_before\x18\b \x01(\x01R\x0fservedPctBefore\x12(\n" +
+	"\x10served_pct_after\x18\t \x01(\x01R\x0eservedPctAfter\x12!\n" +
+	"\frequired_pct\x18\n" +
+	" \x01(\x01R\vrequiredPct\x12\x1f\n" +
+	"\vpass_before\x18\v \x01(\bR\n" +
+	"passBefore\x12\x1d\n" +
+	"\n" +
+	"pass_after\x18\f \x01(\bR\tpassAfter\x128\n" +
+	"\x18providers_counted_before\x18\r \x01(\x05R\x16providersCountedBefore\x126\n" +
+	"\x17providers_counted_after\x18\x0e \x01(\x05R\x15providersCountedAfter\"\x9d\x04\n" +
+	"\rChangedMember\x12\x1d\n" +
+	"\n" +
+	"member_ref\x18\x01 \x01(\tR\tmemberRef\x128\n" +
+	"\n" +
+	"discipline\x18\x02 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\x1f\n" +
+	"\vcounty_fips\x18\x03 \x01(\tR\n" +
+	"countyFips\x12,\n" +
+	"\x12nearest_npi_before\x18\x04 \x01(\tR\x10nearestNpiBefore\x125\n" +
+	"\x14nearest_miles_before\x18\x05 \x01(\x01H\x00R\x12nearestMilesBefore\x88\x01\x01\x12*\n" +
+	"\x11nearest_npi_after\x18\x06 \x01(\tR\x0fnearestNpiAfter\x123\n" +
+	"\x13nearest_miles_after\x18\a \x01(\x01H\x01R\x11nearestMilesAfter\x88\x01\x01\x126\n" +
+	"\x17providers_within_before\x18\b \x01(\x05R\x15providersWithinBefore\x124\n" +
+	"\x16providers_within_after\x18\t \x01(\x05R\x14providersWithinAfter\x12-\n" +
+	"\x12providers_required\x18\n" +
+	" \x01(\x05R\x11providersRequiredB\x17\n" +
+	"\x15_nearest_miles_beforeB\x16\n" +
+	"\x14_nearest_miles_after\"\x91\x02\n" +
+	"\x1dGetProviderCriticalityRequest\x121\n" +
+	"\amembers\x18\x01 \x03(\v2\x17.geoaccess.v1.GapMemberR\amembers\x12\x18\n" +
+	"\aprofile\x18\x02 \x01(\tR\aprofile\x12\x13\n" +
+	"\x05as_of\x18\x03 \x01(\tR\x04asOf\x12:\n" +
+	"\vdisciplines\x18\x04 \x03(\x0e2\x18.geoaccess.v1.DisciplineR\vdisciplines\x12\x18\n" +
+	"\acredits\x18\x05 \x03(\tR\acredits\x12\x12\n" +
+	"\x04plan\x18\x06 \x01(\tR\x04plan\x12\x12\n" +
+	"\x04npis\x18\a \x03(\tR\x04npis\x12\x10\n" +
+	"\x03top\x18\b \x01(\x05R\x03top\"\x9d\x02\n" +
+	"\x1eGetProviderCriticalityResponse\x12<\n" +
+	"\asummary\x18\x01 \x01(\v2 .geoaccess.v1.CriticalitySummaryH\x00R\asummary\x12?\n" +
+	"\bprovider\x18\x02 \x01(\v2!.geoaccess.v1.ProviderCriticalityH\x00R\bprovider\x129\n" +
+	"\adossier\x18\x03 \x01(\v2\x1d.geoaccess.v1.ProviderDossierH\x00R\adossier\x12:\n" +
+	"\brejected\x18\x04 \x01(\v2\x1c.geoaccess.v1.RejectedMemberH\x00R\brejectedB\x05\n" +
+	"\x03row\"\xa6\x03\n" +
+	"\x12CriticalitySummary\x12\x18\n" +
+	"\aprofile\x18\x01 \x01(\tR\aprofile\x12'\n" +
+	"\x0fprofile_version\x18\x02 \x01(\tR\x0eprofileVersion\x12%\n" +
+	"\x0eroster_version\x18\x03 \x01(\tR\rrosterVersion\x12\x13\n" +
+	"\x05as_of\x18\x04 \x01(\tR\x04asOf\x12+\n" +
+	"\x11members_evaluated\x18\x05 \x01(\x05R\x10membersEvaluated\x12)\n" +
+	"\x10members_rejected\x18\x06 \x01(\x05R\x0fmembersRejected\x12\x12\n" +
+	"\x04plan\x18\a \x01(\tR\x04plan\x12)\n" +
+	"\x10providers_ranked\x18\b \x01(\x05R\x0fprovidersRanked\x12%\n" +
+	"\x0eproviders_sole\x18\t \x01(\x05R\rprovidersSole\x12*\n" +
+	"\x11providers_at_risk\x18\n" +
+	" \x01(\x05R\x0fprovidersAtRisk\x12'\n" +
+	"\x0fprofile_expired\x18\v \x01(\bR\x0eprofileExpired\"\xeb\x02\n" +
+	"\x13ProviderCriticality\x12\x12\n" +
+	"\x04rank\x18\x01 \x01(\x05R\x04rank\x12\x10\n" +
+	"\x03npi\x18\x02 \x01(\tR\x03npi\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x128\n" +
+	"\n" +
+	"discipline\x18\x04 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\x1f\n" +
+	"\vcounty_fips\x18\x05 \x01(\tR\n" +
+	"countyFips\x12(\n" +
+	"\x10members_in_reach\x18\x06 \x01(\x05R\x0emembersInReach\x12!\n" +
+	"\fmembers_sole\x18\a \x01(\x05R\vmembersSole\x12(\n" +
+	"\x10counties_at_risk\x18\b \x03(\tR\x0ecountiesAtRisk\x12\x16\n" +
+	"\x06counts\x18\t \x01(\bR\x06counts\x120\n" +
+	"\blocation\x18\n" +
+	" \x01(\v2\x14.geoaccess.v1.LatLngR\blocation\"\xa7\x05\n" +
+	"\x0fProviderDossier\x12\x10\n" +
+	"\x03npi\x18\x01 \x01(\tR\x03npi\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
+	"\ajoining\x18\x03 \x01(\bR\ajoining\x12-\n" +
+	"\x12counting_locations\x18\x04 \x01(\x05R\x11countingLocations\x121\n" +
+	"\x06totals\x18\x05 \x03(\v2\x19.geoaccess.v1.ImpactTotalR\x06totals\x127\n" +
+	"\bcounties\x18\x06 \x03(\v2\x1b.geoaccess.v1.DossierCountyR\bcounties\x12=\n" +
+	"\falternatives\x18\a \x03(\v2\x19.geoaccess.v1.AlternativeR\falternatives\x12'\n" +
+	"\x0fmembers_changed\x18\b \x01(\x05R\x0emembersChanged\x12D\n" +
+	"\x1cchanged_nearest_median_miles\x18\t \x01(\x01H\x00R\x19changedNearestMedianMiles\x88\x01\x01\x12>\n" +
+	"\x19changed_nearest_p90_miles\x18\n" +
+	" \x01(\x01H\x01R\x16changedNearestP90Miles\x88\x01\x01\x12>\n" +
+	"\x19changed_nearest_max_miles\x18\v \x01(\x01H\x02R\x16changedNearestMaxMiles\x88\x01\x01\x12.\n" +
+	"\x13changed_without_any\x18\f \x01(\x05R\x11changedWithoutAnyB\x1f\n" +
+	"\x1d_changed_nearest_median_milesB\x1c\n" +
+	"\x1a_changed_nearest_p90_milesB\x1c\n" +
+	"\x1a_changed_nearest_max_miles\"\xfd\x02\n" +
+	"\rDossierCounty\x12\x1f\n" +
+	"\vcounty_fips\x18\x01 \x01(\tR\n" +
+	"countyFips\x12\x14\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12\x16\n" +
+	"\x06county\x18\x03 \x01(\tR\x06county\x128\n" +
+	"\n" +
+	"discipline\x18\x04 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\x18\n" +
+	"\amembers\x18\x05 \x01(\x05R\amembers\x12\x19\n" +
+	"\bin_reach\x18\x06 \x01(\x05R\ainReach\x12\x18\n" +
+	"\achanged\x18\a \x01(\x05R\achanged\x12*\n" +
+	"\x11served_pct_before\x18\b \x01(\x01R\x0fservedPctBefore\x12(\n" +
+	"\x10served_pct_after\x18\t \x01(\x01R\x0eservedPctAfter\x12\x1f\n" +
+	"\vpass_before\x18\n" +
+	" \x01(\bR\n" +
+	"passBefore\x12\x1d\n" +
+	"\n" +
+	"pass_after\x18\v \x01(\bR\tpassAfter\"\xce\x01\n" +
+	"\vAlternative\x12(\n" +
+	"\x04from\x18\x01 \x01(\v2\x14.geoaccess.v1.LatLngR\x04from\x12\x10\n" +
+	"\x03npi\x18\x02 \x01(\tR\x03npi\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x128\n" +
+	"\n" +
+	"discipline\x18\x04 \x01(\x0e2\x18.geoaccess.v1.DisciplineR\n" +
+	"discipline\x12\x1f\n" +
+	"\vcounty_fips\x18\x05 \x01(\tR\n" +
+	"countyFips\x12\x14\n" +
+	"\x05miles\x18\x06 \x01(\x01R\x05miles*t\n" +
 	"\n" +
 	"Discipline\x12\x1a\n" +
 	"\x16DISCIPLINE_UNSPECIFIED\x10\x00\x12\x11\n" +
@@ -7041,7 +9233,8 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\fReloadResult\x12\x1d\n" +
 	"\x19RELOAD_RESULT_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14RELOAD_RESULT_LOADED\x10\x01\x12\x1b\n" +
-	"\x17RELOAD_RESULT_UNCHANGED\x10\x022\xae\b\n" +
+	"\x17RELOAD_RESULT_UNCHANGED\x10\x022\x93\n" +
+	"\n" +
 	"\x0fAdequacyService\x12R\n" +
 	"\vCheckAccess\x12 .geoaccess.v1.CheckAccessRequest\x1a!.geoaccess.v1.CheckAccessResponse\x12e\n" +
 	"\x10CheckAccessBatch\x12%.geoaccess.v1.CheckAccessBatchRequest\x1a&.geoaccess.v1.CheckAccessBatchResponse(\x010\x01\x12j\n" +
@@ -7055,7 +9248,9 @@ const file_geoaccess_v1_adequacy_proto_rawDesc = "" +
 	"\tGapReport\x12\x1e.geoaccess.v1.GapReportRequest\x1a\x1f.geoaccess.v1.GapReportResponse0\x01\x12U\n" +
 	"\fListServices\x12!.geoaccess.v1.ListServicesRequest\x1a\".geoaccess.v1.ListServicesResponse\x12L\n" +
 	"\tListPlans\x12\x1e.geoaccess.v1.ListPlansRequest\x1a\x1f.geoaccess.v1.ListPlansResponse\x12F\n" +
-	"\aGetPlan\x12\x1c.geoaccess.v1.GetPlanRequest\x1a\x1d.geoaccess.v1.GetPlanResponseB?Z=github.com/geoaccess/geoaccess/proto/geoaccess/v1;geoaccessv1b\x06proto3"
+	"\aGetPlan\x12\x1c.geoaccess.v1.GetPlanRequest\x1a\x1d.geoaccess.v1.GetPlanResponse\x12l\n" +
+	"\x13AssessNetworkChange\x12(.geoaccess.v1.AssessNetworkChangeRequest\x1a).geoaccess.v1.AssessNetworkChangeResponse0\x01\x12u\n" +
+	"\x16GetProviderCriticality\x12+.geoaccess.v1.GetProviderCriticalityRequest\x1a,.geoaccess.v1.GetProviderCriticalityResponse0\x01B?Z=github.com/geoaccess/geoaccess/proto/geoaccess/v1;geoaccessv1b\x06proto3"
 
 var (
 	file_geoaccess_v1_adequacy_proto_rawDescOnce sync.Once
@@ -7070,85 +9265,99 @@ func file_geoaccess_v1_adequacy_proto_rawDescGZIP() []byte {
 }
 
 var file_geoaccess_v1_adequacy_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_geoaccess_v1_adequacy_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
+var file_geoaccess_v1_adequacy_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
 var file_geoaccess_v1_adequacy_proto_goTypes = []any{
-	(Discipline)(0),                     // 0: geoaccess.v1.Discipline
-	(CountyType)(0),                     // 1: geoaccess.v1.CountyType
-	(AccessStatus)(0),                   // 2: geoaccess.v1.AccessStatus
-	(LocationSource)(0),                 // 3: geoaccess.v1.LocationSource
-	(CountySource)(0),                   // 4: geoaccess.v1.CountySource
-	(RuleSource)(0),                     // 5: geoaccess.v1.RuleSource
-	(CriterionKind)(0),                  // 6: geoaccess.v1.CriterionKind
-	(CriterionOutcome)(0),               // 7: geoaccess.v1.CriterionOutcome
-	(ProfileState)(0),                   // 8: geoaccess.v1.ProfileState
-	(ExpiryPolicy)(0),                   // 9: geoaccess.v1.ExpiryPolicy
-	(TimeModelKind)(0),                  // 10: geoaccess.v1.TimeModelKind
-	(MinimumRule)(0),                    // 11: geoaccess.v1.MinimumRule
-	(CreditCondition)(0),                // 12: geoaccess.v1.CreditCondition
-	(ReloadResult)(0),                   // 13: geoaccess.v1.ReloadResult
-	(*LatLng)(nil),                      // 14: geoaccess.v1.LatLng
-	(*CheckAccessRequest)(nil),          // 15: geoaccess.v1.CheckAccessRequest
-	(*CheckAccessResponse)(nil),         // 16: geoaccess.v1.CheckAccessResponse
-	(*AccessDecision)(nil),              // 17: geoaccess.v1.AccessDecision
-	(*DisciplineComponent)(nil),         // 18: geoaccess.v1.DisciplineComponent
-	(*County)(nil),                      // 19: geoaccess.v1.County
-	(*Rule)(nil),                        // 20: geoaccess.v1.Rule
-	(*NearbyProvider)(nil),              // 21: geoaccess.v1.NearbyProvider
-	(*CheckAccessBatchRequest)(nil),     // 22: geoaccess.v1.CheckAccessBatchRequest
-	(*CheckAccessBatchResponse)(nil),    // 23: geoaccess.v1.CheckAccessBatchResponse
-	(*EvaluateNegotiationRequest)(nil),  // 24: geoaccess.v1.EvaluateNegotiationRequest
-	(*RequestedProvider)(nil),           // 25: geoaccess.v1.RequestedProvider
-	(*Attestations)(nil),                // 26: geoaccess.v1.Attestations
-	(*Criterion)(nil),                   // 27: geoaccess.v1.Criterion
-	(*EvaluateNegotiationResponse)(nil), // 28: geoaccess.v1.EvaluateNegotiationResponse
-	(*ListProfilesRequest)(nil),         // 29: geoaccess.v1.ListProfilesRequest
-	(*ListProfilesResponse)(nil),        // 30: geoaccess.v1.ListProfilesResponse
-	(*ProfileSummary)(nil),              // 31: geoaccess.v1.ProfileSummary
-	(*ProfileStanding)(nil),             // 32: geoaccess.v1.ProfileStanding
-	(*GetProfileRequest)(nil),           // 33: geoaccess.v1.GetProfileRequest
-	(*GetProfileResponse)(nil),          // 34: geoaccess.v1.GetProfileResponse
-	(*Profile)(nil),                     // 35: geoaccess.v1.Profile
-	(*CountingRules)(nil),               // 36: geoaccess.v1.CountingRules
-	(*TimeModel)(nil),                   // 37: geoaccess.v1.TimeModel
-	(*CountyTypeValue)(nil),             // 38: geoaccess.v1.CountyTypeValue
-	(*DisciplineStandards)(nil),         // 39: geoaccess.v1.DisciplineStandards
-	(*Standard)(nil),                    // 40: geoaccess.v1.Standard
-	(*Credit)(nil),                      // 41: geoaccess.v1.Credit
-	(*ReloadRosterRequest)(nil),         // 42: geoaccess.v1.ReloadRosterRequest
-	(*ReloadRosterResponse)(nil),        // 43: geoaccess.v1.ReloadRosterResponse
-	(*GetRosterDiffRequest)(nil),        // 44: geoaccess.v1.GetRosterDiffRequest
-	(*GetRosterDiffResponse)(nil),       // 45: geoaccess.v1.GetRosterDiffResponse
-	(*RosterDiffSummary)(nil),           // 46: geoaccess.v1.RosterDiffSummary
-	(*DisciplineDiffCounts)(nil),        // 47: geoaccess.v1.DisciplineDiffCounts
-	(*DiffCounts)(nil),                  // 48: geoaccess.v1.DiffCounts
-	(*RosterProvider)(nil),              // 49: geoaccess.v1.RosterProvider
-	(*RosterChange)(nil),                // 50: geoaccess.v1.RosterChange
-	(*GetRosterStatusRequest)(nil),      // 51: geoaccess.v1.GetRosterStatusRequest
-	(*GetRosterStatusResponse)(nil),     // 52: geoaccess.v1.GetRosterStatusResponse
-	(*RosterStatus)(nil),                // 53: geoaccess.v1.RosterStatus
-	(*DisciplineCount)(nil),             // 54: geoaccess.v1.DisciplineCount
-	(*ReloadOutcome)(nil),               // 55: geoaccess.v1.ReloadOutcome
-	(*GapReportRequest)(nil),            // 56: geoaccess.v1.GapReportRequest
-	(*GapMember)(nil),                   // 57: geoaccess.v1.GapMember
-	(*RecruitmentCandidate)(nil),        // 58: geoaccess.v1.RecruitmentCandidate
-	(*GapReportResponse)(nil),           // 59: geoaccess.v1.GapReportResponse
-	(*GapSummary)(nil),                  // 60: geoaccess.v1.GapSummary
-	(*DisciplineTotal)(nil),             // 61: geoaccess.v1.DisciplineTotal
-	(*CountyAdequacy)(nil),              // 62: geoaccess.v1.CountyAdequacy
-	(*UnservedMember)(nil),              // 63: geoaccess.v1.UnservedMember
-	(*RecruitmentTarget)(nil),           // 64: geoaccess.v1.RecruitmentTarget
-	(*RejectedMember)(nil),              // 65: geoaccess.v1.RejectedMember
-	(*ListServicesRequest)(nil),         // 66: geoaccess.v1.ListServicesRequest
-	(*ListServicesResponse)(nil),        // 67: geoaccess.v1.ListServicesResponse
-	(*SpecialtyDesignation)(nil),        // 68: geoaccess.v1.SpecialtyDesignation
-	(*Service)(nil),                     // 69: geoaccess.v1.Service
-	(*ListPlansRequest)(nil),            // 70: geoaccess.v1.ListPlansRequest
-	(*ListPlansResponse)(nil),           // 71: geoaccess.v1.ListPlansResponse
-	(*GetPlanRequest)(nil),              // 72: geoaccess.v1.GetPlanRequest
-	(*GetPlanResponse)(nil),             // 73: geoaccess.v1.GetPlanResponse
-	(*Plan)(nil),                        // 74: geoaccess.v1.Plan
-	(*status.Status)(nil),               // 75: google.rpc.Status
-	(*timestamppb.Timestamp)(nil),       // 76: google.protobuf.Timestamp
+	(Discipline)(0),                        // 0: geoaccess.v1.Discipline
+	(CountyType)(0),                        // 1: geoaccess.v1.CountyType
+	(AccessStatus)(0),                      // 2: geoaccess.v1.AccessStatus
+	(LocationSource)(0),                    // 3: geoaccess.v1.LocationSource
+	(CountySource)(0),                      // 4: geoaccess.v1.CountySource
+	(RuleSource)(0),                        // 5: geoaccess.v1.RuleSource
+	(CriterionKind)(0),                     // 6: geoaccess.v1.CriterionKind
+	(CriterionOutcome)(0),                  // 7: geoaccess.v1.CriterionOutcome
+	(ProfileState)(0),                      // 8: geoaccess.v1.ProfileState
+	(ExpiryPolicy)(0),                      // 9: geoaccess.v1.ExpiryPolicy
+	(TimeModelKind)(0),                     // 10: geoaccess.v1.TimeModelKind
+	(MinimumRule)(0),                       // 11: geoaccess.v1.MinimumRule
+	(CreditCondition)(0),                   // 12: geoaccess.v1.CreditCondition
+	(ReloadResult)(0),                      // 13: geoaccess.v1.ReloadResult
+	(*LatLng)(nil),                         // 14: geoaccess.v1.LatLng
+	(*CheckAccessRequest)(nil),             // 15: geoaccess.v1.CheckAccessRequest
+	(*CheckAccessResponse)(nil),            // 16: geoaccess.v1.CheckAccessResponse
+	(*AccessDecision)(nil),                 // 17: geoaccess.v1.AccessDecision
+	(*DisciplineComponent)(nil),            // 18: geoaccess.v1.DisciplineComponent
+	(*County)(nil),                         // 19: geoaccess.v1.County
+	(*Rule)(nil),                           // 20: geoaccess.v1.Rule
+	(*NearbyProvider)(nil),                 // 21: geoaccess.v1.NearbyProvider
+	(*CheckAccessBatchRequest)(nil),        // 22: geoaccess.v1.CheckAccessBatchRequest
+	(*CheckAccessBatchResponse)(nil),       // 23: geoaccess.v1.CheckAccessBatchResponse
+	(*EvaluateNegotiationRequest)(nil),     // 24: geoaccess.v1.EvaluateNegotiationRequest
+	(*RequestedProvider)(nil),              // 25: geoaccess.v1.RequestedProvider
+	(*Attestations)(nil),                   // 26: geoaccess.v1.Attestations
+	(*Criterion)(nil),                      // 27: geoaccess.v1.Criterion
+	(*EvaluateNegotiationResponse)(nil),    // 28: geoaccess.v1.EvaluateNegotiationResponse
+	(*ListProfilesRequest)(nil),            // 29: geoaccess.v1.ListProfilesRequest
+	(*ListProfilesResponse)(nil),           // 30: geoaccess.v1.ListProfilesResponse
+	(*ProfileSummary)(nil),                 // 31: geoaccess.v1.ProfileSummary
+	(*ProfileStanding)(nil),                // 32: geoaccess.v1.ProfileStanding
+	(*GetProfileRequest)(nil),              // 33: geoaccess.v1.GetProfileRequest
+	(*GetProfileResponse)(nil),             // 34: geoaccess.v1.GetProfileResponse
+	(*Profile)(nil),                        // 35: geoaccess.v1.Profile
+	(*CountingRules)(nil),                  // 36: geoaccess.v1.CountingRules
+	(*TimeModel)(nil),                      // 37: geoaccess.v1.TimeModel
+	(*CountyTypeValue)(nil),                // 38: geoaccess.v1.CountyTypeValue
+	(*DisciplineStandards)(nil),            // 39: geoaccess.v1.DisciplineStandards
+	(*Standard)(nil),                       // 40: geoaccess.v1.Standard
+	(*Credit)(nil),                         // 41: geoaccess.v1.Credit
+	(*ReloadRosterRequest)(nil),            // 42: geoaccess.v1.ReloadRosterRequest
+	(*ReloadRosterResponse)(nil),           // 43: geoaccess.v1.ReloadRosterResponse
+	(*GetRosterDiffRequest)(nil),           // 44: geoaccess.v1.GetRosterDiffRequest
+	(*GetRosterDiffResponse)(nil),          // 45: geoaccess.v1.GetRosterDiffResponse
+	(*RosterDiffSummary)(nil),              // 46: geoaccess.v1.RosterDiffSummary
+	(*DisciplineDiffCounts)(nil),           // 47: geoaccess.v1.DisciplineDiffCounts
+	(*DiffCounts)(nil),                     // 48: geoaccess.v1.DiffCounts
+	(*RosterProvider)(nil),                 // 49: geoaccess.v1.RosterProvider
+	(*RosterChange)(nil),                   // 50: geoaccess.v1.RosterChange
+	(*GetRosterStatusRequest)(nil),         // 51: geoaccess.v1.GetRosterStatusRequest
+	(*GetRosterStatusResponse)(nil),        // 52: geoaccess.v1.GetRosterStatusResponse
+	(*RosterStatus)(nil),                   // 53: geoaccess.v1.RosterStatus
+	(*DisciplineCount)(nil),                // 54: geoaccess.v1.DisciplineCount
+	(*ReloadOutcome)(nil),                  // 55: geoaccess.v1.ReloadOutcome
+	(*GapReportRequest)(nil),               // 56: geoaccess.v1.GapReportRequest
+	(*GapMember)(nil),                      // 57: geoaccess.v1.GapMember
+	(*RecruitmentCandidate)(nil),           // 58: geoaccess.v1.RecruitmentCandidate
+	(*GapReportResponse)(nil),              // 59: geoaccess.v1.GapReportResponse
+	(*GapSummary)(nil),                     // 60: geoaccess.v1.GapSummary
+	(*DisciplineTotal)(nil),                // 61: geoaccess.v1.DisciplineTotal
+	(*CountyAdequacy)(nil),                 // 62: geoaccess.v1.CountyAdequacy
+	(*UnservedMember)(nil),                 // 63: geoaccess.v1.UnservedMember
+	(*RecruitmentTarget)(nil),              // 64: geoaccess.v1.RecruitmentTarget
+	(*RejectedMember)(nil),                 // 65: geoaccess.v1.RejectedMember
+	(*ListServicesRequest)(nil),            // 66: geoaccess.v1.ListServicesRequest
+	(*ListServicesResponse)(nil),           // 67: geoaccess.v1.ListServicesResponse
+	(*SpecialtyDesignation)(nil),           // 68: geoaccess.v1.SpecialtyDesignation
+	(*Service)(nil),                        // 69: geoaccess.v1.Service
+	(*ListPlansRequest)(nil),               // 70: geoaccess.v1.ListPlansRequest
+	(*ListPlansResponse)(nil),              // 71: geoaccess.v1.ListPlansResponse
+	(*GetPlanRequest)(nil),                 // 72: geoaccess.v1.GetPlanRequest
+	(*GetPlanResponse)(nil),                // 73: geoaccess.v1.GetPlanResponse
+	(*Plan)(nil),                           // 74: geoaccess.v1.Plan
+	(*AssessNetworkChangeRequest)(nil),     // 75: geoaccess.v1.AssessNetworkChangeRequest
+	(*NetworkProvider)(nil),                // 76: geoaccess.v1.NetworkProvider
+	(*AssessNetworkChangeResponse)(nil),    // 77: geoaccess.v1.AssessNetworkChangeResponse
+	(*ImpactSummary)(nil),                  // 78: geoaccess.v1.ImpactSummary
+	(*ImpactTotal)(nil),                    // 79: geoaccess.v1.ImpactTotal
+	(*ImpactCounty)(nil),                   // 80: geoaccess.v1.ImpactCounty
+	(*ChangedMember)(nil),                  // 81: geoaccess.v1.ChangedMember
+	(*GetProviderCriticalityRequest)(nil),  // 82: geoaccess.v1.GetProviderCriticalityRequest
+	(*GetProviderCriticalityResponse)(nil), // 83: geoaccess.v1.GetProviderCriticalityResponse
+	(*CriticalitySummary)(nil),             // 84: geoaccess.v1.CriticalitySummary
+	(*ProviderCriticality)(nil),            // 85: geoaccess.v1.ProviderCriticality
+	(*ProviderDossier)(nil),                // 86: geoaccess.v1.ProviderDossier
+	(*DossierCounty)(nil),                  // 87: geoaccess.v1.DossierCounty
+	(*Alternative)(nil),                    // 88: geoaccess.v1.Alternative
+	(*status.Status)(nil),                  // 89: google.rpc.Status
+	(*timestamppb.Timestamp)(nil),          // 90: google.protobuf.Timestamp
 }
 var file_geoaccess_v1_adequacy_proto_depIdxs = []int32{
 	14,  // 0: geoaccess.v1.CheckAccessRequest.location:type_name -> geoaccess.v1.LatLng
@@ -7171,7 +9380,7 @@ var file_geoaccess_v1_adequacy_proto_depIdxs = []int32{
 	14,  // 17: geoaccess.v1.CheckAccessBatchRequest.location:type_name -> geoaccess.v1.LatLng
 	0,   // 18: geoaccess.v1.CheckAccessBatchRequest.disciplines:type_name -> geoaccess.v1.Discipline
 	16,  // 19: geoaccess.v1.CheckAccessBatchResponse.result:type_name -> geoaccess.v1.CheckAccessResponse
-	75,  // 20: geoaccess.v1.CheckAccessBatchResponse.error:type_name -> google.rpc.Status
+	89,  // 20: geoaccess.v1.CheckAccessBatchResponse.error:type_name -> google.rpc.Status
 	14,  // 21: geoaccess.v1.EvaluateNegotiationRequest.location:type_name -> geoaccess.v1.LatLng
 	0,   // 22: geoaccess.v1.EvaluateNegotiationRequest.discipline:type_name -> geoaccess.v1.Discipline
 	25,  // 23: geoaccess.v1.EvaluateNegotiationRequest.provider:type_name -> geoaccess.v1.RequestedProvider
@@ -7210,7 +9419,7 @@ var file_geoaccess_v1_adequacy_proto_depIdxs = []int32{
 	49,  // 56: geoaccess.v1.GetRosterDiffResponse.removed:type_name -> geoaccess.v1.RosterProvider
 	50,  // 57: geoaccess.v1.GetRosterDiffResponse.moved:type_name -> geoaccess.v1.RosterChange
 	50,  // 58: geoaccess.v1.GetRosterDiffResponse.changed:type_name -> geoaccess.v1.RosterChange
-	76,  // 59: geoaccess.v1.RosterDiffSummary.time:type_name -> google.protobuf.Timestamp
+	90,  // 59: geoaccess.v1.RosterDiffSummary.time:type_name -> google.protobuf.Timestamp
 	47,  // 60: geoaccess.v1.RosterDiffSummary.counts:type_name -> geoaccess.v1.DisciplineDiffCounts
 	48,  // 61: geoaccess.v1.RosterDiffSummary.total:type_name -> geoaccess.v1.DiffCounts
 	0,   // 62: geoaccess.v1.DisciplineDiffCounts.discipline:type_name -> geoaccess.v1.Discipline
@@ -7222,12 +9431,12 @@ var file_geoaccess_v1_adequacy_proto_depIdxs = []int32{
 	53,  // 68: geoaccess.v1.GetRosterStatusResponse.status:type_name -> geoaccess.v1.RosterStatus
 	32,  // 69: geoaccess.v1.GetRosterStatusResponse.standards:type_name -> geoaccess.v1.ProfileStanding
 	9,   // 70: geoaccess.v1.GetRosterStatusResponse.expiry_policy:type_name -> geoaccess.v1.ExpiryPolicy
-	76,  // 71: geoaccess.v1.RosterStatus.loaded_at:type_name -> google.protobuf.Timestamp
+	90,  // 71: geoaccess.v1.RosterStatus.loaded_at:type_name -> google.protobuf.Timestamp
 	54,  // 72: geoaccess.v1.RosterStatus.counts:type_name -> geoaccess.v1.DisciplineCount
 	55,  // 73: geoaccess.v1.RosterStatus.last_reload:type_name -> geoaccess.v1.ReloadOutcome
-	76,  // 74: geoaccess.v1.RosterStatus.next_reload:type_name -> google.protobuf.Timestamp
+	90,  // 74: geoaccess.v1.RosterStatus.next_reload:type_name -> google.protobuf.Timestamp
 	0,   // 75: geoaccess.v1.DisciplineCount.discipline:type_name -> geoaccess.v1.Discipline
-	76,  // 76: geoaccess.v1.ReloadOutcome.time:type_name -> google.protobuf.Timestamp
+	90,  // 76: geoaccess.v1.ReloadOutcome.time:type_name -> google.protobuf.Timestamp
 	57,  // 77: geoaccess.v1.GapReportRequest.members:type_name -> geoaccess.v1.GapMember
 	0,   // 78: geoaccess.v1.GapReportRequest.disciplines:type_name -> geoaccess.v1.Discipline
 	58,  // 79: geoaccess.v1.GapReportRequest.candidates:type_name -> geoaccess.v1.RecruitmentCandidate
@@ -7251,35 +9460,67 @@ var file_geoaccess_v1_adequacy_proto_depIdxs = []int32{
 	0,   // 97: geoaccess.v1.Service.disciplines:type_name -> geoaccess.v1.Discipline
 	74,  // 98: geoaccess.v1.ListPlansResponse.plans:type_name -> geoaccess.v1.Plan
 	74,  // 99: geoaccess.v1.GetPlanResponse.plan:type_name -> geoaccess.v1.Plan
-	15,  // 100: geoaccess.v1.AdequacyService.CheckAccess:input_type -> geoaccess.v1.CheckAccessRequest
-	22,  // 101: geoaccess.v1.AdequacyService.CheckAccessBatch:input_type -> geoaccess.v1.CheckAccessBatchRequest
-	24,  // 102: geoaccess.v1.AdequacyService.EvaluateNegotiation:input_type -> geoaccess.v1.EvaluateNegotiationRequest
-	42,  // 103: geoaccess.v1.AdequacyService.ReloadRoster:input_type -> geoaccess.v1.ReloadRosterRequest
-	44,  // 104: geoaccess.v1.AdequacyService.GetRosterDiff:input_type -> geoaccess.v1.GetRosterDiffRequest
-	29,  // 105: geoaccess.v1.AdequacyService.ListProfiles:input_type -> geoaccess.v1.ListProfilesRequest
-	33,  // 106: geoaccess.v1.AdequacyService.GetProfile:input_type -> geoaccess.v1.GetProfileRequest
-	51,  // 107: geoaccess.v1.AdequacyService.GetRosterStatus:input_type -> geoaccess.v1.GetRosterStatusRequest
-	56,  // 108: geoaccess.v1.AdequacyService.GapReport:input_type -> geoaccess.v1.GapReportRequest
-	66,  // 109: geoaccess.v1.AdequacyService.ListServices:input_type -> geoaccess.v1.ListServicesRequest
-	70,  // 110: geoaccess.v1.AdequacyService.ListPlans:input_type -> geoaccess.v1.ListPlansRequest
-	72,  // 111: geoaccess.v1.AdequacyService.GetPlan:input_type -> geoaccess.v1.GetPlanRequest
-	16,  // 112: geoaccess.v1.AdequacyService.CheckAccess:output_type -> geoaccess.v1.CheckAccessResponse
-	23,  // 113: geoaccess.v1.AdequacyService.CheckAccessBatch:output_type -> geoaccess.v1.CheckAccessBatchResponse
-	28,  // 114: geoaccess.v1.AdequacyService.EvaluateNegotiation:output_type -> geoaccess.v1.EvaluateNegotiationResponse
-	43,  // 115: geoaccess.v1.AdequacyService.ReloadRoster:output_type -> geoaccess.v1.ReloadRosterResponse
-	45,  // 116: geoaccess.v1.AdequacyService.GetRosterDiff:output_type -> geoaccess.v1.GetRosterDiffResponse
-	30,  // 117: geoaccess.v1.AdequacyService.ListProfiles:output_type -> geoaccess.v1.ListProfilesResponse
-	34,  // 118: geoaccess.v1.AdequacyService.GetProfile:output_type -> geoaccess.v1.GetProfileResponse
-	52,  // 119: geoaccess.v1.AdequacyService.GetRosterStatus:output_type -> geoaccess.v1.GetRosterStatusResponse
-	59,  // 120: geoaccess.v1.AdequacyService.GapReport:output_type -> geoaccess.v1.GapReportResponse
-	67,  // 121: geoaccess.v1.AdequacyService.ListServices:output_type -> geoaccess.v1.ListServicesResponse
-	71,  // 122: geoaccess.v1.AdequacyService.ListPlans:output_type -> geoaccess.v1.ListPlansResponse
-	73,  // 123: geoaccess.v1.AdequacyService.GetPlan:output_type -> geoaccess.v1.GetPlanResponse
-	112, // [112:124] is the sub-list for method output_type
-	100, // [100:112] is the sub-list for method input_type
-	100, // [100:100] is the sub-list for extension type_name
-	100, // [100:100] is the sub-list for extension extendee
-	0,   // [0:100] is the sub-list for field type_name
+	57,  // 100: geoaccess.v1.AssessNetworkChangeRequest.members:type_name -> geoaccess.v1.GapMember
+	0,   // 101: geoaccess.v1.AssessNetworkChangeRequest.disciplines:type_name -> geoaccess.v1.Discipline
+	76,  // 102: geoaccess.v1.AssessNetworkChangeRequest.add:type_name -> geoaccess.v1.NetworkProvider
+	0,   // 103: geoaccess.v1.NetworkProvider.discipline:type_name -> geoaccess.v1.Discipline
+	14,  // 104: geoaccess.v1.NetworkProvider.location:type_name -> geoaccess.v1.LatLng
+	78,  // 105: geoaccess.v1.AssessNetworkChangeResponse.summary:type_name -> geoaccess.v1.ImpactSummary
+	80,  // 106: geoaccess.v1.AssessNetworkChangeResponse.county:type_name -> geoaccess.v1.ImpactCounty
+	81,  // 107: geoaccess.v1.AssessNetworkChangeResponse.lost:type_name -> geoaccess.v1.ChangedMember
+	81,  // 108: geoaccess.v1.AssessNetworkChangeResponse.gained:type_name -> geoaccess.v1.ChangedMember
+	65,  // 109: geoaccess.v1.AssessNetworkChangeResponse.rejected:type_name -> geoaccess.v1.RejectedMember
+	79,  // 110: geoaccess.v1.ImpactSummary.totals:type_name -> geoaccess.v1.ImpactTotal
+	0,   // 111: geoaccess.v1.ImpactTotal.discipline:type_name -> geoaccess.v1.Discipline
+	0,   // 112: geoaccess.v1.ImpactCounty.discipline:type_name -> geoaccess.v1.Discipline
+	0,   // 113: geoaccess.v1.ChangedMember.discipline:type_name -> geoaccess.v1.Discipline
+	57,  // 114: geoaccess.v1.GetProviderCriticalityRequest.members:type_name -> geoaccess.v1.GapMember
+	0,   // 115: geoaccess.v1.GetProviderCriticalityRequest.disciplines:type_name -> geoaccess.v1.Discipline
+	84,  // 116: geoaccess.v1.GetProviderCriticalityResponse.summary:type_name -> geoaccess.v1.CriticalitySummary
+	85,  // 117: geoaccess.v1.GetProviderCriticalityResponse.provider:type_name -> geoaccess.v1.ProviderCriticality
+	86,  // 118: geoaccess.v1.GetProviderCriticalityResponse.dossier:type_name -> geoaccess.v1.ProviderDossier
+	65,  // 119: geoaccess.v1.GetProviderCriticalityResponse.rejected:type_name -> geoaccess.v1.RejectedMember
+	0,   // 120: geoaccess.v1.ProviderCriticality.discipline:type_name -> geoaccess.v1.Discipline
+	14,  // 121: geoaccess.v1.ProviderCriticality.location:type_name -> geoaccess.v1.LatLng
+	79,  // 122: geoaccess.v1.ProviderDossier.totals:type_name -> geoaccess.v1.ImpactTotal
+	87,  // 123: geoaccess.v1.ProviderDossier.counties:type_name -> geoaccess.v1.DossierCounty
+	88,  // 124: geoaccess.v1.ProviderDossier.alternatives:type_name -> geoaccess.v1.Alternative
+	0,   // 125: geoaccess.v1.DossierCounty.discipline:type_name -> geoaccess.v1.Discipline
+	14,  // 126: geoaccess.v1.Alternative.from:type_name -> geoaccess.v1.LatLng
+	0,   // 127: geoaccess.v1.Alternative.discipline:type_name -> geoaccess.v1.Discipline
+	15,  // 128: geoaccess.v1.AdequacyService.CheckAccess:input_type -> geoaccess.v1.CheckAccessRequest
+	22,  // 129: geoaccess.v1.AdequacyService.CheckAccessBatch:input_type -> geoaccess.v1.CheckAccessBatchRequest
+	24,  // 130: geoaccess.v1.AdequacyService.EvaluateNegotiation:input_type -> geoaccess.v1.EvaluateNegotiationRequest
+	42,  // 131: geoaccess.v1.AdequacyService.ReloadRoster:input_type -> geoaccess.v1.ReloadRosterRequest
+	44,  // 132: geoaccess.v1.AdequacyService.GetRosterDiff:input_type -> geoaccess.v1.GetRosterDiffRequest
+	29,  // 133: geoaccess.v1.AdequacyService.ListProfiles:input_type -> geoaccess.v1.ListProfilesRequest
+	33,  // 134: geoaccess.v1.AdequacyService.GetProfile:input_type -> geoaccess.v1.GetProfileRequest
+	51,  // 135: geoaccess.v1.AdequacyService.GetRosterStatus:input_type -> geoaccess.v1.GetRosterStatusRequest
+	56,  // 136: geoaccess.v1.AdequacyService.GapReport:input_type -> geoaccess.v1.GapReportRequest
+	66,  // 137: geoaccess.v1.AdequacyService.ListServices:input_type -> geoaccess.v1.ListServicesRequest
+	70,  // 138: geoaccess.v1.AdequacyService.ListPlans:input_type -> geoaccess.v1.ListPlansRequest
+	72,  // 139: geoaccess.v1.AdequacyService.GetPlan:input_type -> geoaccess.v1.GetPlanRequest
+	75,  // 140: geoaccess.v1.AdequacyService.AssessNetworkChange:input_type -> geoaccess.v1.AssessNetworkChangeRequest
+	82,  // 141: geoaccess.v1.AdequacyService.GetProviderCriticality:input_type -> geoaccess.v1.GetProviderCriticalityRequest
+	16,  // 142: geoaccess.v1.AdequacyService.CheckAccess:output_type -> geoaccess.v1.CheckAccessResponse
+	23,  // 143: geoaccess.v1.AdequacyService.CheckAccessBatch:output_type -> geoaccess.v1.CheckAccessBatchResponse
+	28,  // 144: geoaccess.v1.AdequacyService.EvaluateNegotiation:output_type -> geoaccess.v1.EvaluateNegotiationResponse
+	43,  // 145: geoaccess.v1.AdequacyService.ReloadRoster:output_type -> geoaccess.v1.ReloadRosterResponse
+	45,  // 146: geoaccess.v1.AdequacyService.GetRosterDiff:output_type -> geoaccess.v1.GetRosterDiffResponse
+	30,  // 147: geoaccess.v1.AdequacyService.ListProfiles:output_type -> geoaccess.v1.ListProfilesResponse
+	34,  // 148: geoaccess.v1.AdequacyService.GetProfile:output_type -> geoaccess.v1.GetProfileResponse
+	52,  // 149: geoaccess.v1.AdequacyService.GetRosterStatus:output_type -> geoaccess.v1.GetRosterStatusResponse
+	59,  // 150: geoaccess.v1.AdequacyService.GapReport:output_type -> geoaccess.v1.GapReportResponse
+	67,  // 151: geoaccess.v1.AdequacyService.ListServices:output_type -> geoaccess.v1.ListServicesResponse
+	71,  // 152: geoaccess.v1.AdequacyService.ListPlans:output_type -> geoaccess.v1.ListPlansResponse
+	73,  // 153: geoaccess.v1.AdequacyService.GetPlan:output_type -> geoaccess.v1.GetPlanResponse
+	77,  // 154: geoaccess.v1.AdequacyService.AssessNetworkChange:output_type -> geoaccess.v1.AssessNetworkChangeResponse
+	83,  // 155: geoaccess.v1.AdequacyService.GetProviderCriticality:output_type -> geoaccess.v1.GetProviderCriticalityResponse
+	142, // [142:156] is the sub-list for method output_type
+	128, // [128:142] is the sub-list for method input_type
+	128, // [128:128] is the sub-list for extension type_name
+	128, // [128:128] is the sub-list for extension extendee
+	0,   // [0:128] is the sub-list for field type_name
 }
 
 func init() { file_geoaccess_v1_adequacy_proto_init() }
@@ -7305,13 +9546,28 @@ func file_geoaccess_v1_adequacy_proto_init() {
 	}
 	file_geoaccess_v1_adequacy_proto_msgTypes[48].OneofWrappers = []any{}
 	file_geoaccess_v1_adequacy_proto_msgTypes[49].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[63].OneofWrappers = []any{
+		(*AssessNetworkChangeResponse_Summary)(nil),
+		(*AssessNetworkChangeResponse_County)(nil),
+		(*AssessNetworkChangeResponse_Lost)(nil),
+		(*AssessNetworkChangeResponse_Gained)(nil),
+		(*AssessNetworkChangeResponse_Rejected)(nil),
+	}
+	file_geoaccess_v1_adequacy_proto_msgTypes[67].OneofWrappers = []any{}
+	file_geoaccess_v1_adequacy_proto_msgTypes[69].OneofWrappers = []any{
+		(*GetProviderCriticalityResponse_Summary)(nil),
+		(*GetProviderCriticalityResponse_Provider)(nil),
+		(*GetProviderCriticalityResponse_Dossier)(nil),
+		(*GetProviderCriticalityResponse_Rejected)(nil),
+	}
+	file_geoaccess_v1_adequacy_proto_msgTypes[72].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_geoaccess_v1_adequacy_proto_rawDesc), len(file_geoaccess_v1_adequacy_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   61,
+			NumMessages:   75,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

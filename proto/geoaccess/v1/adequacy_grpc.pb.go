@@ -27,18 +27,20 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdequacyService_CheckAccess_FullMethodName         = "/geoaccess.v1.AdequacyService/CheckAccess"
-	AdequacyService_CheckAccessBatch_FullMethodName    = "/geoaccess.v1.AdequacyService/CheckAccessBatch"
-	AdequacyService_EvaluateNegotiation_FullMethodName = "/geoaccess.v1.AdequacyService/EvaluateNegotiation"
-	AdequacyService_ReloadRoster_FullMethodName        = "/geoaccess.v1.AdequacyService/ReloadRoster"
-	AdequacyService_GetRosterDiff_FullMethodName       = "/geoaccess.v1.AdequacyService/GetRosterDiff"
-	AdequacyService_ListProfiles_FullMethodName        = "/geoaccess.v1.AdequacyService/ListProfiles"
-	AdequacyService_GetProfile_FullMethodName          = "/geoaccess.v1.AdequacyService/GetProfile"
-	AdequacyService_GetRosterStatus_FullMethodName     = "/geoaccess.v1.AdequacyService/GetRosterStatus"
-	AdequacyService_GapReport_FullMethodName           = "/geoaccess.v1.AdequacyService/GapReport"
-	AdequacyService_ListServices_FullMethodName        = "/geoaccess.v1.AdequacyService/ListServices"
-	AdequacyService_ListPlans_FullMethodName           = "/geoaccess.v1.AdequacyService/ListPlans"
-	AdequacyService_GetPlan_FullMethodName             = "/geoaccess.v1.AdequacyService/GetPlan"
+	AdequacyService_CheckAccess_FullMethodName            = "/geoaccess.v1.AdequacyService/CheckAccess"
+	AdequacyService_CheckAccessBatch_FullMethodName       = "/geoaccess.v1.AdequacyService/CheckAccessBatch"
+	AdequacyService_EvaluateNegotiation_FullMethodName    = "/geoaccess.v1.AdequacyService/EvaluateNegotiation"
+	AdequacyService_ReloadRoster_FullMethodName           = "/geoaccess.v1.AdequacyService/ReloadRoster"
+	AdequacyService_GetRosterDiff_FullMethodName          = "/geoaccess.v1.AdequacyService/GetRosterDiff"
+	AdequacyService_ListProfiles_FullMethodName           = "/geoaccess.v1.AdequacyService/ListProfiles"
+	AdequacyService_GetProfile_FullMethodName             = "/geoaccess.v1.AdequacyService/GetProfile"
+	AdequacyService_GetRosterStatus_FullMethodName        = "/geoaccess.v1.AdequacyService/GetRosterStatus"
+	AdequacyService_GapReport_FullMethodName              = "/geoaccess.v1.AdequacyService/GapReport"
+	AdequacyService_ListServices_FullMethodName           = "/geoaccess.v1.AdequacyService/ListServices"
+	AdequacyService_ListPlans_FullMethodName              = "/geoaccess.v1.AdequacyService/ListPlans"
+	AdequacyService_GetPlan_FullMethodName                = "/geoaccess.v1.AdequacyService/GetPlan"
+	AdequacyService_AssessNetworkChange_FullMethodName    = "/geoaccess.v1.AdequacyService/AssessNetworkChange"
+	AdequacyService_GetProviderCriticality_FullMethodName = "/geoaccess.v1.AdequacyService/GetProviderCriticality"
 )
 
 // AdequacyServiceClient is the client API for AdequacyService service.
@@ -106,6 +108,21 @@ type AdequacyServiceClient interface {
 	ListPlans(ctx context.Context, in *ListPlansRequest, opts ...grpc.CallOption) (*ListPlansResponse, error)
 	// GetPlan returns one plan.
 	GetPlan(ctx context.Context, in *GetPlanRequest, opts ...grpc.CallOption) (*GetPlanResponse, error)
+	// AssessNetworkChange says what a change of providers does to members'
+	// access: the gap report before and after the change, computed only for
+	// the members within reach of a provider that leaves or joins. A summary
+	// streams first, then county x discipline rows, the members who lose
+	// access, those who gain it, and the members not evaluated. It counts
+	// as a gap report toward the server's stream limits.
+	AssessNetworkChange(ctx context.Context, in *AssessNetworkChangeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AssessNetworkChangeResponse], error)
+	// GetProviderCriticality says how critical providers are to members'
+	// access, every provider in one pass: members in reach, members for
+	// whom the provider is irreplaceable (one of exactly as many as the
+	// standard requires), counties that would fail without it. A summary
+	// streams first, then the ranked rows of the NPIs asked (and of the top
+	// providers, if asked), one dossier per NPI, and the members not
+	// evaluated. It counts as a gap report toward the server's stream limits.
+	GetProviderCriticality(ctx context.Context, in *GetProviderCriticalityRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GetProviderCriticalityResponse], error)
 }
 
 type adequacyServiceClient struct {
@@ -248,6 +265,44 @@ func (c *adequacyServiceClient) GetPlan(ctx context.Context, in *GetPlanRequest,
 	return out, nil
 }
 
+func (c *adequacyServiceClient) AssessNetworkChange(ctx context.Context, in *AssessNetworkChangeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[AssessNetworkChangeResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AdequacyService_ServiceDesc.Streams[2], AdequacyService_AssessNetworkChange_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[AssessNetworkChangeRequest, AssessNetworkChangeResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdequacyService_AssessNetworkChangeClient = grpc.ServerStreamingClient[AssessNetworkChangeResponse]
+
+func (c *adequacyServiceClient) GetProviderCriticality(ctx context.Context, in *GetProviderCriticalityRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GetProviderCriticalityResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AdequacyService_ServiceDesc.Streams[3], AdequacyService_GetProviderCriticality_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[GetProviderCriticalityRequest, GetProviderCriticalityResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdequacyService_GetProviderCriticalityClient = grpc.ServerStreamingClient[GetProviderCriticalityResponse]
+
 // AdequacyServiceServer is the server API for AdequacyService service.
 // All implementations must embed UnimplementedAdequacyServiceServer
 // for forward compatibility.
@@ -313,6 +368,21 @@ type AdequacyServiceServer interface {
 	ListPlans(context.Context, *ListPlansRequest) (*ListPlansResponse, error)
 	// GetPlan returns one plan.
 	GetPlan(context.Context, *GetPlanRequest) (*GetPlanResponse, error)
+	// AssessNetworkChange says what a change of providers does to members'
+	// access: the gap report before and after the change, computed only for
+	// the members within reach of a provider that leaves or joins. A summary
+	// streams first, then county x discipline rows, the members who lose
+	// access, those who gain it, and the members not evaluated. It counts
+	// as a gap report toward the server's stream limits.
+	AssessNetworkChange(*AssessNetworkChangeRequest, grpc.ServerStreamingServer[AssessNetworkChangeResponse]) error
+	// GetProviderCriticality says how critical providers are to members'
+	// access, every provider in one pass: members in reach, members for
+	// whom the provider is irreplaceable (one of exactly as many as the
+	// standard requires), counties that would fail without it. A summary
+	// streams first, then the ranked rows of the NPIs asked (and of the top
+	// providers, if asked), one dossier per NPI, and the members not
+	// evaluated. It counts as a gap report toward the server's stream limits.
+	GetProviderCriticality(*GetProviderCriticalityRequest, grpc.ServerStreamingServer[GetProviderCriticalityResponse]) error
 	mustEmbedUnimplementedAdequacyServiceServer()
 }
 
@@ -358,6 +428,12 @@ func (UnimplementedAdequacyServiceServer) ListPlans(context.Context, *ListPlansR
 }
 func (UnimplementedAdequacyServiceServer) GetPlan(context.Context, *GetPlanRequest) (*GetPlanResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetPlan not implemented")
+}
+func (UnimplementedAdequacyServiceServer) AssessNetworkChange(*AssessNetworkChangeRequest, grpc.ServerStreamingServer[AssessNetworkChangeResponse]) error {
+	return status.Error(codes.Unimplemented, "method AssessNetworkChange not implemented")
+}
+func (UnimplementedAdequacyServiceServer) GetProviderCriticality(*GetProviderCriticalityRequest, grpc.ServerStreamingServer[GetProviderCriticalityResponse]) error {
+	return status.Error(codes.Unimplemented, "method GetProviderCriticality not implemented")
 }
 func (UnimplementedAdequacyServiceServer) mustEmbedUnimplementedAdequacyServiceServer() {}
 func (UnimplementedAdequacyServiceServer) testEmbeddedByValue()                         {}
@@ -578,6 +654,28 @@ func _AdequacyService_GetPlan_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdequacyService_AssessNetworkChange_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(AssessNetworkChangeRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdequacyServiceServer).AssessNetworkChange(m, &grpc.GenericServerStream[AssessNetworkChangeRequest, AssessNetworkChangeResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdequacyService_AssessNetworkChangeServer = grpc.ServerStreamingServer[AssessNetworkChangeResponse]
+
+func _AdequacyService_GetProviderCriticality_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(GetProviderCriticalityRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdequacyServiceServer).GetProviderCriticality(m, &grpc.GenericServerStream[GetProviderCriticalityRequest, GetProviderCriticalityResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AdequacyService_GetProviderCriticalityServer = grpc.ServerStreamingServer[GetProviderCriticalityResponse]
+
 // AdequacyService_ServiceDesc is the grpc.ServiceDesc for AdequacyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -636,6 +734,16 @@ var AdequacyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "GapReport",
 			Handler:       _AdequacyService_GapReport_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "AssessNetworkChange",
+			Handler:       _AdequacyService_AssessNetworkChange_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "GetProviderCriticality",
+			Handler:       _AdequacyService_GetProviderCriticality_Handler,
 			ServerStreams: true,
 		},
 	},

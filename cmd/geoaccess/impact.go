@@ -261,7 +261,7 @@ func changeFromFlags(eng *adequacy.Engine, remove []string, removeFile, add stri
 		if err != nil {
 			return ch, fmt.Errorf("impact: --add: %w", err)
 		}
-		ch.Add = r.Providers
+		ch.Add = r.Expand().Providers
 	}
 	var parts []string
 	if len(npis) > 0 {

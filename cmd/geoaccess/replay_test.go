@@ -272,5 +272,5 @@ func placed(t *testing.T, ps []adequacy.Provider) []adequacy.Provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r.Providers
+	return r.Expand().Providers
 }

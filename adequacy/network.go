@@ -273,19 +273,26 @@ func (n *Network) buildDisc(ids []int32, listBits []uint64) (discNet, error) {
 	return discNet{ix: ix, prov: ids, offers: offers}, nil
 }
 
+// providerTag is the index tag of a provider's counting attributes.
 func providerTag(p *Provider) geo.Tag {
+	return tagOf(!p.TelehealthOnly, p.AcceptingNewPatients, p.Effective, p.Termination)
+}
+
+// tagOf is the index tag of counting attributes: in person, accepting
+// new patients, and the effective and termination dates (zero: open).
+func tagOf(inPerson, accepting bool, eff, term Date) geo.Tag {
 	t := geo.Always
-	if !p.TelehealthOnly {
+	if inPerson {
 		t.Flags |= tagInPerson
 	}
-	if p.AcceptingNewPatients {
+	if accepting {
 		t.Flags |= tagAccepting
 	}
-	if !p.Effective.IsZero() {
-		t.From = p.Effective.dayNumber()
+	if !eff.IsZero() {
+		t.From = eff.dayNumber()
 	}
-	if !p.Termination.IsZero() {
-		t.To = p.Termination.dayNumber()
+	if !term.IsZero() {
+		t.To = term.dayNumber()
 	}
 	return t
 }

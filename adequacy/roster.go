@@ -210,20 +210,7 @@ func (rec *provRec) has(f uint8) bool { return rec.flags&f != 0 }
 
 // tag is the index tag of the provider's counting attributes.
 func (rec *provRec) tag() geo.Tag {
-	t := geo.Always
-	if !rec.has(recTelehealthOnly) {
-		t.Flags |= tagInPerson
-	}
-	if rec.has(recAccepting) {
-		t.Flags |= tagAccepting
-	}
-	if !rec.eff.IsZero() {
-		t.From = rec.eff.dayNumber()
-	}
-	if !rec.term.IsZero() {
-		t.To = rec.term.dayNumber()
-	}
-	return t
+	return tagOf(!rec.has(recTelehealthOnly), rec.has(recAccepting), rec.eff, rec.term)
 }
 
 // rosterTable is a compact roster's providers.

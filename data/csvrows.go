@@ -1,6 +1,8 @@
 package data
 
 import (
+	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/csv"
 	"errors"
@@ -235,4 +237,23 @@ func (e *rowErrs) flag(canon, s string, def bool) bool {
 // sortRowErrors orders errors by line, keeping each line's in column order.
 func sortRowErrors(errs []RowError) {
 	slices.SortStableFunc(errs, func(a, b RowError) int { return cmp.Compare(a.Line, b.Line) })
+}
+
+// headerLine reads through the first line that is not blank: the header,
+// as the CSV reader finds it. It returns that line ("" if the input ends
+// first), its line number, and every byte read (blank lines and header)
+// for a reader that must start from the top.
+func headerLine(br *bufio.Reader) (head string, line int, consumed []byte) {
+	var buf bytes.Buffer
+	for {
+		ln, err := br.ReadString('\n')
+		buf.WriteString(ln)
+		line++
+		if strings.TrimRight(ln, "\r\n") != "" {
+			return ln, line, buf.Bytes()
+		}
+		if err != nil {
+			return "", line, buf.Bytes()
+		}
+	}
 }

@@ -25,23 +25,10 @@ import (
 func ReadMembers(r io.Reader, progress func(int64)) ([]adequacy.GapMember, []RowError, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	// The header is the first line that is not blank, as for the CSV reader.
-	var consumed strings.Builder
-	head, headLine := "", 0
-	for {
-		ln, err := br.ReadString('\n')
-		consumed.WriteString(ln)
-		headLine++
-		if strings.TrimRight(ln, "\r\n") != "" {
-			head = ln
-			break
-		}
-		if err != nil {
-			break
-		}
-	}
+	head, headLine, consumed := headerLine(br)
 	if strings.Contains(head, "\"") || head == "" {
 		// Quoted header (or none): let the CSV reader do all of it.
-		hr, err := NewMemberReader(io.MultiReader(strings.NewReader(consumed.String()), br))
+		hr, err := NewMemberReader(io.MultiReader(bytes.NewReader(consumed), br))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -67,7 +54,7 @@ func ReadMembers(r io.Reader, progress func(int64)) ([]adequacy.GapMember, []Row
 	var readErr error
 	go func() {
 		defer close(work)
-		line, read := headLine+1, int64(consumed.Len())
+		line, read := headLine+1, int64(len(consumed))
 		for {
 			buf := make([]byte, 4<<20)
 			n, err := io.ReadFull(br, buf)

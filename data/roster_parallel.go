@@ -78,25 +78,12 @@ func readRosterParallel(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary)
 	// The header is the first line that is not blank, as for the CSV
 	// reader; the CSV reader reads it (with any blank lines before it, so
 	// that its line numbers are the file's).
-	var consumed bytes.Buffer
-	head, headLine := "", 0
-	for {
-		ln, err := br.ReadString('\n')
-		consumed.WriteString(ln)
-		headLine++
-		if strings.TrimRight(ln, "\r\n") != "" {
-			head = ln
-			break
-		}
-		if err != nil {
-			break
-		}
-	}
+	head, headLine, consumed := headerLine(br)
 	if strings.Contains(head, "\"") || head == "" {
 		// A quoted header (or none): the CSV reader reads all of it.
-		return readRosterSequential(io.MultiReader(&consumed, br), opts, v, h)
+		return readRosterSequential(io.MultiReader(bytes.NewReader(consumed), br), opts, v, h)
 	}
-	hrr, err := newRowReader(bytes.NewReader(consumed.Bytes()), rosterColumns, []string{"npi", "discipline", "lat", "lon"})
+	hrr, err := newRowReader(bytes.NewReader(consumed), rosterColumns, []string{"npi", "discipline", "lat", "lon"})
 	if err != nil {
 		return nil, nil, err
 	}

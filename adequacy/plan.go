@@ -105,26 +105,60 @@ type Plans struct {
 
 var planID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// maxNetworkID bounds a network id, in characters, as a roster's networks
-// column does.
-const maxNetworkID = 64
+// MaxNetworkIDLen bounds a network id, in characters.
+const MaxNetworkIDLen = 64
 
-// badNetworkID says why id cannot be a network id, or "": what a roster's
-// networks column accepts between its ';' separators (printable text, at
-// most 64 characters), and nothing it would trim.
-func badNetworkID(id string) string {
+// NetworkIDFault is why a text cannot be a network id (NetworkIDOK: it
+// can). CheckNetworkID is the one rule for plans and for a roster's
+// networks column; each words the fault for its own input.
+type NetworkIDFault uint8
+
+// The faults CheckNetworkID finds, in the order it looks.
+const (
+	NetworkIDOK NetworkIDFault = iota
+	NetworkIDEmpty
+	NetworkIDNotUTF8
+	NetworkIDTooLong   // more than MaxNetworkIDLen characters
+	NetworkIDSeparator // holds ';', the networks column's separator
+	NetworkIDNonPrinting
+	NetworkIDSpaces // spaces at an end, which the networks column trims
+)
+
+// CheckNetworkID says whether id can be a network id: printable text of
+// at most MaxNetworkIDLen characters with no ';' and nothing a roster's
+// networks column would trim.
+func CheckNetworkID(id string) NetworkIDFault {
 	switch {
 	case id == "":
-		return "is empty"
+		return NetworkIDEmpty
 	case !utf8.ValidString(id):
-		return "is not valid UTF-8 text"
-	case utf8.RuneCountInString(id) > maxNetworkID:
-		return fmt.Sprintf("is longer than %d characters", maxNetworkID)
+		return NetworkIDNotUTF8
+	case utf8.RuneCountInString(id) > MaxNetworkIDLen:
+		return NetworkIDTooLong
 	case strings.Contains(id, ";"):
-		return "cannot contain ';' (list several networks instead)"
+		return NetworkIDSeparator
 	case strings.IndexFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
-		return "has a control or non-printing character"
+		return NetworkIDNonPrinting
 	case strings.TrimSpace(id) != id:
+		return NetworkIDSpaces
+	}
+	return NetworkIDOK
+}
+
+// badNetworkID says why a plan's network id is not one, or "".
+func badNetworkID(id string) string {
+	switch CheckNetworkID(id) {
+	case NetworkIDEmpty:
+		return "is empty"
+	case NetworkIDNotUTF8:
+		return "is not valid UTF-8 text"
+	case NetworkIDTooLong:
+		return fmt.Sprintf("is longer than %d characters", MaxNetworkIDLen)
+	case NetworkIDSeparator:
+		return "cannot contain ';' (list several networks instead)"
+	case NetworkIDNonPrinting:
+		return "has a control or non-printing character"
+	case NetworkIDSpaces:
 		return "has spaces at an end, which a roster's networks column trims"
 	}
 	return ""

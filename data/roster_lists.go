@@ -4,15 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 )
 
 // Limits of the roster's list columns.
 const (
-	MaxNetworkIDLen      = 64 // characters of one network id
+	MaxNetworkIDLen      = adequacy.MaxNetworkIDLen // characters of one network id
 	MaxNetworksPerRow    = 32
 	MaxCodesPerCell      = 64 // designations or services codes read from one cell
 	listSeparator        = ";"
@@ -116,17 +114,19 @@ func (rd *RosterReader) networks(e *rowErrs) []string {
 	return l
 }
 
+// badNetworkID says why an id of the networks column (trimmed) is not a
+// network id, or "" (adequacy.CheckNetworkID).
 func badNetworkID(id string) string {
-	switch {
-	case id == "":
+	switch adequacy.CheckNetworkID(id) {
+	case adequacy.NetworkIDEmpty:
 		return "has an empty network id (two ';' in a row, or one at an end)"
-	case !utf8.ValidString(id):
+	case adequacy.NetworkIDNotUTF8:
 		return "network id is not valid UTF-8 text"
-	case utf8.RuneCountInString(id) > MaxNetworkIDLen:
+	case adequacy.NetworkIDTooLong:
 		return fmt.Sprintf("network id is longer than %d characters", MaxNetworkIDLen)
-	case strings.Contains(id, listSeparator):
+	case adequacy.NetworkIDSeparator:
 		return "a network id cannot contain ';' (give several ids in the networks column)"
-	case strings.IndexFunc(id, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+	case adequacy.NetworkIDNonPrinting:
 		return "network id has a control or non-printing character"
 	}
 	return ""

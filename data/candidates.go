@@ -46,7 +46,7 @@ func ReadCandidates(r io.Reader, counties *geo.CountyMap) ([]adequacy.Candidate,
 	}
 	// The roster's row parser, over these columns. Its warnings (about
 	// designations and services) do not concern a candidate.
-	rd := newRowParser(rr, counties, v)
+	rd := newRowParser(rr, RosterOptions{Counties: counties}, v)
 	var out []adequacy.Candidate
 	var bad []RowError
 	seen := map[dupKey]int{}

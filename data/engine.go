@@ -131,10 +131,10 @@ func ReadRosterFile(path string, maxBadRows int, v *adequacy.Vocabulary) (*adequ
 }
 
 // ReadCandidatesFile reads a roster-shaped CSV of recruitment candidates
-// (non-participating providers), placing them in counties. Bad rows are
-// reported and skipped, however many.
+// (non-participating providers: RosterOptions.Candidates), placing them
+// in counties. Bad rows are reported and skipped, however many.
 func ReadCandidatesFile(path string, v *adequacy.Vocabulary) (*adequacy.Roster, *RosterReport, error) {
-	return readRosterFile(path, RosterOptions{MaxBadRows: -1, AllowNoParticipating: true, Vocabulary: v})
+	return readRosterFile(path, RosterOptions{MaxBadRows: -1, AllowNoParticipating: true, Candidates: true, Vocabulary: v})
 }
 
 func readRosterFile(path string, opts RosterOptions) (*adequacy.Roster, *RosterReport, error) {

@@ -93,6 +93,12 @@ type RosterOptions struct {
 	// it a roster with no participating in-person provider fails with
 	// ErrEmptyRoster: it would leave every member unserved.
 	AllowNoParticipating bool
+	// Candidates reads recruitment candidates: a row whose participating
+	// cell is empty, or a file with no participating column, is a
+	// non-participating provider (a roster's rows participate unless they
+	// say N). A row that says Y is read as participating, and recruitment
+	// skips it.
+	Candidates bool
 	// Compact returns the roster compactly (adequacy.Roster.Compact):
 	// Providers nil, read with Len, Provider and All. What a server, or a
 	// report over a large roster, wants.
@@ -141,6 +147,7 @@ type RosterReader struct {
 	vocab    *adequacy.Vocabulary
 	lists    *lists
 	oneNet   bool               // the networks column is headed "network": one id per row
+	partDef  bool               // a row's participating value when its cell is empty
 	col      [numRosterCols]int // each column's position in a row; -1 when absent
 	seen     map[dupKey]int
 	Report   RosterReport // running totals
@@ -149,8 +156,9 @@ type RosterReader struct {
 // newRowParser is a reader of rows in rr's columns with its own list
 // memory: what each parallel worker, and the sequential reader, parse
 // rows with.
-func newRowParser(rr *rowReader, counties *geo.CountyMap, v *adequacy.Vocabulary) *RosterReader {
-	rd := &RosterReader{rr: rr, counties: counties, vocab: v, lists: newLists(), oneNet: normHeader(rr.colName("networks")) == "network"}
+func newRowParser(rr *rowReader, opts RosterOptions, v *adequacy.Vocabulary) *RosterReader {
+	rd := &RosterReader{rr: rr, counties: opts.Counties, vocab: v, lists: newLists(), oneNet: normHeader(rr.colName("networks")) == "network",
+		partDef: !opts.Candidates}
 	for c, name := range RosterColumns {
 		rd.col[c] = -1
 		if i, ok := rr.cols[name]; ok {
@@ -184,7 +192,7 @@ func NewRosterReader(r io.Reader, opts RosterOptions) (*RosterReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd := newRowParser(rr, opts.Counties, v)
+	rd := newRowParser(rr, opts, v)
 	rd.hash, rd.seen = h, map[dupKey]int{}
 	return rd, nil
 }
@@ -319,7 +327,7 @@ func (rd *RosterReader) parseProvider() (adequacy.Provider, []RowError, []RowErr
 	p.Name = rd.get(colName)
 	p.Address = adequacy.Address{Line1: rd.get(colAddress1), Line2: rd.get(colAddress2), City: rd.get(colCity), State: rd.get(colState), ZIP: rd.get(colZIP)}
 	p.Networks = rd.networks(e)
-	p.Participating = e.flag("participating", rd.get(colParticipating), true)
+	p.Participating = e.flag("participating", rd.get(colParticipating), rd.partDef)
 	inPersonCell, teleCell := rd.get(colInPerson), rd.get(colTelehealthOnly)
 	inPerson := e.flag("in_person", inPersonCell, true)
 	p.TelehealthOnly = e.flag("telehealth_only", teleCell, !inPerson)

@@ -142,7 +142,7 @@ func readRosterParallel(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary)
 	}()
 	workers := par.Workers(0)
 	par.For(workers, workers, func(int, int) {
-		rd := newRowParser(&rowReader{cols: hrr.cols, header: hrr.header}, opts.Counties, v)
+		rd := newRowParser(&rowReader{cols: hrr.cols, header: hrr.header}, opts, v)
 		for p := range work {
 			if p.quoted {
 				rd.rr = chunkRows(bytes.NewReader(p.data), hrr)
@@ -173,7 +173,7 @@ func readRosterParallel(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary)
 			rest = append(rest, tail)
 		}
 		p := &rosterPart{line: tailLine}
-		if err := newRowParser(chunkRows(io.MultiReader(rest...), hrr), opts.Counties, v).parseCSV(p, tailLine-1); err != nil {
+		if err := newRowParser(chunkRows(io.MultiReader(rest...), hrr), opts, v).parseCSV(p, tailLine-1); err != nil {
 			return nil, nil, err
 		}
 		parts = append(parts, p)
@@ -211,7 +211,7 @@ func readRosterSequential(r io.Reader, opts RosterOptions, v *adequacy.Vocabular
 		return nil, nil, err
 	}
 	p := &rosterPart{}
-	if err := newRowParser(rr, opts.Counties, v).parseCSV(p, 0); err != nil {
+	if err := newRowParser(rr, opts, v).parseCSV(p, 0); err != nil {
 		return nil, nil, err
 	}
 	b, rep, err := joinParts([]*rosterPart{p}, rr.colName("npi"))

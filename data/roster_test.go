@@ -420,3 +420,33 @@ func TestReadRosterUnplaced(t *testing.T) {
 		}
 	}
 }
+
+// Recruitment candidates are non-participating unless a row says
+// otherwise: with no participating column, and where its cell is empty.
+// A roster's rows participate unless they say N.
+func TestCandidatesParticipation(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		candidates bool
+		want       []bool
+	}{
+		{"candidates, no column", "npi,discipline,lat,lon\n1234567893,PT,40.7,-74.0\n1245319599,OT,40.8,-74.0\n", true, []bool{false, false}},
+		{"candidates, column", "npi,discipline,lat,lon,participating\n1234567893,PT,40.7,-74.0,\n1245319599,OT,40.8,-74.0,Y\n", true, []bool{false, true}},
+		{"roster, no column", "npi,discipline,lat,lon\n1234567893,PT,40.7,-74.0\n1245319599,OT,40.8,-74.0\n", false, []bool{true, true}},
+		{"roster, column", "npi,discipline,lat,lon,participating\n1234567893,PT,40.7,-74.0,\n1245319599,OT,40.8,-74.0,N\n", false, []bool{true, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, rep, err := ReadRoster(strings.NewReader(tc.file), RosterOptions{Candidates: tc.candidates, AllowNoParticipating: true, MaxBadRows: 0})
+			if err != nil {
+				t.Fatalf("%v (%+v)", err, rep.Errors)
+			}
+			var got []bool
+			for _, p := range r.All() {
+				got = append(got, p.Participating)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("participating %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -19,6 +19,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 type command struct {
@@ -73,7 +75,17 @@ func exit(err error, stderr io.Writer) int {
 		return 3
 	}
 	fmt.Fprintf(stderr, "geoaccess: %v\n", err)
+	if undefinedTable(err) {
+		fmt.Fprintln(stderr, "geoaccess: the database lacks geoaccess's tables: run \"geoaccess db migrate\" first")
+	}
 	return 1
+}
+
+// undefinedTable reports whether err is PostgreSQL's "relation does not
+// exist" (SQLSTATE 42P01): a database never migrated.
+func undefinedTable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42P01"
 }
 
 func usage(w io.Writer) {

@@ -133,6 +133,13 @@ func TestPlansDBCLI(t *testing.T) {
 	db := pgtest.URL(t)
 	t.Setenv("DATABASE_URL", "")
 	dir := t.TempDir()
+	// Before any migration: the error says what to do.
+	for _, args := range [][]string{{"plans", "load", examplePlansPath}, {"plans", "versions"}, {"roster", "show", "current"}} {
+		code, _, errOut := cli(t, append(args, "--db", db)...)
+		if code != 1 || !strings.Contains(errOut, `run "geoaccess db migrate" first`) {
+			t.Errorf("%v before migrating: exit %d, %s", args, code, errOut)
+		}
+	}
 	mustCLI(t, "db", "migrate", "--db", db)
 	wantAll(t, "status", mustCLI(t, "db", "status", "--db", db), "0003_plans")
 	wantAll(t, "versions", mustCLI(t, "plans", "versions", "--db", db), "no plans versions yet")

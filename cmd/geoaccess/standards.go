@@ -219,7 +219,7 @@ func standardsImport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(report, "  no CMS county: %s %s, %s\n", p.FIPS, p.Name, p.State)
 	}
 	if *out != "" {
-		fmt.Fprintf(report, "wrote %s; use it with --hsd %s\n", *out, *out)
+		fmt.Fprintf(report, "wrote %s: the next period's profile version takes it with 'standards new-version PROFILE --county-table %s'; check and gap take it as --hsd %s\n", *out, *out, *out)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -181,6 +182,9 @@ func standardsImport(args []string, stdout, stderr io.Writer) error {
 	source := fs.String("source", "", `name the reference in every decision, e.g. "CMS MA HSD reference file CY2027 (12-15-2026)" (default: the title and the file name)`)
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fs.Usage()
+		if len(args) > 0 && isHelp(args[0]) {
+			return flag.ErrHelp
+		}
 		return fmt.Errorf("%w: standards import-hsd needs the workbook file", errUsage)
 	}
 	file := args[0]
@@ -236,6 +240,9 @@ func standardsNewVersion(args []string, stdout, stderr io.Writer) error {
 	source := fs.String("source", "", "what the numbers rest on (default: the latest version's source and the county table's)")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fs.Usage()
+		if len(args) > 0 && isHelp(args[0]) {
+			return flag.ErrHelp
+		}
 		return fmt.Errorf("%w: standards new-version needs a profile name", errUsage)
 	}
 	name := args[0]
@@ -338,4 +345,13 @@ func relativeTo(file, target string) (string, error) {
 		return absTarget, nil
 	}
 	return rel, nil
+}
+
+// isHelp reports whether arg asks for a command's help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "--h":
+		return true
+	}
+	return false
 }

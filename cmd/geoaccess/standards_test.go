@@ -69,3 +69,23 @@ func TestStandardsNewVersion(t *testing.T) {
 		t.Errorf("bad --from: exit %d %s", code, errOut)
 	}
 }
+
+// Asking a standards subcommand for help is not a usage error; leaving
+// out its argument is.
+func TestStandardsHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"standards", "import-hsd", "--help"}, 0},
+		{[]string{"standards", "import-hsd", "-h"}, 0},
+		{[]string{"standards", "new-version", "--help"}, 0},
+		{[]string{"standards", "import-hsd"}, 2},
+		{[]string{"standards", "new-version", "--out", "x.yaml"}, 2},
+	} {
+		code, _, errOut := cli(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, "usage: geoaccess standards") {
+			t.Errorf("%v: exit %d, want %d\n%s", tc.args, code, tc.code, errOut)
+		}
+	}
+}

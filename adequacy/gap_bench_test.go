@@ -13,26 +13,30 @@ import (
 	"github.com/geoaccess/geoaccess/internal/memtest"
 )
 
-// gapFixture is the gap report's benchmark data, made once per test
-// binary: the documented CLI run's roster (100,000 providers, 10% not
-// participating) and 200,000 members placed like Medicare beneficiaries,
-// by point only (so every member is located in a county polygon).
-var gapFixture = sync.OnceValues(func() (*adequacy.Engine, []adequacy.GapMember) {
+// gapBenchData is a gap benchmark's data: a synthetic national roster
+// (read compactly, as the CLI and servers read rosters) and members placed
+// like Medicare beneficiaries (seed 11), by point only, so that every
+// member is located in a county polygon.
+func gapBenchData(providers synth.Config, version string, members int) (*adequacy.Engine, []adequacy.GapMember) {
 	eng, ct, err := data.NewEngine(data.Setup{})
 	if err != nil {
 		panic(err)
 	}
 	g, _ := data.EmbeddedGeography()
-	w := &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs}
-	ps, err := w.Providers(synth.Config{Seed: 12, Count: 100_000, NonParticipating: 0.1})
+	w := &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs, Vocabulary: eng.Vocabulary}
+	ps, err := w.Providers(providers)
 	if err != nil {
 		panic(err)
 	}
-	n, err := adequacy.NewNetwork(&adequacy.Roster{Version: "bench-100k", Providers: ps}, nil)
+	r, err := (&adequacy.Roster{Version: version, Providers: ps}).Compact()
 	if err != nil {
 		panic(err)
 	}
-	ms, err := w.Members(synth.Config{Seed: 11, Count: 200_000})
+	n, err := eng.NewNetwork(r)
+	if err != nil {
+		panic(err)
+	}
+	ms, err := w.Members(synth.Config{Seed: 11, Count: members})
 	if err != nil {
 		panic(err)
 	}
@@ -41,6 +45,13 @@ var gapFixture = sync.OnceValues(func() (*adequacy.Engine, []adequacy.GapMember)
 		out[i] = adequacy.GapMember{ID: m.ID, Line: i + 2, Point: m.Point, HasPoint: true}
 	}
 	return eng.WithNetwork(n), out
+}
+
+// gapFixture is the gap report's benchmark data, made once per test
+// binary: the documented CLI run's roster (100,000 providers, 10% not
+// participating) and 200,000 members.
+var gapFixture = sync.OnceValues(func() (*adequacy.Engine, []adequacy.GapMember) {
+	return gapBenchData(synth.Config{Seed: 12, Count: 100_000, NonParticipating: 0.1}, "bench-100k", 200_000)
 })
 
 // BenchmarkGap: a gap report over 200,000 members × the profile's four
@@ -76,31 +87,10 @@ func BenchmarkGap(b *testing.B) {
 // gapServicesFixture is the services benchmark's data: the gap report's
 // 100,000-provider roster with specialty designations (6% of providers)
 // and declared services (4%) from the embedded vocabulary, and 1,000,000
-// members placed like Medicare beneficiaries.
+// members.
 var gapServicesFixture = sync.OnceValues(func() (*adequacy.Engine, []adequacy.GapMember) {
-	eng, ct, err := data.NewEngine(data.Setup{})
-	if err != nil {
-		panic(err)
-	}
-	g, _ := data.EmbeddedGeography()
-	w := &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs, Vocabulary: eng.Vocabulary}
-	ps, err := w.Providers(synth.Config{Seed: 12, Count: 100_000, NonParticipating: 0.1, Designations: 0.06, Declared: 0.04})
-	if err != nil {
-		panic(err)
-	}
-	n, err := eng.NewNetwork(&adequacy.Roster{Version: "bench-100k-designations", Providers: ps})
-	if err != nil {
-		panic(err)
-	}
-	ms, err := w.Members(synth.Config{Seed: 11, Count: 1_000_000})
-	if err != nil {
-		panic(err)
-	}
-	out := make([]adequacy.GapMember, len(ms))
-	for i, m := range ms {
-		out[i] = adequacy.GapMember{ID: m.ID, Line: i + 2, Point: m.Point, HasPoint: true}
-	}
-	return eng.WithNetwork(n), out
+	return gapBenchData(synth.Config{Seed: 12, Count: 100_000, NonParticipating: 0.1, Designations: 0.06, Declared: 0.04},
+		"bench-100k-designations", 1_000_000)
 })
 
 // BenchmarkGapServices: a gap report over 1,000,000 members × the four

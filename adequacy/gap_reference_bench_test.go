@@ -10,7 +10,6 @@ import (
 	"github.com/tidwall/rtree"
 
 	"github.com/geoaccess/geoaccess/adequacy"
-	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/data/synth"
 	"github.com/geoaccess/geoaccess/internal/memtest"
 	"github.com/geoaccess/geoaccess/internal/par"
@@ -21,33 +20,7 @@ import (
 // participating) and 1,000,000 members of "geoaccess sample members
 // --seed 11", by point.
 var gapMillion = sync.OnceValues(func() (*adequacy.Engine, []adequacy.GapMember) {
-	eng, ct, err := data.NewEngine(data.Setup{})
-	if err != nil {
-		panic(err)
-	}
-	g, _ := data.EmbeddedGeography()
-	w := &synth.World{Counties: ct.Counties, Map: g.Counties, ZIPs: g.ZIPs}
-	ps, err := w.Providers(synth.Config{Seed: 12, Count: 100_000, NonParticipating: 0.1})
-	if err != nil {
-		panic(err)
-	}
-	r, err := (&adequacy.Roster{Version: "bench-100k", Providers: ps}).Compact()
-	if err != nil {
-		panic(err)
-	}
-	n, err := adequacy.NewNetwork(r, nil)
-	if err != nil {
-		panic(err)
-	}
-	ms, err := w.Members(synth.Config{Seed: 11, Count: 1_000_000})
-	if err != nil {
-		panic(err)
-	}
-	out := make([]adequacy.GapMember, len(ms))
-	for i, m := range ms {
-		out[i] = adequacy.GapMember{ID: m.ID, Line: i + 2, Point: m.Point, HasPoint: true}
-	}
-	return eng.WithNetwork(n), out
+	return gapBenchData(synth.Config{Seed: 12, Count: 100_000, NonParticipating: 0.1}, "bench-100k", 1_000_000)
 })
 
 // BenchmarkGapVsPlain compares a gap report (1,000,000 members × four

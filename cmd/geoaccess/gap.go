@@ -71,17 +71,11 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 			dst.Abort()
 		}
 	}()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	phase := phaseTimer(stderr)
 	opts := adequacy.GapOptions{Profile: *profile, ProfileVersion: ef.profileVersion, Detail: *detail, Credits: credits, Services: services, Plan: *plan}
 	if *recruitService != "" && !slices.ContainsFunc(services, func(c string) bool { return sameService(vocab, c, *recruitService) }) {
@@ -335,4 +329,21 @@ func phaseTimer(w io.Writer) func(string) {
 		fmt.Fprintf(w, "timing: %-18s %v\n", name, time.Since(last).Round(time.Millisecond))
 		last = time.Now()
 	}
+}
+
+// startCPUProfile writes a CPU profile to path ("" for none) until the
+// returned function is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -257,3 +257,44 @@ func headerLine(br *bufio.Reader) (head string, line int, consumed []byte) {
 		}
 	}
 }
+
+// eachUnquotedRow reads a chunk of whole lines holding no quotes as the
+// CSV reader would: blank lines skipped, a carriage return before a line
+// feed dropped. For each row it sets rr.line and rr.rec (its fields, cut
+// at commas) and calls row with nil, or, when the row's fields do not
+// match the header, with the row's error.
+func (rr *rowReader) eachUnquotedRow(s string, line int, row func(bad *RowError)) {
+	for len(s) > 0 {
+		end := strings.IndexByte(s, '\n')
+		var ln string
+		if end < 0 {
+			ln, s = s, ""
+		} else {
+			ln, s = s[:end], s[end+1:]
+		}
+		ln = strings.TrimSuffix(ln, "\r")
+		rr.line = line
+		line++
+		if ln == "" {
+			continue
+		}
+		rr.rec = splitFields(rr.rec[:0], ln)
+		if len(rr.rec) != len(rr.header) {
+			row(&RowError{Line: rr.line, Reason: fmt.Sprintf("row has %d fields, the header has %d", len(rr.rec), len(rr.header))})
+			continue
+		}
+		row(nil)
+	}
+}
+
+// splitFields cuts a line at commas into dst.
+func splitFields(dst []string, ln string) []string {
+	for {
+		i := strings.IndexByte(ln, ',')
+		if i < 0 {
+			return append(dst, ln)
+		}
+		dst = append(dst, ln[:i])
+		ln = ln[i+1:]
+	}
+}

@@ -145,33 +145,18 @@ func readAll(mr *MemberReader) ([]adequacy.GapMember, []RowError, error) {
 func parseChunk(rr *rowReader, line int, data []byte) ([]adequacy.GapMember, []RowError) {
 	var ms []adequacy.GapMember
 	var errs []RowError
-	s := string(data)
-	for len(s) > 0 {
-		end := strings.IndexByte(s, '\n')
-		var ln string
-		if end < 0 {
-			ln, s = s, ""
-		} else {
-			ln, s = s[:end], s[end+1:]
-		}
-		ln = strings.TrimSuffix(ln, "\r")
-		rr.line = line
-		line++
-		if ln == "" {
-			continue // blank lines are skipped, as the CSV reader does
-		}
-		rr.rec = strings.Split(ln, ",")
-		if len(rr.rec) != len(rr.header) {
-			errs = append(errs, RowError{Line: rr.line, Reason: fmt.Sprintf("row has %d fields, the header has %d", len(rr.rec), len(rr.header))})
-			continue
+	rr.eachUnquotedRow(string(data), line, func(bad *RowError) {
+		if bad != nil {
+			errs = append(errs, *bad)
+			return
 		}
 		m, es := parseMemberRow(rr)
 		if len(es) > 0 {
 			errs = append(errs, es...)
-			continue
+			return
 		}
 		ms = append(ms, m)
-	}
+	})
 	return ms, errs
 }
 

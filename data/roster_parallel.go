@@ -227,49 +227,20 @@ func readRosterSequential(r io.Reader, opts RosterOptions, v *adequacy.Vocabular
 func (rd *RosterReader) parseChunk(p *rosterPart) {
 	p.b = adequacy.NewRosterBuilder(0)
 	p.b.Grow(len(p.data)/64, len(p.data)/2) // rows of 64 bytes or more, half of them text
-	rr := rd.rr
-	s := string(p.data)
-	line := p.line
-	for len(s) > 0 {
-		end := strings.IndexByte(s, '\n')
-		var ln string
-		if end < 0 {
-			ln, s = s, ""
-		} else {
-			ln, s = s[:end], s[end+1:]
-		}
-		ln = strings.TrimSuffix(ln, "\r")
-		rr.line = line
-		line++
-		if ln == "" {
-			continue
-		}
+	rd.rr.eachUnquotedRow(string(p.data), p.line, func(bad *RowError) {
 		p.rows++
-		rr.rec = splitFields(rr.rec[:0], ln)
-		if len(rr.rec) != len(rr.header) {
+		if bad != nil {
 			p.bad++
-			p.errs = append(p.errs, RowError{Line: rr.line, Reason: fmt.Sprintf("row has %d fields, the header has %d", len(rr.rec), len(rr.header))})
-			continue
+			p.errs = append(p.errs, *bad)
+			return
 		}
 		rd.parseRow(p)
-	}
+	})
 }
 
 // errMalformed: a chunk's quoting is wrong, so where its rows end is not
 // known from it alone.
 var errMalformed = errors.New("malformed CSV quoting")
-
-// splitFields cuts a line at commas into dst.
-func splitFields(dst []string, ln string) []string {
-	for {
-		i := strings.IndexByte(ln, ',')
-		if i < 0 {
-			return append(dst, ln)
-		}
-		dst = append(dst, ln[:i])
-		ln = ln[i+1:]
-	}
-}
 
 // parseCSV parses rows with the CSV reader, adding shift to its line
 // numbers. A part marked quoted stops at the first malformed row, with

@@ -264,18 +264,7 @@ func (ix *Index) probeCell(probes []Probe, f Filter, out []ProbeResult, covered 
 		}
 	}
 	if covered != nil {
-		for _, b := range sc.bk {
-			if b.mask != 0 {
-				for k := b.start; k < b.end; k++ {
-					sc.cand[k].mask |= b.mask
-				}
-			}
-		}
-		for _, c := range sc.cand {
-			for m := c.mask; m != 0; m &= m - 1 {
-				covered(sc.groups[bitIndex(m)], ix.ids[c.i])
-			}
-		}
+		sc.reportCovered(ix, covered)
 	}
 }
 
@@ -534,4 +523,23 @@ func (s *searcher) nearestOf(sc *ProbeScratch, top *topChords, estimate bool) Ne
 		}
 	}
 	return nb
+}
+
+// reportCovered calls covered with every (group, provider ID) pair the
+// cell's probes found within reach: candidates in a bucket wholly inside
+// a group's reach take the bucket's mask, then each candidate reports
+// each group of its mask.
+func (sc *ProbeScratch) reportCovered(ix *Index, covered func(group, id int32)) {
+	for _, b := range sc.bk {
+		if b.mask != 0 {
+			for k := b.start; k < b.end; k++ {
+				sc.cand[k].mask |= b.mask
+			}
+		}
+	}
+	for _, c := range sc.cand {
+		for m := c.mask; m != 0; m &= m - 1 {
+			covered(sc.groups[bitIndex(m)], ix.ids[c.i])
+		}
+	}
 }

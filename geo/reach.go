@@ -141,18 +141,7 @@ func (ix *Index) reachCell(probes []Probe, f Filter, out []ReachResult, counts [
 		}
 	}
 	if covered != nil {
-		for _, b := range sc.bk {
-			if b.mask != 0 {
-				for k := b.start; k < b.end; k++ {
-					sc.cand[k].mask |= b.mask
-				}
-			}
-		}
-		for _, c := range sc.cand {
-			for m := c.mask; m != 0; m &= m - 1 {
-				covered(sc.groups[bitIndex(m)], ix.ids[c.i])
-			}
-		}
+		sc.reportCovered(ix, covered)
 	}
 }
 

@@ -107,12 +107,7 @@ type memberClass struct {
 // could be evaluated.
 func (e *Engine) NewBaseline(ctx context.Context, members []GapMember, opts ImpactOptions) (*Baseline, error) {
 	bad := &InvalidRequest{}
-	var plan *Plan
-	profile, pinned := opts.Profile, ""
-	if opts.Plan != "" {
-		plan, profile, pinned = e.planFor(Request{Plan: opts.Plan, Profile: opts.Profile, AsOf: opts.AsOf}, bad)
-	}
-	ch := e.chooseProfile(profile, pinned, opts.ProfileVersion, opts.AsOf, opts.AsOfToday, bad)
+	plan, ch := e.reportPlanProfile(opts.Plan, opts.Profile, opts.ProfileVersion, opts.AsOf, opts.AsOfToday, bad)
 	if bad.NotFound && len(bad.Violations) > 1 {
 		bad.NotFound, bad.Missing = false, nil
 	}

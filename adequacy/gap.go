@@ -368,12 +368,7 @@ var ErrNoMembers = errors.New("no member could be evaluated")
 // Gap runs a gap report over members.
 func (e *Engine) Gap(ctx context.Context, members []GapMember, opts GapOptions) (*GapReport, error) {
 	bad := &InvalidRequest{}
-	var plan *Plan
-	profile, pinned := opts.Profile, ""
-	if opts.Plan != "" {
-		plan, profile, pinned = e.planFor(Request{Plan: opts.Plan, Profile: opts.Profile, AsOf: opts.AsOf}, bad)
-	}
-	ch := e.chooseProfile(profile, pinned, opts.ProfileVersion, opts.AsOf, opts.AsOfToday, bad)
+	plan, ch := e.reportPlanProfile(opts.Plan, opts.Profile, opts.ProfileVersion, opts.AsOf, opts.AsOfToday, bad)
 	services := e.gapServices(opts.Services, ch.Profile, bad)
 	if bad.NotFound && len(bad.Violations) > 1 {
 		bad.NotFound, bad.Missing = false, nil // other faults too: report as invalid argument

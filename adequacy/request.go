@@ -118,6 +118,17 @@ func (e *Engine) planFor(req Request, bad *InvalidRequest) (*Plan, string, strin
 	return pl, pl.Profile, pl.ProfileVersion
 }
 
+// reportPlanProfile resolves a report's plan (if named) and the profile
+// version it decides under, as a request's are: faults go to bad.
+func (e *Engine) reportPlanProfile(planID, profile, version string, asOf Date, today bool, bad *InvalidRequest) (*Plan, Choice) {
+	var plan *Plan
+	pinned := ""
+	if planID != "" {
+		plan, profile, pinned = e.planFor(Request{Plan: planID, Profile: profile, AsOf: asOf}, bad)
+	}
+	return plan, e.chooseProfile(profile, pinned, version, asOf, today, bad)
+}
+
 // chooseProfile resolves a request's profile version — the one it names
 // (a replay), else the one a plan pins, else the one in effect — adding
 // violations for an unknown profile or version, a missing as-of date or

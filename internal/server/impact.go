@@ -31,14 +31,9 @@ func (s *service) AssessNetworkChange(req *pb.AssessNetworkChangeRequest, stream
 	if faults = append(faults, cfaults...); len(faults) > 0 {
 		return errorStatus(nil, faults, nil).Err()
 	}
-	members, rejected := gapMembers(req.GetMembers())
-	b, err := eng.NewBaseline(stream.Context(), members, opts)
-	if err != nil && !errors.Is(err, adequacy.ErrNoMembers) {
-		return errorStatus(err, nil, nil).Err()
-	}
-	noteProfile(stream, b)
-	for _, r := range b.Rejected {
-		rejected = append(rejected, &pb.RejectedMember{MemberRef: r.MemberID, Field: r.Field, Reason: r.Reason})
+	b, rejected, err := baselineOf(stream, eng, req.GetMembers(), opts)
+	if err != nil {
+		return err
 	}
 	var im *adequacy.Impact
 	if b.Members > 0 {
@@ -47,6 +42,22 @@ func (s *service) AssessNetworkChange(req *pb.AssessNetworkChangeRequest, stream
 		}
 	}
 	return sendImpact(stream, b, im, len(ch.Remove), len(ch.Add), rejected)
+}
+
+// baselineOf evaluates a request's members for impact or criticality:
+// the baseline, and the members rejected (by the request's checks or the
+// baseline's), as a status error when it fails.
+func baselineOf(stream interface{ Context() context.Context }, eng *adequacy.Engine, ms []*pb.GapMember, opts adequacy.ImpactOptions) (*adequacy.Baseline, []*pb.RejectedMember, error) {
+	members, rejected := gapMembers(ms)
+	b, err := eng.NewBaseline(stream.Context(), members, opts)
+	if err != nil && !errors.Is(err, adequacy.ErrNoMembers) {
+		return nil, nil, errorStatus(err, nil, nil).Err()
+	}
+	noteProfile(stream, b)
+	for _, r := range b.Rejected {
+		rejected = append(rejected, &pb.RejectedMember{MemberRef: r.MemberID, Field: r.Field, Reason: r.Reason})
+	}
+	return b, rejected, nil
 }
 
 // noteProfile tells the call's log line which profile answered (and how
@@ -344,14 +355,9 @@ func (s *service) GetProviderCriticality(req *pb.GetProviderCriticalityRequest, 
 	if len(faults) > 0 {
 		return errorStatus(nil, faults, nil).Err()
 	}
-	members, rejected := gapMembers(req.GetMembers())
-	b, err := eng.NewBaseline(stream.Context(), members, opts)
-	if err != nil && !errors.Is(err, adequacy.ErrNoMembers) {
-		return errorStatus(err, nil, nil).Err()
-	}
-	noteProfile(stream, b)
-	for _, r := range b.Rejected {
-		rejected = append(rejected, &pb.RejectedMember{MemberRef: r.MemberID, Field: r.Field, Reason: r.Reason})
+	b, rejected, err := baselineOf(stream, eng, req.GetMembers(), opts)
+	if err != nil {
+		return err
 	}
 	send := func(r *pb.GetProviderCriticalityResponse) error { return stream.Send(r) }
 	sum := &pb.CriticalitySummary{Profile: b.Profile.Name, ProfileVersion: b.Profile.Version, RosterVersion: b.RosterVersion, AsOf: b.AsOf.String(),

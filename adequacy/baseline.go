@@ -479,16 +479,5 @@ func (b *Baseline) Counts(p *Provider) bool { return b.countsFor(p) }
 // provider's own fields, so that it holds for providers not in the
 // network too (those a change adds).
 func (b *Baseline) countsFor(p *Provider) bool {
-	if !b.Profile.Counting.Counts(p, b.AsOf) {
-		return false
-	}
-	if b.Plan == nil {
-		return true
-	}
-	for _, n := range p.Networks {
-		if b.Plan.HasNetwork(n) {
-			return true
-		}
-	}
-	return false
+	return b.Profile.Counting.Counts(p, b.AsOf) && b.inPlan(p)
 }

@@ -125,15 +125,7 @@ func (b *Baseline) countiesAtRisk(d Discipline, id int32) []*County {
 // inPlan reports whether a provider is in the plan's networks (always,
 // without a plan).
 func (b *Baseline) inPlan(p *Provider) bool {
-	if b.Plan == nil {
-		return true
-	}
-	for _, n := range p.Networks {
-		if b.Plan.HasNetwork(n) {
-			return true
-		}
-	}
-	return false
+	return b.Plan == nil || slices.ContainsFunc(p.Networks, b.Plan.HasNetwork)
 }
 
 // Dossier is one NPI's case, aggregate only (no member is identified): for

@@ -49,12 +49,7 @@ func runCriticality(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("criticality: --out: %w", err)
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			dst.Abort()
-		}
-	}()
+	defer dst.Abort() // does nothing after Commit
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	eng, err := f.ef.engine(stderr)
@@ -98,7 +93,6 @@ func runCriticality(args []string, stdout, stderr io.Writer) error {
 			dossiers = append(dossiers, dz)
 		}
 	}
-	committed = true
 	if err := dst.Commit(); err != nil {
 		return fmt.Errorf("criticality: %w", err)
 	}

@@ -39,12 +39,7 @@ func runExceptions(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			dst.Abort()
-		}
-	}()
+	defer dst.Abort() // does nothing after Commit
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	fl, err := ff.prepare(ctx, "exceptions", stderr)
@@ -75,7 +70,6 @@ func runExceptions(args []string, stdout, stderr io.Writer) error {
 	if err := report.WriteRejectedCandidates(dst.Dir(), rc); err != nil {
 		return err
 	}
-	committed = true
 	if err := dst.Commit(); err != nil {
 		return fmt.Errorf("exceptions: %w", err)
 	}

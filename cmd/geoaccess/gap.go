@@ -65,12 +65,7 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("gap: --out: %w", err)
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			dst.Abort()
-		}
-	}()
+	defer dst.Abort() // does nothing after Commit
 	stopProfile, err := startCPUProfile(*cpuprofile)
 	if err != nil {
 		return err
@@ -135,7 +130,6 @@ func runGap(args []string, stdout, stderr io.Writer) error {
 	if err := writeGapFiles(dst.Dir(), eng, rep, rejected, picks, *detail); err != nil {
 		return err
 	}
-	committed = true
 	if err := dst.Commit(); err != nil {
 		return fmt.Errorf("gap: %w", err)
 	}

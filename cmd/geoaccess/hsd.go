@@ -48,12 +48,7 @@ func hsdExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			dst.Abort()
-		}
-	}()
+	defer dst.Abort() // does nothing after Commit
 	stopProfile, err := startCPUProfile(*cpuprofile)
 	if err != nil {
 		return err
@@ -90,7 +85,6 @@ func hsdExport(args []string, stdout, stderr io.Writer) error {
 	if err := report.WriteHSDReadme(dst.Dir(), append(hsdReadmeHead(fl), lines...)); err != nil {
 		return err
 	}
-	committed = true
 	if err := dst.Commit(); err != nil {
 		return fmt.Errorf("hsd export: %w", err)
 	}

@@ -126,12 +126,7 @@ func runImpact(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("impact: --out: %w", err)
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			dst.Abort()
-		}
-	}()
+	defer dst.Abort() // does nothing after Commit
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	phase := phaseTimer(stderr)
@@ -156,8 +151,8 @@ func runImpact(args []string, stdout, stderr io.Writer) error {
 	phase("read and evaluate members")
 	if err != nil {
 		if b != nil {
-			if werr := report.WriteRejected(dst.Dir(), rejected); werr == nil && dst.Commit() == nil {
-				committed = true
+			if werr := report.WriteRejected(dst.Dir(), rejected); werr == nil {
+				dst.Commit() // the rejected members at least; a failed Commit leaves nothing behind
 			}
 		}
 		return fmt.Errorf("impact: %w", err)
@@ -183,7 +178,6 @@ func runImpact(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	committed = true
 	if err := dst.Commit(); err != nil {
 		return fmt.Errorf("impact: %w", err)
 	}

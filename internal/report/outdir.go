@@ -62,6 +62,7 @@ type Output struct {
 	inputs   []input
 	files    []string // the files the report owns in dir
 	dirs     []string // the folders it owns there, replaced whole
+	ended    bool     // Commit ran: it put the report in place or aborted
 }
 
 // input is a file the report reads (or writes elsewhere): found by
@@ -187,11 +188,13 @@ func (o *Output) Dir() string { return o.tmp }
 // Commit puts the written report in place: a new directory appears
 // whole; in an existing one each file replaces its namesake and report
 // files this report did not write are removed. It checks again that no
-// target is a symbolic link or an input.
+// target is a symbolic link or an input. A failed Commit aborts; after
+// Commit, Abort does nothing, so that callers may defer it.
 func (o *Output) Commit() error {
+	o.ended = true
 	entries, err := os.ReadDir(o.tmp)
 	if err != nil {
-		o.Abort()
+		o.abort()
 		return fmt.Errorf("report directory: %w", err)
 	}
 	var written []string
@@ -200,11 +203,11 @@ func (o *Output) Commit() error {
 	}
 	if o.created {
 		if err := os.Chmod(o.tmp, 0o755); err != nil {
-			o.Abort()
+			o.abort()
 			return fmt.Errorf("report directory: %w", err)
 		}
 		if err := os.Rename(o.tmp, o.dir); err != nil {
-			o.Abort()
+			o.abort()
 			return fmt.Errorf("report directory %s: %w", o.dir, err)
 		}
 		return nil
@@ -212,7 +215,7 @@ func (o *Output) Commit() error {
 	stale := slices.DeleteFunc(append(slices.Clone(o.files), o.dirs...), func(n string) bool { return slices.Contains(written, n) })
 	for _, name := range append(slices.Clone(written), stale...) {
 		if err := o.checkTarget(name); err != nil {
-			o.Abort()
+			o.abort()
 			return err
 		}
 	}
@@ -227,7 +230,7 @@ func (o *Output) Commit() error {
 			if err := os.Rename(target, aside); errors.Is(err, fs.ErrNotExist) {
 				aside = ""
 			} else if err != nil {
-				o.Abort()
+				o.abort()
 				return fmt.Errorf("report directory %s: %w", o.dir, err)
 			}
 		}
@@ -235,7 +238,7 @@ func (o *Output) Commit() error {
 			if aside != "" {
 				os.Rename(aside, target)
 			}
-			o.Abort()
+			o.abort()
 			return fmt.Errorf("report directory %s: %w", o.dir, err)
 		}
 	}
@@ -258,8 +261,14 @@ func (o *Output) Commit() error {
 }
 
 // Abort removes the temporary directory and whatever was written in it;
-// the report directory is as it was.
+// the report directory is as it was. After Commit it does nothing.
 func (o *Output) Abort() {
+	if !o.ended {
+		o.abort()
+	}
+}
+
+func (o *Output) abort() {
 	if o.tmp != "" && strings.Contains(filepath.Base(o.tmp), ".tmp-") {
 		os.RemoveAll(o.tmp)
 	}

@@ -16,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
@@ -161,8 +164,70 @@ func BenchmarkCheckAccess(b *testing.B) {
 	})
 }
 
-// runCallers runs call from `callers` goroutines, and reports calls/s
-// and the median and 99th-percentile latency.
+// BenchmarkCheckAccessFloor measures, side by side on one gRPC server
+// with the benchmark server's options and interceptors, the empty health
+// Check and a CheckAccess
+// answered from a table of the benchmark server's real answers (one
+// discipline, fetched before the clock): with deciding free, the ratio of
+// their calls/s is the most CheckAccess can reach against the empty call
+// with this client on these cores.
+func BenchmarkCheckAccessFloor(b *testing.B) {
+	addr, members := benchServer(b)
+	members = members[:min(len(members), 2048)]
+	c := client(b, addr)
+	reqs := make([]*pb.CheckAccessRequest, len(members))
+	table := &answerTable{answers: make(map[[2]float64]*pb.CheckAccessResponse, len(members))}
+	for i, m := range members {
+		reqs[i] = &pb.CheckAccessRequest{Location: &pb.LatLng{Latitude: m.lat, Longitude: m.lon},
+			Disciplines: []pb.Discipline{pb.Discipline_DISCIPLINE_PT}, AsOf: testAsOf}
+		a, err := c.CheckAccess(context.Background(), reqs[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		table.answers[[2]float64{m.lat, m.lon}] = a
+	}
+	srv := newBenchServer(b, server.Config{})
+	g := srv.BareLike(server.Config{Engine: baseEngine(b)})
+	pb.RegisterAdequacyServiceServer(g, table)
+	healthpb.RegisterHealthServer(g, health.NewServer())
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go g.Serve(lis)
+	b.Cleanup(g.Stop)
+	cc := dial(b, lis.Addr().String())
+	h, fc := healthpb.NewHealthClient(cc), pb.NewAdequacyServiceClient(cc)
+	b.Run("health", func(b *testing.B) {
+		runCallers(b, func(ctx context.Context, _ int) error {
+			_, err := h.Check(ctx, &healthpb.HealthCheckRequest{})
+			return err
+		})
+	})
+	b.Run("check-access-table", func(b *testing.B) {
+		runCallers(b, func(ctx context.Context, i int) error {
+			_, err := fc.CheckAccess(ctx, reqs[i%len(reqs)])
+			return err
+		})
+	})
+}
+
+// answerTable answers CheckAccess from answers ready by location.
+type answerTable struct {
+	pb.UnimplementedAdequacyServiceServer
+	answers map[[2]float64]*pb.CheckAccessResponse
+}
+
+func (t *answerTable) CheckAccess(_ context.Context, r *pb.CheckAccessRequest) (*pb.CheckAccessResponse, error) {
+	if a := t.answers[[2]float64{r.GetLocation().GetLatitude(), r.GetLocation().GetLongitude()}]; a != nil {
+		return a, nil
+	}
+	return nil, status.Error(codes.NotFound, "no answer ready for this location")
+}
+
+// runCallers runs call from `callers` goroutines, and reports calls/s,
+// the median and 99th-percentile latency, and the process's CPU time
+// (client and server) per call, the steadier figure on a shared machine.
 func runCallers(b *testing.B, call func(ctx context.Context, i int) error) {
 	ctx := context.Background()
 	var mu sync.Mutex
@@ -171,6 +236,7 @@ func runCallers(b *testing.B, call func(ctx context.Context, i int) error) {
 	b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	start := time.Now()
+	cpu := memtest.CPUTime()
 	b.RunParallel(func(pb *testing.PB) {
 		var mine []time.Duration
 		for pb.Next() {
@@ -189,6 +255,9 @@ func runCallers(b *testing.B, call func(ctx context.Context, i int) error) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	reportLatency(b, lat, elapsed)
+	if len(lat) > 0 {
+		b.ReportMetric(float64((memtest.CPUTime()-cpu).Nanoseconds())/float64(len(lat)), "cpu-ns/call")
+	}
 }
 
 func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration) {

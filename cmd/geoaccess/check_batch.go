@@ -198,9 +198,7 @@ func (cb *checkBatch) run(ctx context.Context, w io.Writer) error {
 			if r.Column != "" {
 				reason = "column " + r.Column + ": " + reason
 			}
-			if err := cw.Write(csvsafe.Text(r.Key), csvsafe.Int(r.Line), csvsafe.Text(""), csvsafe.Text("rejected"), csvsafe.Text(""),
-				csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""),
-				csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(reason)); err != nil {
+			if err := writeRefused(cw, r.Key, r.Line, "rejected", reason); err != nil {
 				return err
 			}
 		}
@@ -287,9 +285,7 @@ func (cb *checkBatch) record(cw *csvsafe.Writer, m *adequacy.GapMember, a *pb.Ch
 		if len(msg) > 300 {
 			msg = msg[:300] + "…"
 		}
-		return cw.Write(csvsafe.Text(m.ID), csvsafe.Int(m.Line), csvsafe.Text(""), csvsafe.Text("error"), csvsafe.Text(""),
-			csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""),
-			csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(""), csvsafe.Text(msg))
+		return writeRefused(cw, m.ID, m.Line, "error", msg)
 	}
 	res := a.GetResult()
 	for _, d := range res.GetDecisions() {
@@ -317,6 +313,17 @@ func (cb *checkBatch) record(cw *csvsafe.Writer, m *adequacy.GapMember, a *pb.Ch
 		}
 	}
 	return nil
+}
+
+// writeRefused writes the row of a member the file or the server refused:
+// its ID, line, status and why, the other columns empty.
+func writeRefused(cw *csvsafe.Writer, id string, line int, status, why string) error {
+	cells := make([]csvsafe.Cell, len(checkBatchHeader))
+	for i := range cells {
+		cells[i] = csvsafe.Text("")
+	}
+	cells[0], cells[1], cells[3], cells[len(cells)-1] = csvsafe.Text(id), csvsafe.Int(line), csvsafe.Text(status), csvsafe.Text(why)
+	return cw.Write(cells...)
 }
 
 // summary prints counts and the rate: never a member's ID or place.

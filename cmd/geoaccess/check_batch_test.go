@@ -214,3 +214,31 @@ func TestCheckBatchUsage(t *testing.T) {
 		}
 	}
 }
+
+// Items the server refuses (here: an unknown profile) get an error row
+// each, with the server's reason, and count as refused.
+func TestCheckBatchRefusedItems(t *testing.T) {
+	addr, _ := batchServer(t, nil)
+	dir := t.TempDir()
+	members := filepath.Join(dir, "m.csv")
+	os.WriteFile(members, []byte("member_id,lat,lon\nA,40.75,-73.99\nB,64.5,-165.41\n"), 0o644)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"check-batch", "--server", addr, "--plaintext", "--members", members, "--profile", "no-such-profile"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	rows, err := csv.NewReader(&stdout).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want a header and 2 error rows: %v", len(rows), rows)
+	}
+	for _, r := range rows[1:] {
+		if r[3] != "error" || !strings.Contains(r[len(r)-1], "no-such-profile") {
+			t.Errorf("row %v: want status error and the server's reason", r)
+		}
+	}
+	if !strings.Contains(stderr.String(), "2 items refused") {
+		t.Errorf("summary: %s", stderr.String())
+	}
+}

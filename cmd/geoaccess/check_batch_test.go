@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/csv"
 	"net"
 	"os"
@@ -15,12 +16,18 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/internal/server"
+	"github.com/geoaccess/geoaccess/internal/testcert"
 )
 
 // batchServer serves the sample roster on a loopback port until the test
 // ends, and returns its address and an engine deciding locally on the
 // same roster (the oracle).
 func batchServer(t *testing.T, tokens *server.Tokens) (string, *adequacy.Engine) {
+	return batchServerTLS(t, tokens, nil)
+}
+
+// batchServerTLS is batchServer serving TLS when tlsCfg is not nil.
+func batchServerTLS(t *testing.T, tokens *server.Tokens, tlsCfg *tls.Config) (string, *adequacy.Engine) {
 	t.Helper()
 	eng, _, err := data.NewEngine(data.Setup{})
 	if err != nil {
@@ -30,7 +37,7 @@ func batchServer(t *testing.T, tokens *server.Tokens) (string, *adequacy.Engine)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Engine: eng, Tokens: tokens})
+	srv, err := server.New(server.Config{Engine: eng, Tokens: tokens, TLS: tlsCfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,5 +247,42 @@ func TestCheckBatchRefusedItems(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "2 items refused") {
 		t.Errorf("summary: %s", stderr.String())
+	}
+}
+
+// Over TLS: trusted with --ca, refused with a CA that did not sign the
+// server's certificate, and (without --ca) by the system's roots.
+func TestCheckBatchTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca, rogue := testcert.NewCA(t, "geoaccess test CA"), testcert.NewCA(t, "rogue CA")
+	cert, key := ca.Issue(t, "geoaccessd", true)
+	certFile, keyFile := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+	caFile, rogueFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "rogue.pem")
+	for name, b := range map[string][]byte{certFile: cert, keyFile: key, caFile: ca.PEM, rogueFile: rogue.PEM} {
+		if err := os.WriteFile(name, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tlsCfg, err := server.TLSConfig(certFile, keyFile, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := batchServerTLS(t, nil, tlsCfg)
+	members := filepath.Join(dir, "m.csv")
+	os.WriteFile(members, []byte("member_id,lat,lon\nA,40.75,-73.99\n"), 0o644)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"check-batch", "--server", addr, "--ca", caFile, "--members", members, "--discipline", "PT"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("--ca: exit %d, %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "\nA,2,PT,served,true,") {
+		t.Errorf("--ca: answers %q", stdout.String())
+	}
+	for _, args := range [][]string{{"--ca", rogueFile}, {}, {"--plaintext"}} {
+		stdout.Reset()
+		stderr.Reset()
+		base := []string{"check-batch", "--server", addr, "--members", members, "--discipline", "PT", "--timeout", "5s"}
+		if code := run(append(base, args...), &stdout, &stderr); code != 1 {
+			t.Errorf("%v: exit %d, want 1 (%s)", args, code, stderr.String())
+		}
 	}
 }

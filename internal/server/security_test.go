@@ -2,15 +2,8 @@ package server_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,58 +19,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/geoaccess/geoaccess/internal/server"
+	"github.com/geoaccess/geoaccess/internal/testcert"
 	pb "github.com/geoaccess/geoaccess/proto/geoaccess/v1"
 )
-
-// testCA is a throwaway certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue signs a leaf certificate for the server (127.0.0.1) or a client.
-func (ca *testCA) issue(t *testing.T, cn string, server bool) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	} else {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-}
 
 func writeFile(t *testing.T, dir, name string, b []byte) string {
 	t.Helper()
@@ -91,27 +35,27 @@ func writeFile(t *testing.T, dir, name string, b []byte) string {
 // tlsFixture writes a CA, a server key pair and the CA bundle to files,
 // as an operator would hand them to geoaccessd.
 type tlsFixture struct {
-	ca, rogue              *testCA
+	ca, rogue              *testcert.CA
 	certFile, keyFile, ca1 string
 }
 
 func newTLSFixture(t *testing.T) *tlsFixture {
 	dir := t.TempDir()
-	f := &tlsFixture{ca: newCA(t, "geoaccess test CA"), rogue: newCA(t, "rogue CA")}
-	cert, key := f.ca.issue(t, "geoaccessd", true)
+	f := &tlsFixture{ca: testcert.NewCA(t, "geoaccess test CA"), rogue: testcert.NewCA(t, "rogue CA")}
+	cert, key := f.ca.Issue(t, "geoaccessd", true)
 	f.certFile, f.keyFile = writeFile(t, dir, "server.pem", cert), writeFile(t, dir, "server.key", key)
-	f.ca1 = writeFile(t, dir, "ca.pem", f.ca.pem)
+	f.ca1 = writeFile(t, dir, "ca.pem", f.ca.PEM)
 	return f
 }
 
 // clientTLS trusts the test CA and, with ca set, presents a client
 // certificate it signed.
-func (f *tlsFixture) clientTLS(t *testing.T, ca *testCA) grpc.DialOption {
+func (f *tlsFixture) clientTLS(t *testing.T, ca *testcert.CA) grpc.DialOption {
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(f.ca.pem)
+	pool.AppendCertsFromPEM(f.ca.PEM)
 	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	if ca != nil {
-		cp, kp := ca.issue(t, "member-services", false)
+		cp, kp := ca.Issue(t, "member-services", false)
 		cert, err := tls.X509KeyPair(cp, kp)
 		if err != nil {
 			t.Fatal(err)

@@ -357,8 +357,7 @@ func bitIndex(m uint64) int {
 // bucket, the nearest from the short list that can hold it.
 func (ix *Index) probeOne(p *Probe, u vec3, bit uint64, cl *radiusClass, sc *ProbeScratch) ProbeResult {
 	res := ProbeResult{Nearest: Neighbor{ID: -1}}
-	s := searcher{ix: ix, q: &Query{Center: p.Center, Radius: p.Radius}, res: &sc.res, c: u, φ: p.Center.Lat * deg}
-	s.from = ellipsoid{wgs84A, wgs84F}.endFrom(p.Center.Lon, u.z, math.Hypot(u.x, u.y))
+	s := newSearcher(ix, &Query{Center: p.Center, Radius: p.Radius}, &sc.res, u)
 	in2, out2 := cl.in2, cl.out2
 	m := p.Radius * MetersPerMile
 	if out2 >= 0 {

@@ -381,8 +381,7 @@ func (ix *Index) Search(q Query, res *Result) {
 	if len(ix.pts) == 0 || (q.Radius <= 0 && q.K <= 0) || q.Center.Validate() != nil {
 		return
 	}
-	s := searcher{ix: ix, q: &q, res: res, c: unit(q.Center), φ: q.Center.Lat * deg}
-	s.from = ellipsoid{wgs84A, wgs84F}.endFrom(q.Center.Lon, s.c.z, math.Hypot(s.c.x, s.c.y))
+	s := newSearcher(ix, &q, res, unit(q.Center))
 	angle := 10 * MetersPerMile / radiusM(0) // first guess for the nearest
 	if q.Radius > 0 {
 		m := q.Radius * MetersPerMile
@@ -426,6 +425,13 @@ type searcher struct {
 	c    vec3
 	φ    float64 // centre latitude, radians
 	from end     // centre, for exact distances
+}
+
+// newSearcher answers q into res from the centre u (q.Center's unit
+// vector), ready for exact distances from it.
+func newSearcher(ix *Index, q *Query, res *Result, u vec3) searcher {
+	return searcher{ix: ix, q: q, res: res, c: u, φ: q.Center.Lat * deg,
+		from: ellipsoid{wgs84A, wgs84F}.endFrom(q.Center.Lon, u.z, math.Hypot(u.x, u.y))}
 }
 
 // groupsIn calls fn for each group whose box meets the cap of the given
@@ -699,8 +705,7 @@ func (ix *Index) Within(center Point, miles float64, f Filter, accept func(id in
 	lo, _ := curvatureBounds(center.Lat, m/radiusM(0))
 	angle := m / lo
 	var res Result
-	s := searcher{ix: ix, q: &Query{Center: center, Filter: f}, res: &res, c: unit(center), φ: center.Lat * deg}
-	s.from = ellipsoid{wgs84A, wgs84F}.endFrom(center.Lon, s.c.z, math.Hypot(s.c.x, s.c.y))
+	s := newSearcher(ix, &Query{Center: center, Filter: f}, &res, unit(center))
 	s.collect(angle)
 	out := math.Sqrt(angleToChord2(angle))
 	start := len(dst)

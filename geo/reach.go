@@ -180,8 +180,7 @@ func (ix *Index) reachOne(p *Probe, u vec3, bit uint64, cl *radiusClass, rs *Rea
 				}
 			}
 		}
-		s := searcher{ix: ix, q: &Query{Center: p.Center, Radius: p.Radius}, res: &sc.res, c: u, φ: p.Center.Lat * deg}
-		s.from = ellipsoid{wgs84A, wgs84F}.endFrom(p.Center.Lon, u.z, math.Hypot(u.x, u.y))
+		s := newSearcher(ix, &Query{Center: p.Center, Radius: p.Radius}, &sc.res, u)
 		in2, out2 := cl.in2, cl.out2
 		in, out := math.Sqrt(in2), math.Sqrt(out2)
 		m := p.Radius * MetersPerMile
@@ -234,8 +233,7 @@ func (ix *Index) EachWithin(center Point, miles float64, f Filter, fn func(id in
 		return
 	}
 	var res Result
-	s := searcher{ix: ix, q: &Query{Center: center, Radius: miles, Filter: f}, res: &res, c: unit(center), φ: center.Lat * deg}
-	s.from = ellipsoid{wgs84A, wgs84F}.endFrom(center.Lon, s.c.z, math.Hypot(s.c.x, s.c.y))
+	s := newSearcher(ix, &Query{Center: center, Radius: miles, Filter: f}, &res, unit(center))
 	m := miles * MetersPerMile
 	lo, hi := curvatureBounds(center.Lat, m/radiusM(0))
 	angle := m / lo

@@ -17,6 +17,7 @@ import (
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data"
 	"github.com/geoaccess/geoaccess/internal/cliflag"
+	"github.com/geoaccess/geoaccess/internal/par"
 	"github.com/geoaccess/geoaccess/internal/report"
 )
 
@@ -259,17 +260,7 @@ func writeGapFiles(dir string, eng *adequacy.Engine, rep *adequacy.GapReport, re
 	steps = append(steps, func() error {
 		return report.WriteHTML(dir, report.Page{Report: rep, Shapes: eng.Map, Providers: providers, Picks: picks, Rejected: len(rejected), Files: files})
 	})
-	errs := make(chan error, len(steps))
-	for _, s := range steps {
-		go func() { errs <- s() }()
-	}
-	var first error
-	for range steps {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	return par.All(steps...)
 }
 
 // progress reports on stderr when it is a terminal, and is silent otherwise.

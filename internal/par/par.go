@@ -81,3 +81,20 @@ func Chunks(n, size, workers int, fn func(w, lo, hi int)) {
 		fn(w, lo, min(lo+size, n))
 	})
 }
+
+// All runs the steps at once, each on its own goroutine (they are few
+// and unlike: a report's files, say), waits for every one, and returns
+// the first error in the order the steps failed.
+func All(steps ...func() error) error {
+	errs := make(chan error, len(steps))
+	for _, s := range steps {
+		go func() { errs <- s() }()
+	}
+	var first error
+	for range steps {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

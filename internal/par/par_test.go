@@ -132,3 +132,24 @@ func seq(n int) []int {
 	}
 	return out
 }
+
+// All runs every step, even after one fails, and returns an error that
+// one of them gave.
+func TestAll(t *testing.T) {
+	if err := All(); err != nil {
+		t.Errorf("no steps: %v", err)
+	}
+	var ran atomic.Int32
+	boom := errors.New("boom")
+	err := All(
+		func() error { ran.Add(1); return nil },
+		func() error { ran.Add(1); return boom },
+		func() error { ran.Add(1); return nil },
+	)
+	if !errors.Is(err, boom) || ran.Load() != 3 {
+		t.Errorf("err %v after %d steps, want boom after 3", err, ran.Load())
+	}
+	if err := All(func() error { ran.Add(1); return nil }); err != nil {
+		t.Errorf("one good step: %v", err)
+	}
+}

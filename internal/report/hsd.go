@@ -8,6 +8,7 @@ import (
 
 	"github.com/geoaccess/geoaccess/adequacy"
 	"github.com/geoaccess/geoaccess/data/csvsafe"
+	"github.com/geoaccess/geoaccess/internal/par"
 )
 
 // HSDColumn is a column of an HSD table: its header and the field it
@@ -225,7 +226,7 @@ func WriteHSD(dir string, x *HSDExport) (HSDSummary, error) {
 			}
 			return w.close(err)
 		})
-	err := runAll(steps...)
+	err := par.All(steps...)
 	return sum, err
 }
 

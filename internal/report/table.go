@@ -223,18 +223,3 @@ func writeXLSX(dir, name, sheet string, header []string, n int, fields func(i in
 	}
 	return nil
 }
-
-// runAll runs the steps at once and returns the first error.
-func runAll(steps ...func() error) error {
-	errs := make(chan error, len(steps))
-	for _, s := range steps {
-		go func() { errs <- s() }()
-	}
-	var first error
-	for range steps {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}

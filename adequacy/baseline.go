@@ -125,21 +125,7 @@ func (e *Engine) NewBaseline(ctx context.Context, members []GapMember, opts Impa
 	if ds == nil {
 		ds = p.CoveredDisciplines()
 	}
-	var seen uint32
-	for i, d := range ds {
-		field := fmt.Sprintf("disciplines[%d]", i)
-		switch {
-		case !d.Valid():
-			bad.add(field, ErrUnknownDiscipline.Error())
-		case seen&(1<<d) != 0:
-			bad.add(field, fmt.Sprintf("%s is listed twice", d))
-		case !p.Covers(d):
-			bad.add(field, fmt.Sprintf("profile %s has no standard for %s", p.Name, d))
-		}
-		if d.Valid() {
-			seen |= 1 << d
-		}
-	}
+	checkRequestDisciplines(bad, ds, p, nil)
 	if err := bad.orNil(); err != nil {
 		return nil, err
 	}

@@ -299,8 +299,16 @@ func (e *Engine) targets(pr *prepared, req Request, p *Profile, bad *InvalidRequ
 		}
 		return
 	}
+	checkRequestDisciplines(bad, req.Disciplines, p, svc)
+	pr.targets = req.Disciplines
+}
+
+// checkRequestDisciplines adds a violation (field disciplines[i]) for each
+// discipline that is unknown, listed twice, without a standard in p (when
+// p is not nil), or not one of svc's (when svc is not nil).
+func checkRequestDisciplines(bad *InvalidRequest, ds []Discipline, p *Profile, svc *Service) {
 	var seen uint32
-	for i, d := range req.Disciplines {
+	for i, d := range ds {
 		field := fmt.Sprintf("disciplines[%d]", i)
 		switch {
 		case !d.Valid():
@@ -316,7 +324,6 @@ func (e *Engine) targets(pr *prepared, req Request, p *Profile, bad *InvalidRequ
 			seen |= 1 << d
 		}
 	}
-	pr.targets = req.Disciplines
 }
 
 // codesOf lists a set of services' codes, in vocabulary order; nil for

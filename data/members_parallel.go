@@ -54,37 +54,23 @@ func ReadMembers(r io.Reader, progress func(int64)) ([]adequacy.GapMember, []Row
 	var readErr error
 	go func() {
 		defer close(work)
-		line, read := headLine+1, int64(len(consumed))
+		lc := newLineChunks(br, headLine+1, len(consumed))
 		for {
-			buf := make([]byte, 4<<20)
-			n, err := io.ReadFull(br, buf)
-			buf = buf[:n]
-			if n > 0 && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-				rest, rerr := br.ReadBytes('\n') // finish the last line
-				buf = append(buf, rest...)
-				if rerr != nil && !errors.Is(rerr, io.EOF) {
-					err = rerr
-				}
-			}
-			if bytes.IndexByte(buf, '"') >= 0 {
-				tail, tailLine = io.MultiReader(bytes.NewReader(buf), br), line
+			c, err := lc.next()
+			if c.quotes > 0 { // the CSV reader takes the rest, quoting and all
+				tail, tailLine = lc.rest(c), c.line
 				return
 			}
-			if len(buf) > 0 {
-				c := &chunk{line: line, data: buf}
-				parsed = append(parsed, c)
-				work <- c
-				line += bytes.Count(buf, []byte{'\n'})
-				if buf[len(buf)-1] != '\n' {
-					line++
-				}
-				read += int64(len(buf))
+			if len(c.data) > 0 {
+				ch := &chunk{line: c.line, data: c.data}
+				parsed = append(parsed, ch)
+				work <- ch
 				if progress != nil {
-					progress(read)
+					progress(lc.read)
 				}
 			}
 			if err != nil {
-				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				if err != io.EOF {
 					readErr = err
 				}
 				return

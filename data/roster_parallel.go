@@ -20,14 +20,6 @@ import (
 	"github.com/geoaccess/geoaccess/internal/par"
 )
 
-// rosterChunkBytes is how much of a roster file one worker parses at a
-// time; the first chunk is firstChunkBytes, each next one twice the last
-// up to rosterChunkBytes (a variable for the tests, which cut tiny files
-// into many chunks).
-const rosterChunkBytes = 4 << 20
-
-var firstChunkBytes = 64 << 10
-
 // rosterPart is what one stretch of a roster file read as: its accepted
 // providers (compactly) and everything the report needs, in file order.
 // Duplicates are found across the whole file afterwards.
@@ -96,44 +88,20 @@ func readRosterParallel(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary)
 	// closes work; the workers return only after that.
 	go func() {
 		defer close(work)
-		line := headLine + 1
-		size := firstChunkBytes // chunks grow to rosterChunkBytes: small files stay cheap
+		lc := newLineChunks(br, headLine+1, len(consumed))
 		for {
-			buf := make([]byte, size)
-			size = min(2*size, rosterChunkBytes)
-			n, err := io.ReadFull(br, buf)
-			buf = buf[:n]
-			more := func() { // the next line, whole
-				rest, rerr := br.ReadBytes('\n')
-				buf = append(buf, rest...)
-				if rerr != nil {
-					err = rerr
-				}
+			c, err := lc.next()
+			if c.open {
+				tail, tailLine = lc.rest(c), c.line
+				return
 			}
-			if n > 0 && err == nil {
-				more()
-			}
-			quotes := bytes.Count(buf, []byte{'"'})
-			for quotes%2 == 1 && err == nil { // the line end is inside a quoted field
-				if len(buf) > maxQuotedChunk {
-					tail, tailLine = io.MultiReader(bytes.NewReader(buf), br), line
-					return
-				}
-				k := len(buf)
-				more()
-				quotes += bytes.Count(buf[k:], []byte{'"'})
-			}
-			if len(buf) > 0 {
-				p := &rosterPart{line: line, data: buf, quoted: quotes > 0}
+			if len(c.data) > 0 {
+				p := &rosterPart{line: c.line, data: c.data, quoted: c.quotes > 0}
 				parts = append(parts, p)
 				work <- p
-				line += bytes.Count(buf, []byte{'\n'})
-				if buf[len(buf)-1] != '\n' {
-					line++
-				}
 			}
 			if err != nil {
-				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				if err != io.EOF {
 					readErr = err
 				}
 				return
@@ -188,11 +156,6 @@ func readRosterParallel(r io.Reader, opts RosterOptions, v *adequacy.Vocabulary)
 	rep.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return b, rep, nil
 }
-
-// maxQuotedChunk bounds a chunk that grows to close a quoted field: a
-// file with a stray quote is then read row by row, streaming, rather than
-// held whole. A variable for the tests.
-var maxQuotedChunk = 4 * rosterChunkBytes
 
 // chunkRows is a CSV reader of rows in hrr's columns, with no header of
 // its own.

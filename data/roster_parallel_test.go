@@ -209,6 +209,6 @@ func FuzzReadRosterEqualsRows(f *testing.F) {
 // A huge cell is the reader's business, not the parser's: one field of a
 // line longer than a chunk is read whole.
 func TestReadRosterLongLine(t *testing.T) {
-	in := "npi,discipline,lat,lon,name\n1234567893,PT,40.75,-73.99," + strings.Repeat("n", rosterChunkBytes+10) + "\n1497758544,PT,40.75,-73.99,x\n"
+	in := "npi,discipline,lat,lon,name\n1234567893,PT,40.75,-73.99," + strings.Repeat("n", chunkBytes+10) + "\n1497758544,PT,40.75,-73.99,x\n"
 	sameAsRows(t, "long line", []byte(in), nil)
 }
